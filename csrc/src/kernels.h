@@ -1,0 +1,118 @@
+/*
+ * Internal: the microkernel tables and what the kernels share. Not installed.
+ */
+#ifndef FSM_KERNELS_H
+#define FSM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+
+#include "fastsoftmax.h"
+#include "fsm_math.h"
+
+/* A sum held as mantissa * 2^exponent (exponent integral, or -inf for an
+ * empty sum), so that sum_i exp(x_i) never overflows. */
+typedef struct fsm_extsum {
+  double mantissa;
+  double exponent;
+} fsm_extsum;
+
+#include "kernels.def"
+
+#define FSM_TABLE_FIELD(name, ret, params) ret (*name) params;
+
+/* One ISA's kernels for one element type. */
+typedef struct fsm_f32_kernels {
+  fsm_isa isa;
+  /* AUTO uses the two-pass algorithm for rows of at least this many
+   * elements and three-pass reload below (measured per ISA; README). */
+  size_t two_pass_min_cols;
+  FSM_KERNEL_LIST(FSM_TABLE_FIELD, float)
+} fsm_f32_kernels;
+
+typedef struct fsm_f64_kernels {
+  fsm_isa isa;
+  size_t two_pass_min_cols;
+  FSM_KERNEL_LIST(FSM_TABLE_FIELD, double)
+} fsm_f64_kernels;
+
+/* Kernel names: fsm_<dtype>_<kernel>__<isa>. Declared for every ISA; only
+ * the ISAs compiled for this architecture are defined. */
+#define FSM_DECLARE_F32(name, ret, params) \
+  ret FSM_KERNEL_NAME(f32, name, FSM_DECLARE_ISA) params;
+#define FSM_KERNEL_NAME(dtype, name, isa) FSM_KERNEL_NAME_(dtype, name, isa)
+#define FSM_KERNEL_NAME_(dtype, name, isa) fsm_##dtype##_##name##__##isa
+
+#define FSM_DECLARE_ISA scalar
+FSM_KERNEL_LIST(FSM_DECLARE_F32, float)
+#undef FSM_DECLARE_ISA
+#define FSM_DECLARE_ISA avx2
+FSM_KERNEL_LIST(FSM_DECLARE_F32, float)
+#undef FSM_DECLARE_ISA
+#define FSM_DECLARE_ISA avx512
+FSM_KERNEL_LIST(FSM_DECLARE_F32, float)
+#undef FSM_DECLARE_ISA
+#define FSM_DECLARE_ISA neon
+FSM_KERNEL_LIST(FSM_DECLARE_F32, float)
+#undef FSM_DECLARE_ISA
+
+#define FSM_DECLARE_F64(name, ret, params) \
+  ret FSM_KERNEL_NAME(f64, name, scalar) params;
+FSM_KERNEL_LIST(FSM_DECLARE_F64, double)
+
+/* The tables (kernel_table.inc defines them, one per compiled ISA). */
+extern const fsm_f32_kernels fsm_f32_kernels__scalar;
+extern const fsm_f32_kernels fsm_f32_kernels__avx2;
+extern const fsm_f32_kernels fsm_f32_kernels__avx512;
+extern const fsm_f32_kernels fsm_f32_kernels__neon;
+extern const fsm_f64_kernels fsm_f64_kernels__scalar;
+
+/* dispatch.c: the table of `isa` if it is compiled in and the CPU supports
+ * it (FSM_ISA_AUTO: the active one), else NULL. */
+const fsm_f32_kernels *fsm_f32_kernels_for(fsm_isa isa);
+
+/* The kernels the next call uses, or NULL with *status set when the
+ * FASTSOFTMAX_ISA environment variable is bad. */
+const fsm_f32_kernels *fsm_f32_active_kernels(fsm_status *status);
+
+/* The names of the kernels, in table order, NULL-terminated. */
+extern const char *const fsm_kernel_names[];
+
+/* cpu_x86.c / cpu_arm.c: the best ISA the CPU and the OS support. */
+fsm_isa fsm_cpu_best_isa(void);
+
+/* 2^k for an integral k of any size (|k| > 2200 is 0 or inf in double). */
+static inline double fsm_exp2i(double k) {
+  if (k < -2200.0) k = -2200.0;
+  if (k > 2200.0) k = 2200.0;
+  return ldexp(1.0, (int)k);
+}
+
+/* Adds mantissa * 2^exponent to an extended sum, rescaling exactly by
+ * powers of two (merges per-lane and per-block partial sums). A NaN
+ * mantissa poisons the sum; a +inf or NaN exponent (from +inf inputs, or
+ * inputs beyond the two-pass domain) is kept, and the drivers treat it as
+ * "outside the two-pass domain". */
+static inline void fsm_extsum_add(fsm_extsum *acc, double mantissa, double exponent) {
+  if (!(acc->exponent < INFINITY)) return;      /* already out of the domain */
+  if (!(exponent < INFINITY)) {
+    acc->exponent = exponent;
+    return;
+  }
+  if (exponent == -INFINITY) {                  /* an empty part; NaN still poisons */
+    acc->mantissa += 0.0 * mantissa;
+  } else if (acc->exponent == -INFINITY) {
+    acc->mantissa += mantissa;
+    acc->exponent = exponent;
+  } else if (exponent > acc->exponent) {
+    acc->mantissa = acc->mantissa * fsm_exp2i(acc->exponent - exponent) + mantissa;
+    acc->exponent = exponent;
+  } else {
+    acc->mantissa += mantissa * fsm_exp2i(exponent - acc->exponent);
+  }
+}
+
+#define FSM_EXTSUM_EMPTY ((fsm_extsum){0.0, -INFINITY})
+
+#endif /* FSM_KERNELS_H */

@@ -1,0 +1,105 @@
+/*
+ * Scalar float32 exp building blocks: the reference numerics every SIMD
+ * table reproduces (same constants, same reduction, same polynomial; see
+ * fsm_math.h). Plain C99 with no libm calls and no branches, so that the
+ * compiler may vectorise the block loops of the kernels that use them.
+ */
+#ifndef FSM_SCALAR_EXP_H
+#define FSM_SCALAR_EXP_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "../kernels.h"
+
+/* The scalar kernels fold their float accumulators into double this often. */
+#define FSM_SCALAR_BLOCK 256
+#define FSM_SCALAR_ACCS 8
+
+static inline uint32_t fsm_f32_to_bits(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  return u;
+}
+
+static inline float fsm_f32_from_bits(uint32_t u) {
+  float x;
+  memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+/* rint(v) for |v| < 2^22, as the biased float 1.5 * 2^23 + rint(v): its
+ * low mantissa bits hold the integer in two's complement. */
+static inline float fsm_scalar_biased_rint(float v) { return v + FSM_MAGIC_BIAS_F32; }
+
+/* 2^n from a biased n (see above), for -127 <= n <= 127; n == -127 gives +0. */
+static inline float fsm_scalar_exp2_biased(float biased) {
+  return fsm_f32_from_bits((fsm_f32_to_bits(biased) - FSM_MAGIC_BITS_F32 + 127u) << 23);
+}
+
+/* exp(t) for |t| <= 0.3475: degree-6 minimax, Horner. */
+static inline float fsm_scalar_exp_poly(float t) {
+  float p = FSM_EXP_C6_F32;
+  p = p * t + FSM_EXP_C5_F32;
+  p = p * t + FSM_EXP_C4_F32;
+  p = p * t + FSM_EXP_C3_F32;
+  p = p * t + FSM_EXP_C2_F32;
+  p = p * t + 1.0f;
+  return p * t + 1.0f;
+}
+
+/* Cody-Waite: x - n * ln2 with the two-constant split (exact first step). */
+static inline float fsm_scalar_reduce(float x, float n) {
+  float t = x - n * FSM_LN2_HI_F32;
+  return t - n * FSM_LN2_LO_F32;
+}
+
+/* exp(x) for x <= 0: 0 below about -87.7 and for -inf, NaN for NaN. */
+static inline float fsm_scalar_exp_nonpositive(float x) {
+  x = x < FSM_EXP_XMIN_F32 ? FSM_EXP_XMIN_F32 : x;  /* NaN compares false: kept */
+  const float biased = fsm_scalar_biased_rint(x * FSM_LOG2E_F32);
+  const float n = biased - FSM_MAGIC_BIAS_F32;
+  return fsm_scalar_exp_poly(fsm_scalar_reduce(x, n)) * fsm_scalar_exp2_biased(biased);
+}
+
+/* exp(x) = p * 2^n with p in [0.70, 1.42], for x clamped at FSM_EXT_XMIN_F32.
+ * Exact reduction while |x| <= 2^14; beyond, n is still returned (possibly
+ * huge or infinite) so that the caller can tell the row left the domain. */
+static inline float fsm_scalar_extexp(float x, float *n) {
+  x = x < FSM_EXT_XMIN_F32 ? FSM_EXT_XMIN_F32 : x;
+  *n = (x * FSM_LOG2E_F32 + FSM_MAGIC_BIAS_F32) - FSM_MAGIC_BIAS_F32;
+  return fsm_scalar_exp_poly(fsm_scalar_reduce(x, *n));
+}
+
+/* 2^k for an integral k <= 0 held in a float; 0 for k <= -127. */
+static inline float fsm_scalar_exp2_nonpositive(float k) {
+  k = k < -127.0f ? -127.0f : k;
+  return fsm_scalar_exp2_biased(k + FSM_MAGIC_BIAS_F32);
+}
+
+/* Horizontal sum of the block accumulators, in a fixed pairwise order. */
+static inline float fsm_scalar_fold(const float acc[FSM_SCALAR_ACCS]) {
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* y[i] = exp(x[i] - c) for one block of n <= FSM_SCALAR_BLOCK; returns the
+ * block's sum. Shared by raddstoreexp (y = output) and raddexp (y = scratch). */
+static inline float fsm_scalar_addstoreexp_block(size_t n, const float *x, float c, float *y) {
+  float acc[FSM_SCALAR_ACCS] = {0.0f};
+  size_t i = 0;
+  for (; i + FSM_SCALAR_ACCS <= n; i += FSM_SCALAR_ACCS) {
+    for (size_t k = 0; k < FSM_SCALAR_ACCS; k++) {
+      const float e = fsm_scalar_exp_nonpositive(x[i + k] - c);
+      y[i + k] = e;
+      acc[k] += e;
+    }
+  }
+  for (; i < n; i++) {
+    const float e = fsm_scalar_exp_nonpositive(x[i] - c);
+    y[i] = e;
+    acc[0] += e;
+  }
+  return fsm_scalar_fold(acc);
+}
+
+#endif /* FSM_SCALAR_EXP_H */

@@ -1,0 +1,27 @@
+/* raddextexp: sum(exp(x)) as (mantissa, exponent), Dukhan & Ablavatski.
+ * Per block: (p_i, n_i) into scratch, the block's max exponent N_b, then
+ * sum p_i * 2^(n_i - N_b) in float accumulators; blocks merge exactly in
+ * double (fsm_extsum_add). */
+#include "exp.h"
+
+fsm_extsum fsm_f32_raddextexp__scalar(size_t n, const float *x) {
+  float p[FSM_SCALAR_BLOCK], e[FSM_SCALAR_BLOCK];
+  fsm_extsum sum = FSM_EXTSUM_EMPTY;
+  for (size_t i = 0; i < n; i += FSM_SCALAR_BLOCK) {
+    const size_t block = n - i < FSM_SCALAR_BLOCK ? n - i : FSM_SCALAR_BLOCK;
+    float block_max = -INFINITY;
+    for (size_t j = 0; j < block; j++) {
+      p[j] = fsm_scalar_extexp(x[i + j], &e[j]);
+      block_max = e[j] > block_max ? e[j] : block_max;
+    }
+    float acc[FSM_SCALAR_ACCS] = {0.0f};
+    size_t j = 0;
+    for (; j + FSM_SCALAR_ACCS <= block; j += FSM_SCALAR_ACCS) {
+      for (size_t k = 0; k < FSM_SCALAR_ACCS; k++)
+        acc[k] += p[j + k] * fsm_scalar_exp2_nonpositive(e[j + k] - block_max);
+    }
+    for (; j < block; j++) acc[0] += p[j] * fsm_scalar_exp2_nonpositive(e[j] - block_max);
+    fsm_extsum_add(&sum, (double)fsm_scalar_fold(acc), (double)block_max);
+  }
+  return sum;
+}

@@ -1,0 +1,135 @@
+/*
+ * The public API end to end: every algorithm under every ISA this machine
+ * can run (forced with fsm_set_isa), strided rows, in place, special rows,
+ * float64, and each error status.
+ */
+#include "test_util.h"
+#include "fastsoftmax.h"
+
+static const fsm_algorithm ALGORITHMS[] = {FSM_ALGORITHM_AUTO, FSM_ALGORITHM_THREE_PASS_RELOAD,
+                                           FSM_ALGORITHM_THREE_PASS_RECOMPUTE,
+                                           FSM_ALGORITHM_TWO_PASS};
+
+/* float64 reference of one row: softmax and log-softmax. */
+static void reference(size_t n, const float *x, double *p, double *z) {
+  double m = -INFINITY, s = 0.0;
+  for (size_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+  for (size_t i = 0; i < n; i++) s += exp((double)x[i] - m);
+  for (size_t i = 0; i < n; i++) {
+    p[i] = exp((double)x[i] - m) / s;
+    z[i] = ((double)x[i] - m) - log(s);
+  }
+}
+
+static int same_or_close(double got, double ref, double tol) {
+  if (isnan(ref)) return isnan(got);
+  if (isinf(ref)) return got == ref;
+  return fabs(got - ref) <= tol;
+}
+
+static void check_rows(const char *isa, fsm_algorithm a, size_t rows, size_t cols, const float *x,
+                       size_t stride, double spread) {
+  float *y = malloc((rows * stride + 1) * sizeof(float));
+  float *z = malloc((rows * stride + 1) * sizeof(float));
+  double *p_ref = malloc((cols + 1) * sizeof(double)), *z_ref = malloc((cols + 1) * sizeof(double));
+  CHECK(fsm_softmax_f32(rows, cols, x, stride, y, stride, a) == FSM_OK, "softmax status");
+  CHECK(fsm_log_softmax_f32(rows, cols, x, stride, z, stride, a) == FSM_OK, "log_softmax status");
+  for (size_t r = 0; r < rows; r++) {
+    reference(cols, x + r * stride, p_ref, z_ref);
+    for (size_t i = 0; i < cols; i++) {
+      const double tp = 8e-7 * (1.0 + spread) * fabs(p_ref[i]) + FLT_MIN;
+      const double tz = 6e-7 * (1.0 + fabs(z_ref[i]));
+      CHECK(same_or_close(y[r * stride + i], p_ref[i], tp), "%s %s softmax r=%zu i=%zu: %.9g vs %.9g",
+            isa, fsm_algorithm_name(a), r, i, y[r * stride + i], p_ref[i]);
+      CHECK(same_or_close(z[r * stride + i], z_ref[i], tz), "%s %s log_softmax r=%zu i=%zu: %.9g vs %.9g",
+            isa, fsm_algorithm_name(a), r, i, z[r * stride + i], z_ref[i]);
+    }
+  }
+  free(y);
+  free(z);
+  free(p_ref);
+  free(z_ref);
+}
+
+static void test_algorithms(const char *isa) {
+  enum { ROWS = 5, COLS = 77, STRIDE = 80 };
+  float x[ROWS * STRIDE];
+  for (size_t i = 0; i < ROWS * STRIDE; i++) x[i] = (float)(20.0 * rng_uniform() - 10.0);
+  /* special rows: a -inf mask, a NaN, +inf, all -inf, offset 1e30 */
+  x[1 * STRIDE + 4] = -INFINITY;
+  x[2 * STRIDE + 9] = NAN;
+  x[3 * STRIDE + 0] = INFINITY;
+  for (size_t i = 0; i < COLS; i++) x[4 * STRIDE + i] = 1e30f + (float)i * 1e24f;
+  for (size_t a = 0; a < sizeof ALGORITHMS / sizeof ALGORITHMS[0]; a++) {
+    check_rows(isa, ALGORITHMS[a], ROWS, COLS, x, STRIDE, 20.0);
+    /* in place */
+    float w[COLS];
+    memcpy(w, x, sizeof w);
+    CHECK(fsm_softmax_f32(1, COLS, w, COLS, w, COLS, ALGORITHMS[a]) == FSM_OK, "in place status");
+    float o[COLS];
+    fsm_softmax_f32(1, COLS, x, COLS, o, COLS, ALGORITHMS[a]);
+    CHECK(memcmp(w, o, sizeof o) == 0, "%s in place differs", isa);
+  }
+  /* all -inf row gives NaN, as the float64 reference does */
+  float all_ninf[3] = {-INFINITY, -INFINITY, -INFINITY}, out[3];
+  for (size_t a = 0; a < sizeof ALGORITHMS / sizeof ALGORITHMS[0]; a++) {
+    fsm_softmax_f32(1, 3, all_ninf, 3, out, 3, ALGORITHMS[a]);
+    CHECK(isnan(out[0]) && isnan(out[1]) && isnan(out[2]), "%s all -inf row", isa);
+  }
+}
+
+static void test_errors(void) {
+  float x[8] = {0}, y[8];
+  CHECK(fsm_softmax_f32(2, 4, NULL, 4, y, 4, FSM_ALGORITHM_AUTO) == FSM_NULL_POINTER, "NULL x");
+  CHECK(fsm_softmax_f32(2, 4, x, 4, NULL, 4, FSM_ALGORITHM_AUTO) == FSM_NULL_POINTER, "NULL y");
+  CHECK(fsm_softmax_f32(0, 4, NULL, 4, NULL, 4, FSM_ALGORITHM_AUTO) == FSM_OK, "empty is fine");
+  CHECK(fsm_softmax_f32(2, 4, x, 3, y, 4, FSM_ALGORITHM_AUTO) == FSM_INVALID_STRIDE, "stride");
+  CHECK(fsm_log_softmax_f32(2, 4, x, 4, y, 2, FSM_ALGORITHM_AUTO) == FSM_INVALID_STRIDE, "stride y");
+  CHECK(fsm_softmax_f32(2, 4, x, 4, y, 4, (fsm_algorithm)17) == FSM_UNKNOWN_ALGORITHM, "algo");
+  CHECK(fsm_softmax_f32(SIZE_MAX / 2, 4, x, SIZE_MAX / 4, y, SIZE_MAX / 4, FSM_ALGORITHM_AUTO) ==
+            FSM_SIZE_OVERFLOW, "overflow");
+  CHECK(fsm_set_isa((fsm_isa)99) == FSM_UNKNOWN_ISA, "unknown isa");
+  CHECK(fsm_isa_name((fsm_isa)99) == NULL, "isa name");
+  CHECK(strcmp(fsm_status_string(FSM_INVALID_STRIDE), "success") != 0, "status string");
+  fsm_isa parsed;
+  CHECK(fsm_isa_from_name("avx512", &parsed) == FSM_OK && parsed == FSM_ISA_AVX512, "parse");
+  CHECK(fsm_isa_from_name("sse9", &parsed) == FSM_UNKNOWN_ISA, "parse unknown");
+  CHECK(strcmp(fsm_version(), FSM_VERSION_STRING) == 0, "version");
+}
+
+static void test_f64(void) {
+  enum { N = 50 };
+  double x[N], y[N], z[N];
+  for (int i = 0; i < N; i++) x[i] = 40.0 * rng_uniform() - 20.0;
+  x[7] = -INFINITY;
+  for (size_t a = 0; a < sizeof ALGORITHMS / sizeof ALGORITHMS[0]; a++) {
+    CHECK(fsm_softmax_f64(1, N, x, N, y, N, ALGORITHMS[a]) == FSM_OK, "f64 status");
+    CHECK(fsm_log_softmax_f64(1, N, x, N, z, N, ALGORITHMS[a]) == FSM_OK, "f64 status");
+    double m = -INFINITY, s = 0.0;
+    for (int i = 0; i < N; i++) m = x[i] > m ? x[i] : m;
+    for (int i = 0; i < N; i++) s += exp(x[i] - m);
+    for (int i = 0; i < N; i++) {
+      const double p = exp(x[i] - m) / s, lz = (x[i] - m) - log(s);
+      CHECK(fabs(y[i] - p) <= 1e-14 * p, "f64 softmax %s i=%d", fsm_algorithm_name(ALGORITHMS[a]), i);
+      CHECK(same_or_close(z[i], lz, 1e-13 * (1 + fabs(lz))), "f64 log_softmax i=%d", i);
+    }
+  }
+}
+
+int main(void) {
+  test_errors();
+  const fsm_isa detected = fsm_detected_isa();
+  CHECK(fsm_active_isa() == detected, "active isa is the detected one");
+  for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++) {
+    if (!fsm_isa_supported((fsm_isa)v)) {
+      CHECK(fsm_set_isa((fsm_isa)v) == FSM_UNSUPPORTED_ISA, "lacking isa must be refused");
+      continue;
+    }
+    CHECK(fsm_set_isa((fsm_isa)v) == FSM_OK, "set isa %d", v);
+    CHECK(fsm_active_isa() == (fsm_isa)v, "forced isa did not take");
+    test_algorithms(fsm_isa_name((fsm_isa)v));
+  }
+  CHECK(fsm_set_isa(FSM_ISA_AUTO) == FSM_OK && fsm_active_isa() == detected, "auto restores");
+  test_f64();
+  return finish("test_api");
+}

@@ -1,0 +1,216 @@
+/*
+ * Every microkernel of every ISA this machine can run, against float64
+ * references: lengths 0 .. 8 vector widths + 3 and some long rows, every
+ * end alignment (rows end right before a PROT_NONE page, so an over-read or
+ * over-write faults), special values, the exp's ULP error over its range,
+ * and the accuracy of sums over long rows.
+ */
+#include "test_util.h"
+#include "kernels.h"
+
+#define MAX_SHORT 131 /* 8 AVX-512 vectors + 3 */
+#define U24 0x1p-24
+#define EXP_ULPS 2.0  /* documented bound of the exp (README) */
+
+static double ulp_of(double ref) {
+  float r = (float)fabs(ref);
+  if (r < FLT_MIN) return 0x1p-149;
+  return (double)(nextafterf(r, INFINITY) - r);
+}
+
+/* |got - ref| within `rel` (plus FLT_MIN absolute for flushed outputs) */
+static int close_rel(double got, double ref, double rel) {
+  if (isnan(ref)) return isnan(got);
+  if (isinf(ref)) return got == ref;
+  return fabs(got - ref) <= rel * fabs(ref) + FLT_MIN;
+}
+
+static void fill_uniform(float *x, size_t n, double lo, double hi) {
+  for (size_t i = 0; i < n; i++) x[i] = (float)(lo + (hi - lo) * rng_uniform());
+}
+
+static double ref_max(size_t n, const float *x) {
+  double m = -INFINITY;
+  for (size_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+/* Tolerance of exp(x - c) computed as exp(fl(x - c)): the exp's own error
+ * plus the rounding of the subtraction (<= |x - c| * 2^-24). */
+static double exp_tol(double d) { return EXP_ULPS * 2 * U24 + fmin(fabs(d), 200.0) * U24; }
+
+static void test_row(const fsm_f32_kernels *k, const char *isa, size_t n, size_t gap) {
+  guarded gx = guarded_alloc(n, gap), gy = guarded_alloc(n, gap);
+  float *x = gx.data, *y = gy.data;
+  fill_uniform(x, n, -10.0, 10.0);
+  if (n > 3) x[n / 3] = -INFINITY; /* attention-mask style entry */
+  const double m = ref_max(n, x);
+
+  /* rmax */
+  const float got_max = k->rmax(n, x);
+  CHECK((double)got_max == m, "%s rmax n=%zu gap=%zu: %g != %g", isa, n, gap, got_max, m);
+  const float c = (float)m;
+
+  /* raddstoreexp / raddexp */
+  double ref_sum = 0.0;
+  for (size_t i = 0; i < n; i++) ref_sum += exp((double)x[i] - m);
+  const double sum = k->raddstoreexp(n, x, c, y);
+  CHECK(close_rel(sum, ref_sum, 2e-7), "%s raddstoreexp sum n=%zu gap=%zu: %.9g vs %.9g", isa, n,
+        gap, sum, ref_sum);
+  for (size_t i = 0; i < n; i++) {
+    const double ref = exp((double)x[i] - m);
+    CHECK(close_rel(y[i], ref, exp_tol(x[i] - m)), "%s raddstoreexp y[%zu] n=%zu: %.9g vs %.9g",
+          isa, i, n, y[i], ref);
+  }
+  const double sum2 = k->raddexp(n, x, c);
+  CHECK(close_rel(sum2, ref_sum, 2e-7), "%s raddexp n=%zu gap=%zu: %.9g vs %.9g", isa, n, gap,
+        sum2, ref_sum);
+
+  /* vscaleexp */
+  k->vscaleexp(n, x, c, 0.375f, y);
+  for (size_t i = 0; i < n; i++) {
+    const double ref = 0.375 * exp((double)x[i] - m);
+    CHECK(close_rel(y[i], ref, exp_tol(x[i] - m) + U24), "%s vscaleexp y[%zu] n=%zu: %.9g vs %.9g",
+          isa, i, n, y[i], ref);
+  }
+
+  /* vscale, out of place and in place: exactly one float multiply */
+  k->vscale(n, x, 0.3f, y);
+  for (size_t i = 0; i < n; i++)
+    CHECK(y[i] == 0.3f * x[i], "%s vscale y[%zu] n=%zu", isa, i, n);
+  memcpy(y, x, n * sizeof(float));
+  k->vscale(n, y, -1.5f, y);
+  for (size_t i = 0; i < n; i++)
+    CHECK(y[i] == -1.5f * x[i], "%s vscale in place y[%zu] n=%zu", isa, i, n);
+
+  /* vsubc: exactly (x - hi) - lo */
+  k->vsubc(n, x, 1.25f, -0x1p-20f, y);
+  for (size_t i = 0; i < n; i++)
+    CHECK(y[i] == (x[i] - 1.25f) - (-0x1p-20f), "%s vsubc y[%zu] n=%zu", isa, i, n);
+
+  /* raddextexp: P * 2^N == sum exp(x); N is the largest n_i */
+  const fsm_extsum ext = k->raddextexp(n, x);
+  double ref_ext = 0.0;
+  for (size_t i = 0; i < n; i++) ref_ext += exp((double)x[i]);
+  if (n == 0) {
+    CHECK(ext.mantissa == 0.0 && ext.exponent == -INFINITY, "%s raddextexp empty", isa);
+  } else {
+    const double got = ldexp(ext.mantissa, (int)ext.exponent);
+    CHECK(close_rel(got, ref_ext, 3e-7), "%s raddextexp n=%zu gap=%zu: %.9g vs %.9g", isa, n, gap,
+          got, ref_ext);
+    CHECK(ext.exponent == nearbyint(m * 0x1.71547652b82fep+0) ||
+              fabs(ext.exponent - m * 0x1.71547652b82fep+0) <= 0.5 + 1e-3,
+          "%s raddextexp exponent %g for max %g", isa, ext.exponent, m);
+    CHECK(ext.mantissa >= 0.7 && ext.mantissa <= 1.42 * (double)n, "%s raddextexp mantissa %g",
+          isa, ext.mantissa);
+
+    /* vscaleextexp with the softmax's scale: y = exp(x) / sum */
+    k->vscaleextexp(n, x, (float)(1.0 / ext.mantissa), (float)-ext.exponent, y);
+    for (size_t i = 0; i < n; i++) {
+      const double ref = exp((double)x[i]) / ref_ext;
+      CHECK(close_rel(y[i], ref, (2 * EXP_ULPS + 2) * U24 + 3e-7),
+            "%s vscaleextexp y[%zu] n=%zu: %.9g vs %.9g", isa, i, n, y[i], ref);
+    }
+  }
+  guarded_free(gx);
+  guarded_free(gy);
+}
+
+/* Special values through the exp kernels: -inf gives exactly 0, NaN gives
+ * NaN, arguments far below the underflow threshold give 0. */
+static void test_specials(const fsm_f32_kernels *k, const char *isa) {
+  enum { N = 37 };
+  float x[N], y[N];
+  for (int i = 0; i < N; i++) x[i] = -(float)i;
+  x[3] = -INFINITY;
+  x[5] = -1e30f;
+  x[7] = -150.0f;
+  x[11] = NAN;
+  k->raddstoreexp(N, x, 0.0f, y);
+  CHECK(y[3] == 0.0f && y[5] == 0.0f && y[7] == 0.0f, "%s specials: underflow not 0", isa);
+  CHECK(isnan(y[11]), "%s specials: NaN lost", isa);
+  CHECK(isnan(k->raddexp(N, x, 0.0f)), "%s specials: NaN lost in raddexp", isa);
+  k->vscaleexp(N, x, 0.0f, 2.0f, y);
+  CHECK(y[3] == 0.0f && isnan(y[11]) && y[0] == 2.0f, "%s specials: vscaleexp", isa);
+
+  /* two-pass: -inf entries contribute exactly 0 */
+  x[11] = 0.0f;
+  const fsm_extsum s = k->raddextexp(N, x);
+  k->vscaleextexp(N, x, (float)(1.0 / s.mantissa), (float)-s.exponent, y);
+  CHECK(y[3] == 0.0f && y[5] == 0.0f && y[7] == 0.0f, "%s specials: two-pass zeros", isa);
+  x[13] = NAN;
+  CHECK(isnan(k->raddextexp(N, x).mantissa), "%s specials: NaN lost in raddextexp", isa);
+}
+
+/* Max ULP error of the exp over [-87.3, 0] (normal outputs), sampled. */
+static double measure_exp_ulps(const fsm_f32_kernels *k) {
+  enum { CHUNK = 4096 };
+  static float x[CHUNK], y[CHUNK];
+  double worst = 0.0;
+  const uint32_t lo = 0x80000000u, hi = 0xC2AEAC4Fu; /* -0.0 .. -87.336 */
+  size_t fill = 0;
+  for (uint64_t b = lo; b <= hi; b += 61) {
+    uint32_t u = (uint32_t)b;
+    memcpy(&x[fill++], &u, sizeof u);
+    if (fill == CHUNK || b + 61 > hi) {
+      k->raddstoreexp(fill, x, 0.0f, y);
+      for (size_t i = 0; i < fill; i++) {
+        const double ref = exp((double)x[i]);
+        const double err = fabs((double)y[i] - ref) / ulp_of(ref);
+        if (err > worst) worst = err;
+      }
+      fill = 0;
+    }
+  }
+  return worst;
+}
+
+/* The normaliser of a long row stays accurate (blocked accumulation). */
+static void test_long_sums(const fsm_f32_kernels *k, const char *isa, size_t n) {
+  float *x = malloc(n * sizeof(float));
+  fill_uniform(x, n, -10.0, 10.0);
+  const double m = ref_max(n, x);
+  double ref = 0.0, ref_ext = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    ref += exp((double)x[i] - m);
+    ref_ext += exp((double)x[i]);
+  }
+  const double got = k->raddexp(n, x, (float)m);
+  CHECK(fabs(got - ref) <= 5e-7 * ref, "%s raddexp n=%zu rel err %.3g", isa, n,
+        fabs(got - ref) / ref);
+  const fsm_extsum e = k->raddextexp(n, x);
+  const double got_ext = ldexp(e.mantissa, (int)e.exponent);
+  CHECK(fabs(got_ext - ref_ext) <= 5e-7 * ref_ext, "%s raddextexp n=%zu rel err %.3g", isa, n,
+        fabs(got_ext - ref_ext) / ref_ext);
+  printf("  %-7s n=%zu: raddexp rel err %.2e, raddextexp rel err %.2e\n", isa, n,
+         fabs(got - ref) / ref, fabs(got_ext - ref_ext) / ref_ext);
+  free(x);
+}
+
+int main(void) {
+  const char *long_env = getenv("FSM_TEST_LONG_ROW");
+  const size_t long_n = long_env ? (size_t)strtoull(long_env, NULL, 10) : ((size_t)1 << 22);
+  int tested = 0;
+  for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++) {
+    const fsm_f32_kernels *k = fsm_f32_kernels_for((fsm_isa)v);
+    const char *isa = fsm_isa_name((fsm_isa)v);
+    if (k == NULL) {
+      printf("%-7s not available here: skipped\n", isa);
+      continue;
+    }
+    CHECK(k->isa == (fsm_isa)v, "%s: table reports isa %d", isa, (int)k->isa);
+    tested++;
+    const size_t long_rows[] = {255, 256, 257, 1023, 1024, 1025, 4099, 65537};
+    for (size_t n = 0; n <= MAX_SHORT; n++)
+      for (size_t gap = 0; gap < 16; gap++) test_row(k, isa, n, gap);
+    for (size_t j = 0; j < sizeof long_rows / sizeof long_rows[0]; j++)
+      for (size_t gap = 0; gap < 16; gap += 5) test_row(k, isa, long_rows[j], gap);
+    test_specials(k, isa);
+    const double ulps = measure_exp_ulps(k);
+    printf("%-7s exp max error over [-87.3, 0]: %.3f ulp\n", isa, ulps);
+    CHECK(ulps <= EXP_ULPS, "%s exp error %.3f ulp > %.1f", isa, ulps, EXP_ULPS);
+    test_long_sums(k, isa, long_n);
+  }
+  CHECK(tested >= 1, "no ISA tested");
+  return finish("test_kernels");
+}
