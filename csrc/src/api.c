@@ -26,18 +26,21 @@ static fsm_status fsm_check_algorithm(fsm_algorithm algorithm) {
 #define DRIVER(name) f32_##name
 #define EXT_NMIN FSM_EXT_NMIN_F32
 #define EXT_NMAX FSM_EXT_NMAX_F32
+#define LN2_HI FSM_LN2_HI_F32
 #include "drivers.inc"
 #undef T
 #undef KERNELS
 #undef DRIVER
 #undef EXT_NMIN
 #undef EXT_NMAX
+#undef LN2_HI
 
 #define T double
 #define KERNELS fsm_f64_kernels
 #define DRIVER(name) f64_##name
 #define EXT_NMIN FSM_EXT_NMIN_F64
 #define EXT_NMAX FSM_EXT_NMAX_F64
+#define LN2_HI FSM_LN2_HI_F64
 #include "drivers.inc"
 
 fsm_status fsm_softmax_f32(size_t rows, size_t cols, const float *x, size_t x_stride,

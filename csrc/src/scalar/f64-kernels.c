@@ -1,14 +1,41 @@
 /*
  * The float64 table: portable C with libm's exp (about 0.5 ulp), the same
  * algorithms as float32. float64 is the precision path, not the speed path,
- * so its kernels share one file and favour clarity; sums use four double
- * accumulators.
+ * so its kernels share one file and favour clarity. Sums: blocks of
+ * F64_BLOCK in four accumulators, block totals added with Neumaier's
+ * compensation, so the error does not grow with the row length.
  */
 #include "../kernels.h"
 
 #define F64_ACCS 4
+#define F64_BLOCK 256
 
-static double exp_clamped(double x) { return exp(x); }  /* exp(-inf) = 0, NaN stays */
+/* Neumaier (improved Kahan) summation of block totals. */
+typedef struct compensated {
+  double sum, carry;
+} compensated;
+
+static void compensated_add(compensated *c, double v) {
+  const double t = c->sum + v;
+  c->carry += fabs(c->sum) >= fabs(v) ? (c->sum - t) + v : (v - t) + c->sum;
+  c->sum = t;
+}
+
+/* sum_i exp(x[i] - c), storing the terms in y when y != NULL. */
+static double sum_exp(size_t n, const double *x, double c, double *y) {
+  compensated total = {0.0, 0.0};
+  for (size_t i = 0; i < n; i += F64_BLOCK) {
+    const size_t block = n - i < F64_BLOCK ? n - i : F64_BLOCK;
+    double acc[F64_ACCS] = {0.0};
+    for (size_t j = 0; j < block; j++) {
+      const double e = exp(x[i + j] - c);
+      if (y != NULL) y[i + j] = e;
+      acc[j % F64_ACCS] += e;
+    }
+    compensated_add(&total, (acc[0] + acc[1]) + (acc[2] + acc[3]));
+  }
+  return total.sum + total.carry;
+}
 
 /* exp(x) = p * 2^n with p in [0.70, 1.42]; x clamped below at EXT_XMIN. */
 static double extexp(double x, double *n) {
@@ -25,22 +52,15 @@ double fsm_f64_rmax__scalar(size_t n, const double *x) {
 }
 
 double fsm_f64_raddstoreexp__scalar(size_t n, const double *x, double c, double *y) {
-  double acc[F64_ACCS] = {0.0};
-  for (size_t i = 0; i < n; i++) {
-    y[i] = exp_clamped(x[i] - c);
-    acc[i % F64_ACCS] += y[i];
-  }
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  return sum_exp(n, x, c, y);
 }
 
 double fsm_f64_raddexp__scalar(size_t n, const double *x, double c) {
-  double acc[F64_ACCS] = {0.0};
-  for (size_t i = 0; i < n; i++) acc[i % F64_ACCS] += exp_clamped(x[i] - c);
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  return sum_exp(n, x, c, NULL);
 }
 
 void fsm_f64_vscaleexp__scalar(size_t n, const double *x, double c, double s, double *y) {
-  for (size_t i = 0; i < n; i++) y[i] = s * exp_clamped(x[i] - c);
+  for (size_t i = 0; i < n; i++) y[i] = s * exp(x[i] - c);  /* exp(-inf) = 0, NaN stays */
 }
 
 void fsm_f64_vscale__scalar(size_t n, const double *x, double s, double *y) {
@@ -48,11 +68,22 @@ void fsm_f64_vscale__scalar(size_t n, const double *x, double s, double *y) {
 }
 
 fsm_extsum fsm_f64_raddextexp__scalar(size_t n, const double *x) {
+  double p[F64_BLOCK], e[F64_BLOCK];
   fsm_extsum sum = FSM_EXTSUM_EMPTY;
-  for (size_t i = 0; i < n; i++) {
-    double e;
-    const double p = extexp(x[i], &e);
-    fsm_extsum_add(&sum, p, e);
+  for (size_t i = 0; i < n; i += F64_BLOCK) {
+    const size_t block = n - i < F64_BLOCK ? n - i : F64_BLOCK;
+    double block_max = -INFINITY;
+    for (size_t j = 0; j < block; j++) {
+      p[j] = extexp(x[i + j], &e[j]);
+      block_max = e[j] > block_max ? e[j] : block_max;
+    }
+    if (!(block_max < INFINITY)) {  /* +inf input: leaves the domain */
+      fsm_extsum_add(&sum, NAN, block_max);
+      continue;
+    }
+    compensated block_sum = {0.0, 0.0};
+    for (size_t j = 0; j < block; j++) compensated_add(&block_sum, p[j] * fsm_exp2i(e[j] - block_max));
+    fsm_extsum_add(&sum, block_sum.sum + block_sum.carry, block_max);
   }
   return sum;
 }

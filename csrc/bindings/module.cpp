@@ -1,0 +1,202 @@
+// fastsoftmax._core: thin pybind11 glue over the C API. No math here: it
+// checks that the arrays are the 2-D "rows x cols, unit inner stride" views
+// the C API takes, releases the GIL and calls fsm_*. Shapes, axes, dtypes
+// and out= are handled (and documented) in python/fastsoftmax/__init__.py.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "fastsoftmax.h"
+// The kernel enumerator's names (csrc/src/dispatch.c; linked statically).
+extern const char *const fsm_kernel_names[];
+}
+
+namespace py = pybind11;
+
+namespace {
+
+[[noreturn]] void raise_status(fsm_status status, const char *what) {
+  std::string message = std::string(what) + ": " + fsm_status_string(status);
+  if (status == FSM_UNKNOWN_ISA || status == FSM_UNSUPPORTED_ISA) {
+    if (fsm_environment_status() != FSM_OK) {
+      const char *env = std::getenv("FASTSOFTMAX_ISA");
+      message = std::string(what) + ": the environment variable FASTSOFTMAX_ISA='" +
+                (env ? env : "") + "' " +
+                (status == FSM_UNKNOWN_ISA ? "is not an ISA name" : "asks for an ISA this CPU lacks") +
+                " (available: see fastsoftmax.available_isas())";
+      throw std::runtime_error(message);
+    }
+    throw py::value_error(message);
+  }
+  if (status == FSM_UNKNOWN_ALGORITHM || status == FSM_INVALID_ARGUMENT ||
+      status == FSM_INVALID_STRIDE || status == FSM_SIZE_OVERFLOW)
+    throw py::value_error(message);
+  throw std::runtime_error(message);
+}
+
+// Views an N-d array (N >= 1) whose last axis is the row as rows x cols
+// with a row stride in elements: possible when the last axis has unit
+// stride and the leading axes collapse into one with a stride >= cols.
+bool collapse_rows(const py::array &a, size_t &rows, size_t &stride) {
+  const py::ssize_t ndim = a.ndim(), item = a.itemsize();
+  const py::ssize_t cols = a.shape(ndim - 1);
+  if (cols > 1 && a.strides(ndim - 1) != item) return false;
+  py::ssize_t n_rows = 1, row_bytes = cols * item, prev_stride = -1, prev_extent = 0;
+  bool first = true;
+  for (py::ssize_t d = ndim - 2; d >= 0; d--) {  // innermost leading axis first
+    const py::ssize_t n = a.shape(d), st = a.strides(d);
+    n_rows *= n;
+    if (n == 1) continue;
+    if (first) {
+      row_bytes = st;
+      first = false;
+    } else if (st != prev_stride * prev_extent) {
+      return false;
+    }
+    prev_stride = st;
+    prev_extent = n;
+  }
+  rows = static_cast<size_t>(n_rows);
+  if (rows > 1 && (row_bytes < cols * item || row_bytes % item != 0)) return false;
+  stride = rows > 1 ? static_cast<size_t>(row_bytes / item) : static_cast<size_t>(cols);
+  return true;
+}
+
+template <typename T>
+using kernel_fn = fsm_status (*)(size_t, size_t, const T *, size_t, T *, size_t, fsm_algorithm);
+
+// Calls the C kernel for dtype number `num` with the GIL released.
+void call(int num, size_t rows, size_t cols, const void *x, size_t xs, void *y, size_t ys,
+          int algorithm, bool log) {
+  const char *what = log ? "log_softmax" : "softmax";
+  fsm_status status;
+  if (num == py::detail::npy_api::NPY_FLOAT_) {
+    kernel_fn<float> fn = log ? fsm_log_softmax_f32 : fsm_softmax_f32;
+    py::gil_scoped_release release;
+    status = fn(rows, cols, static_cast<const float *>(x), xs, static_cast<float *>(y), ys,
+                static_cast<fsm_algorithm>(algorithm));
+  } else if (num == py::detail::npy_api::NPY_DOUBLE_) {
+    kernel_fn<double> fn = log ? fsm_log_softmax_f64 : fsm_softmax_f64;
+    py::gil_scoped_release release;
+    status = fn(rows, cols, static_cast<const double *>(x), xs, static_cast<double *>(y), ys,
+                static_cast<fsm_algorithm>(algorithm));
+  } else {
+    throw py::type_error("x must be float32 or float64");
+  }
+  if (status != FSM_OK) raise_status(status, what);
+}
+
+// softmax / log_softmax along the last axis of x into out (same shape and
+// dtype, native float32/float64, checked by the Python layer), both viewed
+// as rows with collapse_rows. Returns false, computing nothing, when either
+// cannot be viewed that way; the caller then copies.
+bool rowwise(const py::array &x, py::array &out, int algorithm, bool log) {
+  size_t rows, xs, out_rows, ys;
+  if (!collapse_rows(x, rows, xs) || !collapse_rows(out, out_rows, ys)) return false;
+  if (!out.writeable()) throw py::value_error("out is read-only");
+  call(x.dtype().num(), rows, static_cast<size_t>(x.shape(x.ndim() - 1)), x.data(), xs,
+       out.mutable_data(), ys, algorithm, log);
+  return true;
+}
+
+bool is_float_row_major(const py::array &a) {
+  const int num = a.dtype().num();
+  const char order = a.dtype().byteorder();
+  return (num == py::detail::npy_api::NPY_FLOAT_ || num == py::detail::npy_api::NPY_DOUBLE_) &&
+         (order == '=' || order == '|') && (a.flags() & py::array::c_style) != 0;
+}
+
+// The fast path for the common call: C-contiguous native float x, softmax
+// over its last axis, out None (allocated here) or a C-contiguous array of
+// x's shape and dtype. Returns None when the call is anything else: the
+// Python layer then validates, reports errors and handles the general case.
+py::object try_rowwise_contiguous(const py::array &x, py::ssize_t axis, py::object out_obj,
+                                  int algorithm, bool log) {
+  const py::ssize_t ndim = x.ndim();
+  if (ndim < 1 || (axis != -1 && axis != ndim - 1) || !is_float_row_major(x)) return py::none();
+  py::array out;
+  if (out_obj.is_none()) {
+    out = py::array(x.dtype(), std::vector<py::ssize_t>(x.shape(), x.shape() + ndim));
+  } else {
+    if (!py::isinstance<py::array>(out_obj)) return py::none();
+    out = out_obj.cast<py::array>();
+    if (!is_float_row_major(out) || out.dtype().num() != x.dtype().num() || out.ndim() != ndim ||
+        !std::equal(x.shape(), x.shape() + ndim, out.shape()) || !out.writeable())
+      return py::none();
+  }
+  const size_t cols = static_cast<size_t>(x.shape(ndim - 1));
+  const size_t rows = cols == 0 ? 0 : static_cast<size_t>(x.size()) / cols;
+  const char *xb = static_cast<const char *>(x.data());
+  char *ob = static_cast<char *>(out.mutable_data());
+  const py::ssize_t bytes = x.nbytes();
+  py::array copy;
+  if (xb != ob && xb < ob + bytes && ob < xb + bytes) {  // partial overlap: work on a copy
+    copy = py::array(x.dtype(), std::vector<py::ssize_t>(x.shape(), x.shape() + ndim));
+    std::memcpy(copy.mutable_data(), xb, static_cast<size_t>(bytes));
+    xb = static_cast<const char *>(copy.data());
+  }
+  call(x.dtype().num(), rows, cols, xb, cols, ob, cols, algorithm, log);
+  return std::move(out);
+}
+
+fsm_isa isa_from_name(const std::string &name) {
+  fsm_isa isa;
+  if (fsm_isa_from_name(name.c_str(), &isa) != FSM_OK)
+    throw py::value_error("unknown ISA '" + name + "'; expected one of auto, scalar, avx2, avx512, neon");
+  return isa;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "fastsoftmax C library bindings (private; use the fastsoftmax package)";
+  m.attr("__version__") = FSM_VERSION_STRING;
+  m.attr("library_version") = fsm_version();
+  m.attr("compiler") = FSM_COMPILER;
+  m.attr("build_flags") = FSM_BUILD_FLAGS;
+  m.attr("isa_folders") = FSM_ISA_FOLDERS_BUILT;
+
+  m.def("rowwise", &rowwise, py::arg("x"), py::arg("out"), py::arg("algorithm"), py::arg("log"),
+        "softmax (log=False) or log-softmax along the last axis of x into out; False if "
+        "either array cannot be viewed as strided rows (nothing computed)");
+  m.def("try_rowwise_contiguous", &try_rowwise_contiguous, py::arg("x"), py::arg("axis"),
+        py::arg("out"), py::arg("algorithm"), py::arg("log"),
+        "the same over the last axis of C-contiguous arrays (out may be None); None if the "
+        "arguments need the general path");
+
+  py::dict algorithms;
+  for (int a = FSM_ALGORITHM_AUTO; a <= FSM_ALGORITHM_TWO_PASS; a++)
+    algorithms[fsm_algorithm_name(static_cast<fsm_algorithm>(a))] = a;
+  m.attr("algorithms") = algorithms;
+
+  std::vector<std::string> kernels;
+  for (const char *const *name = fsm_kernel_names; *name != nullptr; name++) kernels.emplace_back(*name);
+  m.attr("kernels") = py::tuple(py::cast(kernels));
+
+  m.def("isa", [] { return std::string(fsm_isa_name(fsm_active_isa())); });
+  m.def("detected_isa", [] { return std::string(fsm_isa_name(fsm_detected_isa())); });
+  m.def("available_isas", [] {
+    std::vector<std::string> names;
+    for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++)
+      if (fsm_isa_supported(static_cast<fsm_isa>(v)))
+        names.emplace_back(fsm_isa_name(static_cast<fsm_isa>(v)));
+    return py::tuple(py::cast(names));
+  });
+  m.def("set_isa", [](const std::string &name) {
+    const fsm_status status = fsm_set_isa(isa_from_name(name));
+    if (status != FSM_OK)
+      throw py::value_error("ISA '" + name + "' is not supported by this CPU or build");
+  });
+  m.def("environment_error", []() -> py::object {
+    const fsm_status status = fsm_environment_status();
+    if (status == FSM_OK) return py::none();
+    return py::str(fsm_status_string(status));
+  });
+}

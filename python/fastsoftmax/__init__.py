@@ -1,0 +1,270 @@
+"""fastsoftmax: fast, accurate softmax and log-softmax for CPUs.
+
+Hand-written AVX2, AVX-512 and NEON kernels (with a portable scalar
+fallback), chosen at run time for the CPU, behind a NumPy-first API that
+follows ``scipy.special.softmax``::
+
+    >>> import numpy as np, fastsoftmax
+    >>> fastsoftmax.softmax(np.array([1.0, 2.0, 3.0], dtype=np.float32))
+    array([0.09003057, 0.24472848, 0.66524094], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import operator
+from typing import Iterator, Optional
+
+import numpy as np
+
+from . import _core
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "isa",
+    "detected_isa",
+    "available_isas",
+    "set_isa",
+    "use_isa",
+    "ALGORITHMS",
+    "KERNELS",
+    "__version__",
+]
+
+#: The algorithm names accepted by ``algorithm=``.
+ALGORITHMS: tuple = tuple(_core.algorithms)
+
+#: The microkernels every ISA table provides (the kernel enumerator).
+KERNELS: tuple = _core.kernels
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _as_float_array(x, name: str) -> np.ndarray:
+    """``np.asarray(x)``, refusing anything that is not float32/float64."""
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be array-like of float32 or float64: {exc}") from None
+    if arr.dtype.kind == "f" and not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    if arr.dtype not in _FLOAT_DTYPES:
+        raise TypeError(
+            f"{name} must have dtype float32 or float64, got {arr.dtype}"
+            " (convert explicitly, e.g. x.astype(np.float32))"
+        )
+    return arr
+
+
+def _algorithm_code(algorithm) -> int:
+    if not isinstance(algorithm, str) or algorithm not in _core.algorithms:
+        raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}; got {algorithm!r}")
+    return _core.algorithms[algorithm]
+
+
+def _normalize_axis(axis, ndim: int) -> int:
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"axis must be an integer, got {type(axis).__name__}") from None
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of bounds for an array of dimension {ndim}")
+    return axis % ndim
+
+
+def _check_out(out, x: np.ndarray) -> np.ndarray:
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != x.dtype:
+        raise TypeError(f"out must have dtype {x.dtype} (the dtype of x), got {out.dtype}")
+    if out.shape != x.shape:
+        raise ValueError(f"out must have shape {x.shape} (the shape of x), got {out.shape}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    return out
+
+
+def _rowwise(x, axis, out, algorithm, log: bool) -> np.ndarray:
+    # The common call (C-contiguous float rows over the last axis) is
+    # checked and run in C++; anything else returns None and takes the
+    # general path below, which also reports every error.
+    if type(x) is np.ndarray and type(axis) is int and type(algorithm) is str:
+        code = _core.algorithms.get(algorithm)
+        if code is not None:
+            result = _core.try_rowwise_contiguous(x, axis, out, code, log)
+            if result is not None:
+                return result
+
+    x = _as_float_array(x, "x")
+    code = _algorithm_code(algorithm)
+    if x.ndim == 0:
+        result = _rowwise(x.reshape(1), axis if axis in (0, -1) else _normalize_axis(axis, 0),
+                          None if out is None else _check_out(out, x).reshape(1), algorithm, log)
+        return result.reshape(()) if out is None else out
+    axis = _normalize_axis(axis, x.ndim)
+    out = np.empty(x.shape, dtype=x.dtype) if out is None else _check_out(out, x)
+    if x.size == 0:
+        return out
+
+    if np.may_share_memory(x, out) and not (
+        x.__array_interface__["data"][0] == out.__array_interface__["data"][0]
+        and x.strides == out.strides
+    ):
+        x = x.copy()  # partial overlap: the kernels allow only exact in-place
+    xm, om = np.moveaxis(x, axis, -1), np.moveaxis(out, axis, -1)
+    if not _core.rowwise(xm, om, code, log):
+        # rows that are not evenly strided: compute on contiguous copies
+        xc = np.ascontiguousarray(xm)
+        if not _core.rowwise(xc, om, code, log):
+            tmp = np.empty(xc.shape, dtype=x.dtype)
+            _core.rowwise(xc, tmp, code, log)
+            om[...] = tmp
+    return out
+
+
+def softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
+            algorithm: str = "auto") -> np.ndarray:
+    """Softmax along an axis: ``exp(x - max) / sum(exp(x - max))``.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64 (other dtypes raise ``TypeError``;
+        nothing is converted silently). Any shape; a 0-d input is treated
+        as one element.
+    axis : int, optional
+        The axis to normalise over (default -1, the last).
+    out : numpy.ndarray, optional
+        Where to write the result: the shape and dtype of ``x``, writeable.
+        ``out=x`` computes in place.
+    algorithm : {"auto", "three_pass_reload", "three_pass_recompute", "two_pass"}
+        ``"auto"`` picks per row length from measured crossovers. All give
+        the same result to within the documented bound.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``out`` if given, else a new array of the dtype and shape of ``x``.
+
+    Raises
+    ------
+    TypeError
+        ``x`` or ``out`` has an unsupported dtype, ``out`` is not an array.
+    ValueError
+        Unknown ``algorithm``, ``axis`` out of range, ``out`` of the wrong
+        shape or read-only.
+    RuntimeError
+        ``FASTSOFTMAX_ISA`` names an ISA that is unknown or not supported.
+
+    Notes
+    -----
+    Rows along ``axis`` that are not contiguous in memory (a non-last
+    ``axis`` of a C-ordered array, or a strided view) are copied to a
+    contiguous buffer first, and the result copied back.
+
+    A NaN in a row makes the whole row NaN; a row containing ``+inf``, or
+    whose entries are all ``-inf``, is NaN too (as ``exp(x - max) / sum``
+    gives in float64); a ``-inf`` entry among finite ones gives exactly 0.
+    float32 accuracy: see the README's table (relative error within about
+    ``2**-24 * (|x - max| + 8)`` of the float64 result, outputs below
+    FLT_MIN may be flushed to 0). float64 uses portable C with libm's exp.
+    The GIL is released during the computation.
+
+    Examples
+    --------
+    >>> fastsoftmax.softmax(np.zeros((2, 4), np.float32), axis=0)[:, 0]
+    array([0.5, 0.5], dtype=float32)
+    """
+    return _rowwise(x, axis, out, algorithm, log=False)
+
+
+def log_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
+                algorithm: str = "auto") -> np.ndarray:
+    """Log-softmax along an axis: ``(x - max) - log(sum(exp(x - max)))``.
+
+    Computed directly (never as ``log(softmax(x))``), so tiny probabilities
+    keep their logarithm instead of becoming ``-inf``.
+
+    Parameters
+    ----------
+    x : array_like
+        Input of dtype float32 or float64.
+    axis : int, optional
+        The axis to normalise over (default -1).
+    out : numpy.ndarray, optional
+        Where to write the result (shape and dtype of ``x``, writeable);
+        ``out=x`` works in place.
+    algorithm : {"auto", "three_pass_reload", "three_pass_recompute", "two_pass"}
+        For log-softmax both three-pass variants are the same computation
+        (max, sum of exp, subtract); ``"two_pass"`` skips the max pass.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``out`` if given, else a new array like ``x``.
+
+    Raises
+    ------
+    TypeError, ValueError, RuntimeError
+        As for :func:`softmax`.
+
+    Notes
+    -----
+    Special values follow :func:`softmax`: NaN rows, ``+inf`` and all
+    ``-inf`` rows give NaN; a ``-inf`` entry gives ``-inf``. float32 absolute
+    error is within about ``2**-23 * (|result| + 1)``.
+    """
+    return _rowwise(x, axis, out, algorithm, log=True)
+
+
+def isa() -> str:
+    """The instruction set the next call will use: "scalar", "avx2", "avx512" or "neon"."""
+    return _core.isa()
+
+
+def detected_isa() -> str:
+    """The best instruction set this CPU, OS and build support."""
+    return _core.detected_isa()
+
+
+def available_isas() -> tuple:
+    """Every instruction set that can be forced here, lowest first."""
+    return _core.available_isas()
+
+
+def set_isa(name: str) -> None:
+    """Force an instruction set for the whole process ("auto" restores detection).
+
+    Raises
+    ------
+    ValueError
+        ``name`` is unknown, or this CPU or build lacks it: forcing can only
+        lower the ISA.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    _core.set_isa(name)
+
+
+@contextlib.contextmanager
+def use_isa(name: str) -> Iterator[str]:
+    """Context manager forcing an instruction set, for tests and benchmarks.
+
+    The setting is process-wide (it affects other threads too) and the
+    previous one is restored on exit.
+
+    Examples
+    --------
+    >>> with fastsoftmax.use_isa("scalar"):
+    ...     y = fastsoftmax.softmax(x)
+    """
+    previous = isa() if _core.environment_error() is None else "auto"
+    set_isa(name)
+    try:
+        yield isa()
+    finally:
+        set_isa(previous)

@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+import fastsoftmax
+
+ISAS = fastsoftmax.available_isas()
+ALGORITHMS = ("auto", "three_pass_reload", "three_pass_recompute", "two_pass")
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    """Runs the test once per ISA this machine has, and checks it really ran."""
+    with fastsoftmax.use_isa(request.param) as active:
+        assert active == request.param
+        assert fastsoftmax.isa() == request.param
+        yield request.param
+    assert fastsoftmax.isa() == fastsoftmax.detected_isa()
+
+
+@pytest.fixture(params=ALGORITHMS)
+def algorithm(request):
+    return request.param
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
+def dtype(request):
+    return request.param
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

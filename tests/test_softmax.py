@@ -1,0 +1,192 @@
+"""softmax and log_softmax against float64 references: every ISA (forced) x
+every algorithm x every tail length, shapes and axes, input distributions,
+special values, long rows."""
+
+import numpy as np
+import pytest
+
+import fastsoftmax
+from reference import (
+    EPS32,
+    assert_close,
+    log_softmax64,
+    log_softmax_tolerance,
+    softmax64,
+    softmax_tolerance,
+)
+
+
+def check(x, axis=-1, algorithm="auto", what=""):
+    """Both functions on x against the float64 references and bounds."""
+    x = np.asarray(x)
+    y = fastsoftmax.softmax(x, axis=axis, algorithm=algorithm)
+    z = fastsoftmax.log_softmax(x, axis=axis, algorithm=algorithm)
+    assert y.dtype == x.dtype and z.dtype == x.dtype
+    p, lz = softmax64(x, axis), log_softmax64(x, axis)
+    assert_close(y, p, softmax_tolerance(x, p, x.dtype, axis), f"softmax {what} {algorithm}")
+    assert_close(z, lz, log_softmax_tolerance(x, lz, x.dtype, axis), f"log_softmax {what} {algorithm}")
+    return y, z
+
+
+def distributions(rng, rows, n, dtype):
+    """A batch of rows, one per input distribution (DESIGN.md)."""
+    return np.stack([
+        rng.normal(0, 1, n),
+        rng.normal(0, 10, n),
+        rng.normal(0, 100, n),
+        rng.uniform(-80, 80, n),
+        np.full(n, 3.5),                                  # all equal
+        np.where(np.arange(n) == n // 2, 60.0, rng.normal(0, 1, n)),  # one huge value
+        rng.normal(1e4, 3, n),                            # large offset (two-pass domain)
+        rng.normal(-1e4, 3, n),
+    ][:rows]).astype(dtype)
+
+
+@pytest.mark.parametrize("n", range(0, 71))
+def test_every_length(isa, algorithm, dtype, n, rng):
+    check(distributions(rng, 8, n, dtype), algorithm=algorithm, what=f"{isa} n={n}")
+
+
+@pytest.mark.parametrize("n", [127, 128, 129, 1000, 1023, 1024, 1025, 4096 + 3, 65536 + 17])
+def test_longer_rows(isa, algorithm, dtype, n, rng):
+    check(distributions(rng, 8, n, dtype), algorithm=algorithm, what=f"{isa} n={n}")
+
+
+@pytest.mark.parametrize("n", [1 << 20, 4 << 20])
+def test_large_rows_f32(isa, algorithm, n, rng):
+    x = rng.uniform(-80, 80, n).astype(np.float32)
+    y, _ = check(x, algorithm=algorithm, what=f"{isa} n={n}")
+    assert abs(y.astype(np.float64).sum() - 1.0) < 1e-6
+
+
+def test_sixteen_million_normalizer(isa, rng):
+    """The normaliser's relative error must not grow with the row length."""
+    n = 16 << 20
+    x = rng.uniform(-10, 10, n).astype(np.float32)
+    for algorithm in ("three_pass_reload", "three_pass_recompute", "two_pass"):
+        y = fastsoftmax.softmax(x, algorithm=algorithm)
+        # sum(y) = S_true / S_computed up to averaged rounding of the outputs
+        assert abs(y.astype(np.float64).sum() - 1.0) < 3e-7, algorithm
+        z = fastsoftmax.log_softmax(x, algorithm=algorithm)
+        lse_true = float(np.log(np.exp(x.astype(np.float64) - 10.0).sum()) + 10.0)
+        lse_got = float(np.median(x[:4096].astype(np.float64) - z[:4096]))
+        assert abs(lse_got - lse_true) < 4 * EPS32 * abs(lse_true), algorithm
+
+
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 33), (2, 1, 4, 17)])
+def test_shapes_and_axes(isa, dtype, shape, rng):
+    x = rng.normal(0, 5, shape).astype(dtype)
+    for axis in range(-len(shape), len(shape)):
+        check(x, axis=axis, what=f"{isa} shape={shape} axis={axis}")
+
+
+def test_non_contiguous_inputs(dtype, rng):
+    base = rng.normal(0, 3, (6, 40)).astype(dtype)
+    for view in (base[:, ::2], base[::2, 3:30], base.T, base[::-1], np.asfortranarray(base)):
+        for axis in (0, -1):
+            check(view, axis=axis, what=f"strides={view.strides} axis={axis}")
+
+
+def test_out_and_in_place(isa, algorithm, dtype, rng):
+    x = rng.normal(0, 4, (5, 37)).astype(dtype)
+    p = softmax64(x)
+    out = np.empty_like(x)
+    assert fastsoftmax.softmax(x, out=out, algorithm=algorithm) is out
+    assert_close(out, p, softmax_tolerance(x, p, dtype), "out=")
+    y = x.copy()
+    assert fastsoftmax.softmax(y, out=y, algorithm=algorithm) is y
+    np.testing.assert_array_equal(y, out)
+    z = x.copy()
+    fastsoftmax.log_softmax(z, out=z, algorithm=algorithm)
+    np.testing.assert_array_equal(z, fastsoftmax.log_softmax(x, algorithm=algorithm))
+    # strided out, and out along a non-last axis
+    big = np.zeros((5, 80), dtype)
+    fastsoftmax.softmax(x, out=big[:, 1:38], algorithm=algorithm)
+    np.testing.assert_array_equal(big[:, 1:38], out)
+    assert not big[:, 0].any() and not big[:, 38:].any()
+    t = np.empty((37, 5), dtype).T
+    fastsoftmax.softmax(x, axis=0, out=t)
+    assert_close(t, softmax64(x, 0), softmax_tolerance(x, softmax64(x, 0), dtype, 0), "out axis 0")
+
+
+def test_partial_overlap_is_safe(dtype, rng):
+    buf = rng.normal(0, 2, 100).astype(dtype)
+    x = buf[:60].copy()
+    expected = fastsoftmax.softmax(x)
+    fastsoftmax.softmax(buf[:60], out=buf[10:70])
+    np.testing.assert_array_equal(buf[10:70], expected)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        [1e7, 1e7 + 1, 1e7 - 2],
+        [1e30, 1e30 * (1 + 1e-6), -1e30],
+        [3e38, 3.1e38, -3e38, 0.0],
+        [-3e38, -3.2e38],
+        [1e4, -1e4, 0.0],
+        [-1e4, -1e4 + 5, -1e4 - 200],
+        [20000.0, 19990.0],
+        [-17000.0, -16990.0],
+        [30.0, 0.0, 0.0],
+        [88.0, -88.0, 0.0, -104.0, -200.0],
+    ],
+)
+def test_robust_rows(isa, algorithm, dtype, row):
+    check(np.array([row], dtype=dtype), algorithm=algorithm, what=f"{isa} {row}")
+
+
+def test_special_values(isa, algorithm, dtype):
+    inf, nan = np.inf, np.nan
+    x = np.array(
+        [
+            [1.0, nan, 2.0, 3.0],      # NaN anywhere -> NaN row
+            [nan, 1.0, 2.0, 3.0],
+            [1.0, -inf, 2.0, 3.0],     # -inf among finite -> exact 0 / -inf
+            [-inf, -inf, -inf, -inf],  # all -inf -> NaN (reference)
+            [1.0, inf, 2.0, 3.0],      # +inf -> NaN (reference)
+            [inf, inf, 0.0, 0.0],
+            [-inf, 0.0, 1.0, -inf],
+        ],
+        dtype=dtype,
+    )
+    y, z = check(x, algorithm=algorithm, what=f"{isa} specials")
+    assert y[2, 1] == 0.0 and z[2, 1] == -np.inf
+    assert np.isnan(y[[0, 1, 3, 4, 5]]).all() and np.isnan(z[[0, 1, 3, 4, 5]]).all()
+    assert np.isfinite(y[6, 1:3]).all() and y[6, 0] == 0.0 and y[6, 3] == 0.0
+
+
+def test_single_element_and_empty(dtype):
+    assert fastsoftmax.softmax(np.array([[5.0]], dtype))[0, 0] == 1.0
+    assert fastsoftmax.log_softmax(np.array([[5.0]], dtype))[0, 0] == 0.0
+    for shape in [(0,), (0, 5), (5, 0), (2, 0, 3)]:
+        for axis in range(len(shape)):
+            x = np.zeros(shape, dtype)
+            y = fastsoftmax.softmax(x, axis=axis)
+            assert y.shape == shape and y.dtype == x.dtype
+    assert fastsoftmax.softmax(np.array(2.0, dtype)) == 1.0
+
+
+def test_accepts_array_likes():
+    y = fastsoftmax.softmax([1.0, 2.0, 3.0])
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y, softmax64([1.0, 2.0, 3.0]), rtol=1e-15)
+    y32 = fastsoftmax.softmax(np.array([1, 2, 3], ">f4"))
+    assert y32.dtype == np.float32 and y32.dtype.isnative
+
+
+def test_algorithms_agree(isa, rng):
+    x = rng.normal(0, 3, (16, 999)).astype(np.float32)
+    results = [fastsoftmax.softmax(x, algorithm=a) for a in fastsoftmax.ALGORITHMS]
+    for r in results[1:]:
+        np.testing.assert_allclose(r, results[0], rtol=40 * EPS32, atol=1e-38)
+
+
+def test_scipy_compatibility(rng):
+    scipy_special = pytest.importorskip("scipy.special")
+    x = rng.normal(0, 2, (3, 4, 5))
+    for axis in (0, 1, 2, -1):
+        np.testing.assert_allclose(fastsoftmax.softmax(x, axis=axis),
+                                   scipy_special.softmax(x, axis=axis), rtol=1e-13)
+        np.testing.assert_allclose(fastsoftmax.log_softmax(x, axis=axis),
+                                   scipy_special.log_softmax(x, axis=axis), rtol=1e-13, atol=1e-14)
