@@ -77,26 +77,22 @@ static inline float fsm_scalar_exp2_nonpositive(float k) {
   return fsm_scalar_exp2_biased(k + FSM_MAGIC_BIAS_F32);
 }
 
-/* Horizontal sum of the block accumulators, in a fixed pairwise order. */
-static inline float fsm_scalar_fold(const float acc[FSM_SCALAR_ACCS]) {
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
-
-/* Sum of a block of n <= FSM_SCALAR_BLOCK floats in FSM_SCALAR_ACCS
- * accumulators (pairwise-folded): error independent of the row length. */
-static inline float fsm_scalar_block_sum(size_t n, const float *y) {
-  float acc[FSM_SCALAR_ACCS] = {0.0f};
+/* Sum of a block of n <= FSM_SCALAR_BLOCK floats, accumulated in double
+ * lanes: a float accumulator holding one dominant term (the max's exp is
+ * 1) would lose up to half an ulp of it at every further add. */
+static inline double fsm_scalar_block_sum(size_t n, const float *y) {
+  double acc[FSM_SCALAR_ACCS] = {0.0};
   size_t i = 0;
   for (; i + FSM_SCALAR_ACCS <= n; i += FSM_SCALAR_ACCS)
-    for (size_t k = 0; k < FSM_SCALAR_ACCS; k++) acc[k] += y[i + k];
-  for (; i < n; i++) acc[0] += y[i];
-  return fsm_scalar_fold(acc);
+    for (size_t k = 0; k < FSM_SCALAR_ACCS; k++) acc[k] += (double)y[i + k];
+  for (; i < n; i++) acc[0] += (double)y[i];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 /* y[i] = exp(x[i] - c) for one block of n <= FSM_SCALAR_BLOCK; returns the
  * block's sum. Shared by raddstoreexp (y = output) and raddexp (y = scratch).
  * Two simple loops rather than one: each is one the compiler vectorises. */
-static inline float fsm_scalar_addstoreexp_block(size_t n, const float *x, float c, float *y) {
+static inline double fsm_scalar_addstoreexp_block(size_t n, const float *x, float c, float *y) {
   for (size_t i = 0; i < n; i++) y[i] = fsm_scalar_exp_nonpositive(x[i] - c);
   return fsm_scalar_block_sum(n, y);
 }

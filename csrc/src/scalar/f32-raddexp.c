@@ -7,7 +7,7 @@ double fsm_f32_raddexp__scalar(size_t n, const float *x, float c) {
   double sum = 0.0;
   for (size_t i = 0; i < n; i += FSM_SCALAR_BLOCK) {
     const size_t block = n - i < FSM_SCALAR_BLOCK ? n - i : FSM_SCALAR_BLOCK;
-    sum += (double)fsm_scalar_addstoreexp_block(block, x + i, c, scratch);
+    sum += fsm_scalar_addstoreexp_block(block, x + i, c, scratch);
   }
   return sum;
 }

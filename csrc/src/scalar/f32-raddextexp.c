@@ -1,6 +1,6 @@
 /* raddextexp: sum(exp(x)) as (mantissa, exponent), Dukhan & Ablavatski.
  * Per block: (p_i, n_i) into scratch, the block's max exponent N_b, then
- * sum p_i * 2^(n_i - N_b) in float accumulators; blocks merge exactly in
+ * sum p_i * 2^(n_i - N_b) in double lanes; blocks merge exactly in
  * double (fsm_extsum_add). */
 #include "exp.h"
 
@@ -14,14 +14,8 @@ fsm_extsum fsm_f32_raddextexp__scalar(size_t n, const float *x) {
       p[j] = fsm_scalar_extexp(x[i + j], &e[j]);
       block_max = e[j] > block_max ? e[j] : block_max;
     }
-    float acc[FSM_SCALAR_ACCS] = {0.0f};
-    size_t j = 0;
-    for (; j + FSM_SCALAR_ACCS <= block; j += FSM_SCALAR_ACCS) {
-      for (size_t k = 0; k < FSM_SCALAR_ACCS; k++)
-        acc[k] += p[j + k] * fsm_scalar_exp2_nonpositive(e[j + k] - block_max);
-    }
-    for (; j < block; j++) acc[0] += p[j] * fsm_scalar_exp2_nonpositive(e[j] - block_max);
-    fsm_extsum_add(&sum, (double)fsm_scalar_fold(acc), (double)block_max);
+    for (size_t j = 0; j < block; j++) p[j] *= fsm_scalar_exp2_nonpositive(e[j] - block_max);
+    fsm_extsum_add(&sum, fsm_scalar_block_sum(block, p), (double)block_max);
   }
   return sum;
 }
