@@ -28,6 +28,7 @@ static fsm_status fsm_check_algorithm(fsm_algorithm algorithm) {
 #define EXT_NMAX FSM_EXT_NMAX_F32
 #define LN2_HI FSM_LN2_HI_F32
 #include "drivers.inc"
+#include "training.inc"
 #undef T
 #undef KERNELS
 #undef DRIVER
@@ -42,6 +43,7 @@ static fsm_status fsm_check_algorithm(fsm_algorithm algorithm) {
 #define EXT_NMAX FSM_EXT_NMAX_F64
 #define LN2_HI FSM_LN2_HI_F64
 #include "drivers.inc"
+#include "training.inc"
 
 fsm_status fsm_softmax_f32(size_t rows, size_t cols, const float *x, size_t x_stride,
                            float *y, size_t y_stride, fsm_algorithm algorithm) {
@@ -77,6 +79,26 @@ fsm_status fsm_log_softmax_f64(size_t rows, size_t cols, const double *x, size_t
                  y_stride, algorithm);
 }
 
+/* The training functions (training_api.inc), once per dtype. */
+static const fsm_f64_kernels *fsm_f64_training_kernels(fsm_status *status) {
+  *status = fsm_environment_status();
+  return *status == FSM_OK ? &fsm_f64_kernels__scalar : NULL;
+}
+#define PUBLIC(name) fsm_##name##_f64
+#define GET_KERNELS(status) fsm_f64_training_kernels(&status)
+#include "training_api.inc"
+#undef T
+#undef KERNELS
+#undef DRIVER
+#undef PUBLIC
+#undef GET_KERNELS
+#define T float
+#define KERNELS fsm_f32_kernels
+#define DRIVER(name) f32_##name
+#define PUBLIC(name) fsm_##name##_f32
+#define GET_KERNELS(status) fsm_f32_active_kernels(&status)
+#include "training_api.inc"
+
 const char *fsm_algorithm_name(fsm_algorithm algorithm) {
   switch (algorithm) {
     case FSM_ALGORITHM_AUTO: return "auto";
@@ -98,6 +120,7 @@ const char *fsm_status_string(fsm_status status) {
     case FSM_UNSUPPORTED_ISA:
       return "instruction set not supported by this CPU or build (check FASTSOFTMAX_ISA)";
     case FSM_SIZE_OVERFLOW: return "array size overflows size_t";
+    case FSM_TARGET_OUT_OF_RANGE: return "a target class index is out of range";
     default: return "unknown status code";
   }
 }

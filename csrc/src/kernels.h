@@ -29,12 +29,18 @@ typedef struct fsm_f32_kernels {
    * elements and three-pass reload below (measured per ISA; README). */
   size_t two_pass_min_cols;
   FSM_KERNEL_LIST(FSM_TABLE_FIELD, float)
+  /* The ISA whose training kernels fill the fields below: the table's own
+   * ISA if it defines FSM_TABLE_HAS_TRAINING_KERNELS, else FSM_ISA_SCALAR. */
+  fsm_isa training_isa;
+  FSM_TRAINING_KERNEL_LIST(FSM_TABLE_FIELD, float)
 } fsm_f32_kernels;
 
 typedef struct fsm_f64_kernels {
   fsm_isa isa;
   size_t two_pass_min_cols;
   FSM_KERNEL_LIST(FSM_TABLE_FIELD, double)
+  fsm_isa training_isa;
+  FSM_TRAINING_KERNEL_LIST(FSM_TABLE_FIELD, double)
 } fsm_f64_kernels;
 
 /* Kernel names: fsm_<dtype>_<kernel>__<isa>. Declared for every ISA; only
@@ -46,20 +52,25 @@ typedef struct fsm_f64_kernels {
 
 #define FSM_DECLARE_ISA scalar
 FSM_KERNEL_LIST(FSM_DECLARE_F32, float)
+FSM_TRAINING_KERNEL_LIST(FSM_DECLARE_F32, float)
 #undef FSM_DECLARE_ISA
 #define FSM_DECLARE_ISA avx2
 FSM_KERNEL_LIST(FSM_DECLARE_F32, float)
+FSM_TRAINING_KERNEL_LIST(FSM_DECLARE_F32, float)
 #undef FSM_DECLARE_ISA
 #define FSM_DECLARE_ISA avx512
 FSM_KERNEL_LIST(FSM_DECLARE_F32, float)
+FSM_TRAINING_KERNEL_LIST(FSM_DECLARE_F32, float)
 #undef FSM_DECLARE_ISA
 #define FSM_DECLARE_ISA neon
 FSM_KERNEL_LIST(FSM_DECLARE_F32, float)
+FSM_TRAINING_KERNEL_LIST(FSM_DECLARE_F32, float)
 #undef FSM_DECLARE_ISA
 
 #define FSM_DECLARE_F64(name, ret, params) \
   ret FSM_KERNEL_NAME(f64, name, scalar) params;
 FSM_KERNEL_LIST(FSM_DECLARE_F64, double)
+FSM_TRAINING_KERNEL_LIST(FSM_DECLARE_F64, double)
 
 /* The tables (kernel_table.inc defines them, one per compiled ISA). */
 extern const fsm_f32_kernels fsm_f32_kernels__scalar;
@@ -78,6 +89,7 @@ const fsm_f32_kernels *fsm_f32_active_kernels(fsm_status *status);
 
 /* The names of the kernels, in table order, NULL-terminated. */
 extern const char *const fsm_kernel_names[];
+extern const char *const fsm_training_kernel_names[];
 
 /* cpu_x86.c / cpu_arm.c: the best ISA the CPU and the OS support. */
 fsm_isa fsm_cpu_best_isa(void);

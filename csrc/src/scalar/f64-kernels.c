@@ -105,4 +105,6 @@ const fsm_f64_kernels fsm_f64_kernels__scalar = {
   FSM_ISA_SCALAR,
   SIZE_MAX,
   FSM_KERNEL_LIST(FSM_F64_ENTRY, double)
+  FSM_ISA_SCALAR,
+  FSM_TRAINING_KERNEL_LIST(FSM_F64_ENTRY, double)  /* f64-training.c */
 };

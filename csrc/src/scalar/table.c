@@ -4,4 +4,5 @@
 #define FSM_TABLE_ISA scalar
 #define FSM_TABLE_ISA_ENUM FSM_ISA_SCALAR
 #define FSM_TABLE_TWO_PASS_MIN_COLS SIZE_MAX
+#define FSM_TABLE_HAS_TRAINING_KERNELS 1
 #include "../kernel_table.inc"

@@ -1,0 +1,203 @@
+/*
+ * The training microkernels (FSM_TRAINING_KERNEL_LIST) of every ISA table
+ * that provides its own (plus the scalar table, always), against float64
+ * references: lengths 0..131, every end gap 0..15 (rows end right before a
+ * PROT_NONE page), in-place use, special values, long sums.
+ *
+ * Bounds (u = 2^-24): sums within 4 u * sum|terms| (+ 1e-300); elementwise
+ * kernels within 4 u * (sum of the magnitudes of the terms they combine);
+ * exp-based ones add the exp's 2 ulp; log-based ones 4 u * (|y| + |k| + 1).
+ */
+#include "test_util.h"
+#include "kernels.h"
+
+#define MAX_SHORT 131
+#define U24 0x1p-24
+
+static int close_abs(double got, double ref, double tol) {
+  if (isnan(ref)) return isnan(got);
+  if (isinf(ref)) return got == ref;
+  return fabs(got - ref) <= tol;
+}
+
+static void fill(float *x, size_t n, double lo, double hi) {
+  for (size_t i = 0; i < n; i++) x[i] = (float)(lo + (hi - lo) * rng_uniform());
+}
+
+static double stable64(double x) { return x >= 0.0 ? x + 1.0 : 1.0 / (1.0 - x); }
+
+static void test_row(const fsm_f32_kernels *k, const char *isa, size_t n, size_t gap) {
+  guarded ga = guarded_alloc(n, gap), gb = guarded_alloc(n, gap), gy = guarded_alloc(n, gap);
+  float *a = ga.data, *b = gb.data, *y = gy.data;
+  fill(a, n, -10.0, 10.0);
+  fill(b, n, -3.0, 3.0);
+
+  /* rsum, rdot, rsumsq */
+  double ref = 0.0, mag = 0.0, dref = 0.0, dmag = 0.0, s1 = 0.0, s2 = 0.0, m1 = 0.0;
+  const float c = 1.25f;
+  for (size_t i = 0; i < n; i++) {
+    ref += a[i];
+    mag += fabs(a[i]);
+    dref += (double)a[i] * b[i];
+    dmag += fabs((double)a[i] * b[i]);
+    s1 += (double)a[i] - c;
+    m1 += fabs((double)a[i] - c);
+    s2 += ((double)a[i] - c) * ((double)a[i] - c);
+  }
+  CHECK(close_abs(k->rsum(n, a), ref, 4 * U24 * mag + 1e-300), "%s rsum n=%zu gap=%zu", isa, n, gap);
+  CHECK(close_abs(k->rdot(n, a, b), dref, 4 * U24 * dmag + 1e-300), "%s rdot n=%zu gap=%zu", isa,
+        n, gap);
+  double ss[2] = {-1.0, -1.0};
+  k->rsumsq(n, a, c, ss);
+  CHECK(close_abs(ss[0], s1, 4 * U24 * m1 + 1e-300) && close_abs(ss[1], s2, 4 * U24 * s2 + 1e-300),
+        "%s rsumsq n=%zu gap=%zu: %g %g vs %g %g", isa, n, gap, ss[0], ss[1], s1, s2);
+  CHECK(close_abs(k->raddstable(n, a), 0.0, INFINITY), "%s raddstable runs", isa);
+  double st = 0.0;
+  for (size_t i = 0; i < n; i++) st += stable64(a[i]);
+  CHECK(close_abs(k->raddstable(n, a), st, 4 * U24 * st + 1e-300), "%s raddstable n=%zu", isa, n);
+
+  /* elementwise kernels, out of place */
+  const float s = 0.625f;
+  k->vsubmul(n, a, b, s, y);
+  for (size_t i = 0; i < n; i++) {
+    const double r = (double)a[i] * ((double)b[i] - s);
+    CHECK(close_abs(y[i], r, 4 * U24 * fabs(a[i]) * (fabs(b[i]) + s) + FLT_MIN),
+          "%s vsubmul y[%zu] n=%zu", isa, i, n);
+  }
+  /* vsubscaleexp with a <= 0 (log-probabilities), including -inf */
+  for (size_t i = 0; i < n; i++) a[i] = -fabsf(a[i]) * 3.0f;
+  if (n > 2) a[n / 2] = -INFINITY;
+  k->vsubscaleexp(n, a, b, s, y);
+  for (size_t i = 0; i < n; i++) {
+    const double e = exp((double)a[i]);
+    const double r = (double)b[i] - s * e;
+    CHECK(close_abs(y[i], r, 4 * U24 * (fabs(b[i]) + s * e) + FLT_MIN),
+          "%s vsubscaleexp y[%zu] n=%zu: %.9g vs %.9g", isa, i, n, y[i], r);
+  }
+  fill(a, n, -10.0, 10.0);
+  k->vaffine(n, a, -0.75f, c, 0.5f, y);
+  for (size_t i = 0; i < n; i++) {
+    const double r = -0.75 * ((double)a[i] - c) + 0.5;
+    CHECK(close_abs(y[i], r, 4 * U24 * (0.75 * (fabs(a[i]) + c) + 0.5)), "%s vaffine y[%zu] n=%zu",
+          isa, i, n);
+  }
+  k->vaxpbyc(n, a, b, 0.3f, -0.7f, 0.01f, y);
+  for (size_t i = 0; i < n; i++) {
+    const double r = 0.3 * a[i] - 0.7 * b[i] + 0.01;
+    CHECK(close_abs(y[i], r, 4 * U24 * (0.3 * fabs(a[i]) + 0.7 * fabs(b[i]) + 0.01)),
+          "%s vaxpbyc y[%zu] n=%zu", isa, i, n);
+  }
+  k->vquadscale(n, a, 0.5f, 1.0f, 1.0f, 0.125f, y);
+  for (size_t i = 0; i < n; i++) {
+    const double r = 0.125 * ((0.5 * a[i] + 1.0) * a[i] + 1.0);
+    CHECK(close_abs(y[i], r, 4 * U24 * fabs(r)), "%s vquadscale y[%zu] n=%zu", isa, i, n);
+  }
+  k->vlogquad(n, a, 1.0f, 0.0f, 0.01f, 2.5f, y);
+  for (size_t i = 0; i < n; i++) {
+    const double r = log((double)a[i] * a[i] + 0.01f) - 2.5;
+    CHECK(close_abs(y[i], r, 4 * U24 * (fabs(r) + 3.5)), "%s vlogquad y[%zu] n=%zu", isa, i, n);
+  }
+  k->vscalestable(n, a, 0.1f, y);
+  for (size_t i = 0; i < n; i++) {
+    const double r = 0.1 * stable64(a[i]);
+    CHECK(close_abs(y[i], r, 4 * U24 * fabs(r)), "%s vscalestable y[%zu] n=%zu", isa, i, n);
+  }
+  k->vstablegrad(n, a, 0.1f, y);
+  for (size_t i = 0; i < n; i++) {
+    const double r = 0.1 * (a[i] >= 0 ? 1.0 : stable64(a[i]) * stable64(a[i]));
+    CHECK(close_abs(y[i], r, 4 * U24 * fabs(r)), "%s vstablegrad y[%zu] n=%zu", isa, i, n);
+  }
+  k->vlogstable(n, a, 0.5f, y);
+  for (size_t i = 0; i < n; i++) {
+    const double r = log(stable64(a[i])) - 0.5;
+    CHECK(close_abs(y[i], r, 4 * U24 * (fabs(r) + 1.5)), "%s vlogstable y[%zu] n=%zu", isa, i, n);
+  }
+
+  /* in place: y == x */
+  memcpy(y, a, n * sizeof(float));
+  k->vaffine(n, y, 2.0f, 0.0f, 1.0f, y);
+  for (size_t i = 0; i < n; i++) CHECK(y[i] == 2.0f * a[i] + 1.0f, "%s vaffine in place", isa);
+  memcpy(y, b, n * sizeof(float));
+  k->vsubmul(n, a, y, s, y);
+  for (size_t i = 0; i < n; i++)
+    CHECK(close_abs(y[i], (double)a[i] * ((double)b[i] - s),
+                    4 * U24 * fabs(a[i]) * (fabs(b[i]) + s) + FLT_MIN),
+          "%s vsubmul in place", isa);
+  guarded_free(ga);
+  guarded_free(gb);
+  guarded_free(gy);
+}
+
+static void test_specials(const fsm_f32_kernels *k, const char *isa) {
+  float x[9] = {0.0f, -0.0f, 1.0f, -1.0f, INFINITY, -INFINITY, NAN, 1e30f, -3e38f};
+  float y[9];
+  CHECK(isnan(k->rsum(9, x)), "%s rsum NaN", isa);
+  CHECK(isnan(k->raddstable(9, x)), "%s raddstable NaN", isa);
+  k->vscalestable(9, x, 1.0f, y);
+  CHECK(y[0] == 1.0f && y[3] == 0.5f && y[4] == INFINITY && y[5] == 0.0f && isnan(y[6]),
+        "%s vscalestable specials", isa);
+  k->vlogstable(9, x, 0.0f, y);
+  CHECK(y[0] == 0.0f && y[4] == INFINITY && y[5] == -INFINITY && isnan(y[6]),
+        "%s vlogstable specials", isa);
+  k->vquadscale(9, x, 1.0f, 0.0f, 0.0f, 1e-30f, y);
+  CHECK(isfinite(y[7]) && y[7] > 0.0f, "%s vquadscale: x^2 must not overflow for 1e30^2 * 1e-30", isa);
+  k->vlogquad(9, x, 1.0f, 0.0f, 0.0f, 0.0f, y);
+  CHECK(y[0] == -INFINITY && isnan(y[6]), "%s vlogquad log(0) = -inf, NaN stays", isa);
+}
+
+/* A long row: the sums' relative error must not grow with n. */
+static void test_long(const fsm_f32_kernels *k, const char *isa, size_t n) {
+  float *x = malloc(n * sizeof(float));
+  fill(x, n, 0.0, 1.0);
+  double ref = 0.0, sq = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    ref += x[i];
+    sq += ((double)x[i] - 0.5) * ((double)x[i] - 0.5);
+  }
+  const double got = k->rsum(n, x);
+  double s[2];
+  k->rsumsq(n, x, 0.5f, s);
+  CHECK(fabs(got - ref) <= 1e-7 * ref, "%s rsum long rel err %.3g", isa, fabs(got - ref) / ref);
+  CHECK(fabs(s[1] - sq) <= 1e-7 * sq, "%s rsumsq long rel err %.3g", isa, fabs(s[1] - sq) / sq);
+  CHECK(fabs(k->rdot(n, x, x) - (sq + ref - 0.25 * n)) <= 1e-6 * n, "%s rdot long", isa);
+  free(x);
+}
+
+int main(void) {
+  int tested = 0;
+  for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++) {
+    const fsm_f32_kernels *k = fsm_f32_kernels_for((fsm_isa)v);
+    const char *isa = fsm_isa_name((fsm_isa)v);
+    if (k == NULL) {
+      printf("%-7s not available here: skipped\n", isa);
+      continue;
+    }
+    if (k->training_isa != (fsm_isa)v) {
+      printf("%-7s uses the %s training kernels: covered there\n", isa,
+             fsm_isa_name(k->training_isa));
+      CHECK(k->training_isa == FSM_ISA_SCALAR && k->rsum == fsm_f32_kernels__scalar.rsum,
+            "%s: training kernels from an unexpected table", isa);
+      continue;
+    }
+    tested++;
+    for (size_t n = 0; n <= MAX_SHORT; n++)
+      for (size_t gap = 0; gap < 16; gap++) test_row(k, isa, n, gap);
+    const size_t longer[] = {255, 256, 257, 1023, 1024, 1025, 4099};
+    for (size_t j = 0; j < sizeof longer / sizeof longer[0]; j++) test_row(k, isa, longer[j], 3);
+    test_specials(k, isa);
+    test_long(k, isa, (size_t)1 << 22);
+    printf("%-7s training kernels: checked\n", isa);
+  }
+  CHECK(tested >= 1, "no ISA tested");
+  /* the float64 table: a smoke test of each kernel */
+  const fsm_f64_kernels *d = &fsm_f64_kernels__scalar;
+  double xd[5] = {1.0, -2.0, 3.0, 0.5, -0.25}, yd[5], sd[2];
+  CHECK(d->rsum(5, xd) == 2.25 && d->rdot(5, xd, xd) == 14.3125, "f64 rsum/rdot");
+  d->rsumsq(5, xd, 1.0, sd);
+  CHECK(sd[0] == -2.75 && fabs(sd[1] - (0.0 + 9.0 + 4.0 + 0.25 + 1.5625)) < 1e-15, "f64 rsumsq");
+  d->vaffine(5, xd, 2.0, 1.0, 0.5, yd);
+  CHECK(yd[1] == -5.5, "f64 vaffine");
+  d->vlogstable(5, xd, 0.0, yd);
+  CHECK(fabs(yd[1] + log(3.0)) < 1e-15 && fabs(yd[0] - log(2.0)) < 1e-15, "f64 vlogstable");
+  return finish("test_training_kernels");
+}
