@@ -16,6 +16,7 @@ extern "C" {
 #include "fastsoftmax.h"
 // The kernel enumerator's names (csrc/src/dispatch.c; linked statically).
 extern const char *const fsm_kernel_names[];
+extern const char *const fsm_training_kernel_names[];
 }
 
 namespace py = pybind11;
@@ -36,6 +37,7 @@ namespace {
     throw py::value_error(message);
   }
   if (status == FSM_UNKNOWN_ALGORITHM || status == FSM_INVALID_ARGUMENT ||
+      status == FSM_TARGET_OUT_OF_RANGE ||
       status == FSM_INVALID_STRIDE || status == FSM_SIZE_OVERFLOW)
     throw py::value_error(message);
   throw std::runtime_error(message);
@@ -153,6 +155,211 @@ fsm_isa isa_from_name(const std::string &name) {
   return isa;
 }
 
+
+// ---- training functions: 2-D C-contiguous arrays prepared (moved axis,
+// copied, validated with messages naming the argument) by the Python layer;
+// checked again here so that no call can read or write out of bounds.
+
+constexpr int kFloat = py::detail::npy_api::NPY_FLOAT_;
+constexpr int kDouble = py::detail::npy_api::NPY_DOUBLE_;
+
+void check_2d(const py::array &a, const char *name, int num, py::ssize_t rows, py::ssize_t cols,
+              bool write) {
+  if (a.ndim() != 2 || a.shape(0) != rows || a.shape(1) != cols)
+    throw py::value_error(std::string(name) + ": expected a 2-D array of the logits' shape");
+  if (a.dtype().num() != num || !(a.flags() & py::array::c_style))
+    throw py::type_error(std::string(name) + ": expected a C-contiguous array of the logits' dtype");
+  if (write && !a.writeable()) throw py::value_error(std::string(name) + " is read-only");
+}
+
+int float_num(const py::array &x) {
+  if (x.ndim() != 2) throw py::value_error("x: expected a 2-D array");
+  const int num = x.dtype().num();
+  if ((num != kFloat && num != kDouble) || !(x.flags() & py::array::c_style))
+    throw py::type_error("x: expected a C-contiguous float32 or float64 array");
+  return num;
+}
+
+template <typename T>
+const T *cptr(const py::array &a) { return static_cast<const T *>(a.data()); }
+template <typename T>
+T *mptr(py::array &a) { return static_cast<T *>(a.mutable_data()); }
+
+const int64_t *targets_ptr(const py::array &t, py::ssize_t rows) {
+  if (t.ndim() != 1 || t.shape(0) != rows || t.dtype().num() != py::dtype::of<int64_t>().num() ||
+      !(t.flags() & py::array::c_style))
+    throw py::value_error("targets: expected a contiguous int64 array with one entry per row");
+  return static_cast<const int64_t *>(t.data());
+}
+
+void vjp(const std::string &kind, const py::array &a, const py::array &b, py::array &out) {
+  const int num = float_num(a);
+  const py::ssize_t rows = a.shape(0), cols = a.shape(1);
+  check_2d(b, "the upstream gradient", num, rows, cols, false);
+  check_2d(out, "out", num, rows, cols, true);
+  const bool log = kind == "log_softmax";
+  if (!log && kind != "softmax") throw py::value_error("unknown VJP " + kind);
+  fsm_status status;
+  const size_t r = static_cast<size_t>(rows), c = static_cast<size_t>(cols);
+  if (num == kFloat) {
+    const float *pa = cptr<float>(a), *pb = cptr<float>(b);
+    float *po = mptr<float>(out);
+    py::gil_scoped_release release;
+    status = (log ? fsm_log_softmax_backward_f32 : fsm_softmax_backward_f32)(r, c, pa, c, pb, c, po, c);
+  } else {
+    const double *pa = cptr<double>(a), *pb = cptr<double>(b);
+    double *po = mptr<double>(out);
+    py::gil_scoped_release release;
+    status = (log ? fsm_log_softmax_backward_f64 : fsm_softmax_backward_f64)(r, c, pa, c, pb, c, po, c);
+  }
+  if (status != FSM_OK) raise_status(status, (kind + "_backward").c_str());
+}
+
+void map(const std::string &kind, const py::array &x, py::array &out, double eps) {
+  const int num = float_num(x);
+  const size_t r = static_cast<size_t>(x.shape(0)), c = static_cast<size_t>(x.shape(1));
+  check_2d(out, "out", num, x.shape(0), x.shape(1), true);
+  fsm_status status = FSM_INVALID_ARGUMENT;
+  if (num == kFloat) {
+    const float *px = cptr<float>(x);
+    float *py_ = mptr<float>(out);
+    py::gil_scoped_release release;
+    if (kind == "spherical_softmax") status = fsm_spherical_softmax_f32(r, c, px, c, py_, c, eps);
+    else if (kind == "log_spherical_softmax") status = fsm_log_spherical_softmax_f32(r, c, px, c, py_, c, eps);
+    else if (kind == "taylor_softmax") status = fsm_taylor_softmax_f32(r, c, px, c, py_, c);
+    else if (kind == "log_taylor_softmax") status = fsm_log_taylor_softmax_f32(r, c, px, c, py_, c);
+    else if (kind == "stablemax") status = fsm_stablemax_f32(r, c, px, c, py_, c);
+    else if (kind == "log_stablemax") status = fsm_log_stablemax_f32(r, c, px, c, py_, c);
+  } else {
+    const double *px = cptr<double>(x);
+    double *py_ = mptr<double>(out);
+    py::gil_scoped_release release;
+    if (kind == "spherical_softmax") status = fsm_spherical_softmax_f64(r, c, px, c, py_, c, eps);
+    else if (kind == "log_spherical_softmax") status = fsm_log_spherical_softmax_f64(r, c, px, c, py_, c, eps);
+    else if (kind == "taylor_softmax") status = fsm_taylor_softmax_f64(r, c, px, c, py_, c);
+    else if (kind == "log_taylor_softmax") status = fsm_log_taylor_softmax_f64(r, c, px, c, py_, c);
+    else if (kind == "stablemax") status = fsm_stablemax_f64(r, c, px, c, py_, c);
+    else if (kind == "log_stablemax") status = fsm_log_stablemax_f64(r, c, px, c, py_, c);
+  }
+  if (status != FSM_OK) raise_status(status, kind.c_str());
+}
+
+template <typename T>
+fsm_status call_int_loss(const std::string &kind, size_t r, size_t c, const T *x,
+                         const int64_t *t, int64_t ignore, double p1, double p2, double p3,
+                         double g, T *loss, T *dx);
+
+#define FSM_INT_LOSS_CALLS(T, SFX)                                                            \
+  template <>                                                                                 \
+  fsm_status call_int_loss<T>(const std::string &kind, size_t r, size_t c, const T *x,        \
+                              const int64_t *t, int64_t ignore, double p1, double p2,         \
+                              double p3, double g, T *loss, T *dx) {                          \
+    if (kind == "cross_entropy")                                                              \
+      return fsm_cross_entropy_##SFX(r, c, x, c, t, ignore, p1, g, loss, dx, c);              \
+    if (kind == "log_spherical_loss")                                                         \
+      return fsm_log_spherical_loss_##SFX(r, c, x, c, t, ignore, p1, g, loss, dx, c);         \
+    if (kind == "log_taylor_loss")                                                            \
+      return fsm_log_taylor_loss_##SFX(r, c, x, c, t, ignore, g, loss, dx, c);                \
+    if (kind == "z_loss")                                                                     \
+      return fsm_z_loss_##SFX(r, c, x, c, t, ignore, p1, p2, p3, g, loss, dx, c);             \
+    if (kind == "stablemax_cross_entropy")                                                    \
+      return fsm_stablemax_cross_entropy_##SFX(r, c, x, c, t, ignore, g, loss, dx, c);        \
+    return FSM_INVALID_ARGUMENT;                                                              \
+  }
+FSM_INT_LOSS_CALLS(float, f32)
+FSM_INT_LOSS_CALLS(double, f64)
+
+// loss[r] for every row (and the gradient into dx unless it is None).
+void int_loss(const std::string &kind, const py::array &x, const py::array &targets,
+              int64_t ignore_index, double p1, double p2, double p3, double grad_scale,
+              py::array &loss, py::object dx_obj) {
+  const int num = float_num(x);
+  const py::ssize_t rows = x.shape(0), cols = x.shape(1);
+  const int64_t *t = targets_ptr(targets, rows);
+  if (loss.ndim() != 1 || loss.shape(0) != rows || loss.dtype().num() != num ||
+      !(loss.flags() & py::array::c_style) || !loss.writeable())
+    throw py::value_error("loss buffer: expected a writeable contiguous array, one entry per row");
+  py::array dx;
+  const bool grad = !dx_obj.is_none();
+  if (grad) {
+    dx = dx_obj.cast<py::array>();
+    check_2d(dx, "grad buffer", num, rows, cols, true);
+  }
+  const size_t r = static_cast<size_t>(rows), c = static_cast<size_t>(cols);
+  fsm_status status;
+  if (num == kFloat) {
+    const float *px = cptr<float>(x);
+    float *pl = mptr<float>(loss), *pd = grad ? mptr<float>(dx) : nullptr;
+    py::gil_scoped_release release;
+    status = call_int_loss<float>(kind, r, c, px, t, ignore_index, p1, p2, p3, grad_scale, pl, pd);
+  } else {
+    const double *px = cptr<double>(x);
+    double *pl = mptr<double>(loss), *pd = grad ? mptr<double>(dx) : nullptr;
+    py::gil_scoped_release release;
+    status = call_int_loss<double>(kind, r, c, px, t, ignore_index, p1, p2, p3, grad_scale, pl, pd);
+  }
+  if (status != FSM_OK) raise_status(status, kind.c_str());
+}
+
+void soft_cross_entropy(const py::array &x, const py::array &targets, double label_smoothing,
+                        double grad_scale, py::array &loss, py::object dx_obj) {
+  const int num = float_num(x);
+  const py::ssize_t rows = x.shape(0), cols = x.shape(1);
+  check_2d(targets, "targets", num, rows, cols, false);
+  if (loss.ndim() != 1 || loss.shape(0) != rows || loss.dtype().num() != num ||
+      !(loss.flags() & py::array::c_style) || !loss.writeable())
+    throw py::value_error("loss buffer: expected a writeable contiguous array, one entry per row");
+  py::array dx;
+  const bool grad = !dx_obj.is_none();
+  if (grad) {
+    dx = dx_obj.cast<py::array>();
+    check_2d(dx, "grad buffer", num, rows, cols, true);
+  }
+  const size_t r = static_cast<size_t>(rows), c = static_cast<size_t>(cols);
+  fsm_status status;
+  if (num == kFloat) {
+    const float *px = cptr<float>(x), *pt = cptr<float>(targets);
+    float *pl = mptr<float>(loss), *pd = grad ? mptr<float>(dx) : nullptr;
+    py::gil_scoped_release release;
+    status = fsm_cross_entropy_soft_f32(r, c, px, c, pt, c, label_smoothing, grad_scale, pl, pd, c);
+  } else {
+    const double *px = cptr<double>(x), *pt = cptr<double>(targets);
+    double *pl = mptr<double>(loss), *pd = grad ? mptr<double>(dx) : nullptr;
+    py::gil_scoped_release release;
+    status = fsm_cross_entropy_soft_f64(r, c, px, c, pt, c, label_smoothing, grad_scale, pl, pd, c);
+  }
+  if (status != FSM_OK) raise_status(status, "cross_entropy");
+}
+
+void spherical_stats(const py::array &x, py::object targets_obj, py::array &out) {
+  const int num = float_num(x);
+  const py::ssize_t rows = x.shape(0);
+  const int64_t *t = targets_obj.is_none() ? nullptr : targets_ptr(targets_obj.cast<py::array>(), rows);
+  check_2d(out, "stats buffer", kDouble, rows, 3, true);
+  const size_t r = static_cast<size_t>(rows), c = static_cast<size_t>(x.shape(1));
+  double *po = mptr<double>(out);
+  fsm_status status;
+  if (num == kFloat) {
+    const float *px = cptr<float>(x);
+    py::gil_scoped_release release;
+    status = fsm_spherical_stats_f32(r, c, px, c, t, po);
+  } else {
+    const double *px = cptr<double>(x);
+    py::gil_scoped_release release;
+    status = fsm_spherical_stats_f64(r, c, px, c, t, po);
+  }
+  if (status != FSM_OK) raise_status(status, "spherical_stats");
+}
+
+py::tuple spherical_partials(int kind, size_t cols, double q_rest, double s_rest, double x_c,
+                             double p1, double p2, double p3) {
+  double out[5];
+  const fsm_status status = fsm_spherical_loss_partials(static_cast<fsm_spherical_loss>(kind), cols,
+                                                        q_rest, s_rest, x_c, p1, p2, p3, out);
+  if (status != FSM_OK) raise_status(status, "spherical_loss_partials");
+  return py::make_tuple(out[0], out[1], out[2], out[3], out[4]);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -170,6 +377,22 @@ PYBIND11_MODULE(_core, m) {
         py::arg("out"), py::arg("algorithm"), py::arg("log"),
         "the same over the last axis of C-contiguous arrays (out may be None); None if the "
         "arguments need the general path");
+
+  m.def("vjp", &vjp, py::arg("kind"), py::arg("a"), py::arg("b"), py::arg("out"));
+  m.def("map", &map, py::arg("kind"), py::arg("x"), py::arg("out"), py::arg("eps"));
+  m.def("int_loss", &int_loss, py::arg("kind"), py::arg("x"), py::arg("targets"),
+        py::arg("ignore_index"), py::arg("p1"), py::arg("p2"), py::arg("p3"),
+        py::arg("grad_scale"), py::arg("loss"), py::arg("dx"));
+  m.def("soft_cross_entropy", &soft_cross_entropy, py::arg("x"), py::arg("targets"),
+        py::arg("label_smoothing"), py::arg("grad_scale"), py::arg("loss"), py::arg("dx"));
+  m.def("spherical_stats", &spherical_stats, py::arg("x"), py::arg("targets"), py::arg("out"));
+  m.def("spherical_partials", &spherical_partials, py::arg("kind"), py::arg("cols"),
+        py::arg("q_rest"), py::arg("s_rest"), py::arg("x_c"), py::arg("p1"), py::arg("p2"),
+        py::arg("p3"));
+  std::vector<std::string> training_kernels;
+  for (const char *const *name = fsm_training_kernel_names; *name != nullptr; name++)
+    training_kernels.emplace_back(*name);
+  m.attr("training_kernels") = py::tuple(py::cast(training_kernels));
 
   py::dict algorithms;
   for (int a = FSM_ALGORITHM_AUTO; a <= FSM_ALGORITHM_TWO_PASS; a++)

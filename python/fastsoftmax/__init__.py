@@ -268,3 +268,13 @@ def use_isa(name: str) -> Iterator[str]:
         yield isa()
     finally:
         set_isa(previous)
+
+
+# Training functions (VJPs, cross-entropy, spherical family, StableMax):
+# defined in _training, which reuses the helpers above.
+from ._training import *  # noqa: E402,F401,F403
+from ._training import __all__ as _training_all  # noqa: E402
+
+__all__ += _training_all
+#: The training microkernels (FSM_TRAINING_KERNEL_LIST).
+TRAINING_KERNELS: tuple = _core.training_kernels

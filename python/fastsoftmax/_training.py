@@ -1,0 +1,632 @@
+"""Training functions: softmax/log-softmax VJPs, fused cross-entropy, the
+spherical family (spherical/Taylor softmax, their losses, Z-loss) and
+StableMax. Re-exported by ``fastsoftmax``; the formulas are in MATH.md and
+the accuracy bounds in docs/training.md.
+
+Every function maps its input onto "rows x cols" (``axis`` moved last, a
+contiguous copy when needed: the same axis handling as ``softmax``) and calls
+the C library once per array.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Optional
+
+import numpy as np
+
+from . import _core
+from . import _as_float_array, _check_out, _normalize_axis
+
+_REDUCTIONS = ("none", "mean", "sum")
+_INT_TARGETS = (np.dtype(np.int32), np.dtype(np.int64))
+
+# fsm_spherical_loss values (fastsoftmax.h)
+_PARTIAL_KINDS = {"log_spherical": 1, "log_taylor": 2, "z": 3}
+
+
+# ---------------------------------------------------------------- plumbing
+
+def _to_rows(arr: np.ndarray, axis: int):
+    """``arr`` with ``axis`` moved last as a C-contiguous (rows, cols) array,
+    and the moved shape."""
+    moved = np.moveaxis(arr, axis, -1)
+    shape = moved.shape
+    rows = math.prod(shape[:-1])
+    return np.ascontiguousarray(moved).reshape(rows, shape[-1]), shape
+
+
+def _from_rows(a2: np.ndarray, shape, axis: int, out: Optional[np.ndarray]) -> np.ndarray:
+    """The inverse of ``_to_rows`` (into ``out`` when given)."""
+    res = np.moveaxis(a2.reshape(shape), -1, axis)
+    if out is None:
+        return res if axis == len(shape) - 1 else np.ascontiguousarray(res)
+    out[...] = res
+    return out
+
+
+def _float_input(x, name: str):
+    arr = _as_float_array(x, name)
+    return arr.reshape(1) if arr.ndim == 0 else arr, arr.ndim == 0
+
+
+def _check_reduction(reduction) -> str:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of 'none', 'mean', 'sum'; got {reduction!r}")
+    return reduction
+
+
+def _check_param(value, name: str, *, positive: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}") from None
+    if math.isnan(v) or math.isinf(v) or (v <= 0.0 if positive else v < 0.0):
+        raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'} and finite; got {value!r}")
+    return v
+
+
+def _int_targets(targets, x: np.ndarray, axis: int, ignore_index: int) -> np.ndarray:
+    """Integer class targets as a flat int64 array (one per row), validated."""
+    t = np.asarray(targets)
+    if t.dtype not in _INT_TARGETS:
+        raise TypeError(f"targets must be int32 or int64 class indices, got {t.dtype}")
+    expected = x.shape[:axis] + x.shape[axis + 1:]
+    if t.shape != expected:
+        raise ValueError(
+            f"targets must have shape {expected} (logits' shape without axis {axis}), got {t.shape}"
+        )
+    cols = x.shape[axis]
+    bad = (t != ignore_index) & ((t < 0) | (t >= cols))
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0]) if t.ndim else ()
+        raise ValueError(
+            f"targets{list(where)} = {int(t[where])} is out of range for {cols} classes"
+            f" (valid: 0..{cols - 1} or ignore_index={ignore_index})"
+        )
+    return np.ascontiguousarray(t, dtype=np.int64).reshape(-1)
+
+
+def _reduce(loss1: np.ndarray, shape, reduction: str, count: int, dtype):
+    if reduction == "none":
+        return loss1.reshape(shape)
+    total = loss1.sum(dtype=np.float64)
+    if reduction == "sum":
+        return dtype.type(total)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return dtype.type(total / count if count else np.nan)
+
+
+def _int_loss(kind: str, logits, targets, axis, reduction, ignore_index, return_grad,
+              p1=0.0, p2=0.0, p3=0.0):
+    x = _as_float_array(logits, "logits" if kind.endswith("entropy") else "x")
+    if x.ndim == 0:
+        raise ValueError("logits must have at least one dimension (the class axis)")
+    axis = _normalize_axis(axis, x.ndim)
+    reduction = _check_reduction(reduction)
+    try:
+        ignore_index = operator.index(ignore_index)
+    except TypeError:
+        raise TypeError(f"ignore_index must be an integer, got {type(ignore_index).__name__}") from None
+    t = _int_targets(targets, x, axis, ignore_index)
+    x2, shape = _to_rows(x, axis)
+    count = int(np.count_nonzero(t != ignore_index))
+    grad_scale = 1.0 / count if reduction == "mean" and count else 1.0
+    loss1 = np.empty(x2.shape[0], dtype=x.dtype)
+    dx2 = np.empty_like(x2) if return_grad else None
+    _core.int_loss(kind, x2, t, ignore_index, p1, p2, p3, grad_scale, loss1, dx2)
+    loss = _reduce(loss1, shape[:-1], reduction, count, x.dtype)
+    if not return_grad:
+        return loss
+    return loss, _from_rows(dx2, shape, axis, None)
+
+
+_LOSS_PARAMS = """
+    axis : int, optional
+        The class axis (default -1). ``targets`` has the logits' shape
+        without this axis.
+    reduction : {"mean", "sum", "none"}
+        Like PyTorch: "none" returns one loss per row (the targets' shape),
+        "sum" their sum, "mean" their mean over the rows whose target is not
+        ``ignore_index`` (NaN when there is none, like PyTorch).
+    ignore_index : int, optional
+        Rows with this target contribute 0 loss and 0 gradient and are left
+        out of the mean (default -100).
+    return_grad : bool, optional
+        Also return the gradient with respect to the logits, scaled for the
+        reduction (what PyTorch's backward of the reduced loss with
+        ``grad_output = 1`` gives; for "none", the gradient of their sum)."""
+
+_LOSS_RETURNS = """
+    Returns
+    -------
+    loss : numpy.ndarray or numpy scalar
+        Of the logits' dtype.
+    grad : numpy.ndarray
+        Only with ``return_grad=True``: the logits' shape and dtype."""
+
+_LOSS_RAISES = """
+    Raises
+    ------
+    TypeError
+        Logits not float32/float64, targets not int32/int64, non-integer
+        ``ignore_index`` or ``axis``.
+    ValueError
+        Targets of the wrong shape or out of range (the message names the
+        first bad index), unknown ``reduction``, a parameter out of range."""
+
+
+# ---------------------------------------------------------------- VJPs
+
+def _vjp(kind: str, a, b, names, axis, out):
+    a, scalar = _float_input(a, names[0])
+    b, _ = _float_input(b, names[1])
+    if a.dtype != b.dtype:
+        raise TypeError(f"{names[1]} must have the dtype of {names[0]} ({a.dtype}), got {b.dtype}")
+    if a.shape != b.shape:
+        raise ValueError(f"{names[1]} must have the shape of {names[0]} {a.shape}, got {b.shape}")
+    axis = _normalize_axis(axis if not scalar else (axis if axis in (0, -1) else 1), a.ndim)
+    if out is not None:
+        _check_out(out, a.reshape(()) if scalar else a)
+    a2, shape = _to_rows(a, axis)
+    b2, _ = _to_rows(b, axis)
+    o2 = np.empty_like(a2)
+    if a2.size:
+        _core.vjp(kind, a2, b2, o2)
+    if scalar:
+        res = o2.reshape(())
+        if out is None:
+            return res
+        out[...] = res
+        return out
+    return _from_rows(o2, shape, axis, out)
+
+
+def softmax_backward(y, dy, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """Vector-Jacobian product of softmax: ``dx = y * (dy - sum(dy * y))``.
+
+    Parameters
+    ----------
+    y : array_like
+        The softmax output (float32 or float64).
+    dy : array_like
+        The upstream gradient, same shape and dtype as ``y``.
+    axis : int, optional
+        The axis softmax normalised over (default -1).
+    out : numpy.ndarray, optional
+        Where to write ``dx`` (shape and dtype of ``y``, writeable).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``dx``, like ``y``.
+
+    Raises
+    ------
+    TypeError
+        Unsupported or mismatched dtypes.
+    ValueError
+        Mismatched shapes, ``axis`` out of range, bad ``out``.
+
+    Notes
+    -----
+    One pass for ``<dy, y>`` (accumulated in double), one for ``dx``.
+    float32 accuracy: ``|dx - ref| <= 4 * 2**-24 * |y| * (|dy| + |<dy, y>|)``
+    (+ FLT_MIN). ``sum(dx) == 0`` up to rounding.
+    """
+    return _vjp("softmax", y, dy, ("y", "dy"), axis, out)
+
+
+def log_softmax_backward(z, dz, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """Vector-Jacobian product of log-softmax: ``dx = dz - exp(z) * sum(dz)``.
+
+    Parameters
+    ----------
+    z : array_like
+        The log-softmax output (float32 or float64, entries <= 0).
+    dz : array_like
+        The upstream gradient, same shape and dtype as ``z``.
+    axis : int, optional
+        The axis log-softmax normalised over (default -1).
+    out : numpy.ndarray, optional
+        Where to write ``dx``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``dx``, like ``z``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`softmax_backward`.
+
+    Notes
+    -----
+    float32 accuracy: ``|dx - ref| <= 4 * 2**-24 * (|dz| + 2 exp(z) |sum(dz)|)``
+    (+ FLT_MIN); ``exp(z)`` is the softmax kernels' exp (<= 2 ulp, 0 below
+    about -87.7).
+    """
+    return _vjp("log_softmax", z, dz, ("z", "dz"), axis, out)
+
+
+# ---------------------------------------------------------------- cross-entropy
+
+def cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
+                  ignore_index: int = -100, label_smoothing: float = 0.0,
+                  return_grad: bool = False):
+    """Softmax cross-entropy, fused with its gradient (like
+    ``torch.nn.functional.cross_entropy``, any class axis).
+
+    Integer targets ``c``: ``loss = logsumexp(x) - x[c]``; with label
+    smoothing ``alpha``, the target is ``(1 - alpha) * onehot(c) + alpha / D``:
+    ``loss = (1 - alpha) * (LSE - x[c]) + alpha * (LSE - mean(x))`` and
+    ``grad = softmax(x) - target``. Soft (probability) targets ``t`` (a float
+    array of the logits' shape): ``loss = sum(t') * LSE - sum(t' * x)``,
+    ``grad = sum(t') * softmax(x) - t'`` with ``t' = (1 - alpha) t + alpha / D``.
+
+    Parameters
+    ----------
+    logits : array_like
+        float32 or float64, at least 1-D.
+    targets : array_like
+        int32/int64 class indices (the logits' shape without ``axis``) or
+        non-negative float probabilities (the logits' shape; converted to the
+        logits' dtype).
+    label_smoothing : float, optional
+        ``alpha`` in [0, 1] (default 0).
+    """ + _LOSS_PARAMS + "\n" + _LOSS_RETURNS + "\n" + _LOSS_RAISES + """
+
+    Notes
+    -----
+    Two passes over the logits, never materialising the softmax: pass 1 sums
+    ``exp`` over the non-target entries as a (mantissa, exponent) pair ``S'``
+    (two-pass kernels, no max pass), pass 2 writes the gradient. The loss is
+    ``softplus(log S' - x[c])`` and ``d loss / d x[c] = -S' / S``, so nearly
+    certain predictions keep a meaningful loss and gradient (logits
+    ``[30, 0, 0]`` give ``-1.87e-13``, not 0). Label smoothing adds a sum
+    pass and an offset pass. Rows with NaN or +inf give NaN; a target logit
+    of -inf gives an infinite loss and a finite gradient.
+    float32 accuracy: loss within ``4e-7 * (|loss| + 1)`` absolute per row,
+    gradient within ``2e-6 * p + 4e-7 * alpha / D`` (+ FLT_MIN) per element.
+    Soft-target rows are mean-reduced over all rows (as in PyTorch).
+    """
+    x = _as_float_array(logits, "logits")
+    if x.ndim == 0:
+        raise ValueError("logits must have at least one dimension (the class axis)")
+    alpha = _check_param(label_smoothing, "label_smoothing")
+    if alpha > 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
+    t = np.asarray(targets)
+    if t.dtype.kind != "f":
+        return _int_loss("cross_entropy", x, t, axis, reduction, ignore_index, return_grad, alpha)
+    axis = _normalize_axis(axis, x.ndim)
+    reduction = _check_reduction(reduction)
+    if t.shape != x.shape:
+        raise ValueError(f"soft targets must have the logits' shape {x.shape}, got {t.shape}")
+    if t.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"soft targets must be float32 or float64, got {t.dtype}")
+    t = t.astype(x.dtype, copy=False)
+    with np.errstate(invalid="ignore"):
+        if (t < 0).any():
+            raise ValueError("soft targets must be non-negative probabilities")
+    x2, shape = _to_rows(x, axis)
+    t2, _ = _to_rows(t, axis)
+    rows = x2.shape[0]
+    grad_scale = 1.0 / rows if reduction == "mean" and rows else 1.0
+    loss1 = np.empty(rows, dtype=x.dtype)
+    dx2 = np.empty_like(x2) if return_grad else None
+    _core.soft_cross_entropy(x2, t2, alpha, grad_scale, loss1, dx2)
+    loss = _reduce(loss1, shape[:-1], reduction, rows, x.dtype)
+    if not return_grad:
+        return loss
+    return loss, _from_rows(dx2, shape, axis, None)
+
+
+# ---------------------------------------------------------------- maps
+
+def _map(kind: str, x, axis, out, eps=0.0):
+    x, scalar = _float_input(x, "x")
+    axis = _normalize_axis(axis if not scalar else (axis if axis in (0, -1) else 1), x.ndim)
+    if out is not None:
+        _check_out(out, x.reshape(()) if scalar else x)
+    x2, shape = _to_rows(x, axis)
+    y2 = np.empty_like(x2)
+    if x2.size:
+        _core.map(kind, x2, y2, eps)
+    if scalar:
+        res = y2.reshape(())
+        if out is None:
+            return res
+        out[...] = res
+        return out
+    return _from_rows(y2, shape, axis, out)
+
+
+_MAP_DOC = """
+    Parameters
+    ----------
+    x : array_like
+        float32 or float64, any shape (0-d is one element).
+    axis : int, optional
+        The axis to normalise over (default -1).{extra}
+    out : numpy.ndarray, optional
+        Where to write the result (shape and dtype of ``x``, writeable).
+
+    Returns
+    -------
+    numpy.ndarray
+        Like ``x``.
+
+    Raises
+    ------
+    TypeError
+        Unsupported dtype.
+    ValueError
+        ``axis`` out of range, bad ``out``{raises}.
+"""
+
+_EPS_DOC = """
+    eps : float, optional
+        ``eps >= 0`` added to every squared logit (default 1e-6, a small
+        guard, not a value from the papers: tune it; it is in squared-logit
+        units). ``eps = 0`` with an all-zero row gives NaN (0/0)."""
+
+
+def spherical_softmax(x, axis: int = -1, *, eps: float = 1e-6,
+                      out: Optional[np.ndarray] = None) -> np.ndarray:
+    """Spherical softmax: ``(x**2 + eps) / sum(x**2 + eps)`` (MATH.md §5).
+
+    Even in ``x``: the predicted class is ``argmax |x|``, not ``argmax x``.
+    Scale invariant only for ``eps = 0``; never shift invariant.
+    """
+    return _map("spherical_softmax", x, axis, out, _check_param(eps, "eps"))
+
+
+def log_spherical_softmax(x, axis: int = -1, *, eps: float = 1e-6,
+                          out: Optional[np.ndarray] = None) -> np.ndarray:
+    """Log-spherical softmax: ``log(x**2 + eps) - log(sum(x**2 + eps))``.
+
+    A zero logit with ``eps = 0`` gives ``-inf``.
+    """
+    return _map("log_spherical_softmax", x, axis, out, _check_param(eps, "eps"))
+
+
+def taylor_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """Taylor softmax: ``g(x) / sum(g(x))``, ``g(x) = 1 + x + x**2 / 2`` (MATH.md §6).
+
+    ``g >= 1/2`` so there is no division hazard; not monotone (``g``
+    decreases below -1: ``argmax`` of the result is not ``argmax x``).
+    """
+    return _map("taylor_softmax", x, axis, out)
+
+
+def log_taylor_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """Log-Taylor softmax: ``log g(x) - log(sum(g(x)))``, ``g(x) = 1 + x + x**2 / 2``."""
+    return _map("log_taylor_softmax", x, axis, out)
+
+
+def stablemax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """StableMax (Prieto et al.): ``s(x) / sum(s(x))`` with ``s(x) = x + 1`` for
+    ``x >= 0`` and ``1 / (1 - x)`` below (MATH.md §8).
+
+    NOT shift invariant: no max is subtracted. Monotone.
+    """
+    return _map("stablemax", x, axis, out)
+
+
+def log_stablemax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """log-StableMax: ``log s(x) - log(sum(s(x)))`` (``log s`` through ``log1p``)."""
+    return _map("log_stablemax", x, axis, out)
+
+
+_ACC = """
+    Notes
+    -----
+    The row sums are accumulated in double; the elementwise map and its
+    logarithm are evaluated in double in the portable kernels and rounded
+    once. float32 accuracy: relative error <= 3 * 2**-24 (maps), absolute
+    <= 4 * 2**-24 * (|result| + |log normaliser| + 1) (logs); |x| < 1e19 for
+    the quadratic maps.
+"""
+for _f, _extra, _raises in (
+    (spherical_softmax, _EPS_DOC, ", ``eps < 0``"),
+    (log_spherical_softmax, _EPS_DOC, ", ``eps < 0``"),
+    (taylor_softmax, "", ""),
+    (log_taylor_softmax, "", ""),
+    (stablemax, "", ""),
+    (log_stablemax, "", ""),
+):
+    _f.__doc__ += _MAP_DOC.format(extra=_extra, raises=_raises) + _ACC
+
+
+# ---------------------------------------------------------------- spherical family
+
+def spherical_stats(x, targets=None, *, axis: int = -1):
+    """The spherical family's row statistics: ``(sum x, sum x**2)``, plus
+    ``x[c]`` when integer ``targets`` are given (MATH.md §4).
+
+    Parameters
+    ----------
+    x : array_like
+        float32 or float64, at least 1-D.
+    targets : array_like of int32/int64, optional
+        One class per row (``x``'s shape without ``axis``), all in range.
+    axis : int, optional
+        The class axis (default -1).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(s, q)`` or ``(s, q, x_c)``, float64, ``x``'s shape without ``axis``.
+        Accumulated in double (relative error about ``D * 2**-53``).
+    """
+    x = _as_float_array(x, "x")
+    if x.ndim == 0:
+        raise ValueError("x must have at least one dimension")
+    axis = _normalize_axis(axis, x.ndim)
+    t = None if targets is None else _int_targets(targets, x, axis, ignore_index=-(2 ** 63))
+    x2, shape = _to_rows(x, axis)
+    stats = np.empty((x2.shape[0], 3), dtype=np.float64)
+    _core.spherical_stats(x2, t, stats)
+    parts = [stats[:, k].reshape(shape[:-1]) for k in range(3 if t is not None else 2)]
+    return tuple(parts)
+
+
+def spherical_loss_partials(kind: str, cols: int, q_rest: float, s_rest: float, x_c: float, *,
+                            eps: float = 1e-6, a: float = 1.0, b: float = 0.0,
+                            eps_z: float = 0.0):
+    """The spherical-family loss math once: ``(L, f_q, f_s, f_c, g_c)`` from the
+    non-target statistics (scalars; the O(d^2) setting of MATH.md §9).
+
+    Parameters
+    ----------
+    kind : {"log_spherical", "log_taylor", "z"}
+    cols : int
+        The row length D.
+    q_rest, s_rest : float
+        ``sum x_k**2`` and ``sum x_k`` over ``k != c``.
+    x_c : float
+        The target logit.
+    eps, a, b, eps_z : float
+        The loss parameters (log-spherical: ``eps``; Z-loss: ``a, b, eps_z``).
+
+    Returns
+    -------
+    tuple of float
+        ``L``, ``f_q = dL/dq``, ``f_s = dL/ds``, ``f_c = dL/dx_c`` (partial)
+        and ``g_c``, the full gradient of the target entry. The dense
+        gradient is ``2 f_q x + f_s`` plus ``f_c`` at ``c``.
+    """
+    if kind not in _PARTIAL_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(_PARTIAL_KINDS)}; got {kind!r}")
+    p = {"log_spherical": (eps, 0.0, 0.0), "log_taylor": (0.0, 0.0, 0.0), "z": (a, b, eps_z)}[kind]
+    return _core.spherical_partials(_PARTIAL_KINDS[kind], operator.index(cols), float(q_rest),
+                                    float(s_rest), float(x_c), *map(float, p))
+
+
+def log_spherical_loss(x, targets, eps: float = 1e-6, *, axis: int = -1, reduction: str = "mean",
+                       ignore_index: int = -100, return_grad: bool = False):
+    """Log-spherical-softmax loss: ``log(sum(x**2) + D eps) - log(x[c]**2 + eps)``.
+
+    Gradient ``2 x / N`` plus ``-2 x[c] / (x[c]**2 + eps)`` at the target
+    (``N = sum x**2 + D eps``). Computed as ``log1p(N_rest / (x[c]**2 + eps))``
+    from the non-target statistics, so near-certain rows keep their loss.
+
+    Parameters
+    ----------
+    x : array_like
+        float32 or float64 logits, at least 1-D.
+    targets : array_like
+        int32/int64 class indices.
+    eps : float, optional
+        ``>= 0`` (default 1e-6; see :func:`spherical_softmax`). It bounds the
+        target gradient by ``1 / sqrt(eps)``.
+    """ + _LOSS_PARAMS + "\n" + _LOSS_RETURNS + "\n" + _LOSS_RAISES
+    return _int_loss("log_spherical_loss", x, targets, axis, reduction, ignore_index,
+                     return_grad, _check_param(eps, "eps"))
+
+
+def log_taylor_loss(x, targets, *, axis: int = -1, reduction: str = "mean",
+                    ignore_index: int = -100, return_grad: bool = False):
+    """Log-Taylor-softmax loss: ``log T - log g(x[c])``, ``g(x) = 1 + x + x**2/2``,
+    ``T = D + sum x + sum x**2 / 2``.
+
+    Gradient ``(1 + x) / T`` plus ``-(1 + x[c]) / g(x[c])`` at the target.
+
+    Parameters
+    ----------
+    x : array_like
+        float32 or float64 logits.
+    targets : array_like
+        int32/int64 class indices.
+    """ + _LOSS_PARAMS + "\n" + _LOSS_RETURNS + "\n" + _LOSS_RAISES
+    return _int_loss("log_taylor_loss", x, targets, axis, reduction, ignore_index, return_grad)
+
+
+def z_loss(logits, targets, a: float = 1.0, b: float = 0.0, eps_z: float = 0.0, *,
+           axis: int = -1, reduction: str = "mean", ignore_index: int = -100,
+           return_grad: bool = False):
+    """Z-loss (de Brébisson & Vincent): ``softplus(a * (b - z_c)) / a`` with the
+    z-normalised target logit ``z_c = (x[c] - mean(x)) / sqrt(var(x) + eps_z)``
+    (population variance, MATH.md §7). Not the auxiliary ``log(Z)**2``
+    penalty of PaLM/T5 that shares the name.
+
+    Invariant to ``x -> alpha x + beta`` for ``alpha > 0``; the gradient
+    satisfies ``sum(grad) = 0`` and ``sum(x * grad) = 0``.
+
+    Parameters
+    ----------
+    logits : array_like
+        float32 or float64, at least 1-D, D >= 3 classes (for D = 2 the loss
+        is constant; D < 3 raises ``ValueError``).
+    targets : array_like
+        int32/int64 class indices.
+    a : float, optional
+        Sharpness, ``> 0`` (default 1: the authors' reference-code setting).
+    b : float, optional
+        Location of the knee (default 0).
+    eps_z : float, optional
+        ``>= 0`` added to the variance (default 0). With ``eps_z = 0`` a
+        constant row has ``z_c = 0``: loss ``softplus(a b) / a`` and gradient 0.
+    """ + _LOSS_PARAMS + "\n" + _LOSS_RETURNS + "\n" + _LOSS_RAISES + """
+
+    Notes
+    -----
+    Three reads of the logits: the mean, then the shifted sums
+    ``sum (x - mean)``, ``sum (x - mean)**2`` (no cancellation, unlike
+    ``q / D - mean**2``), then the gradient ``2 f_q (x - mean) + f_s``.
+    """
+    x = _as_float_array(logits, "logits")
+    a = _check_param(a, "a", positive=True)
+    try:
+        b = float(b)
+    except (TypeError, ValueError):
+        raise TypeError(f"b must be a real number, got {type(b).__name__}") from None
+    if not math.isfinite(b):
+        raise ValueError(f"b must be finite; got {b!r}")
+    eps_z = _check_param(eps_z, "eps_z")
+    if x.ndim >= 1:
+        ax = _normalize_axis(axis, x.ndim)
+        if x.shape[ax] < 3 and x.size:
+            raise ValueError(f"z_loss needs at least 3 classes (got {x.shape[ax]}): for 2 it is constant")
+    return _int_loss("z_loss", x, targets, axis, reduction, ignore_index, return_grad, a, b, eps_z)
+
+
+def stablemax_cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
+                            ignore_index: int = -100, return_grad: bool = False):
+    """StableMax cross-entropy (Prieto et al.): ``log(sum s(x)) - log s(x[c])``.
+
+    Gradient ``s'(x) / S`` plus ``-1 / (1 + |x[c]|)`` at the target, with
+    ``s'(x) = min(1, s(x))**2``; computed as ``log1p(S_rest / s(x[c]))`` and
+    ``-(S_rest / S) / (1 + |x[c]|)``. Not shift invariant.
+
+    Parameters
+    ----------
+    logits : array_like
+        float32 or float64, at least 1-D.
+    targets : array_like
+        int32/int64 class indices.
+    """ + _LOSS_PARAMS + "\n" + _LOSS_RETURNS + "\n" + _LOSS_RAISES
+    return _int_loss("stablemax_cross_entropy", logits, targets, axis, reduction, ignore_index,
+                     return_grad)
+
+
+__all__ = [
+    "softmax_backward",
+    "log_softmax_backward",
+    "cross_entropy",
+    "spherical_stats",
+    "spherical_loss_partials",
+    "spherical_softmax",
+    "log_spherical_softmax",
+    "taylor_softmax",
+    "log_taylor_softmax",
+    "log_spherical_loss",
+    "log_taylor_loss",
+    "z_loss",
+    "stablemax",
+    "log_stablemax",
+    "stablemax_cross_entropy",
+]
