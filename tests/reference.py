@@ -77,3 +77,203 @@ def assert_close(got: np.ndarray, ref: np.ndarray, tol: np.ndarray, what: str) -
             f"{got[ok][i]!r} ref {ref[ok][i]!r} err {err[i]:.3g} tol "
             f"{np.broadcast_to(tol, ref.shape)[ok][i]:.3g}"
         )
+
+
+# ---- training references (MATH.md §1, §3-8, §10): float64 closed forms ----
+
+def _f64(a):
+    return np.asarray(a, dtype=np.float64)
+
+
+def softmax_backward64(y, dy, axis=-1):
+    y, dy = _f64(y), _f64(dy)
+    return y * (dy - (dy * y).sum(axis=axis, keepdims=True))
+
+
+def log_softmax_backward64(z, dz, axis=-1):
+    z, dz = _f64(z), _f64(dz)
+    with np.errstate(all="ignore"):
+        return dz - np.exp(z) * dz.sum(axis=axis, keepdims=True)
+
+
+def onehot64(c, cols):
+    """(rows, cols) one-hot rows; targets outside [0, cols) give a zero row."""
+    c = np.asarray(c).reshape(-1)
+    out = np.zeros((c.size, cols))
+    ok = (c >= 0) & (c < cols)
+    out[np.nonzero(ok)[0], c[ok]] = 1.0
+    return out
+
+
+def cross_entropy_rows64(x2, c, alpha=0.0, ignore_index=-100):
+    """Per-row loss and gradient (unscaled) of integer-target CE, 2-D x."""
+    x2 = _f64(x2)
+    cols = x2.shape[1]
+    with np.errstate(all="ignore"):
+        p = softmax64(x2)
+        m = x2.max(axis=1, keepdims=True, initial=-np.inf)
+        lse = (m + np.log(np.exp(x2 - m).sum(axis=1, keepdims=True)))[:, 0]
+        t = (1 - alpha) * onehot64(c, cols) + alpha / max(cols, 1)
+        xc = np.where(onehot64(c, cols) > 0, x2, 0.0).sum(axis=1)
+        loss = (1 - alpha) * (lse - xc) + (alpha * (lse - x2.mean(axis=1)) if alpha else 0.0)
+        grad = p - t
+    ign = np.asarray(c).reshape(-1) == ignore_index
+    loss = np.where(ign, 0.0, loss)
+    grad[ign] = 0.0
+    return loss, grad
+
+
+def soft_cross_entropy_rows64(x2, t2, alpha=0.0):
+    x2, t2 = _f64(x2), _f64(t2)
+    cols = x2.shape[1]
+    with np.errstate(all="ignore"):
+        tt = (1 - alpha) * t2 + alpha / cols
+        m = x2.max(axis=1, keepdims=True, initial=-np.inf)
+        lse = m + np.log(np.exp(x2 - m).sum(axis=1, keepdims=True))
+        st = tt.sum(axis=1, keepdims=True)
+        loss = (st * lse)[:, 0] - (tt * x2).sum(axis=1)
+        grad = st * softmax64(x2) - tt
+    return loss, grad
+
+
+# the normalised maps: g, g' (MATH.md §3)
+def g_spherical(x, eps):
+    return x * x + eps, 2 * x
+
+
+def g_taylor(x):
+    return 1 + x + 0.5 * x * x, 1 + x
+
+
+def g_stable(x):
+    with np.errstate(all="ignore"):
+        s = np.where(x >= 0, x + 1, 1 / (1 - np.minimum(x, 0)))
+        ds = np.where(x >= 0, 1.0, s * s)
+    return s, ds
+
+
+def log_g_stable(x):
+    with np.errstate(all="ignore"):
+        return np.where(x >= 0, np.log1p(np.maximum(x, 0)), -np.log1p(-np.minimum(x, 0)))
+
+
+def normalised64(kind, x, axis=-1, eps=0.0, log=False):
+    x = _f64(x)
+    with np.errstate(all="ignore"):
+        if kind == "spherical":
+            g, _ = g_spherical(x, eps)
+            lg = np.log(g)
+        elif kind == "taylor":
+            g, _ = g_taylor(x)
+            lg = np.log(g)
+        else:
+            g, _ = g_stable(x)
+            lg = log_g_stable(x)
+        G = g.sum(axis=axis, keepdims=True)
+        return lg - np.log(G) if log else g / G
+
+
+def normalised_loss_rows64(kind, x2, c, eps=0.0, ignore_index=-100):
+    """L = log G - log g(x_c) and its gradient g'(x)/G - onehot g'(x_c)/g(x_c)."""
+    x2 = _f64(x2)
+    cols = x2.shape[1]
+    oh = onehot64(c, cols)
+    with np.errstate(all="ignore"):
+        if kind == "spherical":
+            g, dg = g_spherical(x2, eps)
+            lg = np.log(g)
+        elif kind == "taylor":
+            g, dg = g_taylor(x2)
+            lg = np.log(g)
+        else:
+            g, dg = g_stable(x2)
+            lg = log_g_stable(x2)
+        G = g.sum(axis=1, keepdims=True)
+        loss = np.log(G[:, 0]) - (oh * lg).sum(axis=1)
+        grad = dg / G - oh * (dg / g)
+    ign = np.asarray(c).reshape(-1) == ignore_index
+    loss = np.where(ign, 0.0, loss)
+    grad[ign] = 0.0
+    return loss, grad
+
+
+def softplus64(t):
+    return np.logaddexp(0.0, t)
+
+
+def sigmoid64(t):
+    t = np.asarray(t, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        e = np.exp(-np.abs(t))
+        return np.where(t >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def z_loss_rows64(x2, c, a=1.0, b=0.0, eps_z=0.0, ignore_index=-100):
+    """MATH.md §7 with the two-pass variance; var + eps_z == 0 -> z_c = 0,
+    gradient 0 (the documented fixed point)."""
+    x2 = _f64(x2)
+    D = x2.shape[1]
+    oh = onehot64(c, D)
+    mu = x2.mean(axis=1, keepdims=True)
+    var = ((x2 - mu) ** 2).mean(axis=1, keepdims=True)
+    sigma = np.sqrt(var + eps_z)
+    safe = np.where(sigma > 0, sigma, 1.0)
+    z = (x2 - mu) / safe
+    zc = (oh * z).sum(axis=1, keepdims=True)
+    t = a * (b - zc)
+    loss = softplus64(t)[:, 0] / a
+    rho = sigmoid64(t)
+    grad = -(rho / safe) * (oh - (1 + zc * z) / D)
+    grad = np.where(sigma > 0, grad, 0.0)
+    ign = np.asarray(c).reshape(-1) == ignore_index
+    loss = np.where(ign, 0.0, loss)
+    grad[ign] = 0.0
+    return loss, grad
+
+
+def fd_grad4(f, x, h_rel=1e-3, h_fn=None):
+    """4th-order central differences of a scalar f at x (float64), MATH.md §10."""
+    x = _f64(x).copy()
+    g = np.zeros_like(x)
+    flat, gflat = x.reshape(-1), g.reshape(-1)
+    for i in range(flat.size):
+        h = h_fn(flat[i]) if h_fn else h_rel * max(1.0, abs(flat[i]))
+        v = flat[i]
+        vals = []
+        for d in (h, -h, 2 * h, -2 * h):
+            flat[i] = v + d
+            vals.append(f(x))
+        flat[i] = v
+        gflat[i] = (8 * (vals[0] - vals[1]) - (vals[2] - vals[3])) / (12 * h)
+    return g
+
+
+# ---- documented training bounds (docs/training.md); keep in sync ----------
+
+#: gradients of the softmax family, float32: (GRAD_F32_ULPS + |x - max|) u (p + t) + TINY
+GRAD_F32_ULPS = 8.0
+#: losses, float32: LOSS_F32_REL * (|L| + 1) absolute
+LOSS_F32_REL = 4e-7
+#: affine (spherical-family) gradients: AFFINE_F32_ULPS u (|2 f_q (x - K)| + |f_s| + |g|)
+AFFINE_F32_ULPS = 8.0
+
+
+def loss_tolerance(ref, dtype, xscale=0.0):
+    """xscale: max |x| of the row (float64 only: the loss is a difference of
+    terms of that size, so its rounding is relative to it)."""
+    ref = np.where(np.isfinite(ref), np.abs(ref), 0.0)
+    if np.dtype(dtype) == np.float32:
+        return LOSS_F32_REL * (ref + 1.0)
+    xscale = np.where(np.isfinite(xscale), xscale, 0.0)
+    return 64 * EPS64 * (ref + 1.0 + xscale)
+
+
+def ce_grad_tolerance(x2, p, t, scale, dtype):
+    x2 = _f64(x2)
+    with np.errstate(all="ignore"):
+        spread = np.abs(x2 - x2.max(axis=1, keepdims=True, initial=-np.inf))
+    spread = np.where(np.isfinite(spread), spread, 0.0)
+    mag = (np.abs(np.nan_to_num(p)) + np.abs(t)) * abs(scale)
+    if np.dtype(dtype) == np.float32:
+        return (GRAD_F32_ULPS + spread) * EPS32 * mag + TINY32
+    return (256 + spread) * EPS64 * mag + 1e-300
