@@ -1,0 +1,84 @@
+"""Fused cross-entropy (loss + gradient) against PyTorch's
+``F.cross_entropy`` forward + backward, float32, single thread.
+
+Run pinned to one core, e.g.::
+
+    taskset -c 1 python -m pytest --benchmark-only bench/test_training_bench.py -s
+
+Each test benchmarks fastsoftmax with pytest-benchmark and, in the same
+process and run, times PyTorch (``torch.set_num_threads(1)``) with the same
+protocol; the ratio of the medians (torch / fastsoftmax, > 1 means
+fastsoftmax is faster) is printed and stored in ``extra_info``.
+Skipped without torch.
+"""
+
+import statistics
+import time
+
+import numpy as np
+import pytest
+
+import fastsoftmax as fs
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+SHAPES = [(32, 128256), (8, 262144)]
+
+
+def median_seconds(fn, repeats=31, warmup=3):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def make(shape):
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 2, shape).astype(np.float32)
+    c = rng.integers(0, shape[1], shape[0])
+    return x, c
+
+
+def torch_step(x, c):
+    xt = torch.from_numpy(x).requires_grad_(True)
+    ct = torch.from_numpy(c)
+
+    def step():
+        loss = F.cross_entropy(xt, ct)
+        (grad,) = torch.autograd.grad(loss, xt)
+        return loss, grad
+
+    return step
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_cross_entropy_fused(benchmark, shape):
+    torch.set_num_threads(1)
+    x, c = make(shape)
+    ours = lambda: fs.cross_entropy(x, c, return_grad=True)  # noqa: E731
+    loss, grad = benchmark(ours)
+    # same result as torch (sanity), then the ratio in the same run
+    tl, tg = torch_step(x, c)()
+    np.testing.assert_allclose(loss, tl.item(), rtol=1e-5)
+    np.testing.assert_allclose(grad, tg.numpy(), rtol=1e-4, atol=1e-9)
+    t_ours = median_seconds(ours)
+    t_torch = median_seconds(torch_step(x, c))
+    ratio = t_torch / t_ours
+    benchmark.extra_info.update(
+        isa=fs.isa(), torch_median_s=t_torch, fastsoftmax_median_s=t_ours, torch_over_fastsoftmax=ratio,
+        gb_per_s=x.nbytes * 3 / t_ours / 1e9,  # read x twice, write the gradient once
+    )
+    print(f"\n{shape}: fastsoftmax {t_ours * 1e3:.2f} ms, torch {t_torch * 1e3:.2f} ms, "
+          f"torch/fastsoftmax = {ratio:.2f} (isa {fs.isa()})")
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_torch_cross_entropy(benchmark, shape):
+    torch.set_num_threads(1)
+    x, c = make(shape)
+    benchmark(torch_step(x, c))
