@@ -67,3 +67,16 @@ def public_functions(header: str) -> set[str]:
     names = set(re.findall(r"\b([A-Za-z_]\w*)\s*\(", text))
     assert names and all(n.startswith("fsm_") for n in names), names
     return names
+
+
+def exported_symbols(library: str) -> set[str]:
+    """The dynamic symbols a shared library defines (`nm -D --defined-only`)."""
+    nm = require(tool("nm"), "nm")
+    r = subprocess.run([nm, "-D", "--defined-only", library], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    # lines are "<address> <type> <name>"; type A marks symbol-version
+    # nodes (a version script), which are not symbols a program can use
+    return {parts[2] for parts in (line.split() for line in out.splitlines())
+            if len(parts) == 3 and parts[1] != "A"}

@@ -199,9 +199,14 @@ def test_error_paths(ffi, lib, name):
     assert call(2, 4, px, 4, py, SIZE_MAX // 2) == STATUS["FSM_SIZE_OVERFLOW"]
     assert call(1, SIZE_MAX, px, SIZE_MAX, py, SIZE_MAX) == STATUS["FSM_SIZE_OVERFLOW"]
     assert call(SIZE_MAX, 4, px, 4, py, 4) == STATUS["FSM_SIZE_OVERFLOW"]
-    # unknown algorithms
+    # unknown algorithms, checked after the shapes, even for empty ones
     for algorithm in (4, 99, 0xFFFFFFFF, 2 ** 31 - 1):
         assert call(3, 4, px, 4, py, 4, algorithm) == STATUS["FSM_UNKNOWN_ALGORITHM"]
+        assert call(0, 4, null, 0, null, 0, algorithm) == STATUS["FSM_UNKNOWN_ALGORITHM"]
+        assert call(3, 4, null, 4, py, 4, algorithm) == STATUS["FSM_NULL_POINTER"]
+    # x is checked before y
+    assert call(3, 4, px, 3, null, 4) == STATUS["FSM_INVALID_STRIDE"]
+    assert call(3, 4, null, 4, py, 3) == STATUS["FSM_NULL_POINTER"]
     # and the valid call still works afterwards
     y[...] = 0
     assert fn(3, 4, px, 4, py, 4, 0) == 0

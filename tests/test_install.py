@@ -17,7 +17,16 @@ import numpy as np
 import pytest
 
 import fastsoftmax
-from native import REPO, SOURCE_HEADER, c_compiler, cxx_compiler, public_functions, require, tool
+from native import (
+    REPO,
+    SOURCE_HEADER,
+    c_compiler,
+    cxx_compiler,
+    exported_symbols,
+    public_functions,
+    require,
+    tool,
+)
 from reference import log_softmax64, softmax64
 
 EXAMPLES = os.path.join(REPO, "examples")
@@ -116,14 +125,6 @@ def test_install_tree(prefix):
     assert "Libs.private: -lm" in pc and f"Version: {fastsoftmax.__version__}" in pc
     # nothing of the Python module leaks into a plain install
     assert not list(prefix.rglob("_core*")) and not (prefix / "fastsoftmax").exists()
-
-
-def exported_symbols(library: str) -> set[str]:
-    nm = require(tool("nm"), "nm")
-    out = run([nm, "-D", "--defined-only", library])
-    # lines are "<address> <type> <name>"; keep code and data symbols only
-    return {parts[2] for parts in (line.split() for line in out.splitlines())
-            if len(parts) == 3 and parts[1] in "TtDdBbRrVvWwiu"}
 
 
 def test_exported_symbols_are_the_public_api(prefix):
