@@ -55,8 +55,8 @@ def preprocessed_header(header: str) -> str:
     with tempfile.TemporaryDirectory() as fake:
         for name in ("stddef.h", "stdint.h"):
             open(os.path.join(fake, name), "w").close()
-        r = subprocess.run([cc, "-std=c99", "-E", "-P", "-nostdinc", "-I", fake, "-DFSM_CFFI",
-                            header], capture_output=True, text=True, timeout=60)
+        r = subprocess.run([cc, "-std=c99", "-E", "-P", "-nostdinc", "-I", fake, header],
+                           capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return r.stdout
 
