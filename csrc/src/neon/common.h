@@ -1,0 +1,196 @@
+/*
+ * AArch64 Advanced SIMD (NEON) building blocks shared by the neon kernels:
+ * the vector form of the scalar exp (scalar/exp.h, constants in
+ * fsm_math.h), 2^k from integral floats, partial loads/stores for tails and
+ * the fold of float accumulators into double. All static inline, so nothing
+ * here leaks into another ISA's objects.
+ *
+ * Numerics: the same reduction and polynomial as scalar/exp.h, with every
+ * multiply-add fused (vfmaq_f32/vfmsq_f32): rint by the magic bias,
+ * Cody-Waite t = x - n*LN2_HI - n*LN2_LO, degree-6 Horner, 2^n from the
+ * biased float's bits. Results may differ from the scalar table by the last
+ * bit; both are tested against float64.
+ *
+ * NaN: vmaxq_f32 (FMAX) returns NaN when either operand is NaN, so the
+ * clamps max(XMIN, x) keep NaN; vmaxnmq_f32 (FMAXNM) drops a quiet NaN and
+ * is used where a NaN must not become an exponent (raddextexp).
+ */
+#ifndef FSM_NEON_COMMON_H
+#define FSM_NEON_COMMON_H
+
+#if !defined(__ARM_NEON) || !defined(__aarch64__)
+#error "neon/ needs AArch64 Advanced SIMD (__aarch64__ and __ARM_NEON); build it only for aarch64"
+#endif
+
+#include <arm_neon.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../kernels.h"
+
+/* Main loops: 4 vectors (16 floats) per iteration. Each vector's exp is an
+ * independent ~14-op dependency chain (about 50 cycles of latency at 3-4
+ * cycles per FP op) and costs ~7 cycles of throughput on 2 FP/ASIMD pipes
+ * (Cortex-A76/Neoverse-N1 class), so ~7 vectors must be in flight: 4 per
+ * iteration plus out-of-order overlap of consecutive iterations covers it,
+ * and on in-order cores (Cortex-A53/A55) the compiler can interleave 4
+ * chains. 4 exp chains + 4 accumulators + ~11 constants fit the 32 vector
+ * registers without spills. The only loop-carried dependency is one FADD
+ * (or FMAX) per accumulator per iteration, far below the ~30 cycles an
+ * iteration takes, so one accumulator per unrolled vector is enough. */
+#define FSM_NEON_UNROLL 16
+
+/* exp(x) for x <= 0 (x - c in the three-pass kernels): clamp at -88 so
+ * n >= -127 (2^-127 is built as +0: -inf and everything below ~-87.7 give
+ * exactly 0), NaN stays NaN. */
+static inline float32x4_t fsm_neon_exp_nonpositive(float32x4_t x_f32x4) {
+  x_f32x4 = vmaxq_f32(vdupq_n_f32(FSM_EXP_XMIN_F32), x_f32x4);
+  /* biased = 1.5*2^23 + rint(x*log2e): the low mantissa bits hold n */
+  const float32x4_t biased_f32x4 =
+      vfmaq_f32(vdupq_n_f32(FSM_MAGIC_BIAS_F32), x_f32x4, vdupq_n_f32(FSM_LOG2E_F32));
+  const float32x4_t n_f32x4 = vsubq_f32(biased_f32x4, vdupq_n_f32(FSM_MAGIC_BIAS_F32));
+  float32x4_t t_f32x4 = vfmsq_f32(x_f32x4, n_f32x4, vdupq_n_f32(FSM_LN2_HI_F32));
+  t_f32x4 = vfmsq_f32(t_f32x4, n_f32x4, vdupq_n_f32(FSM_LN2_LO_F32));
+  float32x4_t p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C5_F32), vdupq_n_f32(FSM_EXP_C6_F32), t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C4_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C3_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C2_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(1.0f), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(1.0f), p_f32x4, t_f32x4);
+  /* 2^n: (bits(biased) - bits(1.5*2^23) + 127) << 23, n in [-127, 0] */
+  const int32_t bias_bits = (int32_t)FSM_MAGIC_BITS_F32 - 127;
+  const int32x4_t scale_s32x4 =
+      vshlq_n_s32(vsubq_s32(vreinterpretq_s32_f32(biased_f32x4), vdupq_n_s32(bias_bits)), 23);
+  return vmulq_f32(p_f32x4, vreinterpretq_f32_s32(scale_s32x4));
+}
+
+/* exp(x) = p * 2^n with p in [0.70, 1.42] (Dukhan & Ablavatski), x clamped
+ * below at FSM_EXT_XMIN_F32 (so -inf gives a finite n and p). Exact
+ * reduction for |x| <= 2^14; beyond, n is still returned (huge, +inf or
+ * NaN) so that the row can be seen to leave the two-pass domain. */
+static inline float32x4_t fsm_neon_extexp(float32x4_t x_f32x4, float32x4_t *n_f32x4) {
+  x_f32x4 = vmaxq_f32(vdupq_n_f32(FSM_EXT_XMIN_F32), x_f32x4);
+  const float32x4_t n = vsubq_f32(
+      vfmaq_f32(vdupq_n_f32(FSM_MAGIC_BIAS_F32), x_f32x4, vdupq_n_f32(FSM_LOG2E_F32)),
+      vdupq_n_f32(FSM_MAGIC_BIAS_F32));
+  float32x4_t t_f32x4 = vfmsq_f32(x_f32x4, n, vdupq_n_f32(FSM_LN2_HI_F32));
+  t_f32x4 = vfmsq_f32(t_f32x4, n, vdupq_n_f32(FSM_LN2_LO_F32));
+  float32x4_t p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C5_F32), vdupq_n_f32(FSM_EXP_C6_F32), t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C4_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C3_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C2_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(1.0f), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(1.0f), p_f32x4, t_f32x4);
+  *n_f32x4 = n;
+  return p_f32x4;
+}
+
+/* 2^k for integral k <= 0 held in floats; 0 for k <= -127 and for NaN k.
+ * (k + 127) * 2^23 is an exact integer in float, and converted to int32 it
+ * is the bit pattern of 2^k (FCVTZS maps NaN to 0). */
+static inline float32x4_t fsm_neon_exp2_nonpositive(float32x4_t k_f32x4) {
+  k_f32x4 = vmaxq_f32(vdupq_n_f32(-127.0f), k_f32x4);
+  const float32x4_t bits_f32x4 =
+      vfmaq_f32(vdupq_n_f32(127.0f * 0x1p23f), k_f32x4, vdupq_n_f32(0x1p23f));
+  return vreinterpretq_f32_s32(vcvtq_s32_f32(bits_f32x4));
+}
+
+/* One (mantissa, exponent) accumulator per lane: sum = P * 2^N. */
+typedef struct fsm_neon_extacc {
+  float32x4_t p_f32x4;
+  float32x4_t n_f32x4;
+} fsm_neon_extacc;
+
+static inline fsm_neon_extacc fsm_neon_extacc_empty(void) {
+  fsm_neon_extacc acc = {vdupq_n_f32(0.0f), vdupq_n_f32(-INFINITY)};
+  return acc;
+}
+
+/* acc += p0 * 2^n0 + p1 * 2^n1, rescaled to the new per-lane maximum
+ * exponent. FMAXNM drops NaN exponents (a NaN x): the NaN then reaches P
+ * through p * 2^NaN = NaN * 0, so NaN poisons the mantissa and the exponent
+ * stays the largest finite one, as in the scalar kernel. */
+static inline fsm_neon_extacc fsm_neon_extacc_add2(fsm_neon_extacc acc, float32x4_t p0_f32x4,
+                                                   float32x4_t n0_f32x4, float32x4_t p1_f32x4,
+                                                   float32x4_t n1_f32x4) {
+  const float32x4_t max_f32x4 = vmaxnmq_f32(acc.n_f32x4, vmaxnmq_f32(n0_f32x4, n1_f32x4));
+  const float32x4_t s_f32x4 = fsm_neon_exp2_nonpositive(vsubq_f32(acc.n_f32x4, max_f32x4));
+  const float32x4_t s0_f32x4 = fsm_neon_exp2_nonpositive(vsubq_f32(n0_f32x4, max_f32x4));
+  const float32x4_t s1_f32x4 = fsm_neon_exp2_nonpositive(vsubq_f32(n1_f32x4, max_f32x4));
+  float32x4_t p_f32x4 = vmulq_f32(acc.p_f32x4, s_f32x4);
+  p_f32x4 = vfmaq_f32(p_f32x4, p0_f32x4, s0_f32x4);
+  p_f32x4 = vfmaq_f32(p_f32x4, p1_f32x4, s1_f32x4);
+  acc.p_f32x4 = p_f32x4;
+  acc.n_f32x4 = max_f32x4;
+  return acc;
+}
+
+/* acc += p * 2^n (tails). */
+static inline fsm_neon_extacc fsm_neon_extacc_add1(fsm_neon_extacc acc, float32x4_t p_f32x4,
+                                                   float32x4_t n_f32x4) {
+  const float32x4_t max_f32x4 = vmaxnmq_f32(acc.n_f32x4, n_f32x4);
+  const float32x4_t s_f32x4 = fsm_neon_exp2_nonpositive(vsubq_f32(acc.n_f32x4, max_f32x4));
+  const float32x4_t s0_f32x4 = fsm_neon_exp2_nonpositive(vsubq_f32(n_f32x4, max_f32x4));
+  acc.p_f32x4 = vfmaq_f32(vmulq_f32(acc.p_f32x4, s_f32x4), p_f32x4, s0_f32x4);
+  acc.n_f32x4 = max_f32x4;
+  return acc;
+}
+
+/* Merges two per-lane accumulators into the double extended sum: common
+ * exponent N_b = max over the 8 lanes (exact power-of-two rescaling in
+ * float; lanes more than 2^127 below contribute 0), the mantissas summed in
+ * double, one fsm_extsum_add. A lane with N = +inf makes N_b infinite
+ * (out of the domain); an all-NaN lane keeps N = -inf and a NaN P, which
+ * still poisons the mantissa. */
+static inline void fsm_neon_extacc_fold(fsm_extsum *sum, fsm_neon_extacc a, fsm_neon_extacc b) {
+  const float block_max = vmaxnmvq_f32(vmaxnmq_f32(a.n_f32x4, b.n_f32x4));
+  const float32x4_t max_f32x4 = vdupq_n_f32(block_max);
+  const float32x4_t pa_f32x4 =
+      vmulq_f32(a.p_f32x4, fsm_neon_exp2_nonpositive(vsubq_f32(a.n_f32x4, max_f32x4)));
+  const float32x4_t pb_f32x4 =
+      vmulq_f32(b.p_f32x4, fsm_neon_exp2_nonpositive(vsubq_f32(b.n_f32x4, max_f32x4)));
+  const float64x2_t lo_f64x2 =
+      vaddq_f64(vcvt_f64_f32(vget_low_f32(pa_f32x4)), vcvt_f64_f32(vget_low_f32(pb_f32x4)));
+  const float64x2_t hi_f64x2 = vaddq_f64(vcvt_high_f64_f32(pa_f32x4), vcvt_high_f64_f32(pb_f32x4));
+  fsm_extsum_add(sum, vaddvq_f64(vaddq_f64(lo_f64x2, hi_f64x2)), (double)block_max);
+}
+
+/* Sum of four float accumulators, each lane widened to double first. */
+static inline double fsm_neon_fold_f64(float32x4_t a, float32x4_t b, float32x4_t c,
+                                       float32x4_t d) {
+  float64x2_t s_f64x2 = vaddq_f64(vcvt_f64_f32(vget_low_f32(a)), vcvt_high_f64_f32(a));
+  s_f64x2 = vaddq_f64(s_f64x2, vaddq_f64(vcvt_f64_f32(vget_low_f32(b)), vcvt_high_f64_f32(b)));
+  s_f64x2 = vaddq_f64(s_f64x2, vaddq_f64(vcvt_f64_f32(vget_low_f32(c)), vcvt_high_f64_f32(c)));
+  s_f64x2 = vaddq_f64(s_f64x2, vaddq_f64(vcvt_f64_f32(vget_low_f32(d)), vcvt_high_f64_f32(d)));
+  return vaddvq_f64(s_f64x2);
+}
+
+/* Lanes [0, rem) all ones, the others zero; rem in 1..3. */
+static inline uint32x4_t fsm_neon_tail_mask(size_t rem) {
+  static const uint32_t lane_index[4] = {0, 1, 2, 3};
+  return vcltq_u32(vld1q_u32(lane_index), vdupq_n_u32((uint32_t)rem));
+}
+
+/* x[0 .. rem) into the low lanes, `fill` in the others; reads nothing past
+ * x[rem - 1]. rem in 1..3. */
+static inline float32x4_t fsm_neon_load_partial(const float *x, size_t rem, float fill) {
+  float32x4_t v_f32x4 = vdupq_n_f32(fill);
+  v_f32x4 = vld1q_lane_f32(x, v_f32x4, 0);
+  if (rem >= 2) v_f32x4 = vld1q_lane_f32(x + 1, v_f32x4, 1);
+  if (rem >= 3) v_f32x4 = vld1q_lane_f32(x + 2, v_f32x4, 2);
+  return v_f32x4;
+}
+
+/* The low `rem` lanes of v to y[0 .. rem); rem in 1..3. */
+static inline void fsm_neon_store_partial(float *y, size_t rem, float32x4_t v_f32x4) {
+  vst1q_lane_f32(y, v_f32x4, 0);
+  if (rem >= 2) vst1q_lane_f32(y + 1, v_f32x4, 1);
+  if (rem >= 3) vst1q_lane_f32(y + 2, v_f32x4, 2);
+}
+
+/* v with the lanes outside `mask` set to +0 (so they add nothing). */
+static inline float32x4_t fsm_neon_zero_unmasked(float32x4_t v_f32x4, uint32x4_t mask_u32x4) {
+  return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(v_f32x4), mask_u32x4));
+}
+
+#endif /* FSM_NEON_COMMON_H */
