@@ -1,14 +1,14 @@
 /* raddexp: sum(exp(x - c)), nothing stored (three-pass recompute, pass 2).
  * Same loop as raddstoreexp without the stores: 4 vectors per iteration,
- * one float accumulator each, folded into a double every FSM_SUM_BLOCK
- * elements; masked partial tail vector. */
+ * one float accumulator each, folded into a double every
+ * FSM_NEON_SUM_BLOCK elements; masked partial tail vector. */
 #include "common.h"
 
 double fsm_f32_raddexp__neon(size_t n, const float *x, float c) {
   const float32x4_t c_f32x4 = vdupq_n_f32(c);
   double sum = 0.0;
   while (n >= FSM_NEON_UNROLL) {
-    const size_t block = (n < FSM_SUM_BLOCK ? n : FSM_SUM_BLOCK) & ~(size_t)(FSM_NEON_UNROLL - 1);
+    const size_t block = (n < FSM_NEON_SUM_BLOCK ? n : FSM_NEON_SUM_BLOCK) & ~(size_t)(FSM_NEON_UNROLL - 1);
     float32x4_t acc0_f32x4 = vdupq_n_f32(0.0f);
     float32x4_t acc1_f32x4 = acc0_f32x4, acc2_f32x4 = acc0_f32x4, acc3_f32x4 = acc0_f32x4;
     for (size_t i = 0; i < block; i += FSM_NEON_UNROLL) {

@@ -4,8 +4,8 @@
  * becomes max(N, n_a, n_b) and P is rescaled exactly by powers of two. The
  * loop-carried chain per accumulator (FMAXNM, FSUB, 2^k, FMUL, 2 FMA) is
  * ~20 cycles against ~40 cycles of work per iteration, so 2 accumulators
- * suffice; they also give 8 partial sums of <= 128 terms per block. Every
- * FSM_SUM_BLOCK elements both merge exactly into the double extended sum.
+ * suffice. Every FSM_NEON_SUM_BLOCK (256) elements both merge exactly into
+ * the double extended sum (8 partial sums of <= 32 terms each).
  * Tail: whole vectors, then a partial vector whose missing lanes are given
  * p = 0 and n = -inf (they change neither P nor N). */
 #include "common.h"
@@ -13,7 +13,7 @@
 fsm_extsum fsm_f32_raddextexp__neon(size_t n, const float *x) {
   fsm_extsum sum = FSM_EXTSUM_EMPTY;
   while (n >= FSM_NEON_UNROLL) {
-    const size_t block = (n < FSM_SUM_BLOCK ? n : FSM_SUM_BLOCK) & ~(size_t)(FSM_NEON_UNROLL - 1);
+    const size_t block = (n < FSM_NEON_SUM_BLOCK ? n : FSM_NEON_SUM_BLOCK) & ~(size_t)(FSM_NEON_UNROLL - 1);
     fsm_neon_extacc acc0 = fsm_neon_extacc_empty(), acc1 = fsm_neon_extacc_empty();
     for (size_t i = 0; i < block; i += FSM_NEON_UNROLL) {
       float32x4_t n0_f32x4, n1_f32x4, n2_f32x4, n3_f32x4;

@@ -1,6 +1,6 @@
 /* raddstoreexp: y = exp(x - c), returns sum(y) (three-pass reload, pass 2).
  * 4 vectors per iteration, one float accumulator each, folded into a double
- * every FSM_SUM_BLOCK elements (16 partial sums of <= 64 terms per block).
+ * every FSM_NEON_SUM_BLOCK elements (16 partial sums of <= 16 terms each).
  * Tail: whole vectors, then one partial vector whose missing lanes are
  * neither read, written nor summed. */
 #include "common.h"
@@ -9,7 +9,7 @@ double fsm_f32_raddstoreexp__neon(size_t n, const float *x, float c, float *y) {
   const float32x4_t c_f32x4 = vdupq_n_f32(c);
   double sum = 0.0;
   while (n >= FSM_NEON_UNROLL) {
-    const size_t block = (n < FSM_SUM_BLOCK ? n : FSM_SUM_BLOCK) & ~(size_t)(FSM_NEON_UNROLL - 1);
+    const size_t block = (n < FSM_NEON_SUM_BLOCK ? n : FSM_NEON_SUM_BLOCK) & ~(size_t)(FSM_NEON_UNROLL - 1);
     float32x4_t acc0_f32x4 = vdupq_n_f32(0.0f);
     float32x4_t acc1_f32x4 = acc0_f32x4, acc2_f32x4 = acc0_f32x4, acc3_f32x4 = acc0_f32x4;
     for (size_t i = 0; i < block; i += FSM_NEON_UNROLL) {
