@@ -75,12 +75,15 @@ static inline float32x4_t fsm_neon_exp_nonpositive(float32x4_t x_f32x4) {
   p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C3_F32), p_f32x4, t_f32x4);
   p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C2_F32), p_f32x4, t_f32x4);
   p_f32x4 = vfmaq_f32(vdupq_n_f32(1.0f), p_f32x4, t_f32x4);
-  p_f32x4 = vfmaq_f32(vdupq_n_f32(1.0f), p_f32x4, t_f32x4);
   /* 2^n: (bits(biased) - bits(1.5*2^23) + 127) << 23, n in [-127, 0] */
   const int32_t bias_bits = (int32_t)FSM_MAGIC_BITS_F32 - 127;
-  const int32x4_t scale_s32x4 =
-      vshlq_n_s32(vsubq_s32(vreinterpretq_s32_f32(biased_f32x4), vdupq_n_s32(bias_bits)), 23);
-  return vmulq_f32(p_f32x4, vreinterpretq_f32_s32(scale_s32x4));
+  const float32x4_t scale_f32x4 = vreinterpretq_f32_s32(
+      vshlq_n_s32(vsubq_s32(vreinterpretq_s32_f32(biased_f32x4), vdupq_n_s32(bias_bits)), 23));
+  /* The last Horner step and the scaling in one FMA: s + p*(t*s) rounds
+   * to s * fl(1 + p*t), the Horner result times 2^n, because t*s and the
+   * final scaling by a power of two are exact (normal results); saves the
+   * register copy the destructive FMLA would need for the constant 1. */
+  return vfmaq_f32(scale_f32x4, p_f32x4, vmulq_f32(t_f32x4, scale_f32x4));
 }
 
 /* exp(x) = p * 2^n with p in [0.70, 1.42] (Dukhan & Ablavatski), x clamped
