@@ -1,19 +1,23 @@
 /* The AArch64 Advanced SIMD table.
  *
- * AUTO's crossover to the two-pass algorithm, reasoned without hardware
- * (bench/README-neon.md): two-pass moves 12 B/element but evaluates exp
- * twice; three-pass reload moves 20 B/element with one exp. The NEON exp
- * costs ~4.6 instructions/element (raddstoreexp) and ~5.3 + ~3.6 for the
- * two two-pass kernels, so two-pass does roughly twice the arithmetic and
- * only pays off once the row is streamed from DRAM: three-pass reload's
- * second and third passes hit L2 while 3 row copies (x, y) fit, i.e. up to
- * ~1 MiB L2 (Neoverse N1/V1: 1 MiB, Cortex-A76: 256-512 KiB) plus a shared
- * L3/SLC of a few MiB. 1M elements (4 MiB of x, 8 MiB with y) is beyond
- * any such cache level, where bandwidth decides and two-pass's 40 % fewer
- * bytes win. Re-measure on hardware (bench/) and lower it if it pays. */
-#include <stdint.h>
-
+ * AUTO's crossover to the two-pass algorithm: never (SIZE_MAX), until a
+ * NEON machine measures otherwise. Without hardware, from the instruction
+ * counts of the main loops (bench/README-neon.md) and bytes per element:
+ *   three-pass reload  rmax + raddstoreexp + vscale     7.4 insn/elem  20 B
+ *   two-pass           raddextexp + vscaleextexp       12.7 insn/elem  12 B
+ * The loops are almost all ASIMD instructions; at ~2 per cycle (2 FP/ASIMD
+ * pipes, Cortex-A76/Neoverse-N1 class) that is 3.7 vs 6.4 cycles/element,
+ * so NEON softmax is compute-bound unless a core streams less than
+ * 20 B / 3.7 cycles, and two-pass wins only where DRAM gives one core
+ * less than 20 B / 6.4 cycles ~ 3 B/cycle (9 GB/s at 3 GHz): true of
+ * e.g. Cortex-A72 boards and fully loaded many-core servers, false for one
+ * thread on Neoverse/Apple/Cortex-X cores (15-60 GB/s). A wrong pick
+ * costs up to ~1.7x either way (6.4/3.7 cycles, or 20/12 bytes), and the
+ * library runs one row on one thread, so the single-core case decides: the
+ * one-exp three-pass reload everywhere. The passes/bytes argument alone
+ * (two-pass only far beyond L2, e.g. >= 1M elements) holds for x86 with
+ * its cheaper per-element exp, not here. bench/ on hardware decides. */
 #define FSM_TABLE_ISA neon
 #define FSM_TABLE_ISA_ENUM FSM_ISA_NEON
-#define FSM_TABLE_TWO_PASS_MIN_COLS ((size_t)1 << 20)
+#define FSM_TABLE_TWO_PASS_MIN_COLS SIZE_MAX
 #include "../kernel_table.inc"
