@@ -7,9 +7,10 @@
  *
  * Numerics: the same reduction and polynomial as scalar/exp.h, with every
  * multiply-add fused (vfmaq_f32/vfmsq_f32): rint by the magic bias,
- * Cody-Waite t = x - n*LN2_HI - n*LN2_LO, degree-6 Horner, 2^n from the
- * biased float's bits. Results may differ from the scalar table by the last
- * bit; both are tested against float64.
+ * Cody-Waite t = x - n*LN2_HI - n*LN2_LO, degree-6 Horner (its last step
+ * fused with the 2^n scaling, an exact rewrite), 2^n from the biased
+ * float's bits. Results may differ from the scalar table (which does not
+ * fuse) in the last bit; both are tested against float64.
  *
  * NaN: vmaxq_f32 (FMAX) returns NaN when either operand is NaN, so the
  * clamps max(XMIN, x) keep NaN; vmaxnmq_f32 (FMAXNM) drops a quiet NaN and
@@ -28,16 +29,18 @@
 
 #include "../kernels.h"
 
-/* Main loops: 4 vectors (16 floats) per iteration. Each vector's exp is an
- * independent ~14-op dependency chain (about 50 cycles of latency at 3-4
- * cycles per FP op) and costs ~7 cycles of throughput on 2 FP/ASIMD pipes
- * (Cortex-A76/Neoverse-N1 class), so ~7 vectors must be in flight: 4 per
- * iteration plus out-of-order overlap of consecutive iterations covers it,
- * and on in-order cores (Cortex-A53/A55) the compiler can interleave 4
- * chains. 4 exp chains + 4 accumulators + ~11 constants fit the 32 vector
- * registers without spills. The only loop-carried dependency is one FADD
- * (or FMAX) per accumulator per iteration, far below the ~30 cycles an
- * iteration takes, so one accumulator per unrolled vector is enough. */
+/* Main loops: 4 vectors (16 floats) per iteration. One vector's exp is
+ * ~23 instructions (register copies for the destructive FMLA included) on
+ * a dependency chain of ~45 cycles (FMA 4, FADD/FMAX 2 cycles on Cortex-
+ * A76/Neoverse-N1), and issues in ~11.5 cycles on their 2 FP/ASIMD pipes:
+ * 45 / 11.5 ~ 4 independent vectors keep both pipes busy even before
+ * out-of-order overlap of iterations, and give in-order cores (Cortex-
+ * A53/A55) 4 chains to interleave. 4 chains x 3 live registers + 4
+ * accumulators + 10 constants fit the 32 vector registers (raddextexp,
+ * with 2 more live values per vector, reloads a few constants). The only
+ * loop-carried dependency is one FADD/FMAX per accumulator per ~45-cycle
+ * iteration, so one accumulator per unrolled vector is plenty; more would
+ * only cost registers. */
 #define FSM_NEON_UNROLL 16
 
 /* The sum kernels fold their float accumulators into double every 256
@@ -48,6 +51,11 @@
  * element, where doubling raddextexp's accumulators instead would cost ~1.3
  * instructions per element (127 instead of 106 per 16, spills included). */
 #define FSM_NEON_SUM_BLOCK 256
+
+/* Elements of the next sum block: whole iterations, at most a block. */
+static inline size_t fsm_neon_block_length(size_t n) {
+  return (n < FSM_NEON_SUM_BLOCK ? n : FSM_NEON_SUM_BLOCK) & ~(size_t)(FSM_NEON_UNROLL - 1);
+}
 
 /* The constants that only ever multiply, packed in one register and used
  * through by-element FMLA/FMLS (same latency and throughput as the vector
@@ -84,6 +92,11 @@ static inline float32x4_t fsm_neon_exp_nonpositive(float32x4_t x_f32x4) {
    * final scaling by a power of two are exact (normal results); saves the
    * register copy the destructive FMLA would need for the constant 1. */
   return vfmaq_f32(scale_f32x4, p_f32x4, vmulq_f32(t_f32x4, scale_f32x4));
+}
+
+/* exp(x[0..3] - c), c >= max x (three-pass kernels). */
+static inline float32x4_t fsm_neon_exp_minus(const float *x, float32x4_t c_f32x4) {
+  return fsm_neon_exp_nonpositive(vsubq_f32(vld1q_f32(x), c_f32x4));
 }
 
 /* exp(x) = p * 2^n with p in [0.70, 1.42] (Dukhan & Ablavatski), x clamped

@@ -2,10 +2,11 @@
  * pass 1, Dukhan & Ablavatski). Each exp(x_i) = p_i * 2^n_i; two per-lane
  * (P, N) accumulators each take 2 of the 4 vectors of an iteration: N
  * becomes max(N, n_a, n_b) and P is rescaled exactly by powers of two. The
- * loop-carried chain per accumulator (FMAXNM, FSUB, 2^k, FMUL, 2 FMA) is
- * ~20 cycles against ~40 cycles of work per iteration, so 2 accumulators
- * suffice. Every FSM_NEON_SUM_BLOCK (256) elements both merge exactly into
- * the double extended sum (8 partial sums of <= 32 terms each).
+ * loop-carried chain per accumulator (FMAXNM, FSUB, FSUB, FCVTZU, FMUL,
+ * 2 FMA: ~20 cycles) is well under the ~50 cycles of work an iteration
+ * issues (106 instructions on 2 pipes), so 2 accumulators suffice. Every
+ * FSM_NEON_SUM_BLOCK (256) elements both merge exactly into the double
+ * extended sum (8 partial sums of <= 32 terms each).
  * Tail: whole vectors, then a partial vector whose missing lanes are given
  * p = 0 and n = -inf (they change neither P nor N). */
 #include "common.h"
@@ -13,7 +14,7 @@
 fsm_extsum fsm_f32_raddextexp__neon(size_t n, const float *x) {
   fsm_extsum sum = FSM_EXTSUM_EMPTY;
   while (n >= FSM_NEON_UNROLL) {
-    const size_t block = (n < FSM_NEON_SUM_BLOCK ? n : FSM_NEON_SUM_BLOCK) & ~(size_t)(FSM_NEON_UNROLL - 1);
+    const size_t block = fsm_neon_block_length(n);
     fsm_neon_extacc acc0 = fsm_neon_extacc_empty(), acc1 = fsm_neon_extacc_empty();
     for (size_t i = 0; i < block; i += FSM_NEON_UNROLL) {
       float32x4_t n0_f32x4, n1_f32x4, n2_f32x4, n3_f32x4;

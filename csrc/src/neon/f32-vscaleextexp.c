@@ -26,7 +26,10 @@ void fsm_f32_vscaleextexp__neon(size_t n, const float *x, float s, float e, floa
     vst1q_f32(y + 8, y2_f32x4);
     vst1q_f32(y + 12, y3_f32x4);
   }
-  for (; n >= 4; n -= 4, x += 4, y += 4) vst1q_f32(y, vscaleextexp_f32x4(vld1q_f32(x), s_f32x4, e_f32x4));
-  if (n != 0)
-    fsm_neon_store_partial(y, n, vscaleextexp_f32x4(fsm_neon_load_partial(x, n, 0.0f), s_f32x4, e_f32x4));
+  for (; n >= 4; n -= 4, x += 4, y += 4)
+    vst1q_f32(y, vscaleextexp_f32x4(vld1q_f32(x), s_f32x4, e_f32x4));
+  if (n != 0) {
+    const float32x4_t x_f32x4 = fsm_neon_load_partial(x, n, 0.0f);
+    fsm_neon_store_partial(y, n, vscaleextexp_f32x4(x_f32x4, s_f32x4, e_f32x4));
+  }
 }
