@@ -58,13 +58,14 @@ extern "C" {
 /* Status codes. FSM_OK is 0; every error is positive. */
 typedef enum fsm_status {
   FSM_OK = 0,
-  FSM_INVALID_ARGUMENT = 1,   /* an argument is out of its documented range */
+  FSM_INVALID_ARGUMENT = 1,   /* an argument is out of its documented range (reserved: no
+                                 function of this version returns it) */
   FSM_NULL_POINTER = 2,       /* a required pointer is NULL with a non-empty shape */
   FSM_INVALID_STRIDE = 3,     /* a row stride is smaller than cols */
   FSM_UNKNOWN_ALGORITHM = 4,  /* not one of the fsm_algorithm values */
   FSM_UNKNOWN_ISA = 5,        /* not one of the fsm_isa values */
   FSM_UNSUPPORTED_ISA = 6,    /* the CPU (or OS) lacks the ISA asked for, here or in FASTSOFTMAX_ISA */
-  FSM_SIZE_OVERFLOW = 7,      /* rows * stride does not fit in size_t */
+  FSM_SIZE_OVERFLOW = 7,      /* a matrix's extent in bytes does not fit in size_t */
   FSM_TARGET_OUT_OF_RANGE = 8 /* an integer target is not in [0, cols) (and not ignore_index) */
 } fsm_status;
 
@@ -88,31 +89,65 @@ typedef enum fsm_isa {
 
 /* ---------------------------------------------------------------- softmax */
 
-/* y[r, i] = exp(x[r, i] - max_r) / sum_k exp(x[r, k] - max_r), row by row.
- * Accuracy (float32, finite rows): max relative error of each output above
- * FLT_MIN <= 2e-6, any row length (README: measured bound per ISA).
- * Returns FSM_OK, FSM_NULL_POINTER, FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW,
- * FSM_UNKNOWN_ALGORITHM or FSM_UNSUPPORTED_ISA (bad FASTSOFTMAX_ISA). */
+/* fsm_softmax_f32: softmax of each row of a float32 matrix,
+ *   y[r, i] = exp(x[r, i] - max_r) / sum_k exp(x[r, k] - max_r).
+ *
+ * Arguments
+ *   rows, cols  the shape; either may be 0, and then x and y may be NULL,
+ *               strides are not checked and nothing is read or written.
+ *   x           the input, row r at x + r * x_stride; read only.
+ *   x_stride    elements between row starts of x; >= cols when rows > 1
+ *               (any value, even 0, when rows == 1).
+ *   y           the output, row r at y + r * y_stride; only the first cols
+ *               elements of each row are written.
+ *   y_stride    elements between row starts of y; >= cols when rows > 1.
+ *   algorithm   an fsm_algorithm; FSM_ALGORITHM_AUTO unless benchmarking.
+ * Returns, checked in this order (nothing is written unless FSM_OK):
+ *   FSM_UNKNOWN_ISA or FSM_UNSUPPORTED_ISA  FASTSOFTMAX_ISA is bad (see
+ *                          fsm_environment_status), even for empty shapes;
+ *   FSM_NULL_POINTER, FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW  for x, then
+ *                          the same three for y, only if rows, cols > 0:
+ *                          the pointer is NULL; rows > 1 and the stride is
+ *                          < cols; the byte offset one past the last
+ *                          element, ((rows - 1) * stride + cols) *
+ *                          sizeof(float), does not fit in size_t;
+ *   FSM_UNKNOWN_ALGORITHM  algorithm is not an fsm_algorithm value (also
+ *                          for empty shapes);
+ *   FSM_OK                 y holds the result.
+ * Aliasing: y == x with y_stride == x_stride (in place) is allowed; any
+ *   other overlap of the rows read and written is undefined behaviour.
+ * Thread safety: reentrant; concurrent calls on disjoint outputs are safe.
+ * Accuracy (finite rows): relative error of each output above FLT_MIN
+ *   <= 2e-6 at any row length (README: the measured bound per ISA). */
 FSM_API fsm_status fsm_softmax_f32(size_t rows, size_t cols,
                                    const float *x, size_t x_stride,
                                    float *y, size_t y_stride,
                                    fsm_algorithm algorithm);
 
-/* y[r, i] = (x[r, i] - max_r) - log(sum_k exp(x[r, k] - max_r)).
- * Accuracy: absolute error <= 2e-6 * max(1, |y|) per output.
- * The two three-pass algorithms are the same computation for log-softmax
- * (no exp is stored or recomputed): max, sum of exp, subtract.
- * Same arguments and status codes as fsm_softmax_f32. */
+/* fsm_log_softmax_f32: log-softmax of each row of a float32 matrix,
+ *   y[r, i] = (x[r, i] - max_r) - log(sum_k exp(x[r, k] - max_r)),
+ * computed directly (never as log(softmax)), so tiny probabilities keep
+ * their logarithm. The two three-pass algorithms are the same computation
+ * here (max, sum of exp, subtract); FSM_ALGORITHM_TWO_PASS skips the max.
+ * Arguments, return codes, aliasing and thread safety: as fsm_softmax_f32.
+ * Accuracy: absolute error <= 2e-6 * max(1, |y|) per output. */
 FSM_API fsm_status fsm_log_softmax_f32(size_t rows, size_t cols,
                                        const float *x, size_t x_stride,
                                        float *y, size_t y_stride,
                                        fsm_algorithm algorithm);
 
-/* float64 versions: portable C (libm exp), same contract, errors near 1e-15. */
+/* fsm_softmax_f64: fsm_softmax_f32 for float64 (sizeof(double) in the
+ * overflow check). Portable C with libm's exp on every ISA (the ISA only
+ * matters for the FASTSOFTMAX_ISA status); relative errors near 1e-15.
+ * Arguments, return codes, aliasing and thread safety: as fsm_softmax_f32. */
 FSM_API fsm_status fsm_softmax_f64(size_t rows, size_t cols,
                                    const double *x, size_t x_stride,
                                    double *y, size_t y_stride,
                                    fsm_algorithm algorithm);
+
+/* fsm_log_softmax_f64: fsm_log_softmax_f32 for float64, portable C, errors
+ * near 1e-15 * max(1, |y|).
+ * Arguments, return codes, aliasing and thread safety: as fsm_softmax_f32. */
 FSM_API fsm_status fsm_log_softmax_f64(size_t rows, size_t cols,
                                        const double *x, size_t x_stride,
                                        double *y, size_t y_stride,
@@ -121,106 +156,141 @@ FSM_API fsm_status fsm_log_softmax_f64(size_t rows, size_t cols,
 /* ---------------------------------------------------------------- training
  *
  * Gradients and losses (MATH.md §1, §3-8). Shared conventions:
- *   - Matrices follow the conventions at the top of this file. Outputs may
- *     be the first matrix input exactly (dx == y, dx == dy, dlogits ==
- *     logits with equal strides); any other overlap is undefined, and
- *     dlogits must never overlap soft targets.
+ *   - Matrices follow the conventions of fsm_softmax_f32 (rows x cols,
+ *     strides in elements, NULL allowed only for empty shapes).
+ *   - Outputs may be the first matrix input exactly (dx == y, dx == dy,
+ *     dlogits == logits with equal strides); any other overlap is
+ *     undefined, and dlogits must never overlap soft targets.
  *   - Integer targets: `targets` holds `rows` int64 class indices. A row
  *     whose target equals `ignore_index` gets loss 0 and a zero gradient
  *     row; every other target must lie in [0, cols), else the call returns
  *     FSM_TARGET_OUT_OF_RANGE before writing anything (so cols == 0 with a
  *     non-ignored row is an error). `targets` may be NULL only if rows == 0.
  *   - `loss` (may be NULL) receives one value per row (contiguous). The
- *     gradient (`dlogits`, may be NULL) is dL_r/dx_r * grad_scale: pass
- *     1 / (number of non-ignored rows) for a mean reduction, 1 for a sum.
+ *     gradient (`dlogits` / `dx`, may be NULL) is dL_r/dx_r * grad_scale:
+ *     pass 1 / (number of non-ignored rows) for a mean reduction, 1 for a
+ *     sum.
  *   - Sums are accumulated in double; losses and the scalar parts of the
  *     gradients are formed in double from the row statistics.
  *   - Parameters outside their range (eps < 0, a <= 0, label_smoothing
- *     outside [0, 1], NaN) give FSM_INVALID_ARGUMENT.
+ *     outside [0, 1], NaN or inf) give FSM_INVALID_ARGUMENT.
+ *   - Status codes are checked before anything is written: FSM_UNKNOWN_ISA
+ *     / FSM_UNSUPPORTED_ISA (bad FASTSOFTMAX_ISA), then FSM_NULL_POINTER,
+ *     FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW for each matrix, then the
+ *     targets and parameters.
+ *   - Thread safety: reentrant; concurrent calls on disjoint outputs are safe.
  */
 
-/* Softmax VJP: dx = y * (dy - <dy, y>) row by row (y = softmax output).
- * Accuracy (float32): |dx - ref| <= 4 u (|y| (|dy| + |<dy,y>|)) + FLT_MIN per
- * element, u = 2^-24 (one rounding of <dy,y> and two float operations).
- * Returns FSM_OK, FSM_NULL_POINTER, FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW
- * or FSM_UNSUPPORTED_ISA / FSM_UNKNOWN_ISA (bad FASTSOFTMAX_ISA). */
+/* fsm_softmax_backward_f32: the softmax VJP, dx = y * (dy - <dy, y>) row by
+ * row (y = the softmax output, dy = the upstream gradient).
+ * Returns FSM_OK or a status of the shared conventions above (no targets,
+ * no parameters). Thread safety: reentrant.
+ * Accuracy (float32): |dx - ref| <= 4 u |y| (|dy| + sum |dy y|) + FLT_MIN
+ * per element, u = 2^-24. */
 FSM_API fsm_status fsm_softmax_backward_f32(size_t rows, size_t cols,
                                             const float *y, size_t y_stride,
                                             const float *dy, size_t dy_stride,
                                             float *dx, size_t dx_stride);
-/* Log-softmax VJP: dx = dz - exp(z) * sum(dz) (z = log-softmax output, <= 0).
- * Accuracy (float32): |dx - ref| <= 4 u (|dz| + 2 exp(z) |sum dz|) + FLT_MIN.
- * Same status codes. */
+
+/* fsm_log_softmax_backward_f32: the log-softmax VJP, dx = dz - exp(z) *
+ * sum(dz) (z = the log-softmax output, <= 0; exp is the softmax kernels'
+ * exp). Returns FSM_OK or a status of the shared conventions.
+ * Thread safety: reentrant.
+ * Accuracy (float32): |dx - ref| <= 4 u (|dz| + 2 exp(z) sum |dz|) + FLT_MIN. */
 FSM_API fsm_status fsm_log_softmax_backward_f32(size_t rows, size_t cols,
                                                 const float *z, size_t z_stride,
                                                 const float *dz, size_t dz_stride,
                                                 float *dx, size_t dx_stride);
 
-/* Cross-entropy with integer targets and label smoothing alpha in [0, 1]:
+/* fsm_cross_entropy_f32: cross-entropy with integer targets and label
+ * smoothing alpha in [0, 1]:
  *   loss = (1 - alpha) (LSE(x) - x_c) + alpha (LSE(x) - mean(x)),
  *   grad = softmax(x) - ((1 - alpha) onehot(c) + alpha / cols).
  * Fused: pass 1 sums exp over x[0:c] and x[c+1:] as a (mantissa, exponent)
- * pair S' (two-pass kernels, no max pass; three-pass max/sum on the two
- * slices for rows outside the two-pass domain), pass 2 writes the
- * gradient (label smoothing adds a sum pass and an offset pass). Robust
- * near certainty (MATH.md §1 note 4): L = softplus(log S' - x_c) and
- * dL/dx_c = -S' / S are computed from S' directly, so [30, 0, 0] gives
- * the true 1.87e-13 instead of 0.
- * Accuracy (float32, finite rows): loss within 4e-7 (|loss| + 1) absolute;
- * gradient within 2e-6 |p| + 4e-7 * alpha / cols + FLT_MIN per element, and
- * dL/dx_c within 2e-6 relative of -S'/S (scaled by grad_scale).
+ * pair S' (the two-pass kernels, no max pass; max/sum on the two slices
+ * for rows outside the two-pass domain), pass 2 writes the gradient (label
+ * smoothing adds a sum pass and an offset pass). Robust near certainty
+ * (MATH.md §1 note 4): loss = softplus(log S' - x_c) and dL/dx_c = -S'/S
+ * come from S' directly, so [30, 0, 0] gives -1.87e-13, not 0.
  * Special values: NaN or +inf in a row -> NaN loss and gradient;
  * x_c = -inf (others finite) -> loss +inf, finite gradient.
- * Returns the matrix codes, FSM_TARGET_OUT_OF_RANGE, FSM_INVALID_ARGUMENT. */
+ * Returns FSM_OK, a status of the shared conventions (incl.
+ * FSM_TARGET_OUT_OF_RANGE, FSM_INVALID_ARGUMENT for label_smoothing).
+ * Thread safety: reentrant.
+ * Accuracy (float32, finite rows): loss within 4e-7 (|loss| + 1); gradient
+ * within (8 + |x - max|) u (p + t) + FLT_MIN per element (t the target
+ * distribution). */
 FSM_API fsm_status fsm_cross_entropy_f32(size_t rows, size_t cols,
                                          const float *logits, size_t logits_stride,
                                          const int64_t *targets, int64_t ignore_index,
                                          double label_smoothing, double grad_scale,
                                          float *loss, float *dlogits, size_t dlogits_stride);
 
-/* Cross-entropy with soft (probability) targets t (rows x cols, t >= 0 is
- * the caller's responsibility: negative entries are used as given):
+/* fsm_cross_entropy_soft_f32: cross-entropy with soft (probability) targets
+ * t (rows x cols; t >= 0 is the caller's responsibility, negative entries
+ * are used as given):
  *   t' = (1 - alpha) t + alpha / cols,  loss = sum(t') LSE(x) - <t', x>,
  *   grad = sum(t') softmax(x) - t'.
- * Accuracy (float32): loss within 4e-7 (|LSE| sum(t') + |<t', x>| + 1),
- * gradient within 2e-6 sum(t') p + 2 u |t'| + FLT_MIN. Same status codes
- * (no FSM_TARGET_OUT_OF_RANGE). */
+ * Returns FSM_OK or a status of the shared conventions.
+ * Thread safety: reentrant. Accuracy (float32): loss within 4e-7 (max |x| + 1)(|loss| + 1);
+ * gradient as fsm_cross_entropy_f32 with p -> sum(t') p. */
 FSM_API fsm_status fsm_cross_entropy_soft_f32(size_t rows, size_t cols,
                                               const float *logits, size_t logits_stride,
                                               const float *targets, size_t targets_stride,
                                               double label_smoothing, double grad_scale,
                                               float *loss, float *dlogits, size_t dlogits_stride);
 
-/* Row statistics of the spherical family (MATH.md §4): stats[3 r + 0] =
- * sum_k x_k, stats[3 r + 1] = sum_k x_k^2, stats[3 r + 2] = x_c (NaN when
- * targets is NULL; with targets, every target must be in [0, cols)).
- * Accumulated in double: relative error <= cols * 2^-53 + 2^-53. */
+/* fsm_spherical_stats_f32: the spherical family's row statistics (MATH.md
+ * §4): stats[3 r] = sum_k x_k, stats[3 r + 1] = sum_k x_k^2, stats[3 r + 2]
+ * = x_c (NaN when targets is NULL; with targets, every target must be in
+ * [0, cols)). Accumulated in double (relative error about cols 2^-53).
+ * Returns FSM_OK or a status of the shared conventions (FSM_NULL_POINTER
+ * for a NULL stats with rows > 0). Thread safety: reentrant. */
 FSM_API fsm_status fsm_spherical_stats_f32(size_t rows, size_t cols,
                                            const float *x, size_t x_stride,
                                            const int64_t *targets, double *stats);
 
-/* Spherical softmax y = (x^2 + eps) / (sum x^2 + cols eps), eps >= 0 (MATH.md
- * §5; even in x: the predicted class is argmax |x|). eps = 0 and an all-zero
- * row give NaN (0/0). Log version: log(x^2 + eps) - log(sum x^2 + cols eps).
- * Accuracy (float32, |x| < 1e19): 3 u relative (softmax), 4 u (|y| + log
- * of the normaliser + 1) absolute (log). */
+/* fsm_spherical_softmax_f32: y = (x^2 + eps) / (sum x^2 + cols eps),
+ * eps >= 0 (MATH.md §5; even in x: the predicted class is argmax |x|).
+ * eps = 0 and an all-zero row give NaN (0/0).
+ * Returns FSM_OK, a status of the shared conventions or
+ * FSM_INVALID_ARGUMENT (eps). Thread safety: reentrant.
+ * Accuracy (float32, |x| < 1e19): relative error <= 4 u (+ FLT_MIN). */
 FSM_API fsm_status fsm_spherical_softmax_f32(size_t rows, size_t cols, const float *x,
                                              size_t x_stride, float *y, size_t y_stride,
                                              double eps);
+
+/* fsm_log_spherical_softmax_f32: y = log(x^2 + eps) - log(sum x^2 + cols eps);
+ * absolute error <= 4 u (|y| + |log normaliser| + 1). Arguments, return
+ * codes, aliasing and thread safety: as fsm_spherical_softmax_f32. */
 FSM_API fsm_status fsm_log_spherical_softmax_f32(size_t rows, size_t cols, const float *x,
                                                  size_t x_stride, float *y, size_t y_stride,
                                                  double eps);
-/* Taylor softmax y = g(x) / sum g, g(x) = 1 + x + x^2/2 >= 1/2 (MATH.md §6;
- * not monotone: g decreases below x = -1), and its log. Same accuracy. */
+
+/* fsm_taylor_softmax_f32: y = g(x) / sum g, g(x) = 1 + x + x^2/2 >= 1/2
+ * (MATH.md §6; not monotone: g decreases below x = -1). Accuracy as
+ * fsm_spherical_softmax_f32; no parameter. Arguments, return codes,
+ * aliasing and thread safety: as fsm_spherical_softmax_f32. */
 FSM_API fsm_status fsm_taylor_softmax_f32(size_t rows, size_t cols, const float *x,
                                           size_t x_stride, float *y, size_t y_stride);
+
+/* fsm_log_taylor_softmax_f32: y = log g(x) - log sum g. Accuracy as
+ * fsm_log_spherical_softmax_f32. Arguments, return codes, aliasing and
+ * thread safety: as fsm_taylor_softmax_f32. */
 FSM_API fsm_status fsm_log_taylor_softmax_f32(size_t rows, size_t cols, const float *x,
                                               size_t x_stride, float *y, size_t y_stride);
-/* StableMax y = s(x) / sum s, s(x) = x + 1 (x >= 0), 1 / (1 - x) (x < 0)
- * (MATH.md §8; NOT shift invariant, no max is subtracted), and
- * log-StableMax log s(x) - log sum s (log s via log1p). Same accuracy. */
+
+/* fsm_stablemax_f32: StableMax y = s(x) / sum s, s(x) = x + 1 (x >= 0),
+ * 1 / (1 - x) (x < 0) (MATH.md §8; NOT shift invariant: no max is
+ * subtracted). Accuracy as fsm_spherical_softmax_f32 (any finite x).
+ * Arguments, return codes, aliasing and thread safety:
+ * as fsm_spherical_softmax_f32. */
 FSM_API fsm_status fsm_stablemax_f32(size_t rows, size_t cols, const float *x,
                                      size_t x_stride, float *y, size_t y_stride);
+
+/* fsm_log_stablemax_f32: y = log s(x) - log sum s (log s through log1p).
+ * Arguments, return codes, aliasing and thread safety:
+ * as fsm_spherical_softmax_f32. */
 FSM_API fsm_status fsm_log_stablemax_f32(size_t rows, size_t cols, const float *x,
                                          size_t x_stride, float *y, size_t y_stride);
 
@@ -232,145 +302,253 @@ typedef enum fsm_spherical_loss {
                                  p1 = a > 0, p2 = b, p3 = eps_z >= 0 */
 } fsm_spherical_loss;
 
-/* The loss math of the spherical family, once: from the statistics of the
- * non-target entries, q_rest = sum_{k != c} x_k^2 and s_rest = sum_{k != c} x_k
- * (so q = q_rest + x_c^2, s = s_rest + x_c), the row length `cols` and x_c,
- * computes out[0] = L, out[1] = f_q = dL/dq, out[2] = f_s = dL/ds,
- * out[3] = f_c = dL/dx_c (partial, q and s fixed) and out[4] = the full
- * target gradient 2 f_q x_c + f_s + f_c, formed without cancellation near
- * certainty (e.g. log-Taylor: -(1 + x_c) T_rest / (T g(x_c))). The dense
- * gradient is g_k = 2 f_q x_k + f_s (k != c), g_c = out[4]. The Z-loss is
- * shift invariant: its statistics may be taken about any shift K (x - K,
- * x_c - K), and then g_k = 2 f_q (x_k - K) + f_s; the variance is
- * q/D - (s/D)^2 of the shifted values, clamped at 0, so pass a K near the
- * mean. Z-loss with var + eps_z == 0 (constant row, eps_z = 0): L =
- * softplus(a b) / a and every partial 0. Returns FSM_OK,
- * FSM_INVALID_ARGUMENT (unknown kind, bad parameter, cols == 0, Z-loss with
- * cols < 3) or FSM_NULL_POINTER. */
+/* fsm_spherical_loss_partials: the loss math of the spherical family, once.
+ * From the statistics of the non-target entries, q_rest = sum_{k != c}
+ * x_k^2 and s_rest = sum_{k != c} x_k (so q = q_rest + x_c^2, s = s_rest +
+ * x_c), the row length `cols` and x_c, computes out[0] = L, out[1] = f_q =
+ * dL/dq, out[2] = f_s = dL/ds, out[3] = f_c = dL/dx_c (partial, q and s
+ * fixed) and out[4] = the full target gradient 2 f_q x_c + f_s + f_c,
+ * formed without cancellation near certainty (e.g. log-Taylor:
+ * -(1 + x_c) T_rest / (T g(x_c))). The dense gradient is g_k = 2 f_q x_k +
+ * f_s (k != c), g_c = out[4]. The Z-loss is shift invariant: its
+ * statistics may be taken about any shift K (of x and x_c), and then g_k =
+ * 2 f_q (x_k - K) + f_s; its variance is q/cols - (s/cols)^2 of the shifted
+ * values, clamped at 0, so pass a K near the mean. Z-loss with var + eps_z
+ * == 0 (constant row, eps_z = 0): L = softplus(a b) / a and every partial 0.
+ * Returns FSM_OK, FSM_NULL_POINTER (out) or FSM_INVALID_ARGUMENT (unknown
+ * kind, a bad parameter, cols == 0, Z-loss with cols < 3).
+ * Thread safety: reentrant (pure function). */
 FSM_API fsm_status fsm_spherical_loss_partials(fsm_spherical_loss kind, size_t cols,
                                                double q_rest, double s_rest, double x_c,
                                                double p1, double p2, double p3, double *out);
 
-/* The three dense losses with integer targets, loss per row and gradient
- * (grad_scale and ignore_index as above). Two reads of x (statistics of the
- * non-target slices, then g = 2 f_q (x - K) + f_s on the slices and the
- * target entry from fsm_spherical_loss_partials); the Z-loss first sums x
- * for the mean (K = mean: no cancellation in the variance). The Z-loss
- * rejects cols < 3 (it is constant for cols == 2) with FSM_INVALID_ARGUMENT.
+/* fsm_log_spherical_loss_f32: L = log(sum x^2 + cols eps) - log(x_c^2 + eps)
+ * per row, and its gradient 2 x / N - [k == c] 2 x_c / (x_c^2 + eps). Two
+ * reads of x: the statistics of the non-target slices, then g = 2 f_q x +
+ * f_s on the slices and the target entry from fsm_spherical_loss_partials
+ * (so L = log1p(N_rest / (x_c^2 + eps)) keeps its accuracy near certainty).
+ * Returns FSM_OK, a status of the shared conventions (targets, eps).
+ * Thread safety: reentrant.
  * Accuracy (float32): loss within 4e-7 (|L| + 1); gradient within
- * 4 u (|2 f_q (x - K)| + |f_s|) + 2e-7 |g_c| per element. */
+ * 8 u (|2 f_q x| + |f_s| + |g|) + FLT_MIN per element. */
 FSM_API fsm_status fsm_log_spherical_loss_f32(size_t rows, size_t cols, const float *x,
                                               size_t x_stride, const int64_t *targets,
                                               int64_t ignore_index, double eps,
                                               double grad_scale, float *loss, float *dx,
                                               size_t dx_stride);
+
+/* fsm_log_taylor_loss_f32: L = log T - log g(x_c), T = cols + sum x + sum x^2 / 2,
+ * gradient (1 + x) / T - [k == c] (1 + x_c) / g(x_c). No parameter.
+ * Arguments, return codes, aliasing, accuracy and thread safety:
+ * as fsm_log_spherical_loss_f32. */
 FSM_API fsm_status fsm_log_taylor_loss_f32(size_t rows, size_t cols, const float *x,
                                            size_t x_stride, const int64_t *targets,
                                            int64_t ignore_index, double grad_scale,
                                            float *loss, float *dx, size_t dx_stride);
+
+/* fsm_z_loss_f32: the Z-loss of de Brebisson & Vincent, L = (1/a)
+ * softplus(a (b - z_c)), z = (x - mean) / sqrt(var + eps_z) (population
+ * variance), a > 0, b finite, eps_z >= 0. Three reads of x: the mean, the
+ * sums of (x - mean) and (x - mean)^2 over the non-target slices (no
+ * cancellation, unlike q/cols - mean^2), the gradient 2 f_q (x - mean) +
+ * f_s. A constant row with eps_z = 0 gives L = softplus(a b)/a and a zero
+ * gradient. cols < 3 (with rows > 0) is rejected: for cols == 2 the loss is
+ * constant. Returns FSM_OK or a status of the shared conventions
+ * (FSM_INVALID_ARGUMENT for a, b, eps_z, cols). Thread safety: reentrant.
+ * Accuracy (float32): loss within 4e-7 (|L| + 1); gradient within
+ * 8 u (1 + |mean| / sigma) (|2 f_q (x - mean)| + |f_s| + |g|) + FLT_MIN. */
 FSM_API fsm_status fsm_z_loss_f32(size_t rows, size_t cols, const float *x, size_t x_stride,
                                   const int64_t *targets, int64_t ignore_index, double a,
                                   double b, double eps_z, double grad_scale, float *loss,
                                   float *dx, size_t dx_stride);
 
-/* StableMax cross-entropy, integer targets: L = log1p(S_rest / s(x_c)),
- * dL/dx_j = s'(x_j) / S, dL/dx_c = -(S_rest / S) / (1 + |x_c|). Same
- * conventions and accuracy as the spherical losses. */
+/* fsm_stablemax_cross_entropy_f32: StableMax cross-entropy, L = log1p(S_rest
+ * / s(x_c)), dL/dx_j = s'(x_j) / S, dL/dx_c = -(S_rest / S) / (1 + |x_c|)
+ * (MATH.md §8). No parameter. Arguments, return codes, aliasing, accuracy
+ * and thread safety: as fsm_log_spherical_loss_f32. */
 FSM_API fsm_status fsm_stablemax_cross_entropy_f32(size_t rows, size_t cols, const float *x,
                                                    size_t x_stride, const int64_t *targets,
                                                    int64_t ignore_index, double grad_scale,
                                                    float *loss, float *dx, size_t dx_stride);
 
-/* float64 versions of every training function: portable C, same contract,
- * errors near 1e-15 relative. */
+/* fsm_softmax_backward_f64: fsm_softmax_backward_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_softmax_backward_f32. */
 FSM_API fsm_status fsm_softmax_backward_f64(size_t rows, size_t cols, const double *y,
-                                            size_t y_stride, const double *dy, size_t dy_stride,
-                                            double *dx, size_t dx_stride);
+    size_t y_stride, const double *dy, size_t dy_stride, double *dx, size_t dx_stride);
+
+/* fsm_log_softmax_backward_f64: fsm_log_softmax_backward_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_log_softmax_backward_f32. */
 FSM_API fsm_status fsm_log_softmax_backward_f64(size_t rows, size_t cols, const double *z,
-                                                size_t z_stride, const double *dz,
-                                                size_t dz_stride, double *dx, size_t dx_stride);
+    size_t z_stride, const double *dz, size_t dz_stride, double *dx, size_t dx_stride);
+
+/* fsm_cross_entropy_f64: fsm_cross_entropy_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_cross_entropy_f32. */
 FSM_API fsm_status fsm_cross_entropy_f64(size_t rows, size_t cols, const double *logits,
-                                         size_t logits_stride, const int64_t *targets,
-                                         int64_t ignore_index, double label_smoothing,
-                                         double grad_scale, double *loss, double *dlogits,
-                                         size_t dlogits_stride);
+    size_t logits_stride, const int64_t *targets, int64_t ignore_index,
+    double label_smoothing, double grad_scale, double *loss, double *dlogits,
+    size_t dlogits_stride);
+
+/* fsm_cross_entropy_soft_f64: fsm_cross_entropy_soft_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_cross_entropy_soft_f32. */
 FSM_API fsm_status fsm_cross_entropy_soft_f64(size_t rows, size_t cols, const double *logits,
-                                              size_t logits_stride, const double *targets,
-                                              size_t targets_stride, double label_smoothing,
-                                              double grad_scale, double *loss, double *dlogits,
-                                              size_t dlogits_stride);
+    size_t logits_stride, const double *targets, size_t targets_stride,
+    double label_smoothing, double grad_scale, double *loss, double *dlogits,
+    size_t dlogits_stride);
+
+/* fsm_spherical_stats_f64: fsm_spherical_stats_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_spherical_stats_f32. */
 FSM_API fsm_status fsm_spherical_stats_f64(size_t rows, size_t cols, const double *x,
-                                           size_t x_stride, const int64_t *targets,
-                                           double *stats);
+    size_t x_stride, const int64_t *targets, double *stats);
+
+/* fsm_spherical_softmax_f64: fsm_spherical_softmax_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_spherical_softmax_f32. */
 FSM_API fsm_status fsm_spherical_softmax_f64(size_t rows, size_t cols, const double *x,
-                                             size_t x_stride, double *y, size_t y_stride,
-                                             double eps);
+    size_t x_stride, double *y, size_t y_stride, double eps);
+
+/* fsm_log_spherical_softmax_f64: fsm_log_spherical_softmax_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_log_spherical_softmax_f32. */
 FSM_API fsm_status fsm_log_spherical_softmax_f64(size_t rows, size_t cols, const double *x,
-                                                 size_t x_stride, double *y, size_t y_stride,
-                                                 double eps);
+    size_t x_stride, double *y, size_t y_stride, double eps);
+
+/* fsm_taylor_softmax_f64: fsm_taylor_softmax_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_taylor_softmax_f32. */
 FSM_API fsm_status fsm_taylor_softmax_f64(size_t rows, size_t cols, const double *x,
-                                          size_t x_stride, double *y, size_t y_stride);
+    size_t x_stride, double *y, size_t y_stride);
+
+/* fsm_log_taylor_softmax_f64: fsm_log_taylor_softmax_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_log_taylor_softmax_f32. */
 FSM_API fsm_status fsm_log_taylor_softmax_f64(size_t rows, size_t cols, const double *x,
-                                              size_t x_stride, double *y, size_t y_stride);
+    size_t x_stride, double *y, size_t y_stride);
+
+/* fsm_stablemax_f64: fsm_stablemax_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_stablemax_f32. */
 FSM_API fsm_status fsm_stablemax_f64(size_t rows, size_t cols, const double *x,
-                                     size_t x_stride, double *y, size_t y_stride);
+    size_t x_stride, double *y, size_t y_stride);
+
+/* fsm_log_stablemax_f64: fsm_log_stablemax_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_log_stablemax_f32. */
 FSM_API fsm_status fsm_log_stablemax_f64(size_t rows, size_t cols, const double *x,
-                                         size_t x_stride, double *y, size_t y_stride);
+    size_t x_stride, double *y, size_t y_stride);
+
+/* fsm_log_spherical_loss_f64: fsm_log_spherical_loss_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_log_spherical_loss_f32. */
 FSM_API fsm_status fsm_log_spherical_loss_f64(size_t rows, size_t cols, const double *x,
-                                              size_t x_stride, const int64_t *targets,
-                                              int64_t ignore_index, double eps,
-                                              double grad_scale, double *loss, double *dx,
-                                              size_t dx_stride);
+    size_t x_stride, const int64_t *targets, int64_t ignore_index, double eps,
+    double grad_scale, double *loss, double *dx, size_t dx_stride);
+
+/* fsm_log_taylor_loss_f64: fsm_log_taylor_loss_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_log_taylor_loss_f32. */
 FSM_API fsm_status fsm_log_taylor_loss_f64(size_t rows, size_t cols, const double *x,
-                                           size_t x_stride, const int64_t *targets,
-                                           int64_t ignore_index, double grad_scale,
-                                           double *loss, double *dx, size_t dx_stride);
+    size_t x_stride, const int64_t *targets, int64_t ignore_index,
+    double grad_scale, double *loss, double *dx, size_t dx_stride);
+
+/* fsm_z_loss_f64: fsm_z_loss_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_z_loss_f32. */
 FSM_API fsm_status fsm_z_loss_f64(size_t rows, size_t cols, const double *x, size_t x_stride,
-                                  const int64_t *targets, int64_t ignore_index, double a,
-                                  double b, double eps_z, double grad_scale, double *loss,
-                                  double *dx, size_t dx_stride);
+    const int64_t *targets, int64_t ignore_index, double a, double b, double eps_z,
+    double grad_scale, double *loss, double *dx, size_t dx_stride);
+
+/* fsm_stablemax_cross_entropy_f64: fsm_stablemax_cross_entropy_f32 for float64, portable C (libm exp/log),
+ * errors near 1e-15 relative to the terms. Arguments, return codes,
+ * aliasing and thread safety: as fsm_stablemax_cross_entropy_f32. */
 FSM_API fsm_status fsm_stablemax_cross_entropy_f64(size_t rows, size_t cols, const double *x,
-                                                   size_t x_stride, const int64_t *targets,
-                                                   int64_t ignore_index, double grad_scale,
-                                                   double *loss, double *dx, size_t dx_stride);
+    size_t x_stride, const int64_t *targets, int64_t ignore_index,
+    double grad_scale, double *loss, double *dx, size_t dx_stride);
 
 /* ---------------------------------------------------------------- dispatch */
 
-/* The ISA whose kernels the next call will use. Never FSM_ISA_AUTO. */
+/* fsm_active_isa: the ISA whose kernels the next float32 call will use:
+ * the detected one, or what fsm_set_isa or a valid FASTSOFTMAX_ISA forced.
+ * Never FSM_ISA_AUTO. The first call into the library detects the CPU and
+ * reads FASTSOFTMAX_ISA (once per process).
+ * Returns: an fsm_isa value. Thread safety: safe from any thread; the
+ * answer may be stale if another thread calls fsm_set_isa concurrently. */
 FSM_API fsm_isa fsm_active_isa(void);
 
-/* The best ISA this CPU and OS support (what FSM_ISA_AUTO selects). */
+/* fsm_detected_isa: the best ISA this CPU, OS (enabled register state) and
+ * build support, i.e. what FSM_ISA_AUTO selects. Never FSM_ISA_AUTO.
+ * Returns: an fsm_isa value. Thread safety: safe from any thread. */
 FSM_API fsm_isa fsm_detected_isa(void);
 
-/* Nonzero if `isa` can run here (FSM_ISA_AUTO and FSM_ISA_SCALAR always can). */
+/* fsm_isa_supported: whether `isa` can be forced here.
+ * Arguments: isa, any value.
+ * Returns: nonzero for FSM_ISA_AUTO, FSM_ISA_SCALAR and every ISA the CPU,
+ *   OS and build support; 0 otherwise, including values that are not
+ *   fsm_isa enumerators.
+ * Thread safety: safe from any thread. */
 FSM_API int fsm_isa_supported(fsm_isa isa);
 
-/* Force an ISA for this process (tests, benchmarks). Only lowers: asking for
- * an ISA this CPU lacks returns FSM_UNSUPPORTED_ISA and changes nothing.
- * FSM_ISA_AUTO restores detection. Overrides FASTSOFTMAX_ISA. Returns
- * FSM_OK, FSM_UNKNOWN_ISA or FSM_UNSUPPORTED_ISA. */
+/* fsm_set_isa: force the ISA of every later call in this process (tests,
+ * benchmarks). Only lowers: an ISA this CPU lacks is refused. FSM_ISA_AUTO
+ * restores detection. Overrides FASTSOFTMAX_ISA and, on success, clears a
+ * bad FASTSOFTMAX_ISA status.
+ * Arguments: isa, the ISA to use.
+ * Returns: FSM_OK; FSM_UNKNOWN_ISA if isa is not an fsm_isa value;
+ *   FSM_UNSUPPORTED_ISA if fsm_isa_supported(isa) is 0. Nothing changes on
+ *   error.
+ * Thread safety: safe from any thread; the switch is atomic, so each
+ *   concurrent compute call uses one consistent kernel table, but which
+ *   one it sees is unspecified. */
 FSM_API fsm_status fsm_set_isa(fsm_isa isa);
 
-/* FSM_OK unless the FASTSOFTMAX_ISA environment variable (read once, at the
- * first call) names an unknown ISA (FSM_UNKNOWN_ISA) or one the CPU lacks
- * (FSM_UNSUPPORTED_ISA). While it is bad, compute calls return that status
- * and fsm_set_isa can clear it. */
+/* fsm_environment_status: the status of the FASTSOFTMAX_ISA environment
+ * variable, read once at the first call into the library. While it is not
+ * FSM_OK every compute call returns it, until fsm_set_isa succeeds.
+ * Returns: FSM_OK (unset, empty or a supported name); FSM_UNKNOWN_ISA (not
+ *   a name fsm_isa_from_name accepts); FSM_UNSUPPORTED_ISA (the CPU lacks
+ *   it).
+ * Thread safety: safe from any thread. */
 FSM_API fsm_status fsm_environment_status(void);
 
-/* "scalar", "avx2", "avx512", "neon", "auto"; NULL for an unknown value. */
+/* fsm_isa_name: the name of an ISA: "auto", "scalar", "avx2", "avx512" or
+ * "neon".
+ * Arguments: isa, any value.
+ * Returns: a static NUL-terminated string (never free it), or NULL if isa
+ *   is not an fsm_isa value.
+ * Thread safety: safe from any thread (no state). */
 FSM_API const char *fsm_isa_name(fsm_isa isa);
 
-/* Parses an ISA name as fsm_isa_name prints it (case-sensitive). Returns
- * FSM_OK or FSM_UNKNOWN_ISA; *isa is untouched on error. */
+/* fsm_isa_from_name: parse an ISA name as fsm_isa_name prints it
+ * (case-sensitive, no surrounding spaces).
+ * Arguments: name, a NUL-terminated string; isa, where to store the value.
+ * Returns: FSM_OK; FSM_UNKNOWN_ISA for any other string; FSM_NULL_POINTER
+ *   if name or isa is NULL. *isa is written only on FSM_OK.
+ * Thread safety: safe from any thread (no state). */
 FSM_API fsm_status fsm_isa_from_name(const char *name, fsm_isa *isa);
 
-/* A static English sentence describing a status code. */
+/* fsm_status_string: an English sentence describing a status code.
+ * Arguments: status, any value.
+ * Returns: a static NUL-terminated string (never NULL, never free it);
+ *   "unknown status code" for values that are not fsm_status enumerators.
+ * Thread safety: safe from any thread (no state). */
 FSM_API const char *fsm_status_string(fsm_status status);
 
-/* "three_pass_reload", ...; NULL for an unknown value. */
+/* fsm_algorithm_name: the name of an algorithm: "auto",
+ * "three_pass_reload", "three_pass_recompute" or "two_pass".
+ * Arguments: algorithm, any value.
+ * Returns: a static NUL-terminated string (never free it), or NULL if
+ *   algorithm is not an fsm_algorithm value.
+ * Thread safety: safe from any thread (no state). */
 FSM_API const char *fsm_algorithm_name(fsm_algorithm algorithm);
 
-/* FSM_VERSION_STRING of the library actually loaded. */
+/* fsm_version: FSM_VERSION_STRING of the library actually loaded, which
+ * may differ from the header's macro when linking dynamically.
+ * Returns: a static NUL-terminated string such as "0.1.0" (never free it).
+ * Thread safety: safe from any thread (no state). */
 FSM_API const char *fsm_version(void);
 
 #ifdef __cplusplus

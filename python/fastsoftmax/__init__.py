@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import math
 import operator
+import os
 from typing import Iterator, Optional
 
 import numpy as np
@@ -30,6 +31,8 @@ __all__ = [
     "available_isas",
     "set_isa",
     "use_isa",
+    "get_include",
+    "get_library",
     "ALGORITHMS",
     "KERNELS",
     "__version__",
@@ -268,6 +271,90 @@ def use_isa(name: str) -> Iterator[str]:
         yield isa()
     finally:
         set_isa(previous)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def get_include() -> str:
+    """Directory holding ``fastsoftmax.h``, the C header bundled in the package.
+
+    Like ``numpy.get_include()``: pass it to the compiler as ``-I`` to build
+    native code (C, C++, Cython, cffi) against the shared library returned
+    by :func:`get_library`.
+
+    Returns
+    -------
+    str
+        Absolute path of ``<site-packages>/fastsoftmax/include``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The header is not there (a source tree rather than an installed
+        wheel).
+
+    See Also
+    --------
+    get_library : the shared library to link.
+
+    Examples
+    --------
+    >>> import os, fastsoftmax
+    >>> os.path.isfile(os.path.join(fastsoftmax.get_include(), "fastsoftmax.h"))
+    True
+    """
+    path = os.path.join(_PACKAGE_DIR, "include")
+    if not os.path.isfile(os.path.join(path, "fastsoftmax.h")):
+        raise FileNotFoundError(f"fastsoftmax.h is not bundled in {_PACKAGE_DIR}"
+                                " (install the package with pip to get it)")
+    return path
+
+
+def get_library() -> str:
+    """Path of the C shared library bundled in the package.
+
+    The same ``libfastsoftmax`` (same public ``fsm_*`` API and version) that
+    ``cmake --install`` provides, as one file named after its SONAME (e.g.
+    ``libfastsoftmax.so.0.1``). Link it by this path and add an rpath to its
+    directory (``python -m fastsoftmax --libs`` prints both), or load it
+    with ``ctypes.CDLL`` / ``cffi.FFI().dlopen``.
+
+    Returns
+    -------
+    str
+        Absolute path of the library file in ``<site-packages>/fastsoftmax/lib``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No library is bundled (a source tree rather than an installed wheel).
+
+    See Also
+    --------
+    get_include : the directory of the matching header.
+
+    Examples
+    --------
+    >>> import ctypes, fastsoftmax
+    >>> lib = ctypes.CDLL(fastsoftmax.get_library())
+    >>> lib.fsm_version.restype = ctypes.c_char_p
+    >>> lib.fsm_version().decode() == fastsoftmax.__version__
+    True
+    """
+    libdir = os.path.join(_PACKAGE_DIR, "lib")
+    try:
+        names = sorted(os.listdir(libdir))
+    except FileNotFoundError:
+        names = []
+    for name in names:
+        stem = name.split(".")[0]
+        if stem in ("libfastsoftmax", "fastsoftmax") and (
+            ".so" in name or name.endswith((".dylib", ".dll"))
+        ):
+            return os.path.join(libdir, name)
+    raise FileNotFoundError(f"libfastsoftmax is not bundled in {libdir}"
+                            " (install the package with pip to get it)")
 
 
 # Training functions (VJPs, cross-entropy, spherical family, StableMax):

@@ -1,8 +1,11 @@
-"""Command line: ``python -m fastsoftmax info`` and ``python -m fastsoftmax bench``."""
+"""Command line: ``python -m fastsoftmax info``, ``python -m fastsoftmax bench``,
+and ``python -m fastsoftmax --cflags --libs`` (flags to build native code
+against the C library bundled in the package)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 
@@ -29,15 +32,56 @@ def info() -> int:
     return 0
 
 
+def build_flags(cflags: bool, libs: bool) -> str:
+    """Compiler and linker flags for the bundled C library, pkg-config style.
+
+    Parameters
+    ----------
+    cflags : bool
+        Include ``-I<fastsoftmax.get_include()>``.
+    libs : bool
+        Include the library file itself (linked by path, since the wheel
+        holds only the file named after its SONAME) and an rpath to its
+        directory, so that the binary runs without ``LD_LIBRARY_PATH``.
+
+    Returns
+    -------
+    str
+        The flags, space-separated, in the order ``cflags`` then ``libs``.
+    """
+    flags = []
+    if cflags:
+        flags.append("-I" + fastsoftmax.get_include())
+    if libs:
+        library = fastsoftmax.get_library()
+        flags += [library, "-Wl,-rpath," + os.path.dirname(library)]
+    return " ".join(flags)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fastsoftmax", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--cflags", action="store_true",
+                        help="print the compiler flags for the bundled C library (-I...)")
+    parser.add_argument("--libs", action="store_true",
+                        help="print the linker flags for the bundled C library (file and rpath)")
+    sub = parser.add_subparsers(dest="command")
     sub.add_parser("info", help="version, detected ISA, kernels, compiler and flags")
     bench = sub.add_parser("bench", help="throughput and accuracy against NumPy and SciPy")
     from fastsoftmax import _bench
 
     _bench.add_arguments(bench)
     args = parser.parse_args(argv)
+    if args.cflags or args.libs:
+        if args.command is not None:
+            parser.error("--cflags/--libs do not combine with a command")
+        try:
+            print(build_flags(args.cflags, args.libs))
+        except FileNotFoundError as exc:
+            print(f"python -m fastsoftmax: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if args.command is None:
+        parser.error("a command (info, bench) or --cflags/--libs is required")
     if args.command == "info":
         return info()
     return _bench.run(args)

@@ -1,0 +1,233 @@
+/*
+ * AArch64 Advanced SIMD (NEON) building blocks shared by the neon kernels:
+ * the vector form of the scalar exp (scalar/exp.h, constants in
+ * fsm_math.h), 2^k from integral floats, partial loads/stores for tails and
+ * the fold of float accumulators into double. All static inline, so nothing
+ * here leaks into another ISA's objects.
+ *
+ * Numerics: the same reduction and polynomial as scalar/exp.h, with every
+ * multiply-add fused (vfmaq_f32/vfmsq_f32): rint by the magic bias,
+ * Cody-Waite t = x - n*LN2_HI - n*LN2_LO, degree-6 Horner (its last step
+ * fused with the 2^n scaling, an exact rewrite), 2^n from the biased
+ * float's bits. Results may differ from the scalar table (which does not
+ * fuse) in the last bit; both are tested against float64.
+ *
+ * NaN: vmaxq_f32 (FMAX) returns NaN when either operand is NaN, so the
+ * clamps max(XMIN, x) keep NaN; vmaxnmq_f32 (FMAXNM) drops a quiet NaN and
+ * is used where a NaN must not become an exponent (raddextexp).
+ */
+#ifndef FSM_NEON_COMMON_H
+#define FSM_NEON_COMMON_H
+
+#if !defined(__ARM_NEON) || !defined(__aarch64__)
+#error "neon/ needs AArch64 Advanced SIMD (__aarch64__ and __ARM_NEON); build it only for aarch64"
+#endif
+
+#include <arm_neon.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../kernels.h"
+
+/* Main loops: 4 vectors (16 floats) per iteration. One vector's exp is
+ * ~23 instructions (register copies for the destructive FMLA included) on
+ * a dependency chain of ~45 cycles (FMA 4, FADD/FMAX 2 cycles on Cortex-
+ * A76/Neoverse-N1), and issues in ~11.5 cycles on their 2 FP/ASIMD pipes:
+ * 45 / 11.5 ~ 4 independent vectors keep both pipes busy even before
+ * out-of-order overlap of iterations, and give in-order cores (Cortex-
+ * A53/A55) 4 chains to interleave. 4 chains x 3 live registers + 4
+ * accumulators + 10 constants fit the 32 vector registers (raddextexp,
+ * with 2 more live values per vector, reloads a few constants). The only
+ * loop-carried dependency is one FADD/FMAX per accumulator per ~45-cycle
+ * iteration, so one accumulator per unrolled vector is plenty; more would
+ * only cost registers. */
+#define FSM_NEON_UNROLL 16
+
+/* The sum kernels fold their float accumulators into double every 256
+ * elements (FSM_SUM_BLOCK, 1024, is the upper bound). Measured under qemu
+ * at 4M elements: raddextexp's relative error drops from 9e-8 (1024) to
+ * 2e-8, raddexp's from 4.3e-8 to 8e-9; a fold costs ~20 instructions plus,
+ * for raddextexp, one fsm_extsum_add (an ldexp call): ~0.1-0.2 cycle per
+ * element, where doubling raddextexp's accumulators instead would cost ~1.3
+ * instructions per element (127 instead of 106 per 16, spills included). */
+#define FSM_NEON_SUM_BLOCK 256
+
+/* Elements of the next sum block: whole iterations, at most a block. */
+static inline size_t fsm_neon_block_length(size_t n) {
+  return (n < FSM_NEON_SUM_BLOCK ? n : FSM_NEON_SUM_BLOCK) & ~(size_t)(FSM_NEON_UNROLL - 1);
+}
+
+/* The constants that only ever multiply, packed in one register and used
+ * through by-element FMLA/FMLS (same latency and throughput as the vector
+ * form): frees 3 of the 32 vector registers for the 4-way unrolled loops.
+ * Lanes: log2(e), LN2_HI, LN2_LO, C6. */
+static inline float32x4_t fsm_neon_exp_lane_constants(void) {
+  const float lanes[4] = {FSM_LOG2E_F32, FSM_LN2_HI_F32, FSM_LN2_LO_F32, FSM_EXP_C6_F32};
+  return vld1q_f32(lanes);
+}
+
+/* exp(x) for x <= 0 (x - c in the three-pass kernels): clamp at -88 so
+ * n >= -127 (2^-127 is built as +0: -inf and everything below ~-87.7 give
+ * exactly 0), NaN stays NaN. */
+static inline float32x4_t fsm_neon_exp_nonpositive(float32x4_t x_f32x4) {
+  x_f32x4 = vmaxq_f32(vdupq_n_f32(FSM_EXP_XMIN_F32), x_f32x4);
+  /* biased = 1.5*2^23 + rint(x*log2e): the low mantissa bits hold n */
+  const float32x4_t k_f32x4 = fsm_neon_exp_lane_constants();
+  const float32x4_t biased_f32x4 =
+      vfmaq_laneq_f32(vdupq_n_f32(FSM_MAGIC_BIAS_F32), x_f32x4, k_f32x4, 0);
+  const float32x4_t n_f32x4 = vsubq_f32(biased_f32x4, vdupq_n_f32(FSM_MAGIC_BIAS_F32));
+  float32x4_t t_f32x4 = vfmsq_laneq_f32(x_f32x4, n_f32x4, k_f32x4, 1);
+  t_f32x4 = vfmsq_laneq_f32(t_f32x4, n_f32x4, k_f32x4, 2);
+  float32x4_t p_f32x4 = vfmaq_laneq_f32(vdupq_n_f32(FSM_EXP_C5_F32), t_f32x4, k_f32x4, 3);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C4_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C3_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C2_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(1.0f), p_f32x4, t_f32x4);
+  /* 2^n: (bits(biased) - bits(1.5*2^23) + 127) << 23, n in [-127, 0] */
+  const int32_t bias_bits = (int32_t)FSM_MAGIC_BITS_F32 - 127;
+  const float32x4_t scale_f32x4 = vreinterpretq_f32_s32(
+      vshlq_n_s32(vsubq_s32(vreinterpretq_s32_f32(biased_f32x4), vdupq_n_s32(bias_bits)), 23));
+  /* The last Horner step and the scaling in one FMA: s + p*(t*s) rounds
+   * to s * fl(1 + p*t), the Horner result times 2^n, because t*s and the
+   * final scaling by a power of two are exact (normal results); saves the
+   * register copy the destructive FMLA would need for the constant 1. */
+  return vfmaq_f32(scale_f32x4, p_f32x4, vmulq_f32(t_f32x4, scale_f32x4));
+}
+
+/* exp(x[0..3] - c), c >= max x (three-pass kernels). */
+static inline float32x4_t fsm_neon_exp_minus(const float *x, float32x4_t c_f32x4) {
+  return fsm_neon_exp_nonpositive(vsubq_f32(vld1q_f32(x), c_f32x4));
+}
+
+/* exp(x) = p * 2^n with p in [0.70, 1.42] (Dukhan & Ablavatski), x clamped
+ * below at FSM_EXT_XMIN_F32 (so -inf gives a finite n and p). Exact
+ * reduction for |x| <= 2^14; beyond, n is still returned (huge, +inf or
+ * NaN) so that the row can be seen to leave the two-pass domain. */
+static inline float32x4_t fsm_neon_extexp(float32x4_t x_f32x4, float32x4_t *n_f32x4) {
+  x_f32x4 = vmaxq_f32(vdupq_n_f32(FSM_EXT_XMIN_F32), x_f32x4);
+  const float32x4_t k_f32x4 = fsm_neon_exp_lane_constants();
+  const float32x4_t n = vsubq_f32(
+      vfmaq_laneq_f32(vdupq_n_f32(FSM_MAGIC_BIAS_F32), x_f32x4, k_f32x4, 0),
+      vdupq_n_f32(FSM_MAGIC_BIAS_F32));
+  float32x4_t t_f32x4 = vfmsq_laneq_f32(x_f32x4, n, k_f32x4, 1);
+  t_f32x4 = vfmsq_laneq_f32(t_f32x4, n, k_f32x4, 2);
+  float32x4_t p_f32x4 = vfmaq_laneq_f32(vdupq_n_f32(FSM_EXP_C5_F32), t_f32x4, k_f32x4, 3);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C4_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C3_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C2_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(1.0f), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(1.0f), p_f32x4, t_f32x4);
+  *n_f32x4 = n;
+  return p_f32x4;
+}
+
+/* 2^k for integral k <= 0 held in floats, given k + 127: 0 for k <= -127,
+ * -inf and NaN. (k + 127) * 2^23 is the bit pattern of 2^k; FCVTZU with 23
+ * fraction bits does the multiply and the conversion in one instruction and
+ * saturates negatives (and maps NaN) to 0, i.e. +0.0, so no clamp is needed.
+ * Exact: k + 127 is an integer below 2^24. */
+static inline float32x4_t fsm_neon_exp2_biased127(float32x4_t k127_f32x4) {
+  return vreinterpretq_f32_u32(vcvtq_n_u32_f32(k127_f32x4, 23));
+}
+
+/* One (mantissa, exponent) accumulator per lane: sum = P * 2^N. */
+typedef struct fsm_neon_extacc {
+  float32x4_t p_f32x4;
+  float32x4_t n_f32x4;
+} fsm_neon_extacc;
+
+static inline fsm_neon_extacc fsm_neon_extacc_empty(void) {
+  fsm_neon_extacc acc = {vdupq_n_f32(0.0f), vdupq_n_f32(-INFINITY)};
+  return acc;
+}
+
+/* acc += p0 * 2^n0 + p1 * 2^n1, rescaled to the new per-lane maximum
+ * exponent. FMAXNM drops NaN exponents (a NaN x): the NaN then reaches P
+ * through p * 2^NaN = NaN * 0, so NaN poisons the mantissa and the exponent
+ * stays the largest finite one, as in the scalar kernel. */
+static inline fsm_neon_extacc fsm_neon_extacc_add2(fsm_neon_extacc acc, float32x4_t p0_f32x4,
+                                                   float32x4_t n0_f32x4, float32x4_t p1_f32x4,
+                                                   float32x4_t n1_f32x4) {
+  const float32x4_t max_f32x4 = vmaxnmq_f32(acc.n_f32x4, vmaxnmq_f32(n0_f32x4, n1_f32x4));
+  const float32x4_t max127_f32x4 = vsubq_f32(max_f32x4, vdupq_n_f32(127.0f));
+  const float32x4_t s_f32x4 = fsm_neon_exp2_biased127(vsubq_f32(acc.n_f32x4, max127_f32x4));
+  const float32x4_t s0_f32x4 = fsm_neon_exp2_biased127(vsubq_f32(n0_f32x4, max127_f32x4));
+  const float32x4_t s1_f32x4 = fsm_neon_exp2_biased127(vsubq_f32(n1_f32x4, max127_f32x4));
+  float32x4_t p_f32x4 = vmulq_f32(acc.p_f32x4, s_f32x4);
+  p_f32x4 = vfmaq_f32(p_f32x4, p0_f32x4, s0_f32x4);
+  p_f32x4 = vfmaq_f32(p_f32x4, p1_f32x4, s1_f32x4);
+  acc.p_f32x4 = p_f32x4;
+  acc.n_f32x4 = max_f32x4;
+  return acc;
+}
+
+/* acc += p * 2^n (tails). */
+static inline fsm_neon_extacc fsm_neon_extacc_add1(fsm_neon_extacc acc, float32x4_t p_f32x4,
+                                                   float32x4_t n_f32x4) {
+  const float32x4_t max_f32x4 = vmaxnmq_f32(acc.n_f32x4, n_f32x4);
+  const float32x4_t max127_f32x4 = vsubq_f32(max_f32x4, vdupq_n_f32(127.0f));
+  const float32x4_t s_f32x4 = fsm_neon_exp2_biased127(vsubq_f32(acc.n_f32x4, max127_f32x4));
+  const float32x4_t s0_f32x4 = fsm_neon_exp2_biased127(vsubq_f32(n_f32x4, max127_f32x4));
+  acc.p_f32x4 = vfmaq_f32(vmulq_f32(acc.p_f32x4, s_f32x4), p_f32x4, s0_f32x4);
+  acc.n_f32x4 = max_f32x4;
+  return acc;
+}
+
+/* Merges two per-lane accumulators into the double extended sum: common
+ * exponent N_b = max over the 8 lanes (exact power-of-two rescaling in
+ * float; lanes more than 2^127 below contribute 0), the mantissas summed in
+ * double, one fsm_extsum_add. A lane with N = +inf makes N_b infinite
+ * (out of the domain); an all-NaN lane keeps N = -inf and a NaN P, which
+ * still poisons the mantissa. */
+static inline void fsm_neon_extacc_fold(fsm_extsum *sum, fsm_neon_extacc a, fsm_neon_extacc b) {
+  const float block_max = vmaxnmvq_f32(vmaxnmq_f32(a.n_f32x4, b.n_f32x4));
+  const float32x4_t max127_f32x4 = vdupq_n_f32(block_max - 127.0f);
+  const float32x4_t pa_f32x4 =
+      vmulq_f32(a.p_f32x4, fsm_neon_exp2_biased127(vsubq_f32(a.n_f32x4, max127_f32x4)));
+  const float32x4_t pb_f32x4 =
+      vmulq_f32(b.p_f32x4, fsm_neon_exp2_biased127(vsubq_f32(b.n_f32x4, max127_f32x4)));
+  const float64x2_t lo_f64x2 =
+      vaddq_f64(vcvt_f64_f32(vget_low_f32(pa_f32x4)), vcvt_f64_f32(vget_low_f32(pb_f32x4)));
+  const float64x2_t hi_f64x2 = vaddq_f64(vcvt_high_f64_f32(pa_f32x4), vcvt_high_f64_f32(pb_f32x4));
+  fsm_extsum_add(sum, vaddvq_f64(vaddq_f64(lo_f64x2, hi_f64x2)), (double)block_max);
+}
+
+/* Sum of four float accumulators, each lane widened to double first. */
+static inline double fsm_neon_fold_f64(float32x4_t a, float32x4_t b, float32x4_t c,
+                                       float32x4_t d) {
+  float64x2_t s_f64x2 = vaddq_f64(vcvt_f64_f32(vget_low_f32(a)), vcvt_high_f64_f32(a));
+  s_f64x2 = vaddq_f64(s_f64x2, vaddq_f64(vcvt_f64_f32(vget_low_f32(b)), vcvt_high_f64_f32(b)));
+  s_f64x2 = vaddq_f64(s_f64x2, vaddq_f64(vcvt_f64_f32(vget_low_f32(c)), vcvt_high_f64_f32(c)));
+  s_f64x2 = vaddq_f64(s_f64x2, vaddq_f64(vcvt_f64_f32(vget_low_f32(d)), vcvt_high_f64_f32(d)));
+  return vaddvq_f64(s_f64x2);
+}
+
+/* Lanes [0, rem) all ones, the others zero; rem in 1..3. */
+static inline uint32x4_t fsm_neon_tail_mask(size_t rem) {
+  static const uint32_t lane_index[4] = {0, 1, 2, 3};
+  return vcltq_u32(vld1q_u32(lane_index), vdupq_n_u32((uint32_t)rem));
+}
+
+/* x[0 .. rem) into the low lanes, `fill` in the others; reads nothing past
+ * x[rem - 1]. rem in 1..3. */
+static inline float32x4_t fsm_neon_load_partial(const float *x, size_t rem, float fill) {
+  float32x4_t v_f32x4 = vdupq_n_f32(fill);
+  v_f32x4 = vld1q_lane_f32(x, v_f32x4, 0);
+  if (rem >= 2) v_f32x4 = vld1q_lane_f32(x + 1, v_f32x4, 1);
+  if (rem >= 3) v_f32x4 = vld1q_lane_f32(x + 2, v_f32x4, 2);
+  return v_f32x4;
+}
+
+/* The low `rem` lanes of v to y[0 .. rem); rem in 1..3. */
+static inline void fsm_neon_store_partial(float *y, size_t rem, float32x4_t v_f32x4) {
+  vst1q_lane_f32(y, v_f32x4, 0);
+  if (rem >= 2) vst1q_lane_f32(y + 1, v_f32x4, 1);
+  if (rem >= 3) vst1q_lane_f32(y + 2, v_f32x4, 2);
+}
+
+/* v with the lanes outside `mask` set to +0 (so they add nothing). */
+static inline float32x4_t fsm_neon_zero_unmasked(float32x4_t v_f32x4, uint32x4_t mask_u32x4) {
+  return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(v_f32x4), mask_u32x4));
+}
+
+#endif /* FSM_NEON_COMMON_H */

@@ -1,0 +1,424 @@
+"""The shared library through its C ABI only: cffi in ABI mode dlopens the
+libfastsoftmax bundled in the package (fastsoftmax.get_library()), with
+declarations taken from the bundled public header, and calls every public
+function: results against float64 NumPy references, and every documented
+error path (which must return its status code, write nothing and never
+crash)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fastsoftmax
+from native import installed_header, preprocessed_header, public_functions
+from reference import (
+    assert_close,
+    log_softmax64,
+    log_softmax_tolerance,
+    softmax64,
+    softmax_tolerance,
+)
+
+cffi = pytest.importorskip("cffi")
+
+SIZE_MAX = 2 ** (8 * np.dtype(np.uintp).itemsize) - 1
+
+STATUS = {
+    "FSM_OK": 0,
+    "FSM_INVALID_ARGUMENT": 1,
+    "FSM_NULL_POINTER": 2,
+    "FSM_INVALID_STRIDE": 3,
+    "FSM_UNKNOWN_ALGORITHM": 4,
+    "FSM_UNKNOWN_ISA": 5,
+    "FSM_UNSUPPORTED_ISA": 6,
+    "FSM_SIZE_OVERFLOW": 7,
+    "FSM_TARGET_OUT_OF_RANGE": 8,
+}
+ALGORITHMS = {"auto": 0, "three_pass_reload": 1, "three_pass_recompute": 2, "two_pass": 3}
+ISAS = {"auto": 0, "scalar": 1, "avx2": 2, "avx512": 3, "neon": 4}
+
+FUNCS = ["fsm_softmax_f32", "fsm_log_softmax_f32", "fsm_softmax_f64", "fsm_log_softmax_f64"]
+CTYPE = {np.float32: "float", np.float64: "double"}
+
+
+@pytest.fixture(scope="module")
+def api():
+    ffi = cffi.FFI()
+    ffi.cdef(preprocessed_header(installed_header()))
+    lib = ffi.dlopen(fastsoftmax.get_library())
+    yield ffi, lib
+    lib.fsm_set_isa(0)
+
+
+@pytest.fixture
+def ffi(api):
+    return api[0]
+
+
+@pytest.fixture
+def lib(api):
+    return api[1]
+
+
+def compute_function(lib, dtype, log: bool):
+    return {
+        (np.float32, False): lib.fsm_softmax_f32,
+        (np.float32, True): lib.fsm_log_softmax_f32,
+        (np.float64, False): lib.fsm_softmax_f64,
+        (np.float64, True): lib.fsm_log_softmax_f64,
+    }[(dtype, log)]
+
+
+def ptr(ffi, arr: np.ndarray):
+    """Pointer to arr's first element (arr may be a strided view; keep arr alive)."""
+    return ffi.cast(CTYPE[arr.dtype.type] + " *", arr.ctypes.data)
+
+
+def test_every_public_function_is_called_here():
+    """Each function the header declares is used as lib.<name> in this file."""
+    with open(__file__) as f:
+        called = set(re.findall(r"\blib\.(fsm_\w+)\b", f.read()))
+    assert called == public_functions(installed_header())
+
+
+def test_enum_values_match_header(lib):
+    """The values these tests use are the header's (enum constants are
+    attributes of the dlopen()ed library in ABI mode)."""
+    for name, value in STATUS.items():
+        assert getattr(lib, name) == value
+    for name, value in ALGORITHMS.items():
+        assert getattr(lib, "FSM_ALGORITHM_" + name.upper()) == value
+    for name, value in ISAS.items():
+        assert getattr(lib, "FSM_ISA_" + name.upper()) == value
+
+
+def test_version(lib, ffi):
+    assert ffi.string(lib.fsm_version()).decode() == fastsoftmax.__version__
+
+
+# ---------------------------------------------------------------- results
+
+
+def run(ffi, lib, dtype, log, x, y, algorithm, rows=None, cols=None, xs=None, ys=None):
+    rows = x.shape[0] if rows is None else rows
+    cols = x.shape[1] if cols is None else cols
+    xs = x.strides[0] // x.itemsize if xs is None else xs
+    ys = y.strides[0] // y.itemsize if ys is None else ys
+    fn = compute_function(lib, dtype, log)
+    return fn(rows, cols, ptr(ffi, x), xs, ptr(ffi, y), ys, algorithm)
+
+
+def check(x, y, dtype, log):
+    if log:
+        ref = log_softmax64(x)
+        assert_close(y, ref, log_softmax_tolerance(x, ref, dtype), "log_softmax")
+    else:
+        ref = softmax64(x)
+        assert_close(y, ref, softmax_tolerance(x, ref, dtype), "softmax")
+
+
+def supported_isas(lib):
+    return [name for name, v in ISAS.items() if name != "auto" and lib.fsm_isa_supported(v)]
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS))
+def test_results(ffi, lib, dtype, log, algorithm):
+    rng = np.random.default_rng(6)
+    for isa in supported_isas(lib):
+        assert lib.fsm_set_isa(ISAS[isa]) == 0
+        assert ffi.string(lib.fsm_isa_name(lib.fsm_active_isa())).decode() == isa
+        for cols in (1, 3, 8, 17, 64, 1000):
+            x = (rng.standard_normal((5, cols)) * 10).astype(dtype)
+            y = np.full_like(x, np.nan)
+            assert run(ffi, lib, dtype, log, x, y, ALGORITHMS[algorithm]) == 0
+            check(x, y, dtype, log)
+    assert lib.fsm_set_isa(0) == 0
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_strided_rows_and_in_place(ffi, lib, dtype, log):
+    rng = np.random.default_rng(7)
+    for algorithm in ALGORITHMS.values():
+        # rows 40 apart in x, 33 apart in y; the gaps must stay untouched
+        xbuf = (rng.standard_normal((6, 40)) * 5).astype(dtype)
+        ybuf = np.full((6, 33), -7.0, dtype)
+        x, y = xbuf[:, :29], ybuf[:, :29]
+        assert run(ffi, lib, dtype, log, x, y, algorithm, xs=40, ys=33) == 0
+        check(x, y, dtype, log)
+        assert (ybuf[:, 29:] == -7.0).all()
+        # in place: y == x, same stride
+        z = xbuf.copy()
+        assert run(ffi, lib, dtype, log, z[:, :29], z[:, :29], algorithm, xs=40, ys=40) == 0
+        check(x, z[:, :29], dtype, log)
+        assert (z[:, 29:] == xbuf[:, 29:]).all()
+        # a single row may have any stride, even 0
+        one = np.full((1, 29), np.nan, dtype)
+        assert run(ffi, lib, dtype, log, x[:1], one, algorithm, xs=0, ys=0) == 0
+        check(x[:1], one, dtype, log)
+
+
+# ---------------------------------------------------------------- error paths
+
+
+@pytest.mark.parametrize("name", FUNCS)
+def test_error_paths(ffi, lib, name):
+    dtype = np.float32 if name.endswith("f32") else np.float64
+    fn = compute_function(lib, dtype, "log" in name)
+    x = np.arange(12, dtype=dtype).reshape(3, 4)
+    y = np.full((3, 4), 42.0, dtype)
+    px, py = ptr(ffi, x), ptr(ffi, y)
+    null = ffi.NULL
+
+    def call(rows, cols, xp, xs, yp, ys, algorithm=0):
+        status = fn(rows, cols, xp, xs, yp, ys, algorithm)
+        assert (y == 42.0).all(), "an erroring call wrote its output"
+        return status
+
+    # NULL pointers with a non-empty shape
+    assert call(3, 4, null, 4, py, 4) == STATUS["FSM_NULL_POINTER"]
+    assert call(3, 4, px, 4, null, 4) == STATUS["FSM_NULL_POINTER"]
+    assert call(1, 1, null, 1, null, 1) == STATUS["FSM_NULL_POINTER"]
+    # zero sizes: nothing is read or written, NULL is fine
+    for rows, cols in ((0, 0), (0, 4), (3, 0)):
+        assert call(rows, cols, null, 0, null, 0) == STATUS["FSM_OK"]
+        assert call(rows, cols, px, 0, py, 0, 3) == STATUS["FSM_OK"]
+    # strides smaller than the row (only when there are two rows or more)
+    assert call(3, 4, px, 3, py, 4) == STATUS["FSM_INVALID_STRIDE"]
+    assert call(3, 4, px, 4, py, 0) == STATUS["FSM_INVALID_STRIDE"]
+    assert call(2, 4, px, 4, py, 3) == STATUS["FSM_INVALID_STRIDE"]
+    # sizes whose last element's offset does not fit in size_t
+    assert call(2, 4, px, SIZE_MAX, py, 4) == STATUS["FSM_SIZE_OVERFLOW"]
+    assert call(2, 4, px, 4, py, SIZE_MAX // 2) == STATUS["FSM_SIZE_OVERFLOW"]
+    assert call(1, SIZE_MAX, px, SIZE_MAX, py, SIZE_MAX) == STATUS["FSM_SIZE_OVERFLOW"]
+    assert call(SIZE_MAX, 4, px, 4, py, 4) == STATUS["FSM_SIZE_OVERFLOW"]
+    # unknown algorithms, checked after the shapes, even for empty ones
+    for algorithm in (4, 99, 0xFFFFFFFF, 2 ** 31 - 1):
+        assert call(3, 4, px, 4, py, 4, algorithm) == STATUS["FSM_UNKNOWN_ALGORITHM"]
+        assert call(0, 4, null, 0, null, 0, algorithm) == STATUS["FSM_UNKNOWN_ALGORITHM"]
+        assert call(3, 4, null, 4, py, 4, algorithm) == STATUS["FSM_NULL_POINTER"]
+    # x is checked before y
+    assert call(3, 4, px, 3, null, 4) == STATUS["FSM_INVALID_STRIDE"]
+    assert call(3, 4, null, 4, py, 3) == STATUS["FSM_NULL_POINTER"]
+    # and the valid call still works afterwards
+    y[...] = 0
+    assert fn(3, 4, px, 4, py, 4, 0) == 0
+    check(x, y, dtype, "log" in name)
+
+
+def test_dispatch_queries(ffi, lib):
+    available = fastsoftmax.available_isas()
+    assert supported_isas(lib) == list(available)
+    assert ffi.string(lib.fsm_isa_name(lib.fsm_detected_isa())).decode() == available[-1]
+    assert lib.fsm_isa_supported(ISAS["auto"]) == 1
+    assert lib.fsm_isa_supported(ISAS["scalar"]) == 1
+    for bad in (5, 99, 0xFFFFFFFF):
+        assert lib.fsm_isa_supported(bad) == 0
+    assert lib.fsm_environment_status() == 0
+
+
+def test_set_isa(ffi, lib):
+    detected = lib.fsm_detected_isa()
+    for bad in (5, 99, 0xFFFFFFFF, 2 ** 31 - 1):
+        assert lib.fsm_set_isa(bad) == STATUS["FSM_UNKNOWN_ISA"]
+        assert lib.fsm_active_isa() == detected
+    assert lib.fsm_set_isa(ISAS["scalar"]) == 0
+    assert lib.fsm_active_isa() == ISAS["scalar"]
+    for name, value in ISAS.items():
+        if name != "auto" and not lib.fsm_isa_supported(value):
+            assert lib.fsm_set_isa(value) == STATUS["FSM_UNSUPPORTED_ISA"]
+            assert lib.fsm_active_isa() == ISAS["scalar"], "a refused fsm_set_isa changed the ISA"
+    assert lib.fsm_set_isa(ISAS["auto"]) == 0
+    assert lib.fsm_active_isa() == detected
+
+
+def test_isa_names(ffi, lib):
+    out = ffi.new("fsm_isa *")
+    for name, value in ISAS.items():
+        assert ffi.string(lib.fsm_isa_name(value)).decode() == name
+        out[0] = 77
+        assert lib.fsm_isa_from_name(name.encode(), out) == 0
+        assert out[0] == value
+    for bad in (5, 99, 0xFFFFFFFF):
+        assert lib.fsm_isa_name(bad) == ffi.NULL
+    for bad in (b"", b"AVX2", b"Scalar", b"avx2 ", b" avx2", b"sse4", b"avx", b"avx5120", b"a" * 4096):
+        out[0] = 77
+        assert lib.fsm_isa_from_name(bad, out) == STATUS["FSM_UNKNOWN_ISA"], bad
+        assert out[0] == 77, "fsm_isa_from_name wrote *isa on error"
+    assert lib.fsm_isa_from_name(ffi.NULL, out) == STATUS["FSM_NULL_POINTER"]
+    assert lib.fsm_isa_from_name(b"scalar", ffi.NULL) == STATUS["FSM_NULL_POINTER"]
+
+
+def test_algorithm_names(ffi, lib):
+    for name, value in ALGORITHMS.items():
+        assert ffi.string(lib.fsm_algorithm_name(value)).decode() == name
+    assert list(ALGORITHMS) == list(fastsoftmax.ALGORITHMS)
+    for bad in (4, 99, 0xFFFFFFFF):
+        assert lib.fsm_algorithm_name(bad) == ffi.NULL
+
+
+def test_status_strings(ffi, lib):
+    seen = set()
+    for name, value in STATUS.items():
+        text = ffi.string(lib.fsm_status_string(value)).decode()
+        assert text and text not in seen, name
+        seen.add(text)
+    for bad in (9, 99, 0xFFFFFFFF):
+        text = ffi.string(lib.fsm_status_string(bad)).decode()
+        assert text == "unknown status code"
+
+
+def test_environment_override_through_the_abi():
+    """A bad FASTSOFTMAX_ISA, read at the first call, makes compute calls
+    return its status until fsm_set_isa clears it."""
+    code = f"""
+import sys, cffi, numpy as np
+sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+import fastsoftmax
+from native import installed_header, preprocessed_header
+ffi = cffi.FFI(); ffi.cdef(preprocessed_header(installed_header()))
+lib = ffi.dlopen(fastsoftmax.get_library())
+x = np.ones(4, np.float32); y = np.zeros(4, np.float32); xd = np.ones(4); yd = np.zeros(4)
+px, py = ffi.cast("float *", ffi.from_buffer(x)), ffi.cast("float *", ffi.from_buffer(y))
+pxd, pyd = ffi.cast("double *", ffi.from_buffer(xd)), ffi.cast("double *", ffi.from_buffer(yd))
+print(lib.fsm_environment_status(), lib.fsm_softmax_f32(1, 4, px, 4, py, 4, 0),
+      lib.fsm_softmax_f64(1, 4, pxd, 4, pyd, 4, 0), float(y.sum()))
+print(lib.fsm_set_isa(0), lib.fsm_environment_status(), lib.fsm_softmax_f32(1, 4, px, 4, py, 4, 0),
+      float(y.sum()))
+"""
+    unsupported = [n for n in ("neon", "avx512", "avx2") if n not in fastsoftmax.available_isas()]
+    cases = {"bogus": STATUS["FSM_UNKNOWN_ISA"]}
+    if unsupported:
+        cases[unsupported[0]] = STATUS["FSM_UNSUPPORTED_ISA"]
+    for value, status in cases.items():
+        env = dict(os.environ, FASTSOFTMAX_ISA=value)
+        r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        first, second = r.stdout.split("\n")[:2]
+        assert first.split() == [str(status)] * 3 + ["0.0"], (value, first)
+        assert second.split() == ["0", "0", "0", "1.0"], (value, second)
+
+
+# ---------------------------------------------------------------- training functions
+
+
+def test_training_functions(ffi, lib):
+    """Every training function through the ABI, float32 and float64, against
+    the float64 references (loose bounds: the Python tests pin the exact
+    ones), plus their error statuses (nothing written)."""
+    import reference as R
+
+    rng = np.random.default_rng(9)
+    for dtype in (np.float32, np.float64):
+        sfx = "f32" if dtype == np.float32 else "f64"
+        fn = {name: getattr(lib, f"fsm_{name}_{sfx}") for name in (
+            "softmax_backward", "log_softmax_backward", "cross_entropy", "cross_entropy_soft",
+            "spherical_stats", "spherical_softmax", "log_spherical_softmax", "taylor_softmax",
+            "log_taylor_softmax", "stablemax", "log_stablemax", "log_spherical_loss",
+            "log_taylor_loss", "z_loss", "stablemax_cross_entropy")}
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        rows, cols = 4, 19
+        x = rng.normal(0, 2, (rows, cols)).astype(dtype)
+        dy = rng.normal(0, 1, (rows, cols)).astype(dtype)
+        c = rng.integers(0, cols, rows).astype(np.int64)
+        pc = ffi.cast("int64_t *", c.ctypes.data)
+        out = np.zeros_like(x)
+        loss = np.zeros(rows, dtype)
+
+        y = R.softmax64(x).astype(dtype)
+        assert fn["softmax_backward"](rows, cols, ptr(ffi, y), cols, ptr(ffi, dy), cols,
+                                      ptr(ffi, out), cols) == 0
+        np.testing.assert_allclose(out, R.softmax_backward64(y, dy), rtol=tol, atol=tol)
+        z = R.log_softmax64(x).astype(dtype)
+        assert fn["log_softmax_backward"](rows, cols, ptr(ffi, z), cols, ptr(ffi, dy), cols,
+                                          ptr(ffi, out), cols) == 0
+        np.testing.assert_allclose(out, R.log_softmax_backward64(z, dy), rtol=tol, atol=tol)
+
+        assert fn["cross_entropy"](rows, cols, ptr(ffi, x), cols, pc, -100, 0.1, 0.25,
+                                   ptr(ffi, loss), ptr(ffi, out), cols) == 0
+        ref_l, ref_g = R.cross_entropy_rows64(x, c, 0.1)
+        np.testing.assert_allclose(loss, ref_l, rtol=tol)
+        np.testing.assert_allclose(out, ref_g * 0.25, rtol=tol, atol=tol)
+        t = rng.uniform(0, 1, x.shape).astype(dtype)
+        assert fn["cross_entropy_soft"](rows, cols, ptr(ffi, x), cols, ptr(ffi, t), cols, 0.0, 1.0,
+                                        ptr(ffi, loss), ptr(ffi, out), cols) == 0
+        ref_l, ref_g = R.soft_cross_entropy_rows64(x, t)
+        np.testing.assert_allclose(loss, ref_l, rtol=tol)
+        np.testing.assert_allclose(out, ref_g, rtol=tol, atol=tol)
+
+        stats = np.zeros((rows, 3))
+        assert fn["spherical_stats"](rows, cols, ptr(ffi, x), cols, pc,
+                                     ffi.cast("double *", stats.ctypes.data)) == 0
+        np.testing.assert_allclose(stats[:, 1], (x.astype(np.float64) ** 2).sum(1), rtol=1e-12)
+
+        for name, kind, extra in (("spherical_softmax", "spherical", (1e-3,)),
+                                  ("taylor_softmax", "taylor", ()), ("stablemax", "stable", ())):
+            for log in (False, True):
+                f = fn[("log_" if log else "") + name]
+                assert f(rows, cols, ptr(ffi, x), cols, ptr(ffi, out), cols, *extra) == 0
+                ref = R.normalised64(kind, x, eps=extra[0] if extra else 0.0, log=log)
+                np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)
+
+        for name, args, ref in (
+            ("log_spherical_loss", (1e-3,), R.normalised_loss_rows64("spherical", x, c, eps=1e-3)),
+            ("log_taylor_loss", (), R.normalised_loss_rows64("taylor", x, c)),
+            ("z_loss", (2.0, 0.5, 0.0), R.z_loss_rows64(x, c, 2.0, 0.5)),
+            ("stablemax_cross_entropy", (), R.normalised_loss_rows64("stable", x, c)),
+        ):
+            assert fn[name](rows, cols, ptr(ffi, x), cols, pc, -100, *args, 1.0, ptr(ffi, loss),
+                            ptr(ffi, out), cols) == 0, name
+            np.testing.assert_allclose(loss, ref[0], rtol=tol, err_msg=name)
+            np.testing.assert_allclose(out, ref[1], rtol=tol, atol=tol, err_msg=name)
+
+        # errors: status, nothing written
+        bad = c.copy()
+        bad[2] = cols
+        pb = ffi.cast("int64_t *", bad.ctypes.data)
+        loss[:] = 7
+        out[:] = 7
+        assert fn["cross_entropy"](rows, cols, ptr(ffi, x), cols, pb, -100, 0.0, 1.0,
+                                   ptr(ffi, loss), ptr(ffi, out), cols) == STATUS["FSM_TARGET_OUT_OF_RANGE"]
+        assert fn["z_loss"](rows, cols, ptr(ffi, x), cols, pb, -100, 1.0, 0.0, 0.0, 1.0,
+                            ptr(ffi, loss), ptr(ffi, out), cols) == STATUS["FSM_TARGET_OUT_OF_RANGE"]
+        assert fn["cross_entropy"](rows, cols, ptr(ffi, x), cols, ffi.NULL, -100, 0.0, 1.0,
+                                   ptr(ffi, loss), ptr(ffi, out), cols) == STATUS["FSM_NULL_POINTER"]
+        assert fn["log_spherical_loss"](rows, cols, ptr(ffi, x), cols, pc, -100, -1.0, 1.0,
+                                        ptr(ffi, loss), ptr(ffi, out), cols) == STATUS["FSM_INVALID_ARGUMENT"]
+        assert fn["z_loss"](rows, cols, ptr(ffi, x), cols, pc, -100, 0.0, 0.0, 0.0, 1.0,
+                            ptr(ffi, loss), ptr(ffi, out), cols) == STATUS["FSM_INVALID_ARGUMENT"]
+        assert fn["spherical_softmax"](rows, cols, ptr(ffi, x), cols, ptr(ffi, out), cols,
+                                       -1.0) == STATUS["FSM_INVALID_ARGUMENT"]
+        assert fn["log_taylor_loss"](rows, cols, ptr(ffi, x), cols, pb, -100, 1.0, ptr(ffi, loss),
+                                     ptr(ffi, out), cols) == STATUS["FSM_TARGET_OUT_OF_RANGE"]
+        assert fn["stablemax_cross_entropy"](rows, cols, ptr(ffi, x), cols, pb, -100, 1.0,
+                                             ptr(ffi, loss), ptr(ffi, out), cols) == 8
+        assert np.all(loss == 7) and np.all(out == 7)
+        # the explicit names, so that every public function appears as lib.<name> here
+        assert fn["softmax_backward"] in (lib.fsm_softmax_backward_f32, lib.fsm_softmax_backward_f64)
+    names = [lib.fsm_log_softmax_backward_f32, lib.fsm_log_softmax_backward_f64,
+             lib.fsm_cross_entropy_f32, lib.fsm_cross_entropy_f64, lib.fsm_cross_entropy_soft_f32,
+             lib.fsm_cross_entropy_soft_f64, lib.fsm_spherical_stats_f32, lib.fsm_spherical_stats_f64,
+             lib.fsm_spherical_softmax_f32, lib.fsm_spherical_softmax_f64,
+             lib.fsm_log_spherical_softmax_f32, lib.fsm_log_spherical_softmax_f64,
+             lib.fsm_taylor_softmax_f32, lib.fsm_taylor_softmax_f64, lib.fsm_log_taylor_softmax_f32,
+             lib.fsm_log_taylor_softmax_f64, lib.fsm_stablemax_f32, lib.fsm_stablemax_f64,
+             lib.fsm_log_stablemax_f32, lib.fsm_log_stablemax_f64, lib.fsm_log_spherical_loss_f32,
+             lib.fsm_log_spherical_loss_f64, lib.fsm_log_taylor_loss_f32, lib.fsm_log_taylor_loss_f64,
+             lib.fsm_z_loss_f32, lib.fsm_z_loss_f64, lib.fsm_stablemax_cross_entropy_f32,
+             lib.fsm_stablemax_cross_entropy_f64]
+    assert all(names)
+    # the loss math, once
+    res = ffi.new("double[5]")
+    assert lib.fsm_spherical_loss_partials(2, 3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, res) == 0
+    assert abs(res[0] - np.log1p(2.0)) < 1e-15  # log-Taylor at x = 0, D = 3: log(3/1)
+    assert lib.fsm_spherical_loss_partials(3, 2, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, res) == 1
+    assert lib.fsm_spherical_loss_partials(1, 3, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, ffi.NULL) == 2
