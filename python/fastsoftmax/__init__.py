@@ -91,6 +91,45 @@ def _check_out(out, x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _over_rows(xs: tuple, axis, out, call) -> np.ndarray:
+    """The axis / out / aliasing machinery every row-wise function shares.
+
+    ``xs`` holds validated float arrays of one shape and dtype (the first is
+    "x"); the result has that shape and dtype. ``call(moved, om)`` computes
+    over the last axis of the N-d views ``moved`` (``xs`` with ``axis`` moved
+    last) into ``om`` and returns False, computing nothing, when the views
+    are not strided rows it can take; then contiguous copies are tried, and
+    finally a contiguous temporary output.
+    """
+    x = xs[0]
+    if x.ndim == 0:
+        result = _over_rows(tuple(a.reshape(1) for a in xs),
+                            axis if axis in (0, -1) else _normalize_axis(axis, 0),
+                            None if out is None else _check_out(out, x).reshape(1), call)
+        return result.reshape(()) if out is None else out
+    axis = _normalize_axis(axis, x.ndim)
+    out = np.empty(x.shape, dtype=x.dtype) if out is None else _check_out(out, x)
+    if x.size == 0:
+        return out
+
+    def exactly_in_place(a):
+        return (a.__array_interface__["data"][0] == out.__array_interface__["data"][0]
+                and a.strides == out.strides)
+
+    # partial overlap: the kernels allow only exact in-place
+    xs = tuple(a.copy() if np.may_share_memory(a, out) and not exactly_in_place(a) else a
+               for a in xs)
+    moved, om = tuple(np.moveaxis(a, axis, -1) for a in xs), np.moveaxis(out, axis, -1)
+    if not call(moved, om):
+        # rows that are not evenly strided: compute on contiguous copies
+        moved = tuple(np.ascontiguousarray(m) for m in moved)
+        if not call(moved, om):
+            tmp = np.empty(moved[0].shape, dtype=x.dtype)
+            call(moved, tmp)
+            om[...] = tmp
+    return out
+
+
 def _rowwise(x, axis, out, algorithm, log: bool) -> np.ndarray:
     # The common call (C-contiguous float rows over the last axis) is
     # checked and run in C++; anything else returns None and takes the
@@ -104,29 +143,7 @@ def _rowwise(x, axis, out, algorithm, log: bool) -> np.ndarray:
 
     x = _as_float_array(x, "x")
     code = _algorithm_code(algorithm)
-    if x.ndim == 0:
-        result = _rowwise(x.reshape(1), axis if axis in (0, -1) else _normalize_axis(axis, 0),
-                          None if out is None else _check_out(out, x).reshape(1), algorithm, log)
-        return result.reshape(()) if out is None else out
-    axis = _normalize_axis(axis, x.ndim)
-    out = np.empty(x.shape, dtype=x.dtype) if out is None else _check_out(out, x)
-    if x.size == 0:
-        return out
-
-    if np.may_share_memory(x, out) and not (
-        x.__array_interface__["data"][0] == out.__array_interface__["data"][0]
-        and x.strides == out.strides
-    ):
-        x = x.copy()  # partial overlap: the kernels allow only exact in-place
-    xm, om = np.moveaxis(x, axis, -1), np.moveaxis(out, axis, -1)
-    if not _core.rowwise(xm, om, code, log):
-        # rows that are not evenly strided: compute on contiguous copies
-        xc = np.ascontiguousarray(xm)
-        if not _core.rowwise(xc, om, code, log):
-            tmp = np.empty(xc.shape, dtype=x.dtype)
-            _core.rowwise(xc, tmp, code, log)
-            om[...] = tmp
-    return out
+    return _over_rows((x,), axis, out, lambda moved, om: _core.rowwise(moved[0], om, code, log))
 
 
 def softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,

@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 
 from . import _core
-from . import _as_float_array, _check_out, _normalize_axis
+from . import _as_float_array, _normalize_axis, _over_rows
 
 _REDUCTIONS = ("none", "mean", "sum")
 _INT_TARGETS = (np.dtype(np.int32), np.dtype(np.int64))
@@ -44,11 +44,6 @@ def _from_rows(a2: np.ndarray, shape, axis: int, out: Optional[np.ndarray]) -> n
         return res if axis == len(shape) - 1 else np.ascontiguousarray(res)
     out[...] = res
     return out
-
-
-def _float_input(x, name: str):
-    arr = _as_float_array(x, name)
-    return arr.reshape(1) if arr.ndim == 0 else arr, arr.ndim == 0
 
 
 def _check_reduction(reduction) -> str:
@@ -159,28 +154,27 @@ _LOSS_RAISES = """
 
 # ---------------------------------------------------------------- VJPs
 
+def _contiguous_call(fn):
+    """A ``_over_rows`` call for the training bindings, which take C-contiguous
+    (rows, cols) arrays: False (so that contiguous copies are made) otherwise."""
+    def call(moved, om):
+        if not (om.flags.c_contiguous and all(m.flags.c_contiguous for m in moved)):
+            return False
+        cols = om.shape[-1]
+        fn(*(m.reshape(-1, cols) for m in moved), om.reshape(-1, cols))
+        return True
+    return call
+
+
 def _vjp(kind: str, a, b, names, axis, out):
-    a, scalar = _float_input(a, names[0])
-    b, _ = _float_input(b, names[1])
+    a = _as_float_array(a, names[0])
+    b = _as_float_array(b, names[1])
     if a.dtype != b.dtype:
         raise TypeError(f"{names[1]} must have the dtype of {names[0]} ({a.dtype}), got {b.dtype}")
     if a.shape != b.shape:
         raise ValueError(f"{names[1]} must have the shape of {names[0]} {a.shape}, got {b.shape}")
-    axis = _normalize_axis(axis if not scalar else (axis if axis in (0, -1) else 1), a.ndim)
-    if out is not None:
-        _check_out(out, a.reshape(()) if scalar else a)
-    a2, shape = _to_rows(a, axis)
-    b2, _ = _to_rows(b, axis)
-    o2 = np.empty_like(a2)
-    if a2.size:
-        _core.vjp(kind, a2, b2, o2)
-    if scalar:
-        res = o2.reshape(())
-        if out is None:
-            return res
-        out[...] = res
-        return out
-    return _from_rows(o2, shape, axis, out)
+    return _over_rows((a, b), axis, out, _contiguous_call(
+        lambda a2, b2, o2: _core.vjp(kind, a2, b2, o2)))
 
 
 def softmax_backward(y, dy, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
@@ -327,21 +321,9 @@ def cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
 # ---------------------------------------------------------------- maps
 
 def _map(kind: str, x, axis, out, eps=0.0):
-    x, scalar = _float_input(x, "x")
-    axis = _normalize_axis(axis if not scalar else (axis if axis in (0, -1) else 1), x.ndim)
-    if out is not None:
-        _check_out(out, x.reshape(()) if scalar else x)
-    x2, shape = _to_rows(x, axis)
-    y2 = np.empty_like(x2)
-    if x2.size:
-        _core.map(kind, x2, y2, eps)
-    if scalar:
-        res = y2.reshape(())
-        if out is None:
-            return res
-        out[...] = res
-        return out
-    return _from_rows(y2, shape, axis, out)
+    x = _as_float_array(x, "x")
+    return _over_rows((x,), axis, out, _contiguous_call(
+        lambda x2, y2: _core.map(kind, x2, y2, eps)))
 
 
 _MAP_DOC = """
