@@ -189,8 +189,15 @@ def normalised_loss_rows64(kind, x2, c, eps=0.0, ignore_index=-100):
             g, dg = g_stable(x2)
             lg = log_g_stable(x2)
         G = g.sum(axis=1, keepdims=True)
-        loss = np.log(G[:, 0]) - (oh * lg).sum(axis=1)
-        grad = dg / G - oh * (dg / g)
+        # x_c's terms with take_along_axis (a one-hot product would turn an
+        # infinite non-target log g into 0 * inf = NaN)
+        ci = np.clip(np.asarray(c).reshape(-1, 1), 0, max(cols - 1, 0))
+        lg_c = np.take_along_axis(lg, ci, axis=1)[:, 0] if cols else np.zeros(len(ci))
+        loss = np.log(G[:, 0]) - lg_c
+        grad = dg / G
+        if cols:
+            r = np.arange(len(ci))
+            grad[r, ci[:, 0]] -= (dg / g)[r, ci[:, 0]]
     ign = np.asarray(c).reshape(-1) == ignore_index
     loss = np.where(ign, 0.0, loss)
     grad[ign] = 0.0

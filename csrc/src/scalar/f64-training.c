@@ -41,7 +41,8 @@ static double f64t_sum(size_t n, const double *a, const double *b, double c, enu
     }
     f64t_add(&total, (acc[0] + acc[1]) + (acc[2] + acc[3]));
   }
-  return total.sum + total.carry;
+  /* an infinite sum makes the carry inf - inf: the sum alone is the answer */
+  return isfinite(total.sum) ? total.sum + total.carry : total.sum;
 }
 
 double fsm_f64_rsum__scalar(size_t n, const double *x) { return f64t_sum(n, x, NULL, 0.0, TERM_X); }
