@@ -1,0 +1,26 @@
+/* rmax: running maxima in ACCS vector accumulators, UNROLL vectors per
+ * iteration; the tail is a masked load filled with -inf (never reads past n).
+ * Measured best (bench/README.md): unroll 4 x 4 accumulators. */
+#include "common.h"
+
+#define UNROLL FSM_TUNED_UNROLL(4)
+#define ACCS FSM_TUNED_ACCS(4)
+
+float fsm_f32_rmax__avx2(size_t n, const float *x) {
+  __m256 max_f32x8[ACCS];
+  for (int a = 0; a < ACCS; a++) max_f32x8[a] = _mm256_set1_ps(-INFINITY);
+  size_t i = 0;
+  for (; i + UNROLL * 8 <= n; i += UNROLL * 8) {
+    for (int u = 0; u < UNROLL; u++)
+      max_f32x8[u % ACCS] = _mm256_max_ps(max_f32x8[u % ACCS], _mm256_loadu_ps(x + i + 8 * u));
+  }
+  for (; i + 8 <= n; i += 8) max_f32x8[0] = _mm256_max_ps(max_f32x8[0], _mm256_loadu_ps(x + i));
+  if (i < n) {
+    const __m256i mask = fsm_avx2_tail_mask(n - i);
+    const __m256 v = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(x + i, mask),
+                                      _mm256_castsi256_ps(mask));
+    max_f32x8[0] = _mm256_max_ps(max_f32x8[0], v);
+  }
+  for (int a = 1; a < ACCS; a++) max_f32x8[0] = _mm256_max_ps(max_f32x8[0], max_f32x8[a]);
+  return fsm_avx2_hmax(max_f32x8[0]);
+}

@@ -1,0 +1,26 @@
+/* vscaleextexp: y = (p * s) * 2^(n + e), recomputing raddextexp's (p, n)
+ * with the same fsm_avx2_extexp; 2^k from bits, 0 for k <= -127.
+ * Measured best (bench/README.md): unroll 4. */
+#include "common.h"
+
+#define UNROLL FSM_TUNED_UNROLL(4)
+
+static inline __m256 scaleextexp(__m256 x, __m256 s, __m256 e) {
+  __m256 k;
+  const __m256 p = fsm_avx2_extexp(x, &k);
+  return _mm256_mul_ps(_mm256_mul_ps(p, s), fsm_avx2_exp2_nonpositive(_mm256_add_ps(k, e)));
+}
+
+void fsm_f32_vscaleextexp__avx2(size_t n, const float *x, float s, float e, float *y) {
+  const __m256 s_f32x8 = _mm256_set1_ps(s), e_f32x8 = _mm256_set1_ps(e);
+  size_t i = 0;
+  for (; i + UNROLL * 8 <= n; i += UNROLL * 8) {
+    for (int u = 0; u < UNROLL; u++)
+      _mm256_storeu_ps(y + i + 8 * u, scaleextexp(_mm256_loadu_ps(x + i + 8 * u), s_f32x8, e_f32x8));
+  }
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, scaleextexp(_mm256_loadu_ps(x + i), s_f32x8, e_f32x8));
+  if (i < n) {
+    const __m256i mask = fsm_avx2_tail_mask(n - i);
+    _mm256_maskstore_ps(y + i, mask, scaleextexp(_mm256_maskload_ps(x + i, mask), s_f32x8, e_f32x8));
+  }
+}
