@@ -13,6 +13,7 @@
 #endif
 
 #include <immintrin.h>
+#include <string.h>
 
 #include "../kernels.h"
 
@@ -26,10 +27,26 @@
 #define FSM_TUNED_ACCS(a) (a)
 #endif
 
-/* Lanes [0, rem) set, for 0 <= rem <= 8 (maskload/maskstore never touch
- * the others, so a tail never reads or writes past n). */
+/* Lanes [0, rem) set, for 0 <= rem <= 8: which lanes of a tail are real. */
 static inline __m256i fsm_avx2_tail_mask(size_t rem) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* Tails go through a stack copy (memcpy of exactly rem floats), so they
+ * never touch x[rem..] or y[rem..]. Not vmaskmovps: qemu 7.2 faults on its
+ * masked-off lanes past a page end (the qemu tests would fail), and its
+ * store form is microcoded on AMD Zen; once per row either way.
+ * Lanes [rem, 8) of the load are 0. */
+static inline __m256 fsm_avx2_load_tail(const float *x, size_t rem) {
+  float buf[8] = {0.0f};
+  memcpy(buf, x, rem * sizeof(float));
+  return _mm256_loadu_ps(buf);
+}
+
+static inline void fsm_avx2_store_tail(float *y, size_t rem, __m256 v) {
+  float buf[8];
+  _mm256_storeu_ps(buf, v);
+  memcpy(y, buf, rem * sizeof(float));
 }
 
 /* 2^n for n = biased - MAGIC (biased from the magic-bias rint), n in

@@ -34,10 +34,10 @@ fsm_extsum fsm_f32_raddextexp__avx2(size_t n, const float *x) {
         ACCUMULATE(p_f32x8[u % ACCS], n_f32x8[u % ACCS], _mm256_loadu_ps(x + i + 8 * u));
     }
     for (; i + 8 <= block_end; i += 8) ACCUMULATE(p_f32x8[0], n_f32x8[0], _mm256_loadu_ps(x + i));
-    if (i < block_end) { /* masked-off lanes keep their (P, N) */
+    if (i < block_end) { /* lanes past the row keep their (P, N) */
       const __m256i mask = fsm_avx2_tail_mask(block_end - i);
       __m256 p_tail = p_f32x8[0], n_tail = n_f32x8[0];
-      ACCUMULATE(p_tail, n_tail, _mm256_maskload_ps(x + i, mask));
+      ACCUMULATE(p_tail, n_tail, fsm_avx2_load_tail(x + i, block_end - i));
       p_f32x8[0] = _mm256_blendv_ps(p_f32x8[0], p_tail, _mm256_castsi256_ps(mask));
       n_f32x8[0] = _mm256_blendv_ps(n_f32x8[0], n_tail, _mm256_castsi256_ps(mask));
       i = block_end;

@@ -1,5 +1,5 @@
 /* rmax: running maxima in ACCS vector accumulators, UNROLL vectors per
- * iteration; the tail is a masked load filled with -inf (never reads past n).
+ * iteration; the tail is copied to the stack and filled with -inf.
  * Measured best (bench/README.md): unroll 4 x 4 accumulators. */
 #include "common.h"
 
@@ -17,7 +17,7 @@ float fsm_f32_rmax__avx2(size_t n, const float *x) {
   for (; i + 8 <= n; i += 8) max_f32x8[0] = _mm256_max_ps(max_f32x8[0], _mm256_loadu_ps(x + i));
   if (i < n) {
     const __m256i mask = fsm_avx2_tail_mask(n - i);
-    const __m256 v = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(x + i, mask),
+    const __m256 v = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), fsm_avx2_load_tail(x + i, n - i),
                                       _mm256_castsi256_ps(mask));
     max_f32x8[0] = _mm256_max_ps(max_f32x8[0], v);
   }

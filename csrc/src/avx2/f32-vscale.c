@@ -1,5 +1,5 @@
-/* vscale: y = s * x (three-pass reload, last pass; y == x allowed); masked
- * tail. Memory bound. Measured best (bench/README.md): unroll 4. */
+/* vscale: y = s * x (three-pass reload, last pass; y == x allowed); tail
+ * through a stack copy. Memory bound. Measured best (bench/README.md): unroll 4. */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)
@@ -13,7 +13,6 @@ void fsm_f32_vscale__avx2(size_t n, const float *x, float s, float *y) {
   }
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(s_f32x8, _mm256_loadu_ps(x + i)));
   if (i < n) {
-    const __m256i mask = fsm_avx2_tail_mask(n - i);
-    _mm256_maskstore_ps(y + i, mask, _mm256_mul_ps(s_f32x8, _mm256_maskload_ps(x + i, mask)));
+    fsm_avx2_store_tail(y + i, n - i, _mm256_mul_ps(s_f32x8, fsm_avx2_load_tail(x + i, n - i)));
   }
 }

@@ -1,5 +1,5 @@
-/* vscaleexp: y = s * exp(x - c) (three-pass recompute, last pass); masked
- * tail. Measured best (bench/README.md): unroll 4. */
+/* vscaleexp: y = s * exp(x - c) (three-pass recompute, last pass); tail
+ * through a stack copy. Measured best (bench/README.md): unroll 4. */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)
@@ -18,8 +18,7 @@ void fsm_f32_vscaleexp__avx2(size_t n, const float *x, float c, float s, float *
     _mm256_storeu_ps(y + i, _mm256_mul_ps(s_f32x8, e));
   }
   if (i < n) {
-    const __m256i mask = fsm_avx2_tail_mask(n - i);
-    const __m256 e = fsm_avx2_exp_nonpositive(_mm256_sub_ps(_mm256_maskload_ps(x + i, mask), c_f32x8));
-    _mm256_maskstore_ps(y + i, mask, _mm256_mul_ps(s_f32x8, e));
+    const __m256 e = fsm_avx2_exp_nonpositive(_mm256_sub_ps(fsm_avx2_load_tail(x + i, n - i), c_f32x8));
+    fsm_avx2_store_tail(y + i, n - i, _mm256_mul_ps(s_f32x8, e));
   }
 }

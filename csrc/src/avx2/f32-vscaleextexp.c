@@ -20,7 +20,6 @@ void fsm_f32_vscaleextexp__avx2(size_t n, const float *x, float s, float e, floa
   }
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, scaleextexp(_mm256_loadu_ps(x + i), s_f32x8, e_f32x8));
   if (i < n) {
-    const __m256i mask = fsm_avx2_tail_mask(n - i);
-    _mm256_maskstore_ps(y + i, mask, scaleextexp(_mm256_maskload_ps(x + i, mask), s_f32x8, e_f32x8));
+    fsm_avx2_store_tail(y + i, n - i, scaleextexp(fsm_avx2_load_tail(x + i, n - i), s_f32x8, e_f32x8));
   }
 }

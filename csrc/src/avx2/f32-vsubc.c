@@ -1,5 +1,5 @@
 /* vsubc: y = (x - c_hi) - c_lo (log-softmax, last pass; y == x allowed);
- * masked tail. Memory bound. Measured best (bench/README.md): unroll 4. */
+ * tail through a stack copy. Memory bound. Measured best (bench/README.md): unroll 4. */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)
@@ -17,7 +17,6 @@ void fsm_f32_vsubc__avx2(size_t n, const float *x, float c_hi, float c_lo, float
   }
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, subc(_mm256_loadu_ps(x + i), hi, lo));
   if (i < n) {
-    const __m256i mask = fsm_avx2_tail_mask(n - i);
-    _mm256_maskstore_ps(y + i, mask, subc(_mm256_maskload_ps(x + i, mask), hi, lo));
+    fsm_avx2_store_tail(y + i, n - i, subc(fsm_avx2_load_tail(x + i, n - i), hi, lo));
   }
 }
