@@ -1,11 +1,11 @@
 /* raddextexp: sum exp(x) as (P, N) per lane, Dukhan & Ablavatski: per vector
  * N' = max(n, N), P = P * 2^(N - N') + p * 2^(n - N') (2^k built from bits,
  * 0 for k <= -127); lanes merge exactly into the double fsm_extsum every
- * FSM_SUM_BLOCK elements. Measured best (bench/README.md): unroll 4 x 4 accumulators. */
+ * FSM_SUM_BLOCK elements. Measured best (bench/README.md, Zen 3): unroll 2 x 1 accumulator. */
 #include "common.h"
 
-#define UNROLL FSM_TUNED_UNROLL(4)
-#define ACCS FSM_TUNED_ACCS(4)
+#define UNROLL FSM_TUNED_UNROLL(2)
+#define ACCS FSM_TUNED_ACCS(1)
 
 /* One vector into one (P, N) accumulator. n first in the max: a NaN n
  * (NaN input) leaves N alone and poisons P through p. */

@@ -1,10 +1,10 @@
 /* raddstoreexp: y = exp(x - c) (fsm_math.h exp, 8 lanes), summed in ACCS
  * vector accumulators folded into a double every FSM_SUM_BLOCK elements.
- * Measured best (bench/README.md): unroll 4 x 2 accumulators. */
+ * Measured best (bench/README.md, Zen 3): unroll 2 x 1 accumulator. */
 #include "common.h"
 
-#define UNROLL FSM_TUNED_UNROLL(4)
-#define ACCS FSM_TUNED_ACCS(2)
+#define UNROLL FSM_TUNED_UNROLL(2)
+#define ACCS FSM_TUNED_ACCS(1)
 
 double fsm_f32_raddstoreexp__avx2(size_t n, const float *x, float c, float *y) {
   const __m256 c_f32x8 = _mm256_set1_ps(c);

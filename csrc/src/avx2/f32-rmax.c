@@ -1,10 +1,10 @@
 /* rmax: running maxima in ACCS vector accumulators, UNROLL vectors per
  * iteration; the tail is copied to the stack and filled with -inf.
- * Measured best (bench/README.md): unroll 4 x 4 accumulators. */
+ * Measured best (bench/README.md, Zen 3): unroll 2 x 1 accumulator. */
 #include "common.h"
 
-#define UNROLL FSM_TUNED_UNROLL(4)
-#define ACCS FSM_TUNED_ACCS(4)
+#define UNROLL FSM_TUNED_UNROLL(2)
+#define ACCS FSM_TUNED_ACCS(1)
 
 float fsm_f32_rmax__avx2(size_t n, const float *x) {
   __m256 max_f32x8[ACCS];

@@ -1,8 +1,8 @@
 /* vscaleexp: y = s * exp(x - c) (three-pass recompute, last pass); tail
- * through a stack copy. Measured best (bench/README.md): unroll 4. */
+ * through a stack copy. Measured best (bench/README.md, Zen 3): unroll 2. */
 #include "common.h"
 
-#define UNROLL FSM_TUNED_UNROLL(4)
+#define UNROLL FSM_TUNED_UNROLL(2)
 
 void fsm_f32_vscaleexp__avx2(size_t n, const float *x, float c, float s, float *y) {
   const __m256 c_f32x8 = _mm256_set1_ps(c), s_f32x8 = _mm256_set1_ps(s);

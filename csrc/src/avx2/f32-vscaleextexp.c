@@ -1,9 +1,9 @@
 /* vscaleextexp: y = (p * s) * 2^(n + e), recomputing raddextexp's (p, n)
  * with the same fsm_avx2_extexp; 2^k from bits, 0 for k <= -127.
- * Measured best (bench/README.md): unroll 4. */
+ * Measured best (bench/README.md, Zen 3): unroll 2. */
 #include "common.h"
 
-#define UNROLL FSM_TUNED_UNROLL(4)
+#define UNROLL FSM_TUNED_UNROLL(2)
 
 static inline __m256 scaleextexp(__m256 x, __m256 s, __m256 e) {
   __m256 k;

@@ -1,8 +1,8 @@
 /* vsubc: y = (x - c_hi) - c_lo (log-softmax, last pass; y == x allowed);
- * tail through a stack copy. Memory bound. Measured best (bench/README.md): unroll 4. */
+ * tail through a stack copy. Memory bound. Measured best (bench/README.md, Zen 3): unroll 2. */
 #include "common.h"
 
-#define UNROLL FSM_TUNED_UNROLL(4)
+#define UNROLL FSM_TUNED_UNROLL(2)
 
 static inline __m256 subc(__m256 x, __m256 hi, __m256 lo) {
   return _mm256_sub_ps(_mm256_sub_ps(x, hi), lo);

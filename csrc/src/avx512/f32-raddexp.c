@@ -1,6 +1,6 @@
 /* raddexp: sum of exp(x - c) (fsm_math.h exp, 16 lanes), nothing stored; ACCS
  * vector accumulators, folded into a double every FSM_SUM_BLOCK elements.
- * Measured best (bench/README.md): unroll 4 x 2 accumulators. */
+ * Unroll 4 x 2 accumulators: NOT measured (no AVX-512 CPU was available; bench/README.md). */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)

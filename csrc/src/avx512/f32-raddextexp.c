@@ -1,7 +1,7 @@
 /* raddextexp: sum exp(x) as (P, N) per lane, Dukhan & Ablavatski: per vector
  * N' = max(n, N), P = P * 2^(N - N') + p * 2^(n - N') with vscalefps (2^-inf
  * = 0); lanes merge exactly into the double fsm_extsum every FSM_SUM_BLOCK
- * elements. Measured best (bench/README.md): unroll 4 x 4 accumulators. */
+ * elements. Unroll 4 x 4 accumulators: NOT measured (no AVX-512 CPU was available; bench/README.md). */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)

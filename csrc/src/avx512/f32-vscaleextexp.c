@@ -1,6 +1,6 @@
 /* vscaleextexp: y = (p * s) * 2^(n + e), recomputing raddextexp's (p, n)
  * with the same fsm_avx512_extexp; the scale is one vscalefps.
- * Measured best (bench/README.md): unroll 4. */
+ * Unroll 4: NOT measured (no AVX-512 CPU was available; bench/README.md). */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)
