@@ -27,6 +27,12 @@
 #define FSM_TUNED_ACCS(a) (a)
 #endif
 
+/* The avx2 sum kernels fold into double every 512 elements (FSM_SUM_BLOCK
+ * is the upper bound): with 2 accumulators of 8 lanes, each float lane sums
+ * 32 terms, as in the scalar kernels. 128 terms per lane (1 accumulator,
+ * 1024) measurably broke the 2e-7 sum tolerance of tests/c. */
+#define FSM_AVX2_SUM_BLOCK 512
+
 /* Lanes [0, rem) set, for 0 <= rem <= 8: which lanes of a tail are real. */
 static inline __m256i fsm_avx2_tail_mask(size_t rem) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -112,6 +118,14 @@ static inline float fsm_avx2_hmax(__m256 v) {
   m = _mm_max_ps(m, _mm_movehl_ps(m, m));
   m = _mm_max_ss(m, _mm_movehdup_ps(m));
   return _mm_cvtss_f32(m);
+}
+
+/* (P, N) += (P1, N1) lane by lane, exactly rescaled to the larger N. */
+static inline void fsm_avx2_extsum_merge(__m256 *p, __m256 *n, __m256 p1, __m256 n1) {
+  const __m256 n_max = _mm256_max_ps(n1, *n);
+  *p = _mm256_fmadd_ps(p1, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(n1, n_max)),
+                       _mm256_mul_ps(*p, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(*n, n_max))));
+  *n = n_max;
 }
 
 /* Adds the per-lane extended sums P * 2^N (N = -inf for an empty lane)

@@ -1,11 +1,12 @@
 /* raddextexp: sum exp(x) as (P, N) per lane, Dukhan & Ablavatski: per vector
  * N' = max(n, N), P = P * 2^(N - N') + p * 2^(n - N') (2^k built from bits,
  * 0 for k <= -127); lanes merge exactly into the double fsm_extsum every
- * FSM_SUM_BLOCK elements. Measured best (bench/README.md, Zen 3): unroll 2 x 1 accumulator. */
+ * FSM_SUM_BLOCK elements (accumulators merged in vector first).
+ * Measured best (bench/README.md, Zen 3): unroll 2 x 2 accumulators. */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(2)
-#define ACCS FSM_TUNED_ACCS(1)
+#define ACCS FSM_TUNED_ACCS(2)
 
 /* One vector into one (P, N) accumulator. n first in the max: a NaN n
  * (NaN input) leaves N alone and poisons P through p. */
@@ -42,7 +43,9 @@ fsm_extsum fsm_f32_raddextexp__avx2(size_t n, const float *x) {
       n_f32x8[0] = _mm256_blendv_ps(n_f32x8[0], n_tail, _mm256_castsi256_ps(mask));
       i = block_end;
     }
-    for (int a = 0; a < ACCS; a++) fsm_avx2_extsum_fold(&sum, p_f32x8[a], n_f32x8[a]);
+    for (int a = 1; a < ACCS; a++)
+      fsm_avx2_extsum_merge(&p_f32x8[0], &n_f32x8[0], p_f32x8[a], n_f32x8[a]);
+    fsm_avx2_extsum_fold(&sum, p_f32x8[0], n_f32x8[0]);
   }
   return sum;
 }

@@ -86,6 +86,20 @@ static inline double fsm_avx512_hsum_f64(__m512 v) {
   return _mm512_reduce_add_pd(_mm512_add_pd(_mm512_cvtps_pd(lo), _mm512_cvtps_pd(hi)));
 }
 
+/* (P, N) += (P1, N1) lane by lane, exactly rescaled to the larger N (n1
+ * first in the max: N never becomes NaN; vscalefps by -inf gives 0, by
+ * NaN (both lanes empty or NaN) gives NaN only where P already is 0 or NaN
+ * -- so guard the both-empty case). */
+static inline void fsm_avx512_extsum_merge(__m512 *p, __m512 *n, __m512 p1, __m512 n1) {
+  const __m512 n_max = _mm512_max_ps(n1, *n);
+  const __mmask16 live = _mm512_cmp_ps_mask(n_max, _mm512_set1_ps(-INFINITY), _CMP_NEQ_OQ);
+  const __m512 merged = _mm512_add_ps(_mm512_scalef_ps(*p, _mm512_sub_ps(*n, n_max)),
+                                      _mm512_scalef_ps(p1, _mm512_sub_ps(n1, n_max)));
+  /* both lanes empty (N = -inf): P stays 0, or NaN if either saw a NaN */
+  *p = _mm512_mask_mov_ps(_mm512_add_ps(*p, p1), live, merged);
+  *n = n_max;
+}
+
 /* Adds the per-lane extended sums P * 2^N (N = -inf for an empty lane) into
  * *sum: lanes are rescaled exactly to the largest N with vscalefps
  * (2^-inf = 0, no flush at 2^-127), then merged in double. */

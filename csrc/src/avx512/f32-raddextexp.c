@@ -42,7 +42,9 @@ fsm_extsum fsm_f32_raddextexp__avx512(size_t n, const float *x) {
       n_f32x16[0] = _mm512_mask_mov_ps(n_f32x16[0], mask, n_tail);
       i = block_end;
     }
-    for (int a = 0; a < ACCS; a++) fsm_avx512_extsum_fold(&sum, p_f32x16[a], n_f32x16[a]);
+    for (int a = 1; a < ACCS; a++)
+      fsm_avx512_extsum_merge(&p_f32x16[0], &n_f32x16[0], p_f32x16[a], n_f32x16[a]);
+    fsm_avx512_extsum_fold(&sum, p_f32x16[0], n_f32x16[0]);
   }
   return sum;
 }
