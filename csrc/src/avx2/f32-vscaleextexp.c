@@ -1,5 +1,6 @@
 /* vscaleextexp: y = (p * s) * 2^(n + e), recomputing raddextexp's (p, n)
- * with the same fsm_avx2_extexp; 2^k from bits, 0 for k <= -127.
+ * with the same fsm_avx2_extexp; 2^k from bits, outputs that would be
+ * subnormal flushed to 0 (no subnormal is produced).
  * Measured best (bench/README.md, Zen 3): unroll 2. */
 #include "common.h"
 
@@ -8,7 +9,7 @@
 static inline __m256 scaleextexp(__m256 x, __m256 s, __m256 e) {
   __m256 k;
   const __m256 p = fsm_avx2_extexp(x, &k);
-  return _mm256_mul_ps(_mm256_mul_ps(p, s), fsm_avx2_exp2_nonpositive(_mm256_add_ps(k, e)));
+  return fsm_avx2_scale_normal(_mm256_mul_ps(p, s), _mm256_add_ps(k, e));
 }
 
 void fsm_f32_vscaleextexp__avx2(size_t n, const float *x, float s, float e, float *y) {

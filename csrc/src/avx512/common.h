@@ -58,15 +58,23 @@ static inline __m512 fsm_avx512_reduce(__m512 x, __m512 n) {
   return _mm512_fnmadd_ps(n, _mm512_set1_ps(FSM_LN2_LO_F32), t);
 }
 
+/* The smallest float x with exp(x) >= FLT_MIN (ln 2^-126 rounded up). */
+#define FSM_AVX512_EXP_XNORMAL -0x1.5d589ep+6f
+
 /* exp(x) for x <= 0: clamped at FSM_EXP_XMIN_F32 (x second: NaN stays), so
  * -inf and everything under about -87.7 give exactly +0. The scale is built
- * from bits rather than with vscalefps so that n == -127 is exactly 0. */
+ * from bits rather than with vscalefps so that n == -127 is exactly 0.
+ * Lanes whose result would be subnormal (x < XNORMAL) are masked out of the
+ * multiply (zero), so no subnormal is produced (an assist on many cores; the
+ * contract allows flushing below FLT_MIN); NLT_UQ keeps NaN lanes. */
 static inline __m512 fsm_avx512_exp_nonpositive(__m512 x) {
   x = _mm512_max_ps(_mm512_set1_ps(FSM_EXP_XMIN_F32), x);
   const __m512 biased =
       _mm512_fmadd_ps(x, _mm512_set1_ps(FSM_LOG2E_F32), _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
   const __m512 n = _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
-  return _mm512_mul_ps(fsm_avx512_exp_poly(fsm_avx512_reduce(x, n)), fsm_avx512_exp2_biased(biased));
+  const __mmask16 normal = _mm512_cmp_ps_mask(x, _mm512_set1_ps(FSM_AVX512_EXP_XNORMAL), _CMP_NLT_UQ);
+  return _mm512_maskz_mul_ps(normal, fsm_avx512_exp_poly(fsm_avx512_reduce(x, n)),
+                             fsm_avx512_exp2_biased(biased));
 }
 
 /* exp(x) = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.

@@ -68,6 +68,8 @@ static inline double fsm_emu_reduce_add_pd(__m512d v) {
 #define _mm512_maskz_loadu_ps(k, p) fsm_emu_mask_loadu_ps(_mm512_setzero_ps(), (k), (p))
 #define _mm512_mask_storeu_ps(p, k, v) fsm_emu_mask_storeu_ps((p), (k), (v))
 #define _mm512_scalef_ps(a, b) fsm_emu_scalef_ps((a), (b))
+#undef _mm512_maskz_scalef_ps
+#define _mm512_maskz_scalef_ps(k, a, b) _mm512_maskz_mov_ps((k), fsm_emu_scalef_ps((a), (b)))
 #define _mm512_reduce_max_ps(v) fsm_emu_reduce_max_ps(v)
 #define _mm512_cvtps_pd(v) fsm_emu_cvtps_pd(v)
 #define _mm512_reduce_add_pd(v) fsm_emu_reduce_add_pd(v)

@@ -1,5 +1,6 @@
 /* vscaleextexp: y = (p * s) * 2^(n + e), recomputing raddextexp's (p, n)
- * with the same fsm_avx512_extexp; the scale is one vscalefps.
+ * with the same fsm_avx512_extexp; the scale is one vscalefps, masked to 0
+ * where the output would be subnormal (no subnormal is produced).
  * Unroll 4: NOT measured (no AVX-512 CPU was available; bench/README.md). */
 #include "common.h"
 
@@ -8,7 +9,10 @@
 static inline __m512 scaleextexp(__m512 x, __m512 s, __m512 e) {
   __m512 k;
   const __m512 p = fsm_avx512_extexp(x, &k);
-  return _mm512_scalef_ps(_mm512_mul_ps(p, s), _mm512_add_ps(k, e));
+  const __m512 ps = _mm512_mul_ps(p, s), ke = _mm512_add_ps(k, e);
+  /* normal iff ps >= 2^(-126 - ke): flush would-be subnormals (NaN kept) */
+  const __m512 threshold = _mm512_scalef_ps(_mm512_set1_ps(0x1p-126f), _mm512_sub_ps(_mm512_setzero_ps(), ke));
+  return _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(ps, threshold, _CMP_NLT_UQ), ps, ke);
 }
 
 void fsm_f32_vscaleextexp__avx512(size_t n, const float *x, float s, float e, float *y) {
