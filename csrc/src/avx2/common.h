@@ -122,7 +122,8 @@ static inline __m256 fsm_avx2_scale_normal(__m256 ps, __m256 k) {
   k = _mm256_max_ps(_mm256_set1_ps(-127.0f), k);
   const __m256 biased = _mm256_add_ps(k, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
   const __m256i k_bits = _mm256_slli_epi32(_mm256_castps_si256(biased), 23); /* k << 23 */
-  const __m256 threshold = _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_set1_epi32(1 << 23), k_bits));
+  const __m256 threshold =
+      _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_set1_epi32(1 << 23), k_bits));
   const __m256 normal = _mm256_cmp_ps(ps, threshold, _CMP_NLT_UQ);
   return _mm256_mul_ps(ps, _mm256_and_ps(fsm_avx2_exp2_biased(biased), normal));
 }
@@ -155,8 +156,8 @@ static inline void fsm_avx2_extsum_merge(__m256 *p, __m256 *n, __m256 p1, __m256
  * two; lanes 127+ binades below vanish), then merged in double. */
 static inline void fsm_avx2_extsum_fold(fsm_extsum *sum, __m256 p_f32x8, __m256 n_f32x8) {
   const float n_max = fsm_avx2_hmax(n_f32x8);
-  const __m256 scaled =
-      _mm256_mul_ps(p_f32x8, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(n_f32x8, _mm256_set1_ps(n_max))));
+  const __m256 scaled = _mm256_mul_ps(
+      p_f32x8, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(n_f32x8, _mm256_set1_ps(n_max))));
   fsm_extsum_add(sum, fsm_avx2_hsum_f64(scaled), (double)n_max);
 }
 

@@ -17,7 +17,8 @@ double fsm_f32_raddexp__avx2(size_t n, const float *x, float c) {
     for (int a = 0; a < ACCS; a++) acc_f32x8[a] = _mm256_setzero_ps();
     for (; i + UNROLL * 8 <= block_end; i += UNROLL * 8) {
       for (int u = 0; u < UNROLL; u++) {
-        const __m256 e = fsm_avx2_exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8 * u), c_f32x8));
+        const __m256 e =
+            fsm_avx2_exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8 * u), c_f32x8));
         acc_f32x8[u % ACCS] = _mm256_add_ps(acc_f32x8[u % ACCS], e);
       }
     }
@@ -27,7 +28,8 @@ double fsm_f32_raddexp__avx2(size_t n, const float *x, float c) {
     }
     if (i < block_end) { /* last block only: the block is a multiple of 8 */
       const __m256i mask = fsm_avx2_tail_mask(block_end - i);
-      const __m256 e = fsm_avx2_exp_nonpositive(_mm256_sub_ps(fsm_avx2_load_tail(x + i, block_end - i), c_f32x8));
+      const __m256 e = fsm_avx2_exp_nonpositive(
+          _mm256_sub_ps(fsm_avx2_load_tail(x + i, block_end - i), c_f32x8));
       acc_f32x8[0] = _mm256_add_ps(acc_f32x8[0], _mm256_and_ps(e, _mm256_castsi256_ps(mask)));
       i = block_end;
     }

@@ -10,14 +10,14 @@
 
 /* One vector into one (P, N) accumulator. n first in the max: a NaN n
  * (NaN input) leaves N alone and poisons P through p. */
-#define ACCUMULATE(P, N, x_f32x8)                                                     \
-  do {                                                                                \
-    __m256 n_;                                                                        \
-    const __m256 p_ = fsm_avx2_extexp((x_f32x8), &n_);                                \
-    const __m256 n_max_ = _mm256_max_ps(n_, (N));                                     \
+#define ACCUMULATE(P, N, x_f32x8)                                                                  \
+  do {                                                                                             \
+    __m256 n_;                                                                                     \
+    const __m256 p_ = fsm_avx2_extexp((x_f32x8), &n_);                                             \
+    const __m256 n_max_ = _mm256_max_ps(n_, (N));                                                  \
     const __m256 old_ = _mm256_mul_ps((P), fsm_avx2_exp2_nonpositive(_mm256_sub_ps((N), n_max_))); \
-    (P) = _mm256_fmadd_ps(p_, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(n_, n_max_)), old_); \
-    (N) = n_max_;                                                                     \
+    (P) = _mm256_fmadd_ps(p_, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(n_, n_max_)), old_);         \
+    (N) = n_max_;                                                                                  \
   } while (0)
 
 fsm_extsum fsm_f32_raddextexp__avx2(size_t n, const float *x) {

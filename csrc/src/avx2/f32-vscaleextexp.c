@@ -17,10 +17,13 @@ void fsm_f32_vscaleextexp__avx2(size_t n, const float *x, float s, float e, floa
   size_t i = 0;
   for (; i + UNROLL * 8 <= n; i += UNROLL * 8) {
     for (int u = 0; u < UNROLL; u++)
-      _mm256_storeu_ps(y + i + 8 * u, scaleextexp(_mm256_loadu_ps(x + i + 8 * u), s_f32x8, e_f32x8));
+      _mm256_storeu_ps(y + i + 8 * u,
+                       scaleextexp(_mm256_loadu_ps(x + i + 8 * u), s_f32x8, e_f32x8));
   }
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, scaleextexp(_mm256_loadu_ps(x + i), s_f32x8, e_f32x8));
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, scaleextexp(_mm256_loadu_ps(x + i), s_f32x8, e_f32x8));
   if (i < n) {
-    fsm_avx2_store_tail(y + i, n - i, scaleextexp(fsm_avx2_load_tail(x + i, n - i), s_f32x8, e_f32x8));
+    fsm_avx2_store_tail(y + i, n - i,
+                        scaleextexp(fsm_avx2_load_tail(x + i, n - i), s_f32x8, e_f32x8));
   }
 }

@@ -12,7 +12,8 @@
  * SIMDe's portable AVX-512, to check their logic on CPUs without AVX-512. */
 #include "emulation.h"
 #elif !defined(__AVX512F__) || !defined(__FMA__)
-#error "avx512/ kernels must be compiled with -mavx512f -mavx2 -mfma (CMakeLists.txt sets this per folder)"
+#error \
+    "avx512/ kernels must be compiled with -mavx512f -mavx2 -mfma (CMakeLists.txt sets this per folder)"
 #else
 #include <immintrin.h>
 #endif
@@ -30,9 +31,7 @@
 #endif
 
 /* Lanes [0, rem) set, 0 <= rem <= 16. */
-static inline __mmask16 fsm_avx512_tail_mask(size_t rem) {
-  return (__mmask16)((1u << rem) - 1u);
-}
+static inline __mmask16 fsm_avx512_tail_mask(size_t rem) { return (__mmask16)((1u << rem) - 1u); }
 
 /* 2^n for n = biased - MAGIC, n in [-127, 127]: (n + 127) << 23 mod 2^32,
  * so n == -127 gives +0.0 exactly as the scalar reference does. */
@@ -72,7 +71,8 @@ static inline __m512 fsm_avx512_exp_nonpositive(__m512 x) {
   const __m512 biased =
       _mm512_fmadd_ps(x, _mm512_set1_ps(FSM_LOG2E_F32), _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
   const __m512 n = _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
-  const __mmask16 normal = _mm512_cmp_ps_mask(x, _mm512_set1_ps(FSM_AVX512_EXP_XNORMAL), _CMP_NLT_UQ);
+  const __mmask16 normal =
+      _mm512_cmp_ps_mask(x, _mm512_set1_ps(FSM_AVX512_EXP_XNORMAL), _CMP_NLT_UQ);
   return _mm512_maskz_mul_ps(normal, fsm_avx512_exp_poly(fsm_avx512_reduce(x, n)),
                              fsm_avx512_exp2_biased(biased));
 }

@@ -36,10 +36,14 @@ static inline __m512 fsm_emu_scalef_ps(__m512 a, __m512 b) {
   const simde__m512_private rb = simde__m512_to_private(b);
   for (int l = 0; l < 16; l++) {
     const float x = ra.f32[l], e = rb.f32[l];
-    if (isnan(x) || isnan(e)) ra.f32[l] = NAN;
-    else if (e == -INFINITY) ra.f32[l] = isinf(x) ? NAN : 0.0f * x;
-    else if (e == INFINITY) ra.f32[l] = x == 0.0f ? NAN : x * INFINITY;
-    else ra.f32[l] = ldexpf(x, (int)fmaxf(fminf(floorf(e), 1000.0f), -1000.0f));
+    if (isnan(x) || isnan(e))
+      ra.f32[l] = NAN;
+    else if (e == -INFINITY)
+      ra.f32[l] = isinf(x) ? NAN : 0.0f * x;
+    else if (e == INFINITY)
+      ra.f32[l] = x == 0.0f ? NAN : x * INFINITY;
+    else
+      ra.f32[l] = ldexpf(x, (int)fmaxf(fminf(floorf(e), 1000.0f), -1000.0f));
   }
   return simde__m512_from_private(ra);
 }
@@ -60,7 +64,8 @@ static inline __m512d fsm_emu_cvtps_pd(__m256 v) {
 
 static inline double fsm_emu_reduce_add_pd(__m512d v) {
   const simde__m512d_private r = simde__m512d_to_private(v);
-  return ((r.f64[0] + r.f64[1]) + (r.f64[2] + r.f64[3])) + ((r.f64[4] + r.f64[5]) + (r.f64[6] + r.f64[7]));
+  return ((r.f64[0] + r.f64[1]) + (r.f64[2] + r.f64[3])) +
+         ((r.f64[4] + r.f64[5]) + (r.f64[6] + r.f64[7]));
 }
 
 #undef _mm512_scalef_ps

@@ -16,7 +16,8 @@ double fsm_f32_raddstoreexp__avx512(size_t n, const float *x, float c, float *y)
     for (int a = 0; a < ACCS; a++) acc_f32x16[a] = _mm512_setzero_ps();
     for (; i + UNROLL * 16 <= block_end; i += UNROLL * 16) {
       for (int u = 0; u < UNROLL; u++) {
-        const __m512 e = fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16 * u), c_f32x16));
+        const __m512 e =
+            fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16 * u), c_f32x16));
         _mm512_storeu_ps(y + i + 16 * u, e);
         acc_f32x16[u % ACCS] = _mm512_add_ps(acc_f32x16[u % ACCS], e);
       }
@@ -28,7 +29,8 @@ double fsm_f32_raddstoreexp__avx512(size_t n, const float *x, float c, float *y)
     }
     if (i < block_end) { /* last block only: FSM_SUM_BLOCK is a multiple of 16 */
       const __mmask16 mask = fsm_avx512_tail_mask(block_end - i);
-      const __m512 e = fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), c_f32x16));
+      const __m512 e =
+          fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), c_f32x16));
       _mm512_mask_storeu_ps(y + i, mask, e);
       acc_f32x16[0] = _mm512_mask_add_ps(acc_f32x16[0], mask, acc_f32x16[0], e);
       i = block_end;

@@ -16,7 +16,8 @@ float fsm_f32_rmax__avx512(size_t n, const float *x) {
   }
   for (; i + 16 <= n; i += 16) max_f32x16[0] = _mm512_max_ps(max_f32x16[0], _mm512_loadu_ps(x + i));
   if (i < n) {
-    const __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), fsm_avx512_tail_mask(n - i), x + i);
+    const __m512 v =
+        _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), fsm_avx512_tail_mask(n - i), x + i);
     max_f32x16[0] = _mm512_max_ps(max_f32x16[0], v);
   }
   for (int a = 1; a < ACCS; a++) max_f32x16[0] = _mm512_max_ps(max_f32x16[0], max_f32x16[a]);

@@ -11,7 +11,8 @@ void fsm_f32_vscale__avx512(size_t n, const float *x, float s, float *y) {
     for (int u = 0; u < UNROLL; u++)
       _mm512_storeu_ps(y + i + 16 * u, _mm512_mul_ps(s_f32x16, _mm512_loadu_ps(x + i + 16 * u)));
   }
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_mul_ps(s_f32x16, _mm512_loadu_ps(x + i)));
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, _mm512_mul_ps(s_f32x16, _mm512_loadu_ps(x + i)));
   if (i < n) {
     const __mmask16 mask = fsm_avx512_tail_mask(n - i);
     _mm512_mask_storeu_ps(y + i, mask, _mm512_mul_ps(s_f32x16, _mm512_maskz_loadu_ps(mask, x + i)));

@@ -9,7 +9,8 @@ void fsm_f32_vscaleexp__avx512(size_t n, const float *x, float c, float s, float
   size_t i = 0;
   for (; i + UNROLL * 16 <= n; i += UNROLL * 16) {
     for (int u = 0; u < UNROLL; u++) {
-      const __m512 e = fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16 * u), c_f32x16));
+      const __m512 e =
+          fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16 * u), c_f32x16));
       _mm512_storeu_ps(y + i + 16 * u, _mm512_mul_ps(s_f32x16, e));
     }
   }
@@ -19,7 +20,8 @@ void fsm_f32_vscaleexp__avx512(size_t n, const float *x, float c, float s, float
   }
   if (i < n) {
     const __mmask16 mask = fsm_avx512_tail_mask(n - i);
-    const __m512 e = fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), c_f32x16));
+    const __m512 e =
+        fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), c_f32x16));
     _mm512_mask_storeu_ps(y + i, mask, _mm512_mul_ps(s_f32x16, e));
   }
 }
