@@ -9,7 +9,7 @@
 #define FSM_AVX2_COMMON_H
 
 #if !defined(__AVX2__) || !defined(__FMA__)
-#error "avx2/ kernels must be compiled with -mavx2 -mfma (CMakeLists.txt sets this per folder)"
+#error "avx2/ needs -mavx2 -mfma (set per folder by CMakeLists.txt)"
 #endif
 
 #include <immintrin.h>

@@ -8,12 +8,11 @@
 #define FSM_AVX512_COMMON_H
 
 #if defined(FSM_AVX512_EMULATED)
-/* Test builds only (-DFASTSOFTMAX_EMULATE_AVX512=ON): the same kernels on
+/* Test builds only (fastsoftmax_avx512_emulated, CMakeLists.txt): the kernels on
  * SIMDe's portable AVX-512, to check their logic on CPUs without AVX-512. */
 #include "emulation.h"
 #elif !defined(__AVX512F__) || !defined(__FMA__)
-#error \
-    "avx512/ kernels must be compiled with -mavx512f -mavx2 -mfma (CMakeLists.txt sets this per folder)"
+#error "avx512/ needs -mavx512f -mavx2 -mfma (set per folder by CMakeLists.txt)"
 #else
 #include <immintrin.h>
 #endif

@@ -1,5 +1,5 @@
 /*
- * Test builds only (CMake -DFASTSOFTMAX_EMULATE_AVX512=ON, never a
+ * Test builds only (the fastsoftmax_avx512_emulated test library, never a
  * release): the AVX-512F intrinsics the avx512 kernels use, on SIMDe's
  * portable implementation (Debian: libsimde-dev) plus lane-by-lane versions
  * of the few SIMDe 0.7 lacks. Masked loads and stores touch only the
