@@ -27,11 +27,33 @@
 #define FSM_TUNED_ACCS(a) (a)
 #endif
 
-/* The avx2 sum kernels fold into double every 512 elements (FSM_SUM_BLOCK
- * is the upper bound): with 2 accumulators of 8 lanes, each float lane sums
- * 32 terms, as in the scalar kernels. 128 terms per lane (1 accumulator,
- * 1024) measurably broke the 2e-7 sum tolerance of tests/c. */
-#define FSM_AVX2_SUM_BLOCK 512
+/* Sums are accumulated in double lanes: a float accumulator that holds a
+ * dominant term (the max's exp is 1) loses up to half an ulp of it at every
+ * further add, which made a float32 softmax of a constant row of 1000
+ * elements 10 ulp off. The exp kernels add FSM_AVX2_FOLD vectors in float
+ * first (so a dominant term sees at most FSM_AVX2_FOLD - 1 roundings), then
+ * convert: converting every vector cost 11-16% in cache, every 4th ~4%. */
+#define FSM_AVX2_FOLD 4
+
+typedef struct fsm_avx2_sum_f64 {
+  __m256d lo, hi;
+} fsm_avx2_sum_f64;
+
+static inline fsm_avx2_sum_f64 fsm_avx2_sum_zero(void) {
+  fsm_avx2_sum_f64 s = {_mm256_setzero_pd(), _mm256_setzero_pd()};
+  return s;
+}
+
+static inline void fsm_avx2_sum_add(fsm_avx2_sum_f64 *s, __m256 v) {
+  s->lo = _mm256_add_pd(s->lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  s->hi = _mm256_add_pd(s->hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+static inline double fsm_avx2_sum_total(fsm_avx2_sum_f64 s) {
+  const __m256d d = _mm256_add_pd(s.lo, s.hi);
+  const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(d), _mm256_extractf128_pd(d, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
 
 /* Lanes [0, rem) set, for 0 <= rem <= 8: which lanes of a tail are real. */
 static inline __m256i fsm_avx2_tail_mask(size_t rem) {
@@ -128,14 +150,6 @@ static inline __m256 fsm_avx2_scale_normal(__m256 ps, __m256 k) {
   return _mm256_mul_ps(ps, _mm256_and_ps(fsm_avx2_exp2_biased(biased), normal));
 }
 
-/* Sum of the 8 lanes, each converted to double first. */
-static inline double fsm_avx2_hsum_f64(__m256 v) {
-  const __m256d d = _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
-                                  _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
-  const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(d), _mm256_extractf128_pd(d, 1));
-  return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
-}
-
 static inline float fsm_avx2_hmax(__m256 v) {
   __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   m = _mm_max_ps(m, _mm_movehl_ps(m, m));
@@ -151,14 +165,45 @@ static inline void fsm_avx2_extsum_merge(__m256 *p, __m256 *n, __m256 p1, __m256
   *n = n_max;
 }
 
-/* Adds the per-lane extended sums P * 2^N (N = -inf for an empty lane)
- * into *sum: lanes are rescaled to the block's largest N exactly (powers of
- * two; lanes 127+ binades below vanish), then merged in double. */
-static inline void fsm_avx2_extsum_fold(fsm_extsum *sum, __m256 p_f32x8, __m256 n_f32x8) {
-  const float n_max = fsm_avx2_hmax(n_f32x8);
-  const __m256 scaled = _mm256_mul_ps(
-      p_f32x8, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(n_f32x8, _mm256_set1_ps(n_max))));
-  fsm_extsum_add(sum, fsm_avx2_hsum_f64(scaled), (double)n_max);
+/* Per-lane extended sums P * 2^N with P in double lanes (see the sums
+ * above) and N (integral) in float lanes; N = -inf for an empty lane. */
+typedef struct fsm_avx2_extsum_f64 {
+  __m256d lo, hi;
+  __m256 n;
+} fsm_avx2_extsum_f64;
+
+static inline fsm_avx2_extsum_f64 fsm_avx2_extsum_zero(void) {
+  fsm_avx2_extsum_f64 s = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_set1_ps(-INFINITY)};
+  return s;
+}
+
+/* (P, N) += p * 2^n lane by lane: rescale exactly to N' = max(N, n), then
+ * P = P * 2^(N - N') + p * 2^(n - N') in double. n first in the max: a NaN
+ * n (NaN input) leaves N alone and poisons P through p. */
+static inline void fsm_avx2_extsum_add(fsm_avx2_extsum_f64 *s, __m256 p, __m256 n) {
+  const __m256 n_max = _mm256_max_ps(n, s->n);
+  const __m256 old_scale = fsm_avx2_exp2_nonpositive(_mm256_sub_ps(s->n, n_max));
+  const __m256 term = _mm256_mul_ps(p, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(n, n_max)));
+  s->lo = _mm256_fmadd_pd(s->lo, _mm256_cvtps_pd(_mm256_castps256_ps128(old_scale)),
+                          _mm256_cvtps_pd(_mm256_castps256_ps128(term)));
+  s->hi = _mm256_fmadd_pd(s->hi, _mm256_cvtps_pd(_mm256_extractf128_ps(old_scale, 1)),
+                          _mm256_cvtps_pd(_mm256_extractf128_ps(term, 1)));
+  s->n = n_max;
+}
+
+/* The lanes merged into one exact fsm_extsum. */
+static inline fsm_extsum fsm_avx2_extsum_total(fsm_avx2_extsum_f64 s) {
+  fsm_extsum sum = FSM_EXTSUM_EMPTY;
+  double lo[4], hi[4];
+  float n[8];
+  _mm256_storeu_pd(lo, s.lo);
+  _mm256_storeu_pd(hi, s.hi);
+  _mm256_storeu_ps(n, s.n);
+  for (int l = 0; l < 4; l++) {
+    fsm_extsum_add(&sum, lo[l], (double)n[l]);
+    fsm_extsum_add(&sum, hi[l], (double)n[l + 4]);
+  }
+  return sum;
 }
 
 #endif /* FSM_AVX2_COMMON_H */

@@ -1,43 +1,34 @@
-/* raddstoreexp: y = exp(x - c) (fsm_math.h exp, 8 lanes), summed in ACCS
- * vector accumulators folded into a double every FSM_AVX2_SUM_BLOCK elements.
- * Measured best (bench/README.md, Zen 3): unroll 2 x 2 accumulators
- * (1 accumulator is as fast but less accurate). */
+/* raddstoreexp: y = exp(x - c) (fsm_math.h exp, 8 lanes), returns sum(y).
+ * FSM_AVX2_FOLD vectors are added in float, then accumulated in double
+ * lanes (common.h: no precision lost to a dominant term).
+ * Measured best (bench/README.md, Zen 3): unroll 2 (the sweep's winner
+ * with float accumulators; folding 4 vectors keeps two independent chains). */
 #include "common.h"
-
-#define UNROLL FSM_TUNED_UNROLL(2)
-#define ACCS FSM_TUNED_ACCS(2)
 
 double fsm_f32_raddstoreexp__avx2(size_t n, const float *x, float c, float *y) {
   const __m256 c_f32x8 = _mm256_set1_ps(c);
-  double sum = 0.0;
+  fsm_avx2_sum_f64 sum = fsm_avx2_sum_zero();
   size_t i = 0;
-  while (i < n) {
-    const size_t block_end = n - i > FSM_AVX2_SUM_BLOCK ? i + FSM_AVX2_SUM_BLOCK : n;
-    __m256 acc_f32x8[ACCS];
-    for (int a = 0; a < ACCS; a++) acc_f32x8[a] = _mm256_setzero_ps();
-    for (; i + UNROLL * 8 <= block_end; i += UNROLL * 8) {
-      for (int u = 0; u < UNROLL; u++) {
-        const __m256 e =
-            fsm_avx2_exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8 * u), c_f32x8));
-        _mm256_storeu_ps(y + i + 8 * u, e);
-        acc_f32x8[u % ACCS] = _mm256_add_ps(acc_f32x8[u % ACCS], e);
-      }
-    }
-    for (; i + 8 <= block_end; i += 8) {
+  for (; i + FSM_AVX2_FOLD * 8 <= n;) {
+    __m256 acc_f32x8[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int v = 0; v < FSM_AVX2_FOLD; v++, i += 8) {
       const __m256 e = fsm_avx2_exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i), c_f32x8));
       _mm256_storeu_ps(y + i, e);
-      acc_f32x8[0] = _mm256_add_ps(acc_f32x8[0], e);
+      acc_f32x8[v & 1] = _mm256_add_ps(acc_f32x8[v & 1], e);
     }
-    if (i < block_end) { /* last block only: the block is a multiple of 8 */
-      const __m256i mask = fsm_avx2_tail_mask(block_end - i);
-      const __m256 e = fsm_avx2_exp_nonpositive(
-          _mm256_sub_ps(fsm_avx2_load_tail(x + i, block_end - i), c_f32x8));
-      fsm_avx2_store_tail(y + i, block_end - i, e);
-      acc_f32x8[0] = _mm256_add_ps(acc_f32x8[0], _mm256_and_ps(e, _mm256_castsi256_ps(mask)));
-      i = block_end;
-    }
-    for (int a = 1; a < ACCS; a++) acc_f32x8[0] = _mm256_add_ps(acc_f32x8[0], acc_f32x8[a]);
-    sum += fsm_avx2_hsum_f64(acc_f32x8[0]);
+    fsm_avx2_sum_add(&sum, _mm256_add_ps(acc_f32x8[0], acc_f32x8[1]));
   }
-  return sum;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = fsm_avx2_exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i), c_f32x8));
+    _mm256_storeu_ps(y + i, e);
+    fsm_avx2_sum_add(&sum, e);
+  }
+  if (i < n) {
+    const __m256i mask = fsm_avx2_tail_mask(n - i);
+    const __m256 e =
+        fsm_avx2_exp_nonpositive(_mm256_sub_ps(fsm_avx2_load_tail(x + i, n - i), c_f32x8));
+    fsm_avx2_store_tail(y + i, n - i, e);
+    fsm_avx2_sum_add(&sum, _mm256_and_ps(e, _mm256_castsi256_ps(mask)));
+  }
+  return fsm_avx2_sum_total(sum);
 }
