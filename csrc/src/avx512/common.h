@@ -86,11 +86,35 @@ static inline __m512 fsm_avx512_extexp(__m512 x, __m512 *n) {
   return fsm_avx512_exp_poly(fsm_avx512_reduce(x, *n));
 }
 
-/* Sum of the 16 lanes, each converted to double first. */
-static inline double fsm_avx512_hsum_f64(__m512 v) {
-  const __m256 lo = _mm512_castps512_ps256(v);
-  const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-  return _mm512_reduce_add_pd(_mm512_add_pd(_mm512_cvtps_pd(lo), _mm512_cvtps_pd(hi)));
+/* Sums are accumulated in double lanes: a float accumulator that holds a
+ * dominant term (the max's exp is 1) loses up to half an ulp of it at every
+ * further add. The exp kernels add FSM_AVX512_FOLD vectors in float first
+ * (a dominant term sees at most FSM_AVX512_FOLD - 1 roundings), then
+ * convert (as avx2/common.h, where converting every vector cost 11-16%). */
+#define FSM_AVX512_FOLD 4
+
+typedef struct fsm_avx512_sum_f64 {
+  __m512d lo, hi;
+} fsm_avx512_sum_f64;
+
+static inline __m512d fsm_avx512_cvt_lo(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
+
+static inline __m512d fsm_avx512_cvt_hi(__m512 v) {
+  return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+static inline fsm_avx512_sum_f64 fsm_avx512_sum_zero(void) {
+  fsm_avx512_sum_f64 s = {_mm512_setzero_pd(), _mm512_setzero_pd()};
+  return s;
+}
+
+static inline void fsm_avx512_sum_add(fsm_avx512_sum_f64 *s, __m512 v) {
+  s->lo = _mm512_add_pd(s->lo, fsm_avx512_cvt_lo(v));
+  s->hi = _mm512_add_pd(s->hi, fsm_avx512_cvt_hi(v));
+}
+
+static inline double fsm_avx512_sum_total(fsm_avx512_sum_f64 s) {
+  return _mm512_reduce_add_pd(_mm512_add_pd(s.lo, s.hi));
 }
 
 /* (P, N) += (P1, N1) lane by lane, exactly rescaled to the larger N (n1
@@ -107,17 +131,46 @@ static inline void fsm_avx512_extsum_merge(__m512 *p, __m512 *n, __m512 p1, __m5
   *n = n_max;
 }
 
-/* Adds the per-lane extended sums P * 2^N (N = -inf for an empty lane) into
- * *sum: lanes are rescaled exactly to the largest N with vscalefps
- * (2^-inf = 0, no flush at 2^-127), then merged in double. */
-static inline void fsm_avx512_extsum_fold(fsm_extsum *sum, __m512 p_f32x16, __m512 n_f32x16) {
-  const float n_max = _mm512_reduce_max_ps(n_f32x16);
-  if (n_max == -INFINITY) { /* no element (or only NaNs): P is 0 (or NaN) */
-    fsm_extsum_add(sum, fsm_avx512_hsum_f64(p_f32x16), -INFINITY);
-    return;
+/* Per-lane extended sums P * 2^N with P in double lanes and N (integral)
+ * in float lanes; N = -inf for an empty lane. */
+typedef struct fsm_avx512_extsum_f64 {
+  __m512d lo, hi;
+  __m512 n;
+} fsm_avx512_extsum_f64;
+
+static inline fsm_avx512_extsum_f64 fsm_avx512_extsum_zero(void) {
+  fsm_avx512_extsum_f64 s = {_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_set1_ps(-INFINITY)};
+  return s;
+}
+
+/* (P, N) += p * 2^n in the lanes of `live`: N' = max(N, n) (n first: a NaN
+ * n leaves N alone and poisons P through p), P = P * 2^(N - N') + p * 2^(n
+ * - N') with vscalef (2^-inf = 0). Lanes outside `live` are untouched (an
+ * empty lane would turn 0 * 2^(-inf - -inf) into NaN). */
+static inline void fsm_avx512_extsum_add(fsm_avx512_extsum_f64 *s, __mmask16 live, __m512 p, __m512 n) {
+  const __m512 n_max = _mm512_max_ps(n, s->n);
+  const __m512 k_old = _mm512_sub_ps(s->n, n_max);
+  const __m512 term = _mm512_scalef_ps(p, _mm512_sub_ps(n, n_max));
+  const __m512d lo = _mm512_add_pd(_mm512_scalef_pd(s->lo, fsm_avx512_cvt_lo(k_old)), fsm_avx512_cvt_lo(term));
+  const __m512d hi = _mm512_add_pd(_mm512_scalef_pd(s->hi, fsm_avx512_cvt_hi(k_old)), fsm_avx512_cvt_hi(term));
+  s->lo = _mm512_mask_mov_pd(s->lo, (__mmask8)(live & 0xFF), lo);
+  s->hi = _mm512_mask_mov_pd(s->hi, (__mmask8)(live >> 8), hi);
+  s->n = _mm512_mask_mov_ps(s->n, live, n_max);
+}
+
+/* The lanes merged into one exact fsm_extsum. */
+static inline fsm_extsum fsm_avx512_extsum_total(fsm_avx512_extsum_f64 s) {
+  fsm_extsum sum = FSM_EXTSUM_EMPTY;
+  double lo[8], hi[8];
+  float n[16];
+  _mm512_storeu_pd(lo, s.lo);
+  _mm512_storeu_pd(hi, s.hi);
+  _mm512_storeu_ps(n, s.n);
+  for (int l = 0; l < 8; l++) {
+    fsm_extsum_add(&sum, lo[l], (double)n[l]);
+    fsm_extsum_add(&sum, hi[l], (double)n[l + 8]);
   }
-  const __m512 scaled = _mm512_scalef_ps(p_f32x16, _mm512_sub_ps(n_f32x16, _mm512_set1_ps(n_max)));
-  fsm_extsum_add(sum, fsm_avx512_hsum_f64(scaled), (double)n_max);
+  return sum;
 }
 
 #endif /* FSM_AVX512_COMMON_H */

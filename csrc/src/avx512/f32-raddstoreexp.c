@@ -1,42 +1,33 @@
-/* raddstoreexp: y = exp(x - c) (fsm_math.h exp, 16 lanes), summed in ACCS
- * vector accumulators folded into a double every FSM_SUM_BLOCK elements.
- * Unroll 4 x 2 accumulators: NOT measured (no AVX-512 CPU was available; bench/README.md). */
+/* raddstoreexp: y = exp(x - c) (fsm_math.h exp, 16 lanes), returns sum(y).
+ * FSM_AVX512_FOLD vectors are added in float (two chains), then
+ * accumulated in double lanes (common.h: no precision lost to a dominant
+ * term). NOT measured: no AVX-512 CPU was available (bench/README.md). */
 #include "common.h"
-
-#define UNROLL FSM_TUNED_UNROLL(4)
-#define ACCS FSM_TUNED_ACCS(2)
 
 double fsm_f32_raddstoreexp__avx512(size_t n, const float *x, float c, float *y) {
   const __m512 c_f32x16 = _mm512_set1_ps(c);
-  double sum = 0.0;
+  fsm_avx512_sum_f64 sum = fsm_avx512_sum_zero();
   size_t i = 0;
-  while (i < n) {
-    const size_t block_end = n - i > FSM_SUM_BLOCK ? i + FSM_SUM_BLOCK : n;
-    __m512 acc_f32x16[ACCS];
-    for (int a = 0; a < ACCS; a++) acc_f32x16[a] = _mm512_setzero_ps();
-    for (; i + UNROLL * 16 <= block_end; i += UNROLL * 16) {
-      for (int u = 0; u < UNROLL; u++) {
-        const __m512 e =
-            fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16 * u), c_f32x16));
-        _mm512_storeu_ps(y + i + 16 * u, e);
-        acc_f32x16[u % ACCS] = _mm512_add_ps(acc_f32x16[u % ACCS], e);
-      }
-    }
-    for (; i + 16 <= block_end; i += 16) {
+  for (; i + FSM_AVX512_FOLD * 16 <= n;) {
+    __m512 acc_f32x16[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int v = 0; v < FSM_AVX512_FOLD; v++, i += 16) {
       const __m512 e = fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(x + i), c_f32x16));
       _mm512_storeu_ps(y + i, e);
-      acc_f32x16[0] = _mm512_add_ps(acc_f32x16[0], e);
+      acc_f32x16[v & 1] = _mm512_add_ps(acc_f32x16[v & 1], e);
     }
-    if (i < block_end) { /* last block only: FSM_SUM_BLOCK is a multiple of 16 */
-      const __mmask16 mask = fsm_avx512_tail_mask(block_end - i);
-      const __m512 e =
-          fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), c_f32x16));
-      _mm512_mask_storeu_ps(y + i, mask, e);
-      acc_f32x16[0] = _mm512_mask_add_ps(acc_f32x16[0], mask, acc_f32x16[0], e);
-      i = block_end;
-    }
-    for (int a = 1; a < ACCS; a++) acc_f32x16[0] = _mm512_add_ps(acc_f32x16[0], acc_f32x16[a]);
-    sum += fsm_avx512_hsum_f64(acc_f32x16[0]);
+    fsm_avx512_sum_add(&sum, _mm512_add_ps(acc_f32x16[0], acc_f32x16[1]));
   }
-  return sum;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 e = fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(x + i), c_f32x16));
+    _mm512_storeu_ps(y + i, e);
+    fsm_avx512_sum_add(&sum, e);
+  }
+  if (i < n) {
+    const __mmask16 mask = fsm_avx512_tail_mask(n - i);
+    const __m512 e =
+        fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), c_f32x16));
+    _mm512_mask_storeu_ps(y + i, mask, e);
+    fsm_avx512_sum_add(&sum, _mm512_maskz_mov_ps(mask, e));
+  }
+  return fsm_avx512_sum_total(sum);
 }
