@@ -173,11 +173,42 @@ def machine_info() -> Dict[str, object]:
         "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "transparent_hugepage": _read_first_line("/sys/kernel/mm/transparent_hugepage/enabled"),
     }
+    info["fresh_output_hugepages_kb"] = fresh_output_hugepages()
     with warnings.catch_warnings(), contextlib.suppress(Exception):
         warnings.simplefilter("ignore")
         from numpy.core import multiarray
         info["numpy_madvise_hugepage"] = bool(multiarray._get_madvise_hugepage())
     return info
+
+
+def _anon_huge_kb(address: int) -> Optional[int]:
+    """AnonHugePages (kB) of this process's mapping that holds `address`."""
+    try:
+        with open("/proc/self/smaps") as f:
+            inside = False
+            for line in f:
+                head = line.split(" ", 1)[0]
+                if "-" in head and ":" not in head:
+                    lo, hi = (int(v, 16) for v in head.split("-"))
+                    inside = lo <= address < hi
+                elif inside and line.startswith("AnonHugePages:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def fresh_output_hugepages(n: int = 1 << 23) -> Dict[str, Optional[int]]:
+    """kB of transparent huge pages behind a fresh 32 MiB result of NumPy
+    and of fastsoftmax.softmax(x) (which allocates through NumPy): first-
+    touch page faults of fresh outputs are part of out-of-place timings."""
+    x = np.zeros(n, np.float32)
+    found: Dict[str, Optional[int]] = {"bytes_kb": x.nbytes >> 10}
+    for name, make in (("numpy", lambda: np.exp(x)), ("fastsoftmax", lambda: fastsoftmax.softmax(x))):
+        y = make()
+        found[name] = _anon_huge_kb(y.ctypes.data + y.nbytes // 2)
+        del y
+    return found
 
 
 def _read_first_line(path: str) -> Optional[str]:
@@ -406,29 +437,56 @@ class Buffers:
 # ----------------------------------------------------------------- timing
 def time_calls(calls: Sequence[Callable[[], object]], cold: bool, budget: float,
                min_samples: int = 5, max_samples: int = 1000) -> Tuple[float, int]:
-    """Median seconds per call. Hot: one call, repeated in batches of at least
-    ~200 us per sample. Cold: one call per sample, rotating through `calls`
-    (one per buffer pair). Every pair is called once, untimed, first."""
-    for call in calls:
-        call()
-    clock = time.perf_counter
-    number = 1
-    if not cold:
-        t0 = clock()
-        calls[0]()
-        once = clock() - t0
-        number = max(1, min(10000, int(2e-4 / max(once, 1e-9))))
-    samples: List[float] = []
-    start = clock()
-    i = 0
-    while len(samples) < min_samples or (clock() - start < budget and len(samples) < max_samples):
-        call = calls[i % len(calls)]
-        i += 1
-        t0 = clock()
-        for _ in range(number):
+    """Median seconds per call of one variant alone (see Sampler)."""
+    sampler = Sampler(calls, cold, _Rotation())
+    sampler.run(budget, min_samples, max_samples)
+    return sampler.median(), len(sampler.samples)
+
+
+class _Rotation:
+    """The buffer index shared by every variant of a workload, so that a
+    cold call never lands on the buffer the previous call (of any variant)
+    just touched."""
+
+    def __init__(self) -> None:
+        self.i = 0
+
+    def next(self, count: int) -> int:
+        self.i += 1
+        return self.i % count
+
+
+class Sampler:
+    """Timed samples of one variant. Hot: the same call repeated in batches
+    of at least ~200 us per sample. Cold: one call per sample, on the next
+    buffer pair of the rotation. Every pair is called once, untimed, first
+    (page faults, lazy initialisation)."""
+
+    def __init__(self, calls: Sequence[Callable[[], object]], cold: bool, rotation: _Rotation):
+        self.calls, self.cold, self.rotation = list(calls), cold, rotation
+        self.samples: List[float] = []
+        for call in self.calls:
             call()
-        samples.append((clock() - t0) / number)
-    return float(np.median(samples)), len(samples)
+        self.number = 1
+        if not cold:
+            t0 = time.perf_counter()
+            self.calls[0]()
+            once = time.perf_counter() - t0
+            self.number = max(1, min(10000, int(2e-4 / max(once, 1e-9))))
+
+    def run(self, budget: float, min_samples: int, max_samples: int = 1000) -> None:
+        clock = time.perf_counter
+        start, taken = clock(), 0
+        while taken < min_samples or (clock() - start < budget and taken < max_samples):
+            call = self.calls[self.rotation.next(len(self.calls))] if self.cold else self.calls[0]
+            t0 = clock()
+            for _ in range(self.number):
+                call()
+            self.samples.append((clock() - t0) / self.number)
+            taken += 1
+
+    def median(self) -> float:
+        return float(np.median(self.samples))
 
 
 @dataclasses.dataclass
@@ -467,21 +525,39 @@ def derived(seconds: float, elements: int, bytes_per_element: Optional[int],
             "gb_per_s": gbps, "fraction_of_ceiling": frac}
 
 
-def measure(variant: Variant, buffers: Buffers, budget: float, ceiling_gbps: Optional[float],
-            ref: Optional[np.ndarray]) -> Result:
+def measure(variants: Sequence[Variant], buffers: Buffers, budget: float,
+            ceiling_gbps: Optional[float], ref: Optional[np.ndarray], rounds: int = 5
+            ) -> List[Result]:
+    """Times every variant on one workload, interleaved: `rounds` rounds,
+    each giving every variant budget/rounds seconds (and at least one
+    sample) in turn, so that a slow phase of a noisy machine hits all
+    variants alike; then the median of each variant's samples, and the
+    accuracy of one call against `ref`."""
     w = buffers.workload
-    calls = [variant.bind(x, y) for x, y in buffers.pairs]
-    with variant.context():
-        seconds, samples = time_calls(calls, buffers.cold, budget)
+    rotation = _Rotation()
+    samplers = []
+    for v in variants:
+        with v.context():
+            samplers.append(Sampler([v.bind(x, y) for x, y in buffers.pairs], buffers.cold, rotation))
+    for _ in range(rounds):
+        for v, sampler in zip(variants, samplers):
+            with v.context():
+                sampler.run(budget / rounds, min_samples=1)
+    results = []
+    for v, sampler in zip(variants, samplers):
         err = None
         if ref is not None:
-            got = np.asarray(calls[0]())
-            err = max_rel_error(variant.function, got, ref)
-    bpe = variant.bytes_per_element  # None for "auto" (chosen per row in C) and peers
-    return Result(w.name, w.rows, w.cols, w.elements, "cold" if buffers.cold else "hot",
-                  variant.function, variant.name, variant.library, variant.algorithm,
-                  variant.isa, variant.out, seconds, samples, bytes_per_element=bpe,
-                  max_rel_error=err, **derived(seconds, w.elements, bpe, ceiling_gbps))
+            with v.context():
+                err = max_rel_error(v.function, np.asarray(sampler.calls[0]()), ref)
+        seconds = sampler.median()
+        bpe = v.bytes_per_element  # None for "auto" (chosen per row in C) and peers
+        results.append(Result(
+            w.name, w.rows, w.cols, w.elements, "cold" if buffers.cold else "hot", v.function,
+            v.name, v.library, v.algorithm, v.isa, v.out, seconds, len(sampler.samples),
+            bytes_per_element=bpe, max_rel_error=err,
+            **derived(seconds, w.elements, bpe, ceiling_gbps)))
+        sampler.calls.clear()
+    return results
 
 
 # -------------------------------------------------------------------- CLI
@@ -583,7 +659,8 @@ def plot(results: List[Result], ceiling: Dict[str, float], info: Dict[str, objec
         variants = list(dict.fromkeys(r.variant for r in rows))
         for v in variants:
             pts = sorted((r.cols, r.elements_per_ns) for r in rows if r.variant == v)
-            style = "-o" if rows and any(r.library == "fastsoftmax" for r in rows if r.variant == v) else "--s"
+            ours = any(r.library == "fastsoftmax" for r in rows if r.variant == v)
+            style = "-o" if ours else "--s"
             ax.plot([p[0] for p in pts], [p[1] for p in pts], style, ms=3, lw=1.2, label=v)
         x0 = min((r.cols for r in rows), default=1024)
         for bpe in sorted(set(BYTES_PER_ELEMENT[function].values())):
@@ -592,6 +669,8 @@ def plot(results: List[Result], ceiling: Dict[str, float], info: Dict[str, objec
                     va="bottom")
         # to the right of this line the rows are measured cold (x + y > LLC/2)
         ax.axvline(int(info["llc_bytes"]) // 16, color="black", lw=0.6, ls="-.")
+        ax.annotate(" cold (rotating buffers) ->", (int(info["llc_bytes"]) // 16, 0.02),
+                    xycoords=("data", "axes fraction"), fontsize=7)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("row length (float32 elements, one row)")
@@ -602,7 +681,7 @@ def plot(results: List[Result], ceiling: Dict[str, float], info: Dict[str, objec
     fig.suptitle(f"fastsoftmax {info['fastsoftmax']} on {info['cpu']} "
                  f"(copy ceiling {copy:.1f} GB/s, same run)", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=72)
     plt.close(fig)
 
 
@@ -625,13 +704,19 @@ def run(args) -> int:
 
     print(f"fastsoftmax {info['fastsoftmax']} | isa {detected} (available: "
           f"{', '.join(info['available_isas'])}) | numpy {info['numpy']} | {info['cpu']}")
-    print(f"L2 {int(info['l2_bytes']) >> 10} KiB, LLC {llc >> 10} KiB; CPU affinity "
+    pretend = "" if llc == info["llc_bytes"] else f" (pretended; real {int(info['llc_bytes']) >> 10} KiB)"
+    print(f"L2 {int(info['l2_bytes']) >> 10} KiB, LLC {llc >> 10} KiB{pretend}; CPU affinity "
           f"{info['affinity']}; THP {info['transparent_hugepage']}")
-    print(f"ceiling (library's own loops, {'4' if size_set == 'smoke' else max(4 * llc, 64 << 20) >> 20} MiB buffers): "
+    huge = info["fresh_output_hugepages_kb"]
+    print(f"fresh 32 MiB results on huge pages: numpy {huge['numpy']} kB, fastsoftmax.softmax(x) "
+          f"{huge['fastsoftmax']} kB (of {huge['bytes_kb']}); '(new)' = no out=, includes that")
+    mib = 4 if size_set == "smoke" else max(4 * llc, 64 << 20) >> 20
+    print(f"ceiling (library's own loops, {mib} MiB buffers): "
           + ", ".join(f"{k} {v:.1f} GB/s" for k, v in ceiling_start.items())
           + "; reference = copy (bytes read + written per second)")
-    print(f"medians over >= {budget:g} s per result; cold = inputs rotate through buffers "
-          f">= 2 x LLC; float32 inputs uniform in [-10, 10)")
+    print(f"medians of >= 5 samples over >= {budget:g} s per result, variants interleaved "
+          f"in 5 rounds; cold = inputs rotate through buffers >= 2 x LLC; float32 inputs "
+          f"uniform in [-10, 10)")
 
     results: List[Result] = []
     layouts: Dict[str, Tuple[List[str], List[str]]] = {}
@@ -645,8 +730,7 @@ def run(args) -> int:
             cold = None if args.cache == "auto" else args.cache == "cold"
             buffers = Buffers(w, llc, cold)
             ref = reference(function, buffers.x)
-            for v in variants + peers:
-                results.append(measure(v, buffers, budget, ceiling_start["copy"], ref))
+            results += measure(variants + peers, buffers, budget, ceiling_start["copy"], ref)
             del buffers, ref
 
     ceiling_end = ceiling_for(size_set, llc)
