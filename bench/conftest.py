@@ -52,6 +52,10 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("isa", fastsoftmax.available_isas())
     if "peer" in metafunc.fixturenames:
         peers = [p.strip() for p in config.getoption("--fsm-peers").split(",") if p.strip()]
+        unknown = sorted(set(peers) - set(PEERS))
+        if unknown:
+            raise pytest.UsageError(f"--fsm-peers: unknown {', '.join(unknown)}; "
+                                    f"expected some of {', '.join(PEERS)}")
         metafunc.parametrize("peer", peers)
 
 

@@ -12,7 +12,7 @@ import pytest
 import fastsoftmax
 from fastsoftmax import _bench
 
-#: Timed rounds of one cold call aim at this many seconds (at least 5 rounds).
+#: Timed rounds of one cold call aim at this many seconds (at least 7 rounds).
 COLD_SECONDS = 0.5
 
 
@@ -27,7 +27,7 @@ def _run(benchmark, request, variant, workload, buffers, ceiling):
             for call in calls:  # untimed first touch of every pair
                 call()
             t = _bench.time_calls(calls[:1], cold=True, budget=0.0, min_samples=1)[0]
-            rounds = max(5, min(200, int(COLD_SECONDS / max(t, 1e-9))))
+            rounds = max(7, min(200, int(COLD_SECONDS / max(t, 1e-9))))
             rotation = itertools.cycle(calls)
             benchmark.pedantic(lambda: next(rotation)(), rounds=rounds, iterations=1)
         else:

@@ -166,7 +166,7 @@ def machine_info() -> Dict[str, object]:
         "numpy": np.__version__,
         "machine": platform.machine(),
         "cpu": _cpu_model(),
-        "isa": fastsoftmax.isa(),
+        "isa": fastsoftmax.isa() if _core.environment_error() is None else "FASTSOFTMAX_ISA unusable",
         "available_isas": list(fastsoftmax.available_isas()),
         "l2_bytes": l2,
         "llc_bytes": llc,
@@ -340,6 +340,8 @@ def peer_variants(function: str, peers: Sequence[str] = ("numpy", "scipy", "torc
     """The peers that are installed, in the order asked for."""
     out: List[Variant] = []
     for peer in peers:
+        if peer not in _PEERS:
+            raise ValueError(f"unknown peer {peer!r}; expected one of {', '.join(_PEERS)}")
         bind = _PEERS[peer](function)
         if bind is not None:
             out.append(Variant(peer, function, bind))
