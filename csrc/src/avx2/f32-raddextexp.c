@@ -2,7 +2,7 @@
  * UNROLL vectors of an iteration are merged in float (exact rescaling by
  * powers of two, one rounding of the add), then added to the double-lane
  * accumulator (common.h); lanes merge exactly into the fsm_extsum at the end.
- * Measured best (bench/README.md, Zen 3): unroll 2. */
+ * Measured best (bench/c/README.md, Zen 3): unroll 2. */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(2)

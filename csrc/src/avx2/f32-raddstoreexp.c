@@ -1,7 +1,7 @@
 /* raddstoreexp: y = exp(x - c) (fsm_math.h exp, 8 lanes), returns sum(y).
  * FSM_AVX2_FOLD vectors are added in float, then accumulated in double
  * lanes (common.h: no precision lost to a dominant term).
- * Measured best (bench/README.md, Zen 3): unroll 2 (the sweep's winner
+ * Measured best (bench/c/README.md, Zen 3): unroll 2 (the sweep's winner
  * with float accumulators; folding 4 vectors keeps two independent chains). */
 #include "common.h"
 

@@ -1,6 +1,6 @@
 /* rmax: running maxima in ACCS vector accumulators, UNROLL vectors per
  * iteration; the tail is copied to the stack and filled with -inf.
- * Measured best (bench/README.md, Zen 3): unroll 2 x 1 accumulator. */
+ * Measured best (bench/c/README.md, Zen 3): unroll 2 x 1 accumulator. */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(2)

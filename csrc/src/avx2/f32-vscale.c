@@ -1,5 +1,5 @@
 /* vscale: y = s * x (three-pass reload, last pass; y == x allowed); tail
- * through a stack copy. Memory bound. Measured best (bench/README.md, Zen 3): unroll 4. */
+ * through a stack copy. Memory bound. Measured best (bench/c/README.md, Zen 3): unroll 4. */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)

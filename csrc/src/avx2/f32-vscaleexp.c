@@ -1,5 +1,5 @@
 /* vscaleexp: y = s * exp(x - c) (three-pass recompute, last pass); tail
- * through a stack copy. Measured best (bench/README.md, Zen 3): unroll 2. */
+ * through a stack copy. Measured best (bench/c/README.md, Zen 3): unroll 2. */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(2)

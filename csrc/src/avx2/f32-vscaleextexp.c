@@ -1,7 +1,7 @@
 /* vscaleextexp: y = (p * s) * 2^(n + e), recomputing raddextexp's (p, n)
  * with the same fsm_avx2_extexp; 2^k from bits, outputs that would be
  * subnormal flushed to 0 (no subnormal is produced).
- * Measured best (bench/README.md, Zen 3): unroll 2. */
+ * Measured best (bench/c/README.md, Zen 3): unroll 2. */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(2)

@@ -1,5 +1,5 @@
 /* vsubc: y = (x - c_hi) - c_lo (log-softmax, last pass; y == x allowed);
- * tail through a stack copy. Memory bound. Measured best (bench/README.md, Zen 3): unroll 2. */
+ * tail through a stack copy. Memory bound. Measured best (bench/c/README.md, Zen 3): unroll 2. */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(2)

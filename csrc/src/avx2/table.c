@@ -1,6 +1,6 @@
 /* The AVX2+FMA table.
  *
- * AUTO crossover (bench/README.md, AMD EPYC Zen 3 at ~2.0 GHz, one core,
+ * AUTO crossover (bench/c/README.md, AMD EPYC Zen 3 at ~2.0 GHz, one core,
  * fsm_kernel_bench -a): in cache the three-pass reload (one exp per
  * element) wins clearly, 1.40 vs 0.98 elements/ns at 256K floats; from
  * 1M floats up the two are within noise of each other, and once x + y

@@ -2,7 +2,7 @@
  * UNROLL vectors of an iteration are merged in float (exact vscalef
  * rescaling, one rounding of the add), then added to the double-lane
  * accumulator (common.h); lanes merge exactly into the fsm_extsum at the
- * end. Unroll 4: NOT measured (no AVX-512 CPU was available; bench/README.md). */
+ * end. Unroll 4: NOT measured (no AVX-512 CPU was available; bench/c/README.md). */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)

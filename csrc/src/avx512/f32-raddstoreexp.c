@@ -1,7 +1,7 @@
 /* raddstoreexp: y = exp(x - c) (fsm_math.h exp, 16 lanes), returns sum(y).
  * FSM_AVX512_FOLD vectors are added in float (two chains), then
  * accumulated in double lanes (common.h: no precision lost to a dominant
- * term). NOT measured: no AVX-512 CPU was available (bench/README.md). */
+ * term). NOT measured: no AVX-512 CPU was available (bench/c/README.md). */
 #include "common.h"
 
 double fsm_f32_raddstoreexp__avx512(size_t n, const float *x, float c, float *y) {

@@ -1,6 +1,6 @@
 /* rmax: running maxima in ACCS vector accumulators, UNROLL vectors per
  * iteration; the tail is one masked load filled with -inf (never reads past n).
- * Unroll 4 x 4 accumulators: NOT measured (no AVX-512 CPU was available; bench/README.md). */
+ * Unroll 4 x 4 accumulators: NOT measured (no AVX-512 CPU was available; bench/c/README.md). */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)

@@ -1,5 +1,5 @@
 /* vscale: y = s * x (three-pass reload, last pass; y == x allowed); masked
- * tail. Memory bound. Unroll 4: NOT measured (no AVX-512 CPU was available; bench/README.md). */
+ * tail. Memory bound. Unroll 4: NOT measured (no AVX-512 CPU was available; bench/c/README.md). */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)

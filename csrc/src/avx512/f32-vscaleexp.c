@@ -1,5 +1,5 @@
 /* vscaleexp: y = s * exp(x - c) (three-pass recompute, last pass); masked
- * tail. Unroll 4: NOT measured (no AVX-512 CPU was available; bench/README.md). */
+ * tail. Unroll 4: NOT measured (no AVX-512 CPU was available; bench/c/README.md). */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)

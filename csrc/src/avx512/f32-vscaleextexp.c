@@ -1,7 +1,7 @@
 /* vscaleextexp: y = (p * s) * 2^(n + e), recomputing raddextexp's (p, n)
  * with the same fsm_avx512_extexp; the scale is one vscalefps, masked to 0
  * where the output would be subnormal (no subnormal is produced).
- * Unroll 4: NOT measured (no AVX-512 CPU was available; bench/README.md). */
+ * Unroll 4: NOT measured (no AVX-512 CPU was available; bench/c/README.md). */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)

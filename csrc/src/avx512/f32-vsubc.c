@@ -1,6 +1,6 @@
 /* vsubc: y = (x - c_hi) - c_lo (log-softmax, last pass; y == x allowed);
  * masked tail. Memory bound. Unroll 4: NOT measured (no AVX-512 CPU was available;
- * bench/README.md). */
+ * bench/c/README.md). */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)

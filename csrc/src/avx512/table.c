@@ -1,7 +1,7 @@
 /* The AVX-512F table.
  *
  * AUTO crossover: NOT measured -- no AVX-512 CPU was available (the
- * development machine is a Zen 3; bench/README.md). Provisionally the
+ * development machine is a Zen 3; bench/c/README.md). Provisionally the
  * AVX2 table's measured value, 4M floats (x + y beyond a 32 MiB LLC):
  * with twice the exp throughput per instruction the two-pass should turn
  * memory bound, where its 12 bytes per element beat reload's 20, at or
