@@ -16,6 +16,8 @@ extern "C" {
 #include "fastsoftmax.h"
 // The kernel enumerator's names (csrc/src/dispatch.c; linked statically).
 extern const char *const fsm_kernel_names[];
+// Benchmark helpers (csrc/src/bandwidth.h; internal, linked statically).
+#include "../src/bandwidth.h"
 }
 
 namespace py = pybind11;
@@ -154,6 +156,27 @@ fsm_isa isa_from_name(const std::string &name) {
   return isa;
 }
 
+// The bandwidth ceilings for the benchmarks: allocates and touches n floats
+// per buffer (untimed), then times `reps` passes in C with the GIL released.
+double bandwidth(const char *kind, size_t n, size_t reps) {
+  if (n == 0 || reps == 0) throw py::value_error("n and reps must be positive");
+  double gbps;
+  {
+    py::gil_scoped_release release;
+    std::vector<float> x(n, 1.0f);
+    if (std::strcmp(kind, "read") == 0) {
+      float sink = 0.0f;
+      gbps = fsm_bench_read_f32(n, x.data(), reps, &sink);
+    } else if (std::strcmp(kind, "copy") == 0) {
+      std::vector<float> y(n, 0.0f);
+      gbps = fsm_bench_copy_f32(n, x.data(), 1.0f, y.data(), reps);
+    } else {
+      gbps = fsm_bench_scale_f32(n, x.data(), 1.0f, reps);
+    }
+  }
+  if (gbps < 0) throw std::runtime_error(std::string("bandwidth_") + kind + " failed");
+  return gbps;
+}
 
 #include "training.inc"  // the training functions: register_training(m)
 
@@ -205,4 +228,15 @@ PYBIND11_MODULE(_core, m) {
     if (status == FSM_OK) return py::none();
     return py::str(fsm_status_string(status));
   });
+
+  // Private benchmark helpers (bench/, python -m fastsoftmax bench).
+  m.def("bandwidth_read", [](size_t n, size_t reps) { return bandwidth("read", n, reps); },
+        py::arg("n"), py::arg("reps"),
+        "median GB/s of summing n floats (bytes read per second)");
+  m.def("bandwidth_copy", [](size_t n, size_t reps) { return bandwidth("copy", n, reps); },
+        py::arg("n"), py::arg("reps"),
+        "median GB/s of y = x over n floats, plain stores (bytes read + written per second)");
+  m.def("bandwidth_scale", [](size_t n, size_t reps) { return bandwidth("scale", n, reps); },
+        py::arg("n"), py::arg("reps"),
+        "median GB/s of x *= 1 in place over n floats (bytes read + written per second)");
 }

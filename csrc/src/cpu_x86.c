@@ -30,6 +30,9 @@ fsm_isa fsm_cpu_best_isa(void) {
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return FSM_ISA_SCALAR;
   const int avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1;
   if (!avx2 || !fma) return FSM_ISA_SCALAR;
+#if defined(FSM_AVX512_EMULATED) /* test builds only: avx512 kernels run on SIMDe */
+  return FSM_ISA_AVX512;
+#endif
   if (avx512f && (xcr0 & XCR0_AVX512_STATE) == XCR0_AVX512_STATE) return FSM_ISA_AVX512;
   return FSM_ISA_AVX2;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <math.h>
+#include <string.h>
 
 #include "fastsoftmax.h"
 #include "fsm_math.h"
@@ -94,11 +95,18 @@ extern const char *const fsm_training_kernel_names[];
 /* cpu_x86.c / cpu_arm.c: the best ISA the CPU and the OS support. */
 fsm_isa fsm_cpu_best_isa(void);
 
-/* 2^k for an integral k of any size (|k| > 2200 is 0 or inf in double). */
+/* 2^k for an integral k of any size (0 below 2^-1074, inf above 2^1023);
+ * the normal range is built from the bits (this runs once per fold of every
+ * sum kernel, so no libm call on the common path). */
 static inline double fsm_exp2i(double k) {
-  if (k < -2200.0) k = -2200.0;
-  if (k > 2200.0) k = 2200.0;
-  return ldexp(1.0, (int)k);
+  if (k >= -1022.0 && k <= 1023.0) {
+    const uint64_t bits = (uint64_t)((int64_t)k + 1023) << 52;
+    double r;
+    memcpy(&r, &bits, sizeof r);
+    return r;
+  }
+  if (k > 0.0) return INFINITY;
+  return k < -1100.0 ? 0.0 : ldexp(1.0, (int)k);
 }
 
 /* Adds mantissa * 2^exponent to an extended sum, rescaling exactly by

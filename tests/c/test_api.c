@@ -5,6 +5,7 @@
  */
 #include "test_util.h"
 #include "fastsoftmax.h"
+#include "kernels.h" /* internal: which table the API really uses */
 
 static const fsm_algorithm ALGORITHMS[] = {FSM_ALGORITHM_AUTO, FSM_ALGORITHM_THREE_PASS_RELOAD,
                                            FSM_ALGORITHM_THREE_PASS_RECOMPUTE,
@@ -127,6 +128,12 @@ int main(void) {
     }
     CHECK(fsm_set_isa((fsm_isa)v) == FSM_OK, "set isa %d", v);
     CHECK(fsm_active_isa() == (fsm_isa)v, "forced isa did not take");
+    /* Stronger: the table the compute calls fetch is the forced ISA's own
+     * (not merely the reported state), and its kernels are that ISA's. */
+    fsm_status status;
+    const fsm_f32_kernels *k = fsm_f32_active_kernels(&status);
+    CHECK(k != NULL && k->isa == (fsm_isa)v && k == fsm_f32_kernels_for((fsm_isa)v),
+          "compute calls do not use the forced %s table", fsm_isa_name((fsm_isa)v));
     test_algorithms(fsm_isa_name((fsm_isa)v));
   }
   CHECK(fsm_set_isa(FSM_ISA_AUTO) == FSM_OK && fsm_active_isa() == detected, "auto restores");

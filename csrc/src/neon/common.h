@@ -43,14 +43,16 @@
  * only cost registers. */
 #define FSM_NEON_UNROLL 16
 
-/* The sum kernels fold their float accumulators into double every 256
- * elements (FSM_SUM_BLOCK, 1024, is the upper bound). Measured under qemu
- * at 4M elements: raddextexp's relative error drops from 9e-8 (1024) to
- * 2e-8, raddexp's from 4.3e-8 to 8e-9; a fold costs ~20 instructions plus,
- * for raddextexp, one fsm_extsum_add (an ldexp call): ~0.1-0.2 cycle per
- * element, where doubling raddextexp's accumulators instead would cost ~1.3
- * instructions per element (127 instead of 106 per 16, spills included). */
-#define FSM_NEON_SUM_BLOCK 256
+/* The sum kernels fold their float accumulators into double every 64
+ * elements (FSM_SUM_BLOCK, 1024, is the upper bound), so a float lane adds
+ * at most 4 terms: a lane holding a dominant term (the max's exp is 1)
+ * loses up to half an ulp of it at every add, which at 256 (16 adds) made
+ * the softmax of a constant row several ulp off. Measured under qemu at 4M
+ * elements, 1024 -> 256 had already taken raddextexp's relative error from
+ * 9e-8 to 2e-8 and raddexp's from 4.3e-8 to 8e-9. A fold costs ~20
+ * instructions (~0.3 per element at 64) plus, for raddextexp, one
+ * fsm_extsum_add (no libm call on its common path). */
+#define FSM_NEON_SUM_BLOCK 64
 
 /* Elements of the next sum block: whole iterations, at most a block. */
 static inline size_t fsm_neon_block_length(size_t n) {

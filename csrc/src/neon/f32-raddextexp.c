@@ -5,8 +5,8 @@
  * loop-carried chain per accumulator (FMAXNM, FSUB, FSUB, FCVTZU, FMUL,
  * 2 FMA: ~20 cycles) is well under the ~50 cycles of work an iteration
  * issues (106 instructions on 2 pipes), so 2 accumulators suffice. Every
- * FSM_NEON_SUM_BLOCK (256) elements both merge exactly into the double
- * extended sum (8 partial sums of <= 32 terms each).
+ * FSM_NEON_SUM_BLOCK (64) elements both merge exactly into the double
+ * extended sum (8 partial sums of <= 8 terms each).
  * Tail: whole vectors, then a partial vector whose missing lanes are given
  * p = 0 and n = -inf (they change neither P nor N). */
 #include "common.h"

@@ -1,6 +1,6 @@
 /* raddstoreexp: y = exp(x - c), returns sum(y) (three-pass reload, pass 2).
  * 4 vectors per iteration, one float accumulator each, folded into a double
- * every FSM_NEON_SUM_BLOCK elements (16 partial sums of <= 16 terms each).
+ * every FSM_NEON_SUM_BLOCK elements (16 partial sums of <= 4 terms each).
  * Tail: whole vectors, then one partial vector whose missing lanes are
  * neither read, written nor summed. */
 #include "common.h"

@@ -1,0 +1,202 @@
+/*
+ * Microbenchmark of every f32 microkernel and every softmax / log-softmax
+ * algorithm (public API, ISA forced with fsm_set_isa), single thread, with
+ * the copy bandwidth measured in the same run as the ceiling.
+ *
+ *   fsm_kernel_bench [-i avx2,avx512] [-s 1024,65536,...] [-r reps] [-k] [-a]
+ *     -i  ISAs (default: every one this CPU runs, scalar only up to 64K)
+ *     -s  row lengths in floats (default 1K..64M, powers of 4)
+ *     -r  repetitions; the median is reported (default 11)
+ *     -k  kernels only     -a  algorithms only
+ *
+ * Each line: isa, what, n, median ns per row, elements/ns (median; "best":
+ * from the fastest sample), GB/s (median) counting
+ * the bytes the pass must move (B/elem column) and that GB/s as a fraction
+ * of the copy bandwidth (bytes read + written by memcpy: of a 2 x 256 MiB
+ * buffer at the start, and of the same n just before each row length of
+ * 4M floats or more). Pin it: taskset -c 1 ./fsm_kernel_bench.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernels.h"
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static volatile double g_sink;
+static int g_reps = 11;
+
+typedef struct ctx {
+  const fsm_f32_kernels *k;
+  size_t n;
+  float *x, *y;
+  float c, s, e;
+  int what;
+} ctx;
+
+enum {
+  K_RMAX, K_RADDSTOREEXP, K_RADDEXP, K_VSCALEEXP, K_VSCALE, K_RADDEXTEXP, K_VSCALEEXTEXP, K_VSUBC,
+  A_RELOAD, A_RECOMPUTE, A_TWO_PASS, A_AUTO, L_THREE_PASS, L_TWO_PASS, COPY, N_WHAT
+};
+static const char *const NAMES[N_WHAT] = {
+  "rmax", "raddstoreexp", "raddexp", "vscaleexp", "vscale", "raddextexp", "vscaleextexp", "vsubc",
+  "softmax/reload", "softmax/recompute", "softmax/two_pass", "softmax/auto",
+  "log_softmax/3pass", "log_softmax/two_pass", "memcpy"};
+/* bytes each element must move (read + write) */
+static const double BYTES[N_WHAT] = {4, 8, 4, 8, 8, 4, 8, 8, 20, 16, 12, 0, 16, 12, 8};
+
+static void run_once(const ctx *c) {
+  const fsm_f32_kernels *k = c->k;
+  switch (c->what) {
+    case K_RMAX: g_sink = k->rmax(c->n, c->x); break;
+    case K_RADDSTOREEXP: g_sink = k->raddstoreexp(c->n, c->x, c->c, c->y); break;
+    case K_RADDEXP: g_sink = k->raddexp(c->n, c->x, c->c); break;
+    case K_VSCALEEXP: k->vscaleexp(c->n, c->x, c->c, c->s, c->y); break;
+    case K_VSCALE: k->vscale(c->n, c->y, 0.999f, c->y); break;
+    case K_RADDEXTEXP: g_sink = k->raddextexp(c->n, c->x).mantissa; break;
+    case K_VSCALEEXTEXP: k->vscaleextexp(c->n, c->x, c->s, c->e, c->y); break;
+    case K_VSUBC: k->vsubc(c->n, c->x, c->c, 1e-8f, c->y); break;
+    case A_RELOAD: fsm_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_THREE_PASS_RELOAD); break;
+    case A_RECOMPUTE: fsm_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_THREE_PASS_RECOMPUTE); break;
+    case A_TWO_PASS: fsm_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_TWO_PASS); break;
+    case A_AUTO: fsm_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_AUTO); break;
+    case L_THREE_PASS: fsm_log_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_THREE_PASS_RELOAD); break;
+    case L_TWO_PASS: fsm_log_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_TWO_PASS); break;
+    case COPY: memcpy(c->y, c->x, c->n * sizeof(float)); break;
+  }
+}
+
+/* Median ns per call over g_reps samples of >= ~2 ms each; *best gets the
+ * fastest sample (the least disturbed one on a shared machine). */
+static double g_best_ns;
+
+static double time_ns(const ctx *c) {
+  run_once(c);
+  double t0 = now_ns();
+  run_once(c);
+  const double one = now_ns() - t0;
+  size_t inner = one > 2e6 ? 1 : (size_t)(2e6 / (one + 1.0)) + 1;
+  double *samples = malloc((size_t)g_reps * sizeof(double));
+  for (int r = 0; r < g_reps; r++) {
+    t0 = now_ns();
+    for (size_t j = 0; j < inner; j++) run_once(c);
+    samples[r] = (now_ns() - t0) / (double)inner;
+  }
+  qsort(samples, (size_t)g_reps, sizeof(double), cmp_double);
+  const double med = samples[g_reps / 2];
+  g_best_ns = samples[0];
+  free(samples);
+  return med;
+}
+
+static double g_copy_gbs = 0.0;
+
+static void report(const char *isa, int what, size_t n, double ns) {
+  const double epns = (double)n / ns, best = (double)n / g_best_ns;
+  const double gbs = BYTES[what] * epns;
+  printf("%-7s %-21s %9zu %13.0f %8.3f %8.3f %8.2f %5.0f", isa, NAMES[what], n, ns, epns, best, gbs,
+         BYTES[what]);
+  if (g_copy_gbs > 0 && BYTES[what] > 0) printf(" %6.1f%%", 100.0 * gbs / g_copy_gbs);
+  printf("\n");
+  fflush(stdout);
+}
+
+static size_t parse_list(const char *s, size_t *out, size_t max) {
+  size_t count = 0;
+  while (*s && count < max) {
+    char *end;
+    out[count++] = (size_t)strtoull(s, &end, 10);
+    s = *end ? end + 1 : end;
+  }
+  return count;
+}
+
+int main(int argc, char **argv) {
+  size_t sizes[32] = {1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864};
+  size_t n_sizes = 9;
+  int kernels = 1, algorithms = 1;
+  const char *isa_list = NULL;
+  for (int a = 1; a < argc; a++) {
+    if (!strcmp(argv[a], "-s") && a + 1 < argc) n_sizes = parse_list(argv[++a], sizes, 32);
+    else if (!strcmp(argv[a], "-i") && a + 1 < argc) isa_list = argv[++a];
+    else if (!strcmp(argv[a], "-r") && a + 1 < argc) g_reps = atoi(argv[++a]);
+    else if (!strcmp(argv[a], "-k")) algorithms = 0;
+    else if (!strcmp(argv[a], "-a")) kernels = 0;
+    else {
+      fprintf(stderr, "usage: %s [-i isa,...] [-s n,...] [-r reps] [-k] [-a]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (g_reps < 1) g_reps = 1;
+  size_t max_n = 0;
+  for (size_t j = 0; j < n_sizes; j++) max_n = sizes[j] > max_n ? sizes[j] : max_n;
+  const size_t copy_n = (size_t)64 << 20; /* 2 x 256 MiB: far beyond the LLC */
+  const size_t alloc_n = max_n > copy_n ? max_n : copy_n;
+  void *px = NULL, *py = NULL;
+  if (posix_memalign(&px, 64, alloc_n * sizeof(float)) || posix_memalign(&py, 64, alloc_n * sizeof(float)))
+    return 1;
+  float *x = px, *y = py;
+  uint64_t state = 12345;
+  for (size_t i = 0; i < alloc_n; i++) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    x[i] = (float)((double)(state >> 11) * 0x1p-53 * 20.0 - 10.0);
+    y[i] = 0.0f;
+  }
+  ctx cc = {NULL, copy_n, x, y, 0, 0, 0, COPY};
+  const double copy_ns = time_ns(&cc);
+  g_copy_gbs = 8.0 * (double)copy_n / copy_ns;
+  printf("# copy bandwidth (memcpy, %zu MiB -> %zu MiB, read + write): %.2f GB/s\n",
+         copy_n * 4 >> 20, copy_n * 4 >> 20, g_copy_gbs);
+  printf("# ceilings at that bandwidth: two-pass (12 B/elem) %.3f elem/ns, recompute (16) %.3f, reload (20) %.3f\n",
+         g_copy_gbs / 12, g_copy_gbs / 16, g_copy_gbs / 20);
+  printf("%-7s %-21s %9s %13s %8s %8s %8s %5s %7s\n", "isa", "what", "n", "ns/row", "elem/ns",
+         "best", "GB/s", "B/el", "of copy");
+  for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++) {
+    const char *isa = fsm_isa_name((fsm_isa)v);
+    if (isa_list ? strstr(isa_list, isa) == NULL : 0) continue;
+    const fsm_f32_kernels *k = fsm_f32_kernels_for((fsm_isa)v);
+    if (k == NULL) continue;
+    if (fsm_set_isa((fsm_isa)v) != FSM_OK) continue;
+    for (size_t j = 0; j < n_sizes; j++) {
+      const size_t n = sizes[j];
+      if (!isa_list && v == FSM_ISA_SCALAR && n > 65536) continue;
+      ctx c = {k, n, x, y, 0, 0, 0, 0};
+      c.c = k->rmax(n, x);
+      c.s = (float)(1.0 / k->raddexp(n, x, c.c));
+      const fsm_extsum e = k->raddextexp(n, x);
+      c.e = (float)-e.exponent;
+      const float s_ext = (float)(1.0 / e.mantissa);
+      c.k = k;
+      if (n >= ((size_t)1 << 22)) { /* out of cache: the ceiling of this size, measured now */
+        c.what = COPY;
+        const double ns = time_ns(&c);
+        g_copy_gbs = 8.0 * (double)n / ns;
+        report(isa, COPY, n, ns);
+      }
+      for (int w = 0; w < COPY; w++) {
+        if (w < A_RELOAD ? !kernels : !algorithms) continue;
+        c.what = w;
+        const float s_keep = c.s;
+        if (w == K_VSCALEEXTEXP) c.s = s_ext;
+        report(isa, w, n, time_ns(&c));
+        c.s = s_keep;
+      }
+    }
+  }
+  fsm_set_isa(FSM_ISA_AUTO);
+  free(x);
+  free(y);
+  return 0;
+}

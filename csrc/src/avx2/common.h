@@ -1,0 +1,209 @@
+/*
+ * AVX2+FMA helpers shared by the avx2 kernels: the exp of fsm_math.h on 8
+ * lanes (same constants, same reduction, same polynomial as scalar/exp.h,
+ * with FMA), masks for tails and the fold of float accumulators into
+ * double. Everything is static inline: nothing here leaks into the
+ * baseline objects.
+ */
+#ifndef FSM_AVX2_COMMON_H
+#define FSM_AVX2_COMMON_H
+
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "avx2/ needs -mavx2 -mfma (set per folder by CMakeLists.txt)"
+#endif
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "../kernels.h"
+
+/* Unroll (vectors per iteration) and number of accumulators: each kernel
+ * names its measured best; bench/sweep.sh overrides both to re-measure. */
+#if defined(FSM_SWEEP_UNROLL) && defined(FSM_SWEEP_ACCS)
+#define FSM_TUNED_UNROLL(u) FSM_SWEEP_UNROLL
+#define FSM_TUNED_ACCS(a) FSM_SWEEP_ACCS
+#else
+#define FSM_TUNED_UNROLL(u) (u)
+#define FSM_TUNED_ACCS(a) (a)
+#endif
+
+/* Sums are accumulated in double lanes: a float accumulator that holds a
+ * dominant term (the max's exp is 1) loses up to half an ulp of it at every
+ * further add, which made a float32 softmax of a constant row of 1000
+ * elements 10 ulp off. The exp kernels add FSM_AVX2_FOLD vectors in float
+ * first (so a dominant term sees at most FSM_AVX2_FOLD - 1 roundings), then
+ * convert: converting every vector cost 11-16% in cache, every 4th ~4%. */
+#define FSM_AVX2_FOLD 4
+
+typedef struct fsm_avx2_sum_f64 {
+  __m256d lo, hi;
+} fsm_avx2_sum_f64;
+
+static inline fsm_avx2_sum_f64 fsm_avx2_sum_zero(void) {
+  fsm_avx2_sum_f64 s = {_mm256_setzero_pd(), _mm256_setzero_pd()};
+  return s;
+}
+
+static inline void fsm_avx2_sum_add(fsm_avx2_sum_f64 *s, __m256 v) {
+  s->lo = _mm256_add_pd(s->lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  s->hi = _mm256_add_pd(s->hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+static inline double fsm_avx2_sum_total(fsm_avx2_sum_f64 s) {
+  const __m256d d = _mm256_add_pd(s.lo, s.hi);
+  const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(d), _mm256_extractf128_pd(d, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
+
+/* Lanes [0, rem) set, for 0 <= rem <= 8: which lanes of a tail are real. */
+static inline __m256i fsm_avx2_tail_mask(size_t rem) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* Tails go through a stack copy (memcpy of exactly rem floats), so they
+ * never touch x[rem..] or y[rem..]. Not vmaskmovps: qemu 7.2 faults on its
+ * masked-off lanes past a page end (the qemu tests would fail), and its
+ * store form is microcoded on AMD Zen; once per row either way.
+ * Lanes [rem, 8) of the load are 0. */
+static inline __m256 fsm_avx2_load_tail(const float *x, size_t rem) {
+  float buf[8] = {0.0f};
+  memcpy(buf, x, rem * sizeof(float));
+  return _mm256_loadu_ps(buf);
+}
+
+static inline void fsm_avx2_store_tail(float *y, size_t rem, __m256 v) {
+  float buf[8];
+  _mm256_storeu_ps(buf, v);
+  memcpy(y, buf, rem * sizeof(float));
+}
+
+/* 2^n for n = biased - MAGIC (biased from the magic-bias rint), n in
+ * [-127, 127]: (n + 127) << 23 mod 2^32, so n == -127 gives +0.0. */
+static inline __m256 fsm_avx2_exp2_biased(__m256 biased_f32x8) {
+  const __m256i bits = _mm256_slli_epi32(_mm256_castps_si256(biased_f32x8), 23);
+  return _mm256_castsi256_ps(_mm256_add_epi32(bits, _mm256_set1_epi32(127 << 23)));
+}
+
+/* exp(t) for |t| <= 0.3475: the degree-6 minimax of fsm_math.h, Horner/FMA. */
+static inline __m256 fsm_avx2_exp_poly(__m256 t) {
+  __m256 p = _mm256_set1_ps(FSM_EXP_C6_F32);
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C5_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C4_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C3_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C2_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f));
+  return _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f));
+}
+
+/* Cody-Waite x - n * ln2 with the two-constant split (FMA). */
+static inline __m256 fsm_avx2_reduce(__m256 x, __m256 n) {
+  const __m256 t = _mm256_fnmadd_ps(n, _mm256_set1_ps(FSM_LN2_HI_F32), x);
+  return _mm256_fnmadd_ps(n, _mm256_set1_ps(FSM_LN2_LO_F32), t);
+}
+
+/* The smallest float x with exp(x) >= FLT_MIN (ln 2^-126 rounded up). */
+#define FSM_AVX2_EXP_XNORMAL -0x1.5d589ep+6f
+
+/* exp(x) for x <= 0: clamped at FSM_EXP_XMIN_F32 (x second: NaN stays), so
+ * -inf and everything under about -87.7 give exactly +0. Lanes whose result
+ * would be subnormal (x < XNORMAL) get a zero scale instead, so the multiply
+ * never produces a subnormal: on Zen 3 that costs an assist, 2.4x slower
+ * when every output is subnormal. The contract allows it (fastsoftmax.h:
+ * outputs below FLT_MIN may be flushed); NLT_UQ keeps NaN lanes. */
+static inline __m256 fsm_avx2_exp_nonpositive(__m256 x) {
+  x = _mm256_max_ps(_mm256_set1_ps(FSM_EXP_XMIN_F32), x);
+  const __m256 biased =
+      _mm256_fmadd_ps(x, _mm256_set1_ps(FSM_LOG2E_F32), _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
+  const __m256 n = _mm256_sub_ps(biased, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
+  const __m256 normal = _mm256_cmp_ps(x, _mm256_set1_ps(FSM_AVX2_EXP_XNORMAL), _CMP_NLT_UQ);
+  const __m256 scale = _mm256_and_ps(fsm_avx2_exp2_biased(biased), normal);
+  return _mm256_mul_ps(fsm_avx2_exp_poly(fsm_avx2_reduce(x, n)), scale);
+}
+
+/* exp(x) = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.
+ * raddextexp and vscaleextexp both call this, so they see the same n. */
+static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *n) {
+  x = _mm256_max_ps(_mm256_set1_ps(FSM_EXT_XMIN_F32), x);
+  const __m256 biased =
+      _mm256_fmadd_ps(x, _mm256_set1_ps(FSM_LOG2E_F32), _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
+  *n = _mm256_sub_ps(biased, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
+  return fsm_avx2_exp_poly(fsm_avx2_reduce(x, *n));
+}
+
+/* 2^k for integral k <= 0 held in floats; +0 for k <= -127 and k = -inf. */
+static inline __m256 fsm_avx2_exp2_nonpositive(__m256 k) {
+  k = _mm256_max_ps(_mm256_set1_ps(-127.0f), k);
+  return fsm_avx2_exp2_biased(_mm256_add_ps(k, _mm256_set1_ps(FSM_MAGIC_BIAS_F32)));
+}
+
+/* ps * 2^k for integral k <= 0, and +0 wherever that would be subnormal
+ * (or k <= -127): the multiply never produces a subnormal (see
+ * fsm_avx2_exp_nonpositive). The result is normal iff ps >= 2^(-126 - k),
+ * a threshold built from the same bits as 2^k; NLT_UQ keeps NaN lanes. */
+static inline __m256 fsm_avx2_scale_normal(__m256 ps, __m256 k) {
+  k = _mm256_max_ps(_mm256_set1_ps(-127.0f), k);
+  const __m256 biased = _mm256_add_ps(k, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
+  const __m256i k_bits = _mm256_slli_epi32(_mm256_castps_si256(biased), 23); /* k << 23 */
+  const __m256 threshold =
+      _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_set1_epi32(1 << 23), k_bits));
+  const __m256 normal = _mm256_cmp_ps(ps, threshold, _CMP_NLT_UQ);
+  return _mm256_mul_ps(ps, _mm256_and_ps(fsm_avx2_exp2_biased(biased), normal));
+}
+
+static inline float fsm_avx2_hmax(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+/* (P, N) += (P1, N1) lane by lane, exactly rescaled to the larger N. */
+static inline void fsm_avx2_extsum_merge(__m256 *p, __m256 *n, __m256 p1, __m256 n1) {
+  const __m256 n_max = _mm256_max_ps(n1, *n);
+  *p = _mm256_fmadd_ps(p1, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(n1, n_max)),
+                       _mm256_mul_ps(*p, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(*n, n_max))));
+  *n = n_max;
+}
+
+/* Per-lane extended sums P * 2^N with P in double lanes (see the sums
+ * above) and N (integral) in float lanes; N = -inf for an empty lane. */
+typedef struct fsm_avx2_extsum_f64 {
+  __m256d lo, hi;
+  __m256 n;
+} fsm_avx2_extsum_f64;
+
+static inline fsm_avx2_extsum_f64 fsm_avx2_extsum_zero(void) {
+  fsm_avx2_extsum_f64 s = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_set1_ps(-INFINITY)};
+  return s;
+}
+
+/* (P, N) += p * 2^n lane by lane: rescale exactly to N' = max(N, n), then
+ * P = P * 2^(N - N') + p * 2^(n - N') in double. n first in the max: a NaN
+ * n (NaN input) leaves N alone and poisons P through p. */
+static inline void fsm_avx2_extsum_add(fsm_avx2_extsum_f64 *s, __m256 p, __m256 n) {
+  const __m256 n_max = _mm256_max_ps(n, s->n);
+  const __m256 old_scale = fsm_avx2_exp2_nonpositive(_mm256_sub_ps(s->n, n_max));
+  const __m256 term = _mm256_mul_ps(p, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(n, n_max)));
+  s->lo = _mm256_fmadd_pd(s->lo, _mm256_cvtps_pd(_mm256_castps256_ps128(old_scale)),
+                          _mm256_cvtps_pd(_mm256_castps256_ps128(term)));
+  s->hi = _mm256_fmadd_pd(s->hi, _mm256_cvtps_pd(_mm256_extractf128_ps(old_scale, 1)),
+                          _mm256_cvtps_pd(_mm256_extractf128_ps(term, 1)));
+  s->n = n_max;
+}
+
+/* The lanes merged into one exact fsm_extsum. */
+static inline fsm_extsum fsm_avx2_extsum_total(fsm_avx2_extsum_f64 s) {
+  fsm_extsum sum = FSM_EXTSUM_EMPTY;
+  double lo[4], hi[4];
+  float n[8];
+  _mm256_storeu_pd(lo, s.lo);
+  _mm256_storeu_pd(hi, s.hi);
+  _mm256_storeu_ps(n, s.n);
+  for (int l = 0; l < 4; l++) {
+    fsm_extsum_add(&sum, lo[l], (double)n[l]);
+    fsm_extsum_add(&sum, hi[l], (double)n[l + 4]);
+  }
+  return sum;
+}
+
+#endif /* FSM_AVX2_COMMON_H */

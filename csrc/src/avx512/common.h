@@ -1,0 +1,176 @@
+/*
+ * AVX-512F helpers shared by the avx512 kernels: the exp of fsm_math.h on
+ * 16 lanes (same constants, reduction and polynomial as scalar/exp.h, with
+ * FMA), tail masks, and folds of float accumulators into double. Only
+ * AVX512F instructions are used (cpu_x86.c checks exactly that).
+ */
+#ifndef FSM_AVX512_COMMON_H
+#define FSM_AVX512_COMMON_H
+
+#if defined(FSM_AVX512_EMULATED)
+/* Test builds only (fastsoftmax_avx512_emulated, CMakeLists.txt): the kernels on
+ * SIMDe's portable AVX-512, to check their logic on CPUs without AVX-512. */
+#include "emulation.h"
+#elif !defined(__AVX512F__) || !defined(__FMA__)
+#error "avx512/ needs -mavx512f -mavx2 -mfma (set per folder by CMakeLists.txt)"
+#else
+#include <immintrin.h>
+#endif
+
+#include "../kernels.h"
+
+/* Unroll (vectors per iteration) and accumulators: each kernel names its
+ * measured best; bench/sweep.sh overrides both to re-measure. */
+#if defined(FSM_SWEEP_UNROLL) && defined(FSM_SWEEP_ACCS)
+#define FSM_TUNED_UNROLL(u) FSM_SWEEP_UNROLL
+#define FSM_TUNED_ACCS(a) FSM_SWEEP_ACCS
+#else
+#define FSM_TUNED_UNROLL(u) (u)
+#define FSM_TUNED_ACCS(a) (a)
+#endif
+
+/* Lanes [0, rem) set, 0 <= rem <= 16. */
+static inline __mmask16 fsm_avx512_tail_mask(size_t rem) { return (__mmask16)((1u << rem) - 1u); }
+
+/* 2^n for n = biased - MAGIC, n in [-127, 127]: (n + 127) << 23 mod 2^32,
+ * so n == -127 gives +0.0 exactly as the scalar reference does. */
+static inline __m512 fsm_avx512_exp2_biased(__m512 biased_f32x16) {
+  const __m512i bits = _mm512_slli_epi32(_mm512_castps_si512(biased_f32x16), 23);
+  return _mm512_castsi512_ps(_mm512_add_epi32(bits, _mm512_set1_epi32(127 << 23)));
+}
+
+/* exp(t) for |t| <= 0.3475: the degree-6 minimax of fsm_math.h, Horner/FMA. */
+static inline __m512 fsm_avx512_exp_poly(__m512 t) {
+  __m512 p = _mm512_set1_ps(FSM_EXP_C6_F32);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C5_F32));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C4_F32));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C3_F32));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C2_F32));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f));
+  return _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f));
+}
+
+/* Cody-Waite x - n * ln2 with the two-constant split (FMA). */
+static inline __m512 fsm_avx512_reduce(__m512 x, __m512 n) {
+  const __m512 t = _mm512_fnmadd_ps(n, _mm512_set1_ps(FSM_LN2_HI_F32), x);
+  return _mm512_fnmadd_ps(n, _mm512_set1_ps(FSM_LN2_LO_F32), t);
+}
+
+/* The smallest float x with exp(x) >= FLT_MIN (ln 2^-126 rounded up). */
+#define FSM_AVX512_EXP_XNORMAL -0x1.5d589ep+6f
+
+/* exp(x) for x <= 0: clamped at FSM_EXP_XMIN_F32 (x second: NaN stays), so
+ * -inf and everything under about -87.7 give exactly +0. The scale is built
+ * from bits rather than with vscalefps so that n == -127 is exactly 0.
+ * Lanes whose result would be subnormal (x < XNORMAL) are masked out of the
+ * multiply (zero), so no subnormal is produced (an assist on many cores; the
+ * contract allows flushing below FLT_MIN); NLT_UQ keeps NaN lanes. */
+static inline __m512 fsm_avx512_exp_nonpositive(__m512 x) {
+  x = _mm512_max_ps(_mm512_set1_ps(FSM_EXP_XMIN_F32), x);
+  const __m512 biased =
+      _mm512_fmadd_ps(x, _mm512_set1_ps(FSM_LOG2E_F32), _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
+  const __m512 n = _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
+  const __mmask16 normal =
+      _mm512_cmp_ps_mask(x, _mm512_set1_ps(FSM_AVX512_EXP_XNORMAL), _CMP_NLT_UQ);
+  return _mm512_maskz_mul_ps(normal, fsm_avx512_exp_poly(fsm_avx512_reduce(x, n)),
+                             fsm_avx512_exp2_biased(biased));
+}
+
+/* exp(x) = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.
+ * raddextexp and vscaleextexp both call this, so they see the same n. */
+static inline __m512 fsm_avx512_extexp(__m512 x, __m512 *n) {
+  x = _mm512_max_ps(_mm512_set1_ps(FSM_EXT_XMIN_F32), x);
+  const __m512 biased =
+      _mm512_fmadd_ps(x, _mm512_set1_ps(FSM_LOG2E_F32), _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
+  *n = _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
+  return fsm_avx512_exp_poly(fsm_avx512_reduce(x, *n));
+}
+
+/* Sums are accumulated in double lanes: a float accumulator that holds a
+ * dominant term (the max's exp is 1) loses up to half an ulp of it at every
+ * further add. The exp kernels add FSM_AVX512_FOLD vectors in float first
+ * (a dominant term sees at most FSM_AVX512_FOLD - 1 roundings), then
+ * convert (as avx2/common.h, where converting every vector cost 11-16%). */
+#define FSM_AVX512_FOLD 4
+
+typedef struct fsm_avx512_sum_f64 {
+  __m512d lo, hi;
+} fsm_avx512_sum_f64;
+
+static inline __m512d fsm_avx512_cvt_lo(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
+
+static inline __m512d fsm_avx512_cvt_hi(__m512 v) {
+  return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+static inline fsm_avx512_sum_f64 fsm_avx512_sum_zero(void) {
+  fsm_avx512_sum_f64 s = {_mm512_setzero_pd(), _mm512_setzero_pd()};
+  return s;
+}
+
+static inline void fsm_avx512_sum_add(fsm_avx512_sum_f64 *s, __m512 v) {
+  s->lo = _mm512_add_pd(s->lo, fsm_avx512_cvt_lo(v));
+  s->hi = _mm512_add_pd(s->hi, fsm_avx512_cvt_hi(v));
+}
+
+static inline double fsm_avx512_sum_total(fsm_avx512_sum_f64 s) {
+  return _mm512_reduce_add_pd(_mm512_add_pd(s.lo, s.hi));
+}
+
+/* (P, N) += (P1, N1) lane by lane, exactly rescaled to the larger N (n1
+ * first in the max: N never becomes NaN; vscalefps by -inf gives 0, by
+ * NaN (both lanes empty or NaN) gives NaN only where P already is 0 or NaN
+ * -- so guard the both-empty case). */
+static inline void fsm_avx512_extsum_merge(__m512 *p, __m512 *n, __m512 p1, __m512 n1) {
+  const __m512 n_max = _mm512_max_ps(n1, *n);
+  const __mmask16 live = _mm512_cmp_ps_mask(n_max, _mm512_set1_ps(-INFINITY), _CMP_NEQ_OQ);
+  const __m512 merged = _mm512_add_ps(_mm512_scalef_ps(*p, _mm512_sub_ps(*n, n_max)),
+                                      _mm512_scalef_ps(p1, _mm512_sub_ps(n1, n_max)));
+  /* both lanes empty (N = -inf): P stays 0, or NaN if either saw a NaN */
+  *p = _mm512_mask_mov_ps(_mm512_add_ps(*p, p1), live, merged);
+  *n = n_max;
+}
+
+/* Per-lane extended sums P * 2^N with P in double lanes and N (integral)
+ * in float lanes; N = -inf for an empty lane. */
+typedef struct fsm_avx512_extsum_f64 {
+  __m512d lo, hi;
+  __m512 n;
+} fsm_avx512_extsum_f64;
+
+static inline fsm_avx512_extsum_f64 fsm_avx512_extsum_zero(void) {
+  fsm_avx512_extsum_f64 s = {_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_set1_ps(-INFINITY)};
+  return s;
+}
+
+/* (P, N) += p * 2^n in the lanes of `live`: N' = max(N, n) (n first: a NaN
+ * n leaves N alone and poisons P through p), P = P * 2^(N - N') + p * 2^(n
+ * - N') with vscalef (2^-inf = 0). Lanes outside `live` are untouched (an
+ * empty lane would turn 0 * 2^(-inf - -inf) into NaN). */
+static inline void fsm_avx512_extsum_add(fsm_avx512_extsum_f64 *s, __mmask16 live, __m512 p, __m512 n) {
+  const __m512 n_max = _mm512_max_ps(n, s->n);
+  const __m512 k_old = _mm512_sub_ps(s->n, n_max);
+  const __m512 term = _mm512_scalef_ps(p, _mm512_sub_ps(n, n_max));
+  const __m512d lo = _mm512_add_pd(_mm512_scalef_pd(s->lo, fsm_avx512_cvt_lo(k_old)), fsm_avx512_cvt_lo(term));
+  const __m512d hi = _mm512_add_pd(_mm512_scalef_pd(s->hi, fsm_avx512_cvt_hi(k_old)), fsm_avx512_cvt_hi(term));
+  s->lo = _mm512_mask_mov_pd(s->lo, (__mmask8)(live & 0xFF), lo);
+  s->hi = _mm512_mask_mov_pd(s->hi, (__mmask8)(live >> 8), hi);
+  s->n = _mm512_mask_mov_ps(s->n, live, n_max);
+}
+
+/* The lanes merged into one exact fsm_extsum. */
+static inline fsm_extsum fsm_avx512_extsum_total(fsm_avx512_extsum_f64 s) {
+  fsm_extsum sum = FSM_EXTSUM_EMPTY;
+  double lo[8], hi[8];
+  float n[16];
+  _mm512_storeu_pd(lo, s.lo);
+  _mm512_storeu_pd(hi, s.hi);
+  _mm512_storeu_ps(n, s.n);
+  for (int l = 0; l < 8; l++) {
+    fsm_extsum_add(&sum, lo[l], (double)n[l]);
+    fsm_extsum_add(&sum, hi[l], (double)n[l + 8]);
+  }
+  return sum;
+}
+
+#endif /* FSM_AVX512_COMMON_H */

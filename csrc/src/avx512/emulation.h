@@ -1,0 +1,82 @@
+/*
+ * Test builds only (the fastsoftmax_avx512_emulated test library, never a
+ * release): the AVX-512F intrinsics the avx512 kernels use, on SIMDe's
+ * portable implementation (Debian: libsimde-dev) plus lane-by-lane versions
+ * of the few SIMDe 0.7 lacks. Masked loads and stores touch only the
+ * selected lanes, like the hardware, so the guard-page tests stay
+ * meaningful. Lets CPUs without AVX-512 check the kernels' logic (tails,
+ * masks, special values, sums); it says nothing about their speed.
+ */
+#ifndef FSM_AVX512_EMULATION_H
+#define FSM_AVX512_EMULATION_H
+
+#include <math.h>
+#include <stddef.h>
+
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+
+static inline __m512 fsm_emu_mask_loadu_ps(__m512 src, __mmask16 k, const float *p) {
+  simde__m512_private r = simde__m512_to_private(src);
+  for (int l = 0; l < 16; l++)
+    if ((k >> l) & 1) r.f32[l] = p[l];
+  return simde__m512_from_private(r);
+}
+
+static inline void fsm_emu_mask_storeu_ps(float *p, __mmask16 k, __m512 v) {
+  const simde__m512_private r = simde__m512_to_private(v);
+  for (int l = 0; l < 16; l++)
+    if ((k >> l) & 1) p[l] = r.f32[l];
+}
+
+/* vscalefps: a * 2^floor(b), one rounding; the hardware's special cases
+ * for the arguments the kernels pass (b = -inf gives 0, NaN propagates). */
+static inline __m512 fsm_emu_scalef_ps(__m512 a, __m512 b) {
+  simde__m512_private ra = simde__m512_to_private(a);
+  const simde__m512_private rb = simde__m512_to_private(b);
+  for (int l = 0; l < 16; l++) {
+    const float x = ra.f32[l], e = rb.f32[l];
+    if (isnan(x) || isnan(e))
+      ra.f32[l] = NAN;
+    else if (e == -INFINITY)
+      ra.f32[l] = isinf(x) ? NAN : 0.0f * x;
+    else if (e == INFINITY)
+      ra.f32[l] = x == 0.0f ? NAN : x * INFINITY;
+    else
+      ra.f32[l] = ldexpf(x, (int)fmaxf(fminf(floorf(e), 1000.0f), -1000.0f));
+  }
+  return simde__m512_from_private(ra);
+}
+
+static inline float fsm_emu_reduce_max_ps(__m512 v) {
+  const simde__m512_private r = simde__m512_to_private(v);
+  float m = r.f32[0];
+  for (int l = 1; l < 16; l++) m = r.f32[l] > m ? r.f32[l] : m;
+  return m;
+}
+
+static inline __m512d fsm_emu_cvtps_pd(__m256 v) {
+  const simde__m256_private r = simde__m256_to_private(v);
+  simde__m512d_private d;
+  for (int l = 0; l < 8; l++) d.f64[l] = (double)r.f32[l];
+  return simde__m512d_from_private(d);
+}
+
+static inline double fsm_emu_reduce_add_pd(__m512d v) {
+  const simde__m512d_private r = simde__m512d_to_private(v);
+  return ((r.f64[0] + r.f64[1]) + (r.f64[2] + r.f64[3])) +
+         ((r.f64[4] + r.f64[5]) + (r.f64[6] + r.f64[7]));
+}
+
+#undef _mm512_scalef_ps
+#define _mm512_mask_loadu_ps(src, k, p) fsm_emu_mask_loadu_ps((src), (k), (p))
+#define _mm512_maskz_loadu_ps(k, p) fsm_emu_mask_loadu_ps(_mm512_setzero_ps(), (k), (p))
+#define _mm512_mask_storeu_ps(p, k, v) fsm_emu_mask_storeu_ps((p), (k), (v))
+#define _mm512_scalef_ps(a, b) fsm_emu_scalef_ps((a), (b))
+#undef _mm512_maskz_scalef_ps
+#define _mm512_maskz_scalef_ps(k, a, b) _mm512_maskz_mov_ps((k), fsm_emu_scalef_ps((a), (b)))
+#define _mm512_reduce_max_ps(v) fsm_emu_reduce_max_ps(v)
+#define _mm512_cvtps_pd(v) fsm_emu_cvtps_pd(v)
+#define _mm512_reduce_add_pd(v) fsm_emu_reduce_add_pd(v)
+
+#endif /* FSM_AVX512_EMULATION_H */
