@@ -9,7 +9,8 @@ Each test benchmarks fastsoftmax with pytest-benchmark and, in the same
 process and run, times PyTorch (``torch.set_num_threads(1)``) with the same
 protocol; the ratio of the medians (torch / fastsoftmax, > 1 means
 fastsoftmax is faster) is printed and stored in ``extra_info``.
-Skipped without torch.
+Skipped without torch. With ``--fsm-sizes=smoke`` (the CI smoke run) the
+shapes shrink to 2 x 1024 and the timing loops to 3 repeats.
 """
 
 import statistics
@@ -56,29 +57,38 @@ def torch_step(x, c):
     return step
 
 
+def smoke(request) -> bool:
+    try:
+        return request.config.getoption("--fsm-sizes") == "smoke"
+    except ValueError:  # run without bench/conftest.py
+        return False
+
+
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_cross_entropy_fused(benchmark, shape):
+def test_cross_entropy_fused(benchmark, request, shape):
     torch.set_num_threads(1)
-    x, c = make(shape)
+    quick = smoke(request)
+    x, c = make((2, 1024) if quick else shape)
     ours = lambda: fs.cross_entropy(x, c, return_grad=True)  # noqa: E731
     loss, grad = benchmark(ours)
     # same result as torch (sanity), then the ratio in the same run
     tl, tg = torch_step(x, c)()
     np.testing.assert_allclose(loss, tl.item(), rtol=1e-5)
     np.testing.assert_allclose(grad, tg.numpy(), rtol=1e-4, atol=1e-9)
-    t_ours = median_seconds(ours)
-    t_torch = median_seconds(torch_step(x, c))
+    repeats = 3 if quick else 31
+    t_ours = median_seconds(ours, repeats)
+    t_torch = median_seconds(torch_step(x, c), repeats)
     ratio = t_torch / t_ours
     benchmark.extra_info.update(
         isa=fs.isa(), torch_median_s=t_torch, fastsoftmax_median_s=t_ours, torch_over_fastsoftmax=ratio,
         gb_per_s=x.nbytes * 3 / t_ours / 1e9,  # read x twice, write the gradient once
     )
-    print(f"\n{shape}: fastsoftmax {t_ours * 1e3:.2f} ms, torch {t_torch * 1e3:.2f} ms, "
+    print(f"\n{x.shape}: fastsoftmax {t_ours * 1e3:.2f} ms, torch {t_torch * 1e3:.2f} ms, "
           f"torch/fastsoftmax = {ratio:.2f} (isa {fs.isa()})")
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_torch_cross_entropy(benchmark, shape):
+def test_torch_cross_entropy(benchmark, request, shape):
     torch.set_num_threads(1)
-    x, c = make(shape)
+    x, c = make((2, 1024) if smoke(request) else shape)
     benchmark(torch_step(x, c))
