@@ -133,6 +133,24 @@ static inline void fsm_extsum_add(fsm_extsum *acc, double mantissa, double expon
   }
 }
 
+/* Neumaier (improved Kahan) summation: the portable float64 kernels add
+ * their block totals with it, so the error does not grow with the length.
+ * fsm_compensated_total: an infinite sum makes the carry inf - inf, so the
+ * plain sum is the answer then. */
+typedef struct fsm_compensated {
+  double sum, carry;
+} fsm_compensated;
+
+static inline void fsm_compensated_add(fsm_compensated *c, double v) {
+  const double t = c->sum + v;
+  c->carry += fabs(c->sum) >= fabs(v) ? (c->sum - t) + v : (v - t) + c->sum;
+  c->sum = t;
+}
+
+static inline double fsm_compensated_total(fsm_compensated c) {
+  return isfinite(c.sum) ? c.sum + c.carry : c.sum;
+}
+
 #define FSM_EXTSUM_EMPTY ((fsm_extsum){0.0, -INFINITY})
 
 #endif /* FSM_KERNELS_H */

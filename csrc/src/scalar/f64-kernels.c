@@ -10,20 +10,9 @@
 #define F64_ACCS 4
 #define F64_BLOCK 256
 
-/* Neumaier (improved Kahan) summation of block totals. */
-typedef struct compensated {
-  double sum, carry;
-} compensated;
-
-static void compensated_add(compensated *c, double v) {
-  const double t = c->sum + v;
-  c->carry += fabs(c->sum) >= fabs(v) ? (c->sum - t) + v : (v - t) + c->sum;
-  c->sum = t;
-}
-
 /* sum_i exp(x[i] - c), storing the terms in y when y != NULL. */
 static double sum_exp(size_t n, const double *x, double c, double *y) {
-  compensated total = {0.0, 0.0};
+  fsm_compensated total = {0.0, 0.0};
   for (size_t i = 0; i < n; i += F64_BLOCK) {
     const size_t block = n - i < F64_BLOCK ? n - i : F64_BLOCK;
     double acc[F64_ACCS] = {0.0};
@@ -32,9 +21,9 @@ static double sum_exp(size_t n, const double *x, double c, double *y) {
       if (y != NULL) y[i + j] = e;
       acc[j % F64_ACCS] += e;
     }
-    compensated_add(&total, (acc[0] + acc[1]) + (acc[2] + acc[3]));
+    fsm_compensated_add(&total, (acc[0] + acc[1]) + (acc[2] + acc[3]));
   }
-  return total.sum + total.carry;
+  return fsm_compensated_total(total);
 }
 
 /* exp(x) = p * 2^n with p in [0.70, 1.42]; x clamped below at EXT_XMIN. */
@@ -81,9 +70,9 @@ fsm_extsum fsm_f64_raddextexp__scalar(size_t n, const double *x) {
       fsm_extsum_add(&sum, NAN, block_max);
       continue;
     }
-    compensated block_sum = {0.0, 0.0};
-    for (size_t j = 0; j < block; j++) compensated_add(&block_sum, p[j] * fsm_exp2i(e[j] - block_max));
-    fsm_extsum_add(&sum, block_sum.sum + block_sum.carry, block_max);
+    fsm_compensated block_sum = {0.0, 0.0};
+    for (size_t j = 0; j < block; j++) fsm_compensated_add(&block_sum, p[j] * fsm_exp2i(e[j] - block_max));
+    fsm_extsum_add(&sum, fsm_compensated_total(block_sum), block_max);
   }
   return sum;
 }

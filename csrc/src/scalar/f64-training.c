@@ -7,23 +7,13 @@
 
 #define F64T_BLOCK 256
 
-typedef struct f64t_compensated {
-  double sum, carry;
-} f64t_compensated;
-
-static void f64t_add(f64t_compensated *c, double v) {
-  const double t = c->sum + v;
-  c->carry += fabs(c->sum) >= fabs(v) ? (c->sum - t) + v : (v - t) + c->sum;
-  c->sum = t;
-}
-
 static double stable(double x) { return x >= 0.0 ? x + 1.0 : 1.0 / (1.0 - x); }
 
 /* sum_i f(i) for one of the kernels' element functions. */
 enum f64t_term { TERM_X, TERM_DOT, TERM_STABLE, TERM_SHIFT, TERM_SHIFT_SQ };
 
 static double f64t_sum(size_t n, const double *a, const double *b, double c, enum f64t_term term) {
-  f64t_compensated total = {0.0, 0.0};
+  fsm_compensated total = {0.0, 0.0};
   for (size_t i = 0; i < n; i += F64T_BLOCK) {
     const size_t block = n - i < F64T_BLOCK ? n - i : F64T_BLOCK;
     double acc[4] = {0.0, 0.0, 0.0, 0.0};
@@ -39,10 +29,9 @@ static double f64t_sum(size_t n, const double *a, const double *b, double c, enu
       }
       acc[j % 4] += t;
     }
-    f64t_add(&total, (acc[0] + acc[1]) + (acc[2] + acc[3]));
+    fsm_compensated_add(&total, (acc[0] + acc[1]) + (acc[2] + acc[3]));
   }
-  /* an infinite sum makes the carry inf - inf: the sum alone is the answer */
-  return isfinite(total.sum) ? total.sum + total.carry : total.sum;
+  return fsm_compensated_total(total);
 }
 
 double fsm_f64_rsum__scalar(size_t n, const double *x) { return f64t_sum(n, x, NULL, 0.0, TERM_X); }
