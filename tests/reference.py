@@ -157,18 +157,23 @@ def log_g_stable(x):
         return np.where(x >= 0, np.log1p(np.maximum(x, 0)), -np.log1p(-np.minimum(x, 0)))
 
 
+def g_dg_logg(kind, x, eps=0.0):
+    """g, g' and log g of the normalised map `kind` (MATH.md §3 table)."""
+    with np.errstate(all="ignore"):
+        if kind == "spherical":
+            g, dg = g_spherical(x, eps)
+            return g, dg, np.log(g)
+        if kind == "taylor":
+            g, dg = g_taylor(x)
+            return g, dg, np.log(g)
+        g, dg = g_stable(x)
+        return g, dg, log_g_stable(x)
+
+
 def normalised64(kind, x, axis=-1, eps=0.0, log=False):
     x = _f64(x)
     with np.errstate(all="ignore"):
-        if kind == "spherical":
-            g, _ = g_spherical(x, eps)
-            lg = np.log(g)
-        elif kind == "taylor":
-            g, _ = g_taylor(x)
-            lg = np.log(g)
-        else:
-            g, _ = g_stable(x)
-            lg = log_g_stable(x)
+        g, _, lg = g_dg_logg(kind, x, eps)
         G = g.sum(axis=axis, keepdims=True)
         return lg - np.log(G) if log else g / G
 
@@ -179,15 +184,7 @@ def normalised_loss_rows64(kind, x2, c, eps=0.0, ignore_index=-100):
     cols = x2.shape[1]
     oh = onehot64(c, cols)
     with np.errstate(all="ignore"):
-        if kind == "spherical":
-            g, dg = g_spherical(x2, eps)
-            lg = np.log(g)
-        elif kind == "taylor":
-            g, dg = g_taylor(x2)
-            lg = np.log(g)
-        else:
-            g, dg = g_stable(x2)
-            lg = log_g_stable(x2)
+        g, dg, lg = g_dg_logg(kind, x2, eps)
         G = g.sum(axis=1, keepdims=True)
         # x_c's terms with take_along_axis (a one-hot product would turn an
         # infinite non-target log g into 0 * inf = NaN)
