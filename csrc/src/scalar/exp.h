@@ -1,6 +1,6 @@
 /*
  * Scalar float32 exp building blocks: the reference numerics every SIMD
- * table reproduces (same constants, same reduction, same polynomial; see
+ * table reproduces (same constants, table, reduction and polynomial; see
  * fsm_math.h). Plain C99 with no libm calls and no branches, so that the
  * compiler may vectorise the block loops of the kernels that use them.
  */
@@ -37,38 +37,44 @@ static inline float fsm_scalar_exp2_biased(float biased) {
   return fsm_f32_from_bits((fsm_f32_to_bits(biased) - FSM_MAGIC_BITS_F32 + 127u) << 23);
 }
 
-/* exp(t) for |t| <= 0.3475: degree-6 minimax, Horner. */
-static inline float fsm_scalar_exp_poly(float t) {
-  float p = FSM_EXP_C6_F32;
-  p = p * t + FSM_EXP_C5_F32;
-  p = p * t + FSM_EXP_C4_F32;
-  p = p * t + FSM_EXP_C3_F32;
-  p = p * t + FSM_EXP_C2_F32;
-  p = p * t + 1.0f;
-  return p * t + 1.0f;
+/* q(t) = t + t^2 (C2 + C3 t) ~ exp(t) - 1 for |t| <= 0.04395 (fsm_math.h). */
+static inline float fsm_scalar_expt_q(float t) {
+  return t + (t * t) * (FSM_EXPT_C3_F32 * t + FSM_EXPT_C2_F32);
 }
 
-/* Cody-Waite: x - n * ln2 with the two-constant split (exact first step). */
-static inline float fsm_scalar_reduce(float x, float n) {
-  float t = x - n * FSM_LN2_HI_F32;
-  return t - n * FSM_LN2_LO_F32;
-}
-
-/* exp(x) for x <= 0: 0 below about -87.7 and for -inf, NaN for NaN. */
+/* exp(x) for x <= 0, the table exp of fsm_math.h: 0 for -inf and below
+ * XNORMAL (about -87.34: results below FLT_MIN are flushed, as on every
+ * ISA, since T[j] * 2^m cannot be built from bits for m = -127), NaN for
+ * NaN. */
 static inline float fsm_scalar_exp_nonpositive(float x) {
+  static const uint32_t table[8] = FSM_EXPT_TABLE_ADJ_BITS;
   x = x < FSM_EXP_XMIN_F32 ? FSM_EXP_XMIN_F32 : x;  /* NaN compares false: kept */
-  const float biased = fsm_scalar_biased_rint(x * FSM_LOG2E_F32);
+  const float biased = fsm_scalar_biased_rint(x * FSM_LOG2E_X8_F32);
   const float n = biased - FSM_MAGIC_BIAS_F32;
-  return fsm_scalar_exp_poly(fsm_scalar_reduce(x, n)) * fsm_scalar_exp2_biased(biased);
+  const uint32_t bits = fsm_f32_to_bits(biased);
+  /* bits(T[j]) - (j << 20) + (m << 23) + (j << 20) = bits(T[j] * 2^m) */
+  float s = fsm_f32_from_bits(table[bits & 7u] + (bits << 20));
+  s = x < FSM_EXP_XNORMAL_F32 ? 0.0f : s;
+  float t = x - n * FSM_LN2O8_HI_F32;  /* exact: |n| <= 1016 */
+  t = t - n * FSM_LN2O8_LO_F32;
+  return s + s * fsm_scalar_expt_q(t);
 }
 
-/* exp(x) = p * 2^n with p in [0.70, 1.42], for x clamped at FSM_EXT_XMIN_F32.
- * Exact reduction while |x| <= 2^14; beyond, n is still returned (possibly
+/* exp(x) = p * 2^m with p in [0.677, 1.355], for x clamped at
+ * FSM_EXT_XMIN_F32, m = rint(n/8 + 1/16) = floor((n + 4) / 8) (fsm_math.h).
+ * Exact reduction while |x| <= 2^14; beyond, m is still returned (possibly
  * huge or infinite) so that the caller can tell the row left the domain. */
-static inline float fsm_scalar_extexp(float x, float *n) {
+static inline float fsm_scalar_extexp(float x, float *m) {
+  static const uint32_t table[8] = FSM_EXPT_TABLE_CENTERED_BITS;
   x = x < FSM_EXT_XMIN_F32 ? FSM_EXT_XMIN_F32 : x;
-  *n = (x * FSM_LOG2E_F32 + FSM_MAGIC_BIAS_F32) - FSM_MAGIC_BIAS_F32;
-  return fsm_scalar_exp_poly(fsm_scalar_reduce(x, *n));
+  const float biased = fsm_scalar_biased_rint(x * FSM_LOG2E_X8_F32);
+  const float n = biased - FSM_MAGIC_BIAS_F32;
+  *m = fsm_scalar_biased_rint(n * 0.125f + 0.0625f) - FSM_MAGIC_BIAS_F32;
+  const float tj = fsm_f32_from_bits(table[fsm_f32_to_bits(biased) & 7u]);
+  float t = x - n * FSM_LN2O8_EXT_HI_F32;  /* exact: |n| < 2^18 */
+  t = t - n * FSM_LN2O8_EXT_MID_F32;       /* exact product */
+  t = t - n * FSM_LN2O8_EXT_LO_F32;
+  return tj + tj * fsm_scalar_expt_q(t);
 }
 
 /* 2^k for an integral k <= 0 held in a float; 0 for k <= -127. */
