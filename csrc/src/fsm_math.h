@@ -2,7 +2,8 @@
  * Constants shared by every ISA's exp, so that all tables compute the same
  * numerics as the scalar reference. Internal; not installed.
  *
- * Table-driven exp (8 entries, "lut8"):
+ * Table-driven exp (8 entries, "lut8") of the three-pass kernels (exp of
+ * x - max <= 0); extexp, the two-pass (p, n), keeps the polynomial below:
  *   n = rint(x * 8 log2(e)), j = n mod 8, m = n >> 3, t = x - n * ln2/8,
  *   exp(x) = 2^m * T[j] * (1 + q(t)),   T[j] = 2^(j/8),   |t| <= ln2/16.
  *   - n by the magic-bias trick: (x * 8log2e + 0x1.8p23) - 0x1.8p23; the low
@@ -14,16 +15,9 @@
  *     float's bits << 20 are (m << 23) + (j << 20) mod 2^32. For m = -127
  *     only j = 0 gives +0 (x = -88, the clamp), so results below FLT_MIN
  *     (x < XNORMAL, about -87.34) are flushed to 0 on every ISA.
- *   - extexp returns p = T'[j'] * (1 + q(t)) and the integral exponent
- *     m = floor((n + 4) / 8), with j' = n - 8m in [-4, 3] and T'[j'] =
- *     2^(j'/8) (FSM_EXPT_TABLE_CENTERED_BITS, indexed by n mod 8), so p lies
- *     in [0.677, 1.355] and m is within 0.5625 of x * log2(e). m is
- *     computed as rint(n/8 + 1/16) with the magic bias (n/8 + 1/16 is a
- *     multiple of 1/16 off an integer by at most 7/16), in float, so that
- *     x = +inf/NaN/huge still gives an infinite/NaN/huge exponent.
  *   - q(t) = t + t^2 (C2 + C3 t): degree-3 minimax fit of exp(t) - 1 on
  *     relative error over [-0.04395, 0.04395] (ln2/16 plus the rounding of
- *     x * 8log2e at |x| <= 2^14), scipy linprog on 6001 Chebyshev nodes,
+ *     x * 8log2e), scipy linprog on 6001 Chebyshev nodes,
  *     coefficients rounded to float32: 0.46 * 2^-24 in exact arithmetic
  *     (degree 4 would give 0.003 * 2^-24; degree 2, 237). The result is
  *     s + s * q (one FMA on the SIMD ISAs), so the rounding of q (|q| <=
@@ -34,10 +28,6 @@
  *     significant bits: n * HI is exact for |n| < 2^10 (x >= -88 gives
  *     n >= -1016), with or without FMA; ln2/8 - HI - LO is 2.2e-14, at most
  *     2.2e-11 absolute in t.
- *   - Cody-Waite, extexp: |x| <= 2^14 gives |n| < 2^18, so three constants:
- *     EXT_HI (4 bits) and EXT_MID (5 bits) multiply n exactly, EXT_LO takes
- *     the rest (2.1e-13 left over: <= 3.9e-8 absolute in t at |x| = 2^14,
- *     as with the former two-constant ln2 split).
  * FMA-pipe work per vector, exp_nonpositive: 1 (rint) + 2 (reduction) + 4
  * (t^2, C2 + C3 t, q, s + s q) = 7, against 10 for the former degree-6
  * polynomial (bench/c/README.md).
@@ -50,22 +40,30 @@
 #define FSM_LOG2E_X8_F32   0x1.715476p+3f      /* 8 * log2(e) */
 #define FSM_LN2O8_HI_F32   0x1.62e8p-4f        /* ln2/8, 14 significant bits */
 #define FSM_LN2O8_LO_F32   -0x1.e8082ep-19f    /* ln2/8 - HI */
-#define FSM_LN2O8_EXT_HI_F32  0x1.6p-4f        /* ln2/8, 4 significant bits */
-#define FSM_LN2O8_EXT_MID_F32 0x1.7p-11f       /* ln2/8 - EXT_HI, 5 bits */
-#define FSM_LN2O8_EXT_LO_F32  0x1.0bfbe8p-18f  /* ln2/8 - EXT_HI - EXT_MID */
 #define FSM_EXPT_C2_F32    0x1.0008b2p-1f
 #define FSM_EXPT_C3_F32    0x1.55565ep-3f
 /* bits(2^(j/8)) - (j << 20), at index j = 0..7 */
 #define FSM_EXPT_TABLE_ADJ_BITS \
   {0x3F800000u, 0x3F7B95C2u, 0x3F7837F0u, 0x3F75FED7u, \
    0x3F7504F3u, 0x3F75672Au, 0x3F7744FDu, 0x3F7AC0C7u}
-/* bits(2^(j'/8)) at index j' mod 8, j' = -4..3 (extexp) */
-#define FSM_EXPT_TABLE_CENTERED_BITS \
-  {0x3F800000u, 0x3F8B95C2u, 0x3F9837F0u, 0x3FA5FED7u, \
-   0x3F3504F3u, 0x3F45672Au, 0x3F5744FDu, 0x3F6AC0C7u}
-/* ln2's leading 9 bits, for the log-softmax driver (N * LN2_HI exact for
- * |N| < 2^15, N an extexp exponent). */
-#define FSM_LN2_HI_F32     0x1.63p-1f
+/* extexp (the two-pass (p, n)): NOT the table. exp(x) = p(t) * 2^n,
+ * n = rint(x * log2(e)), t = x - n * ln2 (LN2_HI has 9 significant bits:
+ * n * LN2_HI exact for |n| < 2^15, i.e. |x| <= 2^14; the log-softmax
+ * driver relies on it too), p(t) = 1 + t + C2 t^2 + ... + C6 t^6, a
+ * minimax fit of exp on [-0.3475, 0.3475] (ln2/2 plus the rounding of
+ * x * log2e at |x| <= 2^14); relative error 3e-9 in exact arithmetic.
+ * A table extexp (m = floor((n8 + 4) / 8), three-constant reduction for
+ * |n8| < 2^18, p in [0.677, 1.355]) was measured slower on Zen 3 (same 9
+ * FMA-pipe ops plus 3 others; raddextexp -18%, vscaleextexp -9%, best of
+ * 12 interleaved runs): see bench/c/README.md. */
+#define FSM_LOG2E_F32      0x1.715476p+0f
+#define FSM_LN2_HI_F32     0x1.63p-1f          /* 0.693359375, 9 bits */
+#define FSM_LN2_LO_F32     -0x1.bd0106p-13f    /* ln2 - LN2_HI */
+#define FSM_EXP_C2_F32     0x1.fffffcp-2f
+#define FSM_EXP_C3_F32     0x1.555452p-3f
+#define FSM_EXP_C4_F32     0x1.555786p-5f
+#define FSM_EXP_C5_F32     0x1.1260f0p-7f
+#define FSM_EXP_C6_F32     0x1.6bdd86p-10f
 /* The smallest float x with exp(x) >= FLT_MIN (ln 2^-126 rounded up). */
 #define FSM_EXP_XNORMAL_F32 -0x1.5d589ep+6f
 
@@ -77,10 +75,9 @@
 
 /* The two-pass (mantissa, exponent) domain. Inputs are clamped below at
  * EXT_XMIN (so -inf contributes 0 instead of NaN). The (P, N) sum is exact
- * only while N = max_i m_i (extexp's exponent m, about x * log2e) lies in
- * [EXT_NMIN, EXT_NMAX]: |x| <= 2^14 keeps the reduction exact (m <= 23637)
- * and N >= EXT_NMIN keeps the clamped elements (m = -23637) 2^-185 or more
- * below the largest, i.e. exactly 0 after scaling. Rows outside
+ * only while N = max_i n_i lies in [EXT_NMIN, EXT_NMAX]: |x| <= 2^14 keeps
+ * the reduction exact and N >= EXT_NMIN keeps the clamped elements 2^-185
+ * or more below the largest, i.e. exactly 0 after scaling. Rows outside
  * (max x > 16384, max x < -16256, +inf, all -inf) take the three-pass
  * recompute path instead: the drivers check N. */
 #define FSM_EXT_XMIN_F32   -16384.0f

@@ -98,11 +98,10 @@ static void test_row(const fsm_f32_kernels *k, const char *isa, size_t n, size_t
     const double got = ldexp(ext.mantissa, (int)ext.exponent);
     CHECK(close_rel(got, ref_ext, 3e-7), "%s raddextexp n=%zu gap=%zu: %.9g vs %.9g", isa, n, gap,
           got, ref_ext);
-    /* N = m of the max: floor((n + 4) / 8), n = rint(8 max log2e) */
     CHECK(ext.exponent == nearbyint(m * 0x1.71547652b82fep+0) ||
-              fabs(ext.exponent - m * 0x1.71547652b82fep+0) <= 0.5625 + 1e-3,
+              fabs(ext.exponent - m * 0x1.71547652b82fep+0) <= 0.5 + 1e-3,
           "%s raddextexp exponent %g for max %g", isa, ext.exponent, m);
-    CHECK(ext.mantissa >= 0.677 && ext.mantissa <= 1.355 * (double)n, "%s raddextexp mantissa %g",
+    CHECK(ext.mantissa >= 0.7 && ext.mantissa <= 1.42 * (double)n, "%s raddextexp mantissa %g",
           isa, ext.mantissa);
 
     /* vscaleextexp with the softmax's scale: y = exp(x) / sum */

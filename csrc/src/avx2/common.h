@@ -123,24 +123,23 @@ static inline __m256 fsm_avx2_exp_nonpositive(__m256 x) {
   return _mm256_fmadd_ps(scale, fsm_avx2_expt_q(t), scale);
 }
 
-/* exp(x) = p * 2^m, p in [0.677, 1.355], x clamped below at
- * FSM_EXT_XMIN_F32; m = rint(n/8 + 1/16) (fsm_math.h). raddextexp and
- * vscaleextexp both call this, so they see the same (p, m). */
-static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *m) {
-  static const unsigned int table_bits[8] = FSM_EXPT_TABLE_CENTERED_BITS;
+/* extexp: the former polynomial exp (fsm_math.h), not the table: exp(x)
+ * = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.
+ * raddextexp and vscaleextexp both call this, so they see the same n. */
+static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *n) {
   x = _mm256_max_ps(_mm256_set1_ps(FSM_EXT_XMIN_F32), x);
   const __m256 biased =
-      _mm256_fmadd_ps(x, _mm256_set1_ps(FSM_LOG2E_X8_F32), _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
-  const __m256 n = _mm256_sub_ps(biased, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
-  const __m256 v = _mm256_fmadd_ps(n, _mm256_set1_ps(0.125f), _mm256_set1_ps(0.0625f));
-  *m = _mm256_sub_ps(_mm256_add_ps(v, _mm256_set1_ps(FSM_MAGIC_BIAS_F32)),
-                     _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
-  const __m256 tj = _mm256_castsi256_ps(
-      _mm256_permutevar8x32_epi32(fsm_avx2_table(table_bits), _mm256_castps_si256(biased)));
-  __m256 t = _mm256_fnmadd_ps(n, _mm256_set1_ps(FSM_LN2O8_EXT_HI_F32), x);
-  t = _mm256_fnmadd_ps(n, _mm256_set1_ps(FSM_LN2O8_EXT_MID_F32), t);
-  t = _mm256_fnmadd_ps(n, _mm256_set1_ps(FSM_LN2O8_EXT_LO_F32), t);
-  return _mm256_fmadd_ps(tj, fsm_avx2_expt_q(t), tj);
+      _mm256_fmadd_ps(x, _mm256_set1_ps(FSM_LOG2E_F32), _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
+  *n = _mm256_sub_ps(biased, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
+  __m256 t = _mm256_fnmadd_ps(*n, _mm256_set1_ps(FSM_LN2_HI_F32), x);
+  t = _mm256_fnmadd_ps(*n, _mm256_set1_ps(FSM_LN2_LO_F32), t);
+  __m256 p = _mm256_set1_ps(FSM_EXP_C6_F32);
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C5_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C4_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C3_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C2_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f));
+  return _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f));
 }
 
 /* 2^k for integral k <= 0 held in floats; +0 for k <= -127 and k = -inf. */

@@ -71,24 +71,23 @@ static inline __m512 fsm_avx512_exp_nonpositive(__m512 x) {
   return _mm512_maskz_fmadd_ps(normal, s, fsm_avx512_expt_q(t), s);
 }
 
-/* exp(x) = p * 2^m, p in [0.677, 1.355], x clamped below at
- * FSM_EXT_XMIN_F32; m = rint(n/8 + 1/16) (fsm_math.h). raddextexp and
- * vscaleextexp both call this, so they see the same (p, m). */
-static inline __m512 fsm_avx512_extexp(__m512 x, __m512 *m) {
-  static const unsigned int table_bits[8] = FSM_EXPT_TABLE_CENTERED_BITS;
+/* extexp: the former polynomial exp (fsm_math.h), not the table: exp(x)
+ * = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.
+ * raddextexp and vscaleextexp both call this, so they see the same n. */
+static inline __m512 fsm_avx512_extexp(__m512 x, __m512 *n) {
   x = _mm512_max_ps(_mm512_set1_ps(FSM_EXT_XMIN_F32), x);
   const __m512 biased =
-      _mm512_fmadd_ps(x, _mm512_set1_ps(FSM_LOG2E_X8_F32), _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
-  const __m512 n = _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
-  const __m512 v = _mm512_fmadd_ps(n, _mm512_set1_ps(0.125f), _mm512_set1_ps(0.0625f));
-  *m = _mm512_sub_ps(_mm512_add_ps(v, _mm512_set1_ps(FSM_MAGIC_BIAS_F32)),
-                     _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
-  const __m512 tj = _mm512_castsi512_ps(
-      _mm512_permutexvar_epi32(_mm512_castps_si512(biased), fsm_avx512_table(table_bits)));
-  __m512 t = _mm512_fnmadd_ps(n, _mm512_set1_ps(FSM_LN2O8_EXT_HI_F32), x);
-  t = _mm512_fnmadd_ps(n, _mm512_set1_ps(FSM_LN2O8_EXT_MID_F32), t);
-  t = _mm512_fnmadd_ps(n, _mm512_set1_ps(FSM_LN2O8_EXT_LO_F32), t);
-  return _mm512_fmadd_ps(tj, fsm_avx512_expt_q(t), tj);
+      _mm512_fmadd_ps(x, _mm512_set1_ps(FSM_LOG2E_F32), _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
+  *n = _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
+  __m512 t = _mm512_fnmadd_ps(*n, _mm512_set1_ps(FSM_LN2_HI_F32), x);
+  t = _mm512_fnmadd_ps(*n, _mm512_set1_ps(FSM_LN2_LO_F32), t);
+  __m512 p = _mm512_set1_ps(FSM_EXP_C6_F32);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C5_F32));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C4_F32));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C3_F32));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C2_F32));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f));
+  return _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f));
 }
 
 /* Sums are accumulated in double lanes: a float accumulator that holds a

@@ -119,29 +119,29 @@ static inline float32x4_t fsm_neon_exp_minus(const float *x, float32x4_t c_f32x4
   return fsm_neon_exp_nonpositive(vsubq_f32(vld1q_f32(x), c_f32x4));
 }
 
-/* exp(x) = p * 2^m with p in [0.677, 1.355] (Dukhan & Ablavatski), x
- * clamped below at FSM_EXT_XMIN_F32 (so -inf gives a finite m and p);
- * m = rint(n/8 + 1/16) (fsm_math.h). Exact reduction for |x| <= 2^14;
- * beyond, m is still returned (huge, +inf or NaN) so that the row can be
- * seen to leave the two-pass domain. */
-static inline float32x4_t fsm_neon_extexp(float32x4_t x_f32x4, float32x4_t *m_f32x4) {
-  static const float lanes[4] = {FSM_LOG2E_X8_F32, FSM_LN2O8_EXT_HI_F32, FSM_LN2O8_EXT_MID_F32,
-                                 FSM_EXPT_C3_F32};
-  static const uint32_t table_bits[8] = FSM_EXPT_TABLE_CENTERED_BITS;
+/* extexp: the former polynomial exp (fsm_math.h), not the table:
+ * exp(x) = p * 2^n with p in [0.70, 1.42] (Dukhan & Ablavatski), x clamped
+ * below at FSM_EXT_XMIN_F32 (so -inf gives a finite n and p). Exact
+ * reduction for |x| <= 2^14; beyond, n is still returned (huge, +inf or
+ * NaN) so that the row can be seen to leave the two-pass domain. The
+ * constants that only multiply are used by element from one register. */
+static inline float32x4_t fsm_neon_extexp(float32x4_t x_f32x4, float32x4_t *n_f32x4) {
+  static const float lanes[4] = {FSM_LOG2E_F32, FSM_LN2_HI_F32, FSM_LN2_LO_F32, FSM_EXP_C6_F32};
   const float32x4_t k_f32x4 = vld1q_f32(lanes);
   x_f32x4 = vmaxq_f32(vdupq_n_f32(FSM_EXT_XMIN_F32), x_f32x4);
-  const float32x4_t biased_f32x4 =
-      vfmaq_laneq_f32(vdupq_n_f32(FSM_MAGIC_BIAS_F32), x_f32x4, k_f32x4, 0);
-  const float32x4_t n = vsubq_f32(biased_f32x4, vdupq_n_f32(FSM_MAGIC_BIAS_F32));
-  const float32x4_t v_f32x4 = vfmaq_n_f32(vdupq_n_f32(0.0625f), n, 0.125f);
-  *m_f32x4 = vsubq_f32(vaddq_f32(v_f32x4, vdupq_n_f32(FSM_MAGIC_BIAS_F32)),
-                       vdupq_n_f32(FSM_MAGIC_BIAS_F32));
-  const float32x4_t tj_f32x4 = fsm_neon_expt_lookup(fsm_neon_expt_table(table_bits),
-                                                    vreinterpretq_u32_f32(biased_f32x4));
+  const float32x4_t n = vsubq_f32(
+      vfmaq_laneq_f32(vdupq_n_f32(FSM_MAGIC_BIAS_F32), x_f32x4, k_f32x4, 0),
+      vdupq_n_f32(FSM_MAGIC_BIAS_F32));
   float32x4_t t_f32x4 = vfmsq_laneq_f32(x_f32x4, n, k_f32x4, 1);
   t_f32x4 = vfmsq_laneq_f32(t_f32x4, n, k_f32x4, 2);
-  t_f32x4 = vfmsq_f32(t_f32x4, n, vdupq_n_f32(FSM_LN2O8_EXT_LO_F32));
-  return vfmaq_f32(tj_f32x4, tj_f32x4, fsm_neon_expt_q(t_f32x4, k_f32x4));
+  float32x4_t p_f32x4 = vfmaq_laneq_f32(vdupq_n_f32(FSM_EXP_C5_F32), t_f32x4, k_f32x4, 3);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C4_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C3_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C2_F32), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(1.0f), p_f32x4, t_f32x4);
+  p_f32x4 = vfmaq_f32(vdupq_n_f32(1.0f), p_f32x4, t_f32x4);
+  *n_f32x4 = n;
+  return p_f32x4;
 }
 
 /* 2^k for integral k <= 0 held in floats, given k + 127: 0 for k <= -127,

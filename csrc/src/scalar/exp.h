@@ -60,21 +60,26 @@ static inline float fsm_scalar_exp_nonpositive(float x) {
   return s + s * fsm_scalar_expt_q(t);
 }
 
-/* exp(x) = p * 2^m with p in [0.677, 1.355], for x clamped at
- * FSM_EXT_XMIN_F32, m = rint(n/8 + 1/16) = floor((n + 4) / 8) (fsm_math.h).
- * Exact reduction while |x| <= 2^14; beyond, m is still returned (possibly
+/* extexp: the former polynomial exp (fsm_math.h), not the table. */
+static inline float fsm_scalar_exp_poly(float t) {
+  float p = FSM_EXP_C6_F32;
+  p = p * t + FSM_EXP_C5_F32;
+  p = p * t + FSM_EXP_C4_F32;
+  p = p * t + FSM_EXP_C3_F32;
+  p = p * t + FSM_EXP_C2_F32;
+  p = p * t + 1.0f;
+  return p * t + 1.0f;
+}
+
+/* exp(x) = p * 2^n with p in [0.70, 1.42], for x clamped at FSM_EXT_XMIN_F32.
+ * Exact reduction while |x| <= 2^14; beyond, n is still returned (possibly
  * huge or infinite) so that the caller can tell the row left the domain. */
-static inline float fsm_scalar_extexp(float x, float *m) {
-  static const uint32_t table[8] = FSM_EXPT_TABLE_CENTERED_BITS;
+static inline float fsm_scalar_extexp(float x, float *n) {
   x = x < FSM_EXT_XMIN_F32 ? FSM_EXT_XMIN_F32 : x;
-  const float biased = fsm_scalar_biased_rint(x * FSM_LOG2E_X8_F32);
-  const float n = biased - FSM_MAGIC_BIAS_F32;
-  *m = fsm_scalar_biased_rint(n * 0.125f + 0.0625f) - FSM_MAGIC_BIAS_F32;
-  const float tj = fsm_f32_from_bits(table[fsm_f32_to_bits(biased) & 7u]);
-  float t = x - n * FSM_LN2O8_EXT_HI_F32;  /* exact: |n| < 2^18 */
-  t = t - n * FSM_LN2O8_EXT_MID_F32;       /* exact product */
-  t = t - n * FSM_LN2O8_EXT_LO_F32;
-  return tj + tj * fsm_scalar_expt_q(t);
+  *n = (x * FSM_LOG2E_F32 + FSM_MAGIC_BIAS_F32) - FSM_MAGIC_BIAS_F32;
+  float t = x - *n * FSM_LN2_HI_F32;  /* exact: |n| < 2^15 */
+  t = t - *n * FSM_LN2_LO_F32;
+  return fsm_scalar_exp_poly(t);
 }
 
 /* 2^k for an integral k <= 0 held in a float; 0 for k <= -127. */
