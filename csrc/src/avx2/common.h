@@ -1,8 +1,8 @@
 /*
- * AVX2+FMA helpers shared by the avx2 kernels: the exp of fsm_math.h on 8
- * lanes (same constants, same reduction, same polynomial as scalar/exp.h,
- * with FMA), masks for tails and the fold of float accumulators into
- * double. Everything is static inline: nothing here leaks into the
+ * AVX2+FMA helpers shared by the avx2 kernels: the table exp of fsm_math.h
+ * on 8 lanes (same constants, table, reduction and polynomial as
+ * scalar/exp.h, with FMA), masks for tails and the fold of float
+ * accumulators into double. Everything is static inline: nothing here leaks into the
  * baseline objects.
  */
 #ifndef FSM_AVX2_COMMON_H
@@ -84,8 +84,55 @@ static inline __m256 fsm_avx2_exp2_biased(__m256 biased_f32x8) {
   return _mm256_castsi256_ps(_mm256_add_epi32(bits, _mm256_set1_epi32(127 << 23)));
 }
 
-/* exp(t) for |t| <= 0.3475: the degree-6 minimax of fsm_math.h, Horner/FMA. */
-static inline __m256 fsm_avx2_exp_poly(__m256 t) {
+/* The table exp of fsm_math.h on 8 lanes: T[n mod 8] is one vpermps of a
+ * register-resident table (it reads the low 3 bits of each index lane).
+ * q(t) = t + t^2 (C2 + C3 t), with FMA. */
+static inline __m256 fsm_avx2_expt_q(__m256 t) {
+  const __m256 t2 = _mm256_mul_ps(t, t);
+  const __m256 w =
+      _mm256_fmadd_ps(_mm256_set1_ps(FSM_EXPT_C3_F32), t, _mm256_set1_ps(FSM_EXPT_C2_F32));
+  return _mm256_fmadd_ps(w, t2, t);
+}
+
+static inline __m256i fsm_avx2_table(const unsigned int bits[8]) {
+  return _mm256_setr_epi32((int)bits[0], (int)bits[1], (int)bits[2], (int)bits[3],
+                           (int)bits[4], (int)bits[5], (int)bits[6], (int)bits[7]);
+}
+
+/* exp(x) for x <= 0: clamped at FSM_EXP_XMIN_F32 (x second: NaN stays), so
+ * -inf gives exactly +0. Lanes whose result would be subnormal (x <
+ * XNORMAL) get a zero scale, so the FMA never produces a subnormal: on
+ * Zen 3 that costs an assist, 2.4x slower when every output is subnormal
+ * (and the table's 2^m * T[j] cannot be built for m = -127 anyway). The
+ * contract allows it (fastsoftmax.h: outputs below FLT_MIN may be
+ * flushed); NLT_UQ keeps NaN lanes. */
+static inline __m256 fsm_avx2_exp_nonpositive(__m256 x) {
+  static const unsigned int table_bits[8] = FSM_EXPT_TABLE_ADJ_BITS;
+  x = _mm256_max_ps(_mm256_set1_ps(FSM_EXP_XMIN_F32), x);
+  const __m256 biased =
+      _mm256_fmadd_ps(x, _mm256_set1_ps(FSM_LOG2E_X8_F32), _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
+  const __m256 n = _mm256_sub_ps(biased, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
+  const __m256i bits = _mm256_castps_si256(biased);
+  /* bits(T[j]) - (j << 20) + (m << 23) + (j << 20) = bits(T[j] * 2^m) */
+  const __m256i tj = _mm256_permutevar8x32_epi32(fsm_avx2_table(table_bits), bits);
+  const __m256 s = _mm256_castsi256_ps(_mm256_add_epi32(tj, _mm256_slli_epi32(bits, 20)));
+  const __m256 normal = _mm256_cmp_ps(x, _mm256_set1_ps(FSM_EXP_XNORMAL_F32), _CMP_NLT_UQ);
+  const __m256 scale = _mm256_and_ps(s, normal);
+  __m256 t = _mm256_fnmadd_ps(n, _mm256_set1_ps(FSM_LN2O8_HI_F32), x);
+  t = _mm256_fnmadd_ps(n, _mm256_set1_ps(FSM_LN2O8_LO_F32), t);
+  return _mm256_fmadd_ps(scale, fsm_avx2_expt_q(t), scale);
+}
+
+/* extexp: the former polynomial exp (fsm_math.h), not the table: exp(x)
+ * = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.
+ * raddextexp and vscaleextexp both call this, so they see the same n. */
+static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *n) {
+  x = _mm256_max_ps(_mm256_set1_ps(FSM_EXT_XMIN_F32), x);
+  const __m256 biased =
+      _mm256_fmadd_ps(x, _mm256_set1_ps(FSM_LOG2E_F32), _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
+  *n = _mm256_sub_ps(biased, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
+  __m256 t = _mm256_fnmadd_ps(*n, _mm256_set1_ps(FSM_LN2_HI_F32), x);
+  t = _mm256_fnmadd_ps(*n, _mm256_set1_ps(FSM_LN2_LO_F32), t);
   __m256 p = _mm256_set1_ps(FSM_EXP_C6_F32);
   p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C5_F32));
   p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C4_F32));
@@ -93,41 +140,6 @@ static inline __m256 fsm_avx2_exp_poly(__m256 t) {
   p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C2_F32));
   p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f));
   return _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f));
-}
-
-/* Cody-Waite x - n * ln2 with the two-constant split (FMA). */
-static inline __m256 fsm_avx2_reduce(__m256 x, __m256 n) {
-  const __m256 t = _mm256_fnmadd_ps(n, _mm256_set1_ps(FSM_LN2_HI_F32), x);
-  return _mm256_fnmadd_ps(n, _mm256_set1_ps(FSM_LN2_LO_F32), t);
-}
-
-/* The smallest float x with exp(x) >= FLT_MIN (ln 2^-126 rounded up). */
-#define FSM_AVX2_EXP_XNORMAL -0x1.5d589ep+6f
-
-/* exp(x) for x <= 0: clamped at FSM_EXP_XMIN_F32 (x second: NaN stays), so
- * -inf and everything under about -87.7 give exactly +0. Lanes whose result
- * would be subnormal (x < XNORMAL) get a zero scale instead, so the multiply
- * never produces a subnormal: on Zen 3 that costs an assist, 2.4x slower
- * when every output is subnormal. The contract allows it (fastsoftmax.h:
- * outputs below FLT_MIN may be flushed); NLT_UQ keeps NaN lanes. */
-static inline __m256 fsm_avx2_exp_nonpositive(__m256 x) {
-  x = _mm256_max_ps(_mm256_set1_ps(FSM_EXP_XMIN_F32), x);
-  const __m256 biased =
-      _mm256_fmadd_ps(x, _mm256_set1_ps(FSM_LOG2E_F32), _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
-  const __m256 n = _mm256_sub_ps(biased, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
-  const __m256 normal = _mm256_cmp_ps(x, _mm256_set1_ps(FSM_AVX2_EXP_XNORMAL), _CMP_NLT_UQ);
-  const __m256 scale = _mm256_and_ps(fsm_avx2_exp2_biased(biased), normal);
-  return _mm256_mul_ps(fsm_avx2_exp_poly(fsm_avx2_reduce(x, n)), scale);
-}
-
-/* exp(x) = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.
- * raddextexp and vscaleextexp both call this, so they see the same n. */
-static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *n) {
-  x = _mm256_max_ps(_mm256_set1_ps(FSM_EXT_XMIN_F32), x);
-  const __m256 biased =
-      _mm256_fmadd_ps(x, _mm256_set1_ps(FSM_LOG2E_F32), _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
-  *n = _mm256_sub_ps(biased, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
-  return fsm_avx2_exp_poly(fsm_avx2_reduce(x, *n));
 }
 
 /* 2^k for integral k <= 0 held in floats; +0 for k <= -127 and k = -inf. */

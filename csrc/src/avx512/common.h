@@ -1,7 +1,7 @@
 /*
- * AVX-512F helpers shared by the avx512 kernels: the exp of fsm_math.h on
- * 16 lanes (same constants, reduction and polynomial as scalar/exp.h, with
- * FMA), tail masks, and folds of float accumulators into double. Only
+ * AVX-512F helpers shared by the avx512 kernels: the table exp of
+ * fsm_math.h on 16 lanes (same constants, table, reduction and polynomial
+ * as scalar/exp.h, with FMA), tail masks, and folds of float accumulators into double. Only
  * AVX512F instructions are used (cpu_x86.c checks exactly that).
  */
 #ifndef FSM_AVX512_COMMON_H
@@ -32,15 +32,55 @@
 /* Lanes [0, rem) set, 0 <= rem <= 16. */
 static inline __mmask16 fsm_avx512_tail_mask(size_t rem) { return (__mmask16)((1u << rem) - 1u); }
 
-/* 2^n for n = biased - MAGIC, n in [-127, 127]: (n + 127) << 23 mod 2^32,
- * so n == -127 gives +0.0 exactly as the scalar reference does. */
-static inline __m512 fsm_avx512_exp2_biased(__m512 biased_f32x16) {
-  const __m512i bits = _mm512_slli_epi32(_mm512_castps_si512(biased_f32x16), 23);
-  return _mm512_castsi512_ps(_mm512_add_epi32(bits, _mm512_set1_epi32(127 << 23)));
+/* The table exp of fsm_math.h on 16 lanes: T[n mod 8] is one vpermd of
+ * the 8-entry table stored twice (vpermd reads the low 4 bits of each
+ * index lane; n mod 16 mod 8 = n mod 8). q(t) = t + t^2 (C2 + C3 t). */
+static inline __m512 fsm_avx512_expt_q(__m512 t) {
+  const __m512 t2 = _mm512_mul_ps(t, t);
+  const __m512 w =
+      _mm512_fmadd_ps(_mm512_set1_ps(FSM_EXPT_C3_F32), t, _mm512_set1_ps(FSM_EXPT_C2_F32));
+  return _mm512_fmadd_ps(w, t2, t);
 }
 
-/* exp(t) for |t| <= 0.3475: the degree-6 minimax of fsm_math.h, Horner/FMA. */
-static inline __m512 fsm_avx512_exp_poly(__m512 t) {
+static inline __m512i fsm_avx512_table(const unsigned int bits[8]) {
+  unsigned int twice[16];
+  for (int j = 0; j < 16; j++) twice[j] = bits[j & 7];
+  return _mm512_loadu_si512(twice);
+}
+
+/* exp(x) for x <= 0: clamped at FSM_EXP_XMIN_F32 (x second: NaN stays), so
+ * -inf gives exactly +0. Lanes whose result would be subnormal (x <
+ * XNORMAL) are masked out of the final FMA (zero), so no subnormal is
+ * produced (an assist on many cores; the contract allows flushing below
+ * FLT_MIN; T[j] * 2^m cannot be built for m = -127 anyway); NLT_UQ keeps
+ * NaN lanes. */
+static inline __m512 fsm_avx512_exp_nonpositive(__m512 x) {
+  static const unsigned int table_bits[8] = FSM_EXPT_TABLE_ADJ_BITS;
+  x = _mm512_max_ps(_mm512_set1_ps(FSM_EXP_XMIN_F32), x);
+  const __m512 biased =
+      _mm512_fmadd_ps(x, _mm512_set1_ps(FSM_LOG2E_X8_F32), _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
+  const __m512 n = _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
+  const __m512i bits = _mm512_castps_si512(biased);
+  /* bits(T[j]) - (j << 20) + (m << 23) + (j << 20) = bits(T[j] * 2^m) */
+  const __m512i tj = _mm512_permutexvar_epi32(bits, fsm_avx512_table(table_bits));
+  const __m512 s = _mm512_castsi512_ps(_mm512_add_epi32(tj, _mm512_slli_epi32(bits, 20)));
+  const __mmask16 normal =
+      _mm512_cmp_ps_mask(x, _mm512_set1_ps(FSM_EXP_XNORMAL_F32), _CMP_NLT_UQ);
+  __m512 t = _mm512_fnmadd_ps(n, _mm512_set1_ps(FSM_LN2O8_HI_F32), x);
+  t = _mm512_fnmadd_ps(n, _mm512_set1_ps(FSM_LN2O8_LO_F32), t);
+  return _mm512_maskz_fmadd_ps(normal, s, fsm_avx512_expt_q(t), s);
+}
+
+/* extexp: the former polynomial exp (fsm_math.h), not the table: exp(x)
+ * = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.
+ * raddextexp and vscaleextexp both call this, so they see the same n. */
+static inline __m512 fsm_avx512_extexp(__m512 x, __m512 *n) {
+  x = _mm512_max_ps(_mm512_set1_ps(FSM_EXT_XMIN_F32), x);
+  const __m512 biased =
+      _mm512_fmadd_ps(x, _mm512_set1_ps(FSM_LOG2E_F32), _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
+  *n = _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
+  __m512 t = _mm512_fnmadd_ps(*n, _mm512_set1_ps(FSM_LN2_HI_F32), x);
+  t = _mm512_fnmadd_ps(*n, _mm512_set1_ps(FSM_LN2_LO_F32), t);
   __m512 p = _mm512_set1_ps(FSM_EXP_C6_F32);
   p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C5_F32));
   p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C4_F32));
@@ -48,42 +88,6 @@ static inline __m512 fsm_avx512_exp_poly(__m512 t) {
   p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C2_F32));
   p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f));
   return _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f));
-}
-
-/* Cody-Waite x - n * ln2 with the two-constant split (FMA). */
-static inline __m512 fsm_avx512_reduce(__m512 x, __m512 n) {
-  const __m512 t = _mm512_fnmadd_ps(n, _mm512_set1_ps(FSM_LN2_HI_F32), x);
-  return _mm512_fnmadd_ps(n, _mm512_set1_ps(FSM_LN2_LO_F32), t);
-}
-
-/* The smallest float x with exp(x) >= FLT_MIN (ln 2^-126 rounded up). */
-#define FSM_AVX512_EXP_XNORMAL -0x1.5d589ep+6f
-
-/* exp(x) for x <= 0: clamped at FSM_EXP_XMIN_F32 (x second: NaN stays), so
- * -inf and everything under about -87.7 give exactly +0. The scale is built
- * from bits rather than with vscalefps so that n == -127 is exactly 0.
- * Lanes whose result would be subnormal (x < XNORMAL) are masked out of the
- * multiply (zero), so no subnormal is produced (an assist on many cores; the
- * contract allows flushing below FLT_MIN); NLT_UQ keeps NaN lanes. */
-static inline __m512 fsm_avx512_exp_nonpositive(__m512 x) {
-  x = _mm512_max_ps(_mm512_set1_ps(FSM_EXP_XMIN_F32), x);
-  const __m512 biased =
-      _mm512_fmadd_ps(x, _mm512_set1_ps(FSM_LOG2E_F32), _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
-  const __m512 n = _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
-  const __mmask16 normal =
-      _mm512_cmp_ps_mask(x, _mm512_set1_ps(FSM_AVX512_EXP_XNORMAL), _CMP_NLT_UQ);
-  return _mm512_maskz_mul_ps(normal, fsm_avx512_exp_poly(fsm_avx512_reduce(x, n)),
-                             fsm_avx512_exp2_biased(biased));
-}
-
-/* exp(x) = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.
- * raddextexp and vscaleextexp both call this, so they see the same n. */
-static inline __m512 fsm_avx512_extexp(__m512 x, __m512 *n) {
-  x = _mm512_max_ps(_mm512_set1_ps(FSM_EXT_XMIN_F32), x);
-  const __m512 biased =
-      _mm512_fmadd_ps(x, _mm512_set1_ps(FSM_LOG2E_F32), _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
-  *n = _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
-  return fsm_avx512_exp_poly(fsm_avx512_reduce(x, *n));
 }
 
 /* Sums are accumulated in double lanes: a float accumulator that holds a

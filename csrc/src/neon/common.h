@@ -5,11 +5,10 @@
  * the fold of float accumulators into double. All static inline, so nothing
  * here leaks into another ISA's objects.
  *
- * Numerics: the same reduction and polynomial as scalar/exp.h, with every
- * multiply-add fused (vfmaq_f32/vfmsq_f32): rint by the magic bias,
- * Cody-Waite t = x - n*LN2_HI - n*LN2_LO, degree-6 Horner (its last step
- * fused with the 2^n scaling, an exact rewrite), 2^n from the biased
- * float's bits. Results may differ from the scalar table (which does not
+ * Numerics: the same table, reduction and polynomial as scalar/exp.h
+ * (fsm_math.h), with every multiply-add fused (vfmaq_f32/vfmsq_f32): rint
+ * of x * 8log2e by the magic bias, T[n mod 8] by TBL, Cody-Waite
+ * t = x - n*HI - n*LO, q = t + t^2 (C2 + C3 t), s + s*q. Results may differ from the scalar table (which does not
  * fuse) in the last bit; both are tested against float64.
  *
  * NaN: vmaxq_f32 (FMAX) returns NaN when either operand is NaN, so the
@@ -29,7 +28,10 @@
 
 #include "../kernels.h"
 
-/* Main loops: 4 vectors (16 floats) per iteration. One vector's exp is
+/* Main loops: 4 vectors (16 floats) per iteration. (Reasoned for the
+ * former degree-6 exp; the table exp is ~18 instructions and a shorter
+ * chain, so 4 is if anything more than needed; not re-tuned, no AArch64
+ * hardware here.) One vector's exp was
  * ~23 instructions (register copies for the destructive FMLA included) on
  * a dependency chain of ~45 cycles (FMA 4, FADD/FMAX 2 cycles on Cortex-
  * A76/Neoverse-N1), and issues in ~11.5 cycles on their 2 FP/ASIMD pipes:
@@ -59,41 +61,57 @@ static inline size_t fsm_neon_block_length(size_t n) {
   return (n < FSM_NEON_SUM_BLOCK ? n : FSM_NEON_SUM_BLOCK) & ~(size_t)(FSM_NEON_UNROLL - 1);
 }
 
-/* The constants that only ever multiply, packed in one register and used
- * through by-element FMLA/FMLS (same latency and throughput as the vector
- * form): frees 3 of the 32 vector registers for the 4-way unrolled loops.
- * Lanes: log2(e), LN2_HI, LN2_LO, C6. */
-static inline float32x4_t fsm_neon_exp_lane_constants(void) {
-  const float lanes[4] = {FSM_LOG2E_F32, FSM_LN2_HI_F32, FSM_LN2_LO_F32, FSM_EXP_C6_F32};
-  return vld1q_f32(lanes);
+/* The table exp of fsm_math.h (see there): T[n mod 8] by TBL from the
+ * 32-byte table in two registers. The byte indexes of lane j are 4j + 0..3:
+ * (bits & 7) * 0x04040404 + 0x03020100, one AND and one MLA. */
+static inline float32x4_t fsm_neon_expt_lookup(uint8x16x2_t table_u8x16x2, uint32x4_t bits_u32x4) {
+  const uint32x4_t idx_u32x4 = vmlaq_u32(vdupq_n_u32(0x03020100u),
+                                         vandq_u32(bits_u32x4, vdupq_n_u32(7u)),
+                                         vdupq_n_u32(0x04040404u));
+  return vreinterpretq_f32_u8(vqtbl2q_u8(table_u8x16x2, vreinterpretq_u8_u32(idx_u32x4)));
 }
 
-/* exp(x) for x <= 0 (x - c in the three-pass kernels): clamp at -88 so
- * n >= -127 (2^-127 is built as +0: -inf and everything below ~-87.7 give
- * exactly 0), NaN stays NaN. */
+static inline uint8x16x2_t fsm_neon_expt_table(const uint32_t bits[8]) {
+  uint8x16x2_t table_u8x16x2;
+  table_u8x16x2.val[0] = vreinterpretq_u8_u32(vld1q_u32(bits));
+  table_u8x16x2.val[1] = vreinterpretq_u8_u32(vld1q_u32(bits + 4));
+  return table_u8x16x2;
+}
+
+/* q(t) = t + t^2 (C2 + C3 t), C3 in lane 3 of k (by-element FMLA). */
+static inline float32x4_t fsm_neon_expt_q(float32x4_t t_f32x4, float32x4_t k_f32x4) {
+  const float32x4_t t2_f32x4 = vmulq_f32(t_f32x4, t_f32x4);
+  const float32x4_t w_f32x4 = vfmaq_laneq_f32(vdupq_n_f32(FSM_EXPT_C2_F32), t_f32x4, k_f32x4, 3);
+  return vfmaq_f32(t_f32x4, w_f32x4, t2_f32x4);
+}
+
+/* exp(x) for x <= 0 (x - c in the three-pass kernels): clamp at -88 (n >=
+ * -1016), NaN stays NaN; -inf and results below FLT_MIN (x < XNORMAL)
+ * give exactly 0: T[j] * 2^m is built from bits (one integer add, see
+ * fsm_math.h), which cannot represent m = -127. The constants that only
+ * multiply are packed in one register and used through by-element
+ * FMLA/FMLS (frees registers for the 4-way unrolled loops). */
 static inline float32x4_t fsm_neon_exp_nonpositive(float32x4_t x_f32x4) {
+  static const float lanes[4] = {FSM_LOG2E_X8_F32, FSM_LN2O8_HI_F32, FSM_LN2O8_LO_F32,
+                                 FSM_EXPT_C3_F32};
+  static const uint32_t table_bits[8] = FSM_EXPT_TABLE_ADJ_BITS;
+  const float32x4_t k_f32x4 = vld1q_f32(lanes);
   x_f32x4 = vmaxq_f32(vdupq_n_f32(FSM_EXP_XMIN_F32), x_f32x4);
-  /* biased = 1.5*2^23 + rint(x*log2e): the low mantissa bits hold n */
-  const float32x4_t k_f32x4 = fsm_neon_exp_lane_constants();
+  /* biased = 1.5*2^23 + rint(x*8log2e): the low mantissa bits hold n */
   const float32x4_t biased_f32x4 =
       vfmaq_laneq_f32(vdupq_n_f32(FSM_MAGIC_BIAS_F32), x_f32x4, k_f32x4, 0);
   const float32x4_t n_f32x4 = vsubq_f32(biased_f32x4, vdupq_n_f32(FSM_MAGIC_BIAS_F32));
+  const uint32x4_t bits_u32x4 = vreinterpretq_u32_f32(biased_f32x4);
+  /* bits(T[j]) - (j << 20) + (m << 23) + (j << 20) = bits(T[j] * 2^m) */
+  const uint32x4_t s_u32x4 =
+      vaddq_u32(vreinterpretq_u32_f32(fsm_neon_expt_lookup(fsm_neon_expt_table(table_bits), bits_u32x4)),
+                vshlq_n_u32(bits_u32x4, 20));
+  const uint32x4_t normal_u32x4 = vcgeq_f32(x_f32x4, vdupq_n_f32(FSM_EXP_XNORMAL_F32));
+  const float32x4_t s_f32x4 = vreinterpretq_f32_u32(vandq_u32(s_u32x4, normal_u32x4));
   float32x4_t t_f32x4 = vfmsq_laneq_f32(x_f32x4, n_f32x4, k_f32x4, 1);
   t_f32x4 = vfmsq_laneq_f32(t_f32x4, n_f32x4, k_f32x4, 2);
-  float32x4_t p_f32x4 = vfmaq_laneq_f32(vdupq_n_f32(FSM_EXP_C5_F32), t_f32x4, k_f32x4, 3);
-  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C4_F32), p_f32x4, t_f32x4);
-  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C3_F32), p_f32x4, t_f32x4);
-  p_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_EXP_C2_F32), p_f32x4, t_f32x4);
-  p_f32x4 = vfmaq_f32(vdupq_n_f32(1.0f), p_f32x4, t_f32x4);
-  /* 2^n: (bits(biased) - bits(1.5*2^23) + 127) << 23, n in [-127, 0] */
-  const int32_t bias_bits = (int32_t)FSM_MAGIC_BITS_F32 - 127;
-  const float32x4_t scale_f32x4 = vreinterpretq_f32_s32(
-      vshlq_n_s32(vsubq_s32(vreinterpretq_s32_f32(biased_f32x4), vdupq_n_s32(bias_bits)), 23));
-  /* The last Horner step and the scaling in one FMA: s + p*(t*s) rounds
-   * to s * fl(1 + p*t), the Horner result times 2^n, because t*s and the
-   * final scaling by a power of two are exact (normal results); saves the
-   * register copy the destructive FMLA would need for the constant 1. */
-  return vfmaq_f32(scale_f32x4, p_f32x4, vmulq_f32(t_f32x4, scale_f32x4));
+  /* s + s q; a NaN x has s = 0 but q = NaN: NaN */
+  return vfmaq_f32(s_f32x4, s_f32x4, fsm_neon_expt_q(t_f32x4, k_f32x4));
 }
 
 /* exp(x[0..3] - c), c >= max x (three-pass kernels). */
@@ -101,13 +119,16 @@ static inline float32x4_t fsm_neon_exp_minus(const float *x, float32x4_t c_f32x4
   return fsm_neon_exp_nonpositive(vsubq_f32(vld1q_f32(x), c_f32x4));
 }
 
-/* exp(x) = p * 2^n with p in [0.70, 1.42] (Dukhan & Ablavatski), x clamped
+/* extexp: the former polynomial exp (fsm_math.h), not the table:
+ * exp(x) = p * 2^n with p in [0.70, 1.42] (Dukhan & Ablavatski), x clamped
  * below at FSM_EXT_XMIN_F32 (so -inf gives a finite n and p). Exact
  * reduction for |x| <= 2^14; beyond, n is still returned (huge, +inf or
- * NaN) so that the row can be seen to leave the two-pass domain. */
+ * NaN) so that the row can be seen to leave the two-pass domain. The
+ * constants that only multiply are used by element from one register. */
 static inline float32x4_t fsm_neon_extexp(float32x4_t x_f32x4, float32x4_t *n_f32x4) {
+  static const float lanes[4] = {FSM_LOG2E_F32, FSM_LN2_HI_F32, FSM_LN2_LO_F32, FSM_EXP_C6_F32};
+  const float32x4_t k_f32x4 = vld1q_f32(lanes);
   x_f32x4 = vmaxq_f32(vdupq_n_f32(FSM_EXT_XMIN_F32), x_f32x4);
-  const float32x4_t k_f32x4 = fsm_neon_exp_lane_constants();
   const float32x4_t n = vsubq_f32(
       vfmaq_laneq_f32(vdupq_n_f32(FSM_MAGIC_BIAS_F32), x_f32x4, k_f32x4, 0),
       vdupq_n_f32(FSM_MAGIC_BIAS_F32));
