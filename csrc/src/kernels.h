@@ -27,8 +27,11 @@ typedef struct fsm_extsum {
 typedef struct fsm_f32_kernels {
   fsm_isa isa;
   /* AUTO uses the two-pass algorithm for rows of at least this many
-   * elements and three-pass reload below (measured per ISA; README). */
-  size_t two_pass_min_cols;
+   * elements and three-pass (reload) below, per function: log-softmax's
+   * three-pass reads x three times but needs no second exp, so its
+   * crossover differs (measured per ISA; table.c and bench/c/README.md). */
+  size_t softmax_two_pass_min_cols;
+  size_t log_softmax_two_pass_min_cols;
   FSM_KERNEL_LIST(FSM_TABLE_FIELD, float)
   /* The ISA whose training kernels fill the fields below: the table's own
    * ISA if it defines FSM_TABLE_HAS_TRAINING_KERNELS, else FSM_ISA_SCALAR. */
@@ -38,7 +41,8 @@ typedef struct fsm_f32_kernels {
 
 typedef struct fsm_f64_kernels {
   fsm_isa isa;
-  size_t two_pass_min_cols;
+  size_t softmax_two_pass_min_cols;
+  size_t log_softmax_two_pass_min_cols;
   FSM_KERNEL_LIST(FSM_TABLE_FIELD, double)
   fsm_isa training_isa;
   FSM_TRAINING_KERNEL_LIST(FSM_TABLE_FIELD, double)

@@ -93,6 +93,7 @@ void fsm_f64_vsubc__scalar(size_t n, const double *x, double c_hi, double c_lo, 
 const fsm_f64_kernels fsm_f64_kernels__scalar = {
   FSM_ISA_SCALAR,
   SIZE_MAX,
+  SIZE_MAX,
   FSM_KERNEL_LIST(FSM_F64_ENTRY, double)
   FSM_ISA_SCALAR,
   FSM_TRAINING_KERNEL_LIST(FSM_F64_ENTRY, double)  /* f64-training.c */
