@@ -105,17 +105,23 @@ def onehot64(c, cols):
     return out
 
 
+def _weighted_nll64(x2, t):
+    """sum_i t_i * -log_softmax(x)_i per row: each term is formed from
+    x_i - max, so the loss has no difference of terms of the size of x
+    (t * lse - t . x cancels for rows far from 0). Entries with t_i = 0
+    contribute 0 even where log_softmax is -inf."""
+    with np.errstate(all="ignore"):
+        return np.where(t == 0, 0.0, -t * log_softmax64(x2)).sum(axis=1)
+
+
 def cross_entropy_rows64(x2, c, alpha=0.0, ignore_index=-100):
     """Per-row loss and gradient (unscaled) of integer-target CE, 2-D x."""
     x2 = _f64(x2)
     cols = x2.shape[1]
     with np.errstate(all="ignore"):
         p = softmax64(x2)
-        m = x2.max(axis=1, keepdims=True, initial=-np.inf)
-        lse = (m + np.log(np.exp(x2 - m).sum(axis=1, keepdims=True)))[:, 0]
         t = (1 - alpha) * onehot64(c, cols) + alpha / max(cols, 1)
-        xc = np.where(onehot64(c, cols) > 0, x2, 0.0).sum(axis=1)
-        loss = (1 - alpha) * (lse - xc) + (alpha * (lse - x2.mean(axis=1)) if alpha else 0.0)
+        loss = _weighted_nll64(x2, t)
         grad = p - t
     ign = np.asarray(c).reshape(-1) == ignore_index
     loss = np.where(ign, 0.0, loss)
@@ -128,10 +134,8 @@ def soft_cross_entropy_rows64(x2, t2, alpha=0.0):
     cols = x2.shape[1]
     with np.errstate(all="ignore"):
         tt = (1 - alpha) * t2 + alpha / cols
-        m = x2.max(axis=1, keepdims=True, initial=-np.inf)
-        lse = m + np.log(np.exp(x2 - m).sum(axis=1, keepdims=True))
         st = tt.sum(axis=1, keepdims=True)
-        loss = (st * lse)[:, 0] - (tt * x2).sum(axis=1)
+        loss = _weighted_nll64(x2, tt)
         grad = st * softmax64(x2) - tt
     return loss, grad
 
@@ -281,3 +285,16 @@ def ce_grad_tolerance(x2, p, t, scale, dtype):
     if np.dtype(dtype) == np.float32:
         return (GRAD_F32_ULPS + spread) * EPS32 * mag + TINY32
     return (256 + spread) * EPS64 * mag + 1e-300
+
+
+# ---------------------------------------------------------------- test data
+
+def unaligned(a):
+    """A writeable copy of ``a`` whose data sits one byte past an aligned
+    address (NumPy flags it unaligned)."""
+    a = np.asarray(a)
+    buf = np.zeros(a.nbytes + a.itemsize, np.uint8)
+    u = buf[1:1 + a.nbytes].view(a.dtype).reshape(a.shape)
+    u[...] = a
+    assert not u.flags.aligned
+    return u

@@ -13,6 +13,7 @@ from reference import (
     log_softmax_tolerance,
     softmax64,
     softmax_tolerance,
+    unaligned,
 )
 
 
@@ -115,6 +116,43 @@ def test_partial_overlap_is_safe(dtype, rng):
     expected = fastsoftmax.softmax(x)
     fastsoftmax.softmax(buf[:60], out=buf[10:70])
     np.testing.assert_array_equal(buf[10:70], expected)
+
+
+def test_unaligned_input_and_out(dtype, rng):
+    # float*/double* must never point at unaligned data: such arrays are
+    # copied (input) or computed through a temporary (out), same results
+    x = rng.normal(0, 3, (4, 37)).astype(dtype)
+    for fn in (fastsoftmax.softmax, fastsoftmax.log_softmax):
+        expected = fn(x)
+        np.testing.assert_array_equal(fn(unaligned(x)), expected)
+        out = unaligned(np.zeros_like(x))
+        assert fn(x, out=out) is out
+        np.testing.assert_array_equal(out, expected)
+        y = unaligned(x)
+        fn(y, out=y)
+        np.testing.assert_array_equal(y, expected)
+        np.testing.assert_array_equal(fn(unaligned(x.T), axis=0), fn(x.T, axis=0))
+
+
+def test_private_rowwise_checks_its_arguments(dtype):
+    # the private binding re-checks what the Python layer validated, so a
+    # mismatched call raises instead of writing out of bounds
+    x = np.ones((3, 8), dtype)
+    with pytest.raises(ValueError, match="shape"):
+        fastsoftmax._core.rowwise(x, np.empty((3, 4), dtype), 0, False)
+    with pytest.raises(ValueError, match="shape"):
+        fastsoftmax._core.rowwise(x, np.empty(24, dtype), 0, False)
+    other = np.float64 if dtype == np.float32 else np.float32
+    with pytest.raises(TypeError, match="dtype"):
+        fastsoftmax._core.rowwise(x, np.empty((3, 8), other), 0, False)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        fastsoftmax._core.rowwise(np.ones((3, 8), np.int32), np.empty((3, 8), np.int32), 0, False)
+    ro = np.empty((3, 8), dtype)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        fastsoftmax._core.rowwise(x, ro, 0, False)
+    # unaligned: computes nothing and says so (the caller then copies)
+    assert fastsoftmax._core.rowwise(unaligned(x), np.empty((3, 8), dtype), 0, False) is False
 
 
 @pytest.mark.parametrize(

@@ -44,11 +44,19 @@ namespace {
   throw std::runtime_error(message);
 }
 
+// The kernels take float* / double*: an array whose data NumPy does not
+// flag as aligned (a view at an odd byte offset) must never reach them.
+bool is_aligned(const py::array &a) {
+  return (a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0;
+}
+
 // Views an N-d array (N >= 1) whose last axis is the row as rows x cols
-// with a row stride in elements: possible when the last axis has unit
-// stride and the leading axes collapse into one with a stride >= cols.
+// with a row stride in elements: possible when the data is aligned, the
+// last axis has unit stride and the leading axes collapse into one with a
+// stride >= cols.
 bool collapse_rows(const py::array &a, size_t &rows, size_t &stride) {
   const py::ssize_t ndim = a.ndim(), item = a.itemsize();
+  if (ndim < 1 || !is_aligned(a)) return false;
   const py::ssize_t cols = a.shape(ndim - 1);
   if (cols > 1 && a.strides(ndim - 1) != item) return false;
   py::ssize_t n_rows = 1, row_bytes = cols * item, prev_stride = -1, prev_extent = 0;
@@ -96,24 +104,35 @@ void call(int num, size_t rows, size_t cols, const void *x, size_t xs, void *y, 
   if (status != FSM_OK) raise_status(status, what);
 }
 
-// softmax / log_softmax along the last axis of x into out (same shape and
-// dtype, native float32/float64, checked by the Python layer), both viewed
-// as rows with collapse_rows. Returns false, computing nothing, when either
-// cannot be viewed that way; the caller then copies.
-bool rowwise(const py::array &x, py::array &out, int algorithm, bool log) {
-  size_t rows, xs, out_rows, ys;
-  if (!collapse_rows(x, rows, xs) || !collapse_rows(out, out_rows, ys)) return false;
-  if (!out.writeable()) throw py::value_error("out is read-only");
-  call(x.dtype().num(), rows, static_cast<size_t>(x.shape(x.ndim() - 1)), x.data(), xs,
-       out.mutable_data(), ys, algorithm, log);
-  return true;
-}
-
 bool is_float_row_major(const py::array &a) {
   const int num = a.dtype().num();
   const char order = a.dtype().byteorder();
   return (num == py::detail::npy_api::NPY_FLOAT_ || num == py::detail::npy_api::NPY_DOUBLE_) &&
-         (order == '=' || order == '|') && (a.flags() & py::array::c_style) != 0;
+         (order == '=' || order == '|') && (a.flags() & py::array::c_style) != 0 && is_aligned(a);
+}
+
+// softmax / log_softmax along the last axis of x into out, both viewed as
+// rows with collapse_rows. Returns false, computing nothing, when either
+// cannot be viewed that way; the caller then copies. The Python layer has
+// validated the arguments; they are checked again here (shape, dtype,
+// byte order, writeable) so that no call of this private function can
+// read or write out of bounds.
+bool rowwise(const py::array &x, py::array &out, int algorithm, bool log) {
+  const int num = x.dtype().num();
+  const char x_order = x.dtype().byteorder(), out_order = out.dtype().byteorder();
+  if (x.ndim() < 1 || out.ndim() != x.ndim() || !std::equal(x.shape(), x.shape() + x.ndim(), out.shape()))
+    throw py::value_error("out: expected the shape of x");
+  if ((num != py::detail::npy_api::NPY_FLOAT_ && num != py::detail::npy_api::NPY_DOUBLE_) ||
+      out.dtype().num() != num || (x_order != '=' && x_order != '|') ||
+      (out_order != '=' && out_order != '|'))
+    throw py::type_error("x and out: expected native float32 or float64 arrays of one dtype");
+  if (!out.writeable()) throw py::value_error("out is read-only");
+  if (x.size() == 0) return true;
+  size_t rows, xs, out_rows, ys;
+  if (!collapse_rows(x, rows, xs) || !collapse_rows(out, out_rows, ys)) return false;
+  call(x.dtype().num(), rows, static_cast<size_t>(x.shape(x.ndim() - 1)), x.data(), xs,
+       out.mutable_data(), ys, algorithm, log);
+  return true;
 }
 
 // The fast path for the common call: C-contiguous native float x, softmax

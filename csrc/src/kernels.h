@@ -109,6 +109,7 @@ static inline double fsm_exp2i(double k) {
     memcpy(&r, &bits, sizeof r);
     return r;
   }
+  if (k != k) return k; /* NaN: (int)k would be undefined */
   if (k > 0.0) return INFINITY;
   return k < -1100.0 ? 0.0 : ldexp(1.0, (int)k);
 }

@@ -121,8 +121,10 @@ def _over_rows(xs: tuple, axis, out, call) -> np.ndarray:
                for a in xs)
     moved, om = tuple(np.moveaxis(a, axis, -1) for a in xs), np.moveaxis(out, axis, -1)
     if not call(moved, om):
-        # rows that are not evenly strided: compute on contiguous copies
-        moved = tuple(np.ascontiguousarray(m) for m in moved)
+        # rows that are not evenly strided, or data at an unaligned address
+        # (the kernels take float*/double*): compute on aligned contiguous
+        # copies
+        moved = tuple(np.require(m, requirements="CA") for m in moved)
         if not call(moved, om):
             tmp = np.empty(moved[0].shape, dtype=x.dtype)
             call(moved, tmp)

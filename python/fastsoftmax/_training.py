@@ -34,7 +34,7 @@ def _to_rows(arr: np.ndarray, axis: int):
     moved = np.moveaxis(arr, axis, -1)
     shape = moved.shape
     rows = math.prod(shape[:-1])
-    return np.ascontiguousarray(moved).reshape(rows, shape[-1]), shape
+    return np.require(moved, requirements="CA").reshape(rows, shape[-1]), shape
 
 
 def _from_rows(a2: np.ndarray, shape, axis: int, out: Optional[np.ndarray]) -> np.ndarray:
@@ -80,7 +80,7 @@ def _int_targets(targets, x: np.ndarray, axis: int, ignore_index: int) -> np.nda
             f"targets{list(where)} = {int(t[where])} is out of range for {cols} classes"
             f" (valid: 0..{cols - 1} or ignore_index={ignore_index})"
         )
-    return np.ascontiguousarray(t, dtype=np.int64).reshape(-1)
+    return np.require(t, dtype=np.int64, requirements="CA").reshape(-1)
 
 
 def _reduce(loss1: np.ndarray, shape, reduction: str, count: int, dtype):
@@ -155,10 +155,11 @@ _LOSS_RAISES = """
 # ---------------------------------------------------------------- VJPs
 
 def _contiguous_call(fn):
-    """A ``_over_rows`` call for the training bindings, which take C-contiguous
-    (rows, cols) arrays: False (so that contiguous copies are made) otherwise."""
+    """A ``_over_rows`` call for the training bindings, which take aligned
+    C-contiguous (rows, cols) arrays: False (so that such copies are made)
+    otherwise."""
     def call(moved, om):
-        if not (om.flags.c_contiguous and all(m.flags.c_contiguous for m in moved)):
+        if not all(a.flags.c_contiguous and a.flags.aligned for a in (om, *moved)):
             return False
         cols = om.shape[-1]
         fn(*(m.reshape(-1, cols) for m in moved), om.reshape(-1, cols))
