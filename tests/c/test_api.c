@@ -135,6 +135,7 @@ int main(void) {
     CHECK(k != NULL && k->isa == (fsm_isa)v && k == fsm_f32_kernels_for((fsm_isa)v),
           "compute calls do not use the forced %s table", fsm_isa_name((fsm_isa)v));
     test_algorithms(fsm_isa_name((fsm_isa)v));
+    mark_isa_tested(fsm_isa_name((fsm_isa)v));
   }
   CHECK(fsm_set_isa(FSM_ISA_AUTO) == FSM_OK && fsm_active_isa() == detected, "auto restores");
   test_f64();

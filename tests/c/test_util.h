@@ -80,7 +80,26 @@ static inline void guarded_free(guarded g) {
 #endif
 }
 
+/* The ISAs a test ran its checks on, as " name name ...": finish() fails
+ * the test when FSM_TEST_REQUIRE_ISA names one that did not run (so that
+ * an emulated or cross run cannot pass by silently testing only scalar). */
+static char g_isas_tested[128] = " ";
+
+static inline void mark_isa_tested(const char *isa) {
+  if (strlen(g_isas_tested) + strlen(isa) + 2 < sizeof g_isas_tested) {
+    strcat(g_isas_tested, isa);
+    strcat(g_isas_tested, " ");
+  }
+}
+
 static inline int finish(const char *name) {
+  const char *required = getenv("FSM_TEST_REQUIRE_ISA");
+  if (required && *required) {
+    char word[40];
+    snprintf(word, sizeof word, " %s ", required);
+    CHECK(strstr(g_isas_tested, word) != NULL, "FSM_TEST_REQUIRE_ISA=%s did not run (ran:%s)",
+          required, g_isas_tested);
+  }
   if (g_failures) {
     fprintf(stderr, "%s: %d check(s) failed\n", name, g_failures);
     return 1;
