@@ -338,5 +338,12 @@ def test_errors():
         fs.taylor_softmax(np.zeros(3, np.int8))
     with pytest.raises(ValueError, match="kind must be one of"):
         fs.spherical_loss_partials("mse", 4, 1.0, 1.0, 1.0)
-    with pytest.raises(ValueError, match="spherical_loss_partials"):
+    with pytest.raises(ValueError, match="spherical_loss_partials: cols must be >= 3"):
         fs.spherical_loss_partials("z", 2, 1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="cols must be >= 1 .* got -1"):
+        fs.spherical_loss_partials("log_taylor", -1, 1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="no classes along axis 1"):
+        fs.z_loss(np.zeros((2, 0), np.float32), c)
+    with pytest.raises(ValueError, match=r"targets\[0\] = -9223372036854775808 is out of range"
+                       r" for 4 classes \(valid: 0..3\)$"):
+        fs.spherical_stats(x, np.array([-2 ** 63, 0]))

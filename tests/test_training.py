@@ -361,6 +361,8 @@ def test_cross_entropy_errors():
         fs.cross_entropy(x, np.array([0, 1, 2]), label_smoothing=-0.1)
     with pytest.raises(TypeError, match="ignore_index must be an integer"):
         fs.cross_entropy(x, np.array([0, 1, 2]), ignore_index=1.5)
+    with pytest.raises(ValueError, match="ignore_index must fit in int64; got 18446744073709551616"):
+        fs.cross_entropy(x, np.array([0, 1, 2]), ignore_index=2 ** 64)
     with pytest.raises(ValueError, match="axis 2 is out of bounds"):
         fs.cross_entropy(x, np.array([0, 1, 2]), axis=2)
     with pytest.raises(ValueError, match="at least one dimension"):

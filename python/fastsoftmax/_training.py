@@ -62,8 +62,9 @@ def _check_param(value, name: str, *, positive: bool = False) -> float:
     return v
 
 
-def _int_targets(targets, x: np.ndarray, axis: int, ignore_index: int) -> np.ndarray:
-    """Integer class targets as a flat int64 array (one per row), validated."""
+def _int_targets(targets, x: np.ndarray, axis: int, ignore_index: Optional[int]) -> np.ndarray:
+    """Integer class targets as a flat int64 array (one per row), validated
+    (``ignore_index`` None: every target must be a class)."""
     t = np.asarray(targets)
     if t.dtype not in _INT_TARGETS:
         raise TypeError(f"targets must be int32 or int64 class indices, got {t.dtype}")
@@ -73,12 +74,18 @@ def _int_targets(targets, x: np.ndarray, axis: int, ignore_index: int) -> np.nda
             f"targets must have shape {expected} (logits' shape without axis {axis}), got {t.shape}"
         )
     cols = x.shape[axis]
-    bad = (t != ignore_index) & ((t < 0) | (t >= cols))
+    bad = (t < 0) | (t >= cols)
+    if ignore_index is not None:
+        bad &= t != ignore_index
+    if cols == 0 and bad.any():
+        raise ValueError(f"x has no classes along axis {axis} (shape {x.shape}):"
+                         " a target that is not ignore_index needs at least one")
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0]) if t.ndim else ()
+        valid = f"0..{cols - 1}" + ("" if ignore_index is None else f" or ignore_index={ignore_index}")
         raise ValueError(
             f"targets{list(where)} = {int(t[where])} is out of range for {cols} classes"
-            f" (valid: 0..{cols - 1} or ignore_index={ignore_index})"
+            f" (valid: {valid})"
         )
     return np.require(t, dtype=np.int64, requirements="CA").reshape(-1)
 
@@ -104,6 +111,8 @@ def _int_loss(kind: str, logits, targets, axis, reduction, ignore_index, return_
         ignore_index = operator.index(ignore_index)
     except TypeError:
         raise TypeError(f"ignore_index must be an integer, got {type(ignore_index).__name__}") from None
+    if not -(2 ** 63) <= ignore_index < 2 ** 63:
+        raise ValueError(f"ignore_index must fit in int64; got {ignore_index}")
     t = _int_targets(targets, x, axis, ignore_index)
     x2, shape = _to_rows(x, axis)
     count = int(np.count_nonzero(t != ignore_index))
@@ -449,7 +458,7 @@ def spherical_stats(x, targets=None, *, axis: int = -1):
     if x.ndim == 0:
         raise ValueError("x must have at least one dimension")
     axis = _normalize_axis(axis, x.ndim)
-    t = None if targets is None else _int_targets(targets, x, axis, ignore_index=-(2 ** 63))
+    t = None if targets is None else _int_targets(targets, x, axis, ignore_index=None)
     x2, shape = _to_rows(x, axis)
     stats = np.empty((x2.shape[0], 3), dtype=np.float64)
     _core.spherical_stats(x2, t, stats)
@@ -484,8 +493,12 @@ def spherical_loss_partials(kind: str, cols: int, q_rest: float, s_rest: float, 
     """
     if kind not in _PARTIAL_KINDS:
         raise ValueError(f"kind must be one of {', '.join(_PARTIAL_KINDS)}; got {kind!r}")
+    cols = operator.index(cols)
+    if cols < (3 if kind == "z" else 1):
+        raise ValueError(f"spherical_loss_partials: cols must be >= {3 if kind == 'z' else 1}"
+                         f" for kind={kind!r}; got {cols}")
     p = {"log_spherical": (eps, 0.0, 0.0), "log_taylor": (0.0, 0.0, 0.0), "z": (a, b, eps_z)}[kind]
-    return _core.spherical_partials(_PARTIAL_KINDS[kind], operator.index(cols), float(q_rest),
+    return _core.spherical_partials(_PARTIAL_KINDS[kind], cols, float(q_rest),
                                     float(s_rest), float(x_c), *map(float, p))
 
 
