@@ -59,8 +59,16 @@ static void test_others(const char *isa) {
         "%s loss eps", isa);
   CHECK(fsm_z_loss_f32(2, 4, x, 4, t, -100, 0.0, 0.0, 0.0, 1.0, l, y, 4) == FSM_INVALID_ARGUMENT,
         "%s z a", isa);
-  CHECK(fsm_z_loss_f32(2, 2, x, 4, t, -100, 1.0, 0.0, 0.0, 1.0, l, y, 4) == FSM_INVALID_ARGUMENT,
+  const int64_t t01[2] = {1, 0};
+  CHECK(fsm_z_loss_f32(2, 2, x, 4, t01, -100, 1.0, 0.0, 0.0, 1.0, l, y, 4) == FSM_INVALID_ARGUMENT,
         "%s z cols < 3", isa);
+  /* the documented order: matrices, then targets, then parameters */
+  CHECK(fsm_z_loss_f32(2, 4, NULL, 4, t, -100, 0.0, 0.0, 0.0, 1.0, l, y, 4) == FSM_NULL_POINTER,
+        "%s z: NULL x before a bad a", isa);
+  CHECK(fsm_log_spherical_loss_f32(2, 4, x, 4, t01, -100, -1.0, 1.0, l, y, 2) ==
+            FSM_INVALID_STRIDE, "%s loss: stride before a bad eps", isa);
+  CHECK(fsm_cross_entropy_f32(2, 3, x, 4, t, -100, -1.0, 1.0, l, y, 4) ==
+            FSM_TARGET_OUT_OF_RANGE, "%s CE: target before a bad label_smoothing", isa);
   CHECK(fsm_stablemax_cross_entropy_f32(2, 3, x, 4, t, -100, 1.0, l, y, 4) ==
             FSM_TARGET_OUT_OF_RANGE, "%s stablemax target", isa);
   double st[6];
