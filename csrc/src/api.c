@@ -2,6 +2,8 @@
  * The public C API: argument validation, the row loop and the algorithm
  * drivers (drivers.inc), on the kernel table dispatch.c chose.
  */
+#include <float.h>
+
 #include "kernels.h"
 
 /* rows x cols with a row stride: pointers non-NULL unless empty, stride >=
@@ -27,6 +29,7 @@ static fsm_status fsm_check_algorithm(fsm_algorithm algorithm) {
 #define EXT_NMIN FSM_EXT_NMIN_F32
 #define EXT_NMAX FSM_EXT_NMAX_F32
 #define LN2_HI FSM_LN2_HI_F32
+#define T_MIN FLT_MIN
 #include "drivers.inc"
 #include "training.inc"
 #undef T
@@ -35,6 +38,7 @@ static fsm_status fsm_check_algorithm(fsm_algorithm algorithm) {
 #undef EXT_NMIN
 #undef EXT_NMAX
 #undef LN2_HI
+#undef T_MIN
 
 #define T double
 #define KERNELS fsm_f64_kernels
@@ -42,6 +46,7 @@ static fsm_status fsm_check_algorithm(fsm_algorithm algorithm) {
 #define EXT_NMIN FSM_EXT_NMIN_F64
 #define EXT_NMAX FSM_EXT_NMAX_F64
 #define LN2_HI FSM_LN2_HI_F64
+#define T_MIN DBL_MIN
 #include "drivers.inc"
 #include "training.inc"
 
