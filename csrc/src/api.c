@@ -30,6 +30,10 @@ static fsm_status fsm_check_algorithm(fsm_algorithm algorithm) {
 #define EXT_NMAX FSM_EXT_NMAX_F32
 #define LN2_HI FSM_LN2_HI_F32
 #define T_MIN FLT_MIN
+/* Z-loss statistics (training.inc): the shifted sums of a float row form
+ * x - K exactly in double, and a cancellation by up to 2^20 in double
+ * stays far below float rounding */
+#define SHIFT_RATIO_MAX 0x1p20
 #include "drivers.inc"
 #include "training.inc"
 #undef T
@@ -39,6 +43,7 @@ static fsm_status fsm_check_algorithm(fsm_algorithm algorithm) {
 #undef EXT_NMAX
 #undef LN2_HI
 #undef T_MIN
+#undef SHIFT_RATIO_MAX
 
 #define T double
 #define KERNELS fsm_f64_kernels
@@ -47,6 +52,9 @@ static fsm_status fsm_check_algorithm(fsm_algorithm algorithm) {
 #define EXT_NMAX FSM_EXT_NMAX_F64
 #define LN2_HI FSM_LN2_HI_F64
 #define T_MIN DBL_MIN
+/* double rows: the same cancellation is of double precision itself, so
+ * the Z-loss statistics are always taken again about the mean (R = 1) */
+#define SHIFT_RATIO_MAX 1.0
 #include "drivers.inc"
 #include "training.inc"
 
