@@ -85,14 +85,17 @@ static void test_others(const char *isa) {
 }
 
 int main(void) {
+  unsigned tested_isas = 0;
   for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++) {
     if (!fsm_isa_supported((fsm_isa)v)) continue;
     CHECK(fsm_set_isa((fsm_isa)v) == FSM_OK, "set isa");
+    tested_isas |= 1u << v;
     const char *isa = fsm_isa_name((fsm_isa)v);
     test_cross_entropy(isa);
     test_others(isa);
   }
   fsm_set_isa(FSM_ISA_AUTO);
+  require_isa(tested_isas, "training API");
   CHECK(strcmp(fsm_status_string(FSM_TARGET_OUT_OF_RANGE), "a target class index is out of range") == 0,
         "status string");
   return finish("test_training_api");

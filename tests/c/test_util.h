@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastsoftmax.h"
+
 #if defined(__unix__) || defined(__APPLE__)
 #include <sys/mman.h>
 #include <unistd.h>
@@ -78,6 +80,23 @@ static inline void guarded_free(guarded g) {
 #else
   free(g.base);
 #endif
+}
+
+/* FSM_TEST_REQUIRE_ISA=<name> (set by the cross-compiled ctest runs): a
+ * test fails unless it exercised that ISA, so that a dispatch or build
+ * mistake cannot turn it into a test of the scalar code only. `tested` has
+ * bit (1 << isa) set for each ISA the test ran. */
+static inline void require_isa(unsigned tested, const char *what) {
+  const char *want = getenv("FSM_TEST_REQUIRE_ISA");
+  if (want == NULL || *want == '\0') return;
+  fsm_isa isa = FSM_ISA_AUTO;
+  if (fsm_isa_from_name(want, &isa) != FSM_OK || isa == FSM_ISA_AUTO) {
+    CHECK(0, "FSM_TEST_REQUIRE_ISA=%s: not an ISA name", want);
+    return;
+  }
+  CHECK(tested & (1u << isa), "FSM_TEST_REQUIRE_ISA=%s but the %s %s were not tested", want, want,
+        what);
+  if (tested & (1u << isa)) printf("FSM_TEST_REQUIRE_ISA=%s: %s tested\n", want, what);
 }
 
 static inline int finish(const char *name) {
