@@ -1,6 +1,6 @@
 /*
- * Constants shared by every ISA's exp, so that all tables compute the same
- * numerics as the scalar reference. Internal; not installed.
+ * Constants shared by every ISA's exp (and, below, the vector log), so that
+ * all tables compute the same numerics. Internal; not installed.
  *
  * Table-driven exp (8 entries, "lut8") of the three-pass kernels (exp of
  * x - max <= 0); extexp, the two-pass (p, n), keeps the polynomial below:
