@@ -1,6 +1,6 @@
 /*
- * Constants shared by every ISA's exp, so that all tables compute the same
- * numerics as the scalar reference. Internal; not installed.
+ * Constants shared by every ISA's exp (and, below, the vector log), so that
+ * all tables compute the same numerics. Internal; not installed.
  *
  * Table-driven exp (8 entries, "lut8") of the three-pass kernels (exp of
  * x - max <= 0); extexp, the two-pass (p, n), keeps the polynomial below:
@@ -94,6 +94,36 @@
 #define FSM_EXT_XMIN_F64   -1048576.0                /* -2^20 */
 #define FSM_EXT_NMIN_F64   -1511188.0                /* (-2^20 + 1100) * log2e */
 #define FSM_EXT_NMAX_F64   1512775.0                 /* 2^20 * log2e */
+
+/* log, shared by every ISA's vector log (vlogquad, vlogstable):
+ *   x = 2^e * m, m in [sqrt(1/2), sqrt(2)): e and m from the bits (integer
+ *   ops: bits - bits(sqrt(1/2)), its exponent field is e, and bits - (e <<
+ *   mantissa width) are m's); f = m - 1 in [-0.2929, 0.4142], exact;
+ *   log(x) = e * LN2_HI + (e * LN2_LO + (f + f^2 Q(f))),
+ *   Q(f) = C2 + C3 f + ... + C10 f^8 ~ (log1p(f) - f) / f^2: minimax fit of
+ *   the relative error of f + f^2 Q(f) against log1p(f) on [sqrt(1/2) - 1
+ *   - 2^-20, sqrt(2) - 1 + 2^-20] (scipy linprog on 3000 Chebyshev nodes,
+ *   C2 = -1/2 fixed, each coefficient rounded to float32 and the rest refit):
+ *   0.098 * 2^-24 in exact arithmetic (degree 7 in Q would give 0.53,
+ *   degree 6 4.4). LN2_HI has 13 significant bits: e * LN2_HI is exact for
+ *   |e| < 2^11 (every float and double exponent); ln2 - HI - LO is 1.6e-12.
+ * The float32 input may also arrive as a double (the argument of vlogquad,
+ * whose quadratic is formed in double and may leave the float range): the
+ * same reduction on the double bits, f rounded to float32 (relative error
+ * 2^-24 of f: <= 0.42 * 2^-24 absolute in log). */
+#define FSM_LOG_SQRT1_2_BITS_F32 0x3F3504F3u                  /* bits of sqrt(1/2) */
+#define FSM_LOG_SQRT1_2_BITS_F64 0x3FE6A09E667F3BCDull
+#define FSM_LOG_LN2_HI_F32 0x1.62ep-1f                        /* 13 significant bits */
+#define FSM_LOG_LN2_LO_F32 0x1.0bfbe8p-15f                    /* ln2 - HI */
+#define FSM_LOG_C2_F32  -0x1p-1f
+#define FSM_LOG_C3_F32   0x1.555554p-2f
+#define FSM_LOG_C4_F32  -0x1.000226p-2f
+#define FSM_LOG_C5_F32   0x1.99a01cp-3f
+#define FSM_LOG_C6_F32  -0x1.54728cp-3f
+#define FSM_LOG_C7_F32   0x1.22d936p-3f
+#define FSM_LOG_C8_F32  -0x1.0d8234p-3f
+#define FSM_LOG_C9_F32   0x1.055e64p-3f
+#define FSM_LOG_C10_F32 -0x1.38c9p-4f
 
 /* Most elements a kernel sums in vector (or float) accumulators before it
  * folds them into its double total. */

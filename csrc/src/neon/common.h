@@ -309,4 +309,218 @@ static inline double fsm_neon_addstoreexp(size_t n, const float *x, float c, flo
   return sum;
 }
 
+/* ---------------------------------------------------------------- training
+ * Building blocks of the training kernels (FSM_TRAINING_KERNEL_LIST): float
+ * vectors widened to double lanes, the vector log, and the two loops every
+ * training kernel is one of (an elementwise map, a sum in double lanes),
+ * written once and given the per-vector operation as a static inline
+ * function: each kernel inlines its operation into its own copy of the loop
+ * (gcc -O2 resolves the constant function pointer; no call is left in the
+ * loops, see bench/README-neon.md). */
+
+static inline float64x2_t fsm_neon_lo_f64(float32x4_t v_f32x4) {
+  return vcvt_f64_f32(vget_low_f32(v_f32x4));
+}
+
+static inline float64x2_t fsm_neon_hi_f64(float32x4_t v_f32x4) { return vcvt_high_f64_f32(v_f32x4); }
+
+/* Two double vectors rounded (to nearest) into one float vector. */
+static inline float32x4_t fsm_neon_narrow_f64(float64x2_t lo_f64x2, float64x2_t hi_f64x2) {
+  return vcvt_high_f32_f64(vcvt_f32_f64(lo_f64x2), hi_f64x2);
+}
+
+/* log(1 + f) + e * ln2 + corr for f in [sqrt(1/2) - 1, sqrt(2) - 1] (a
+ * few ulp beyond is harmless), integral e, |e| < 2^11, and a correction
+ * |corr| <= ~2^-24 (fsm_math.h): Horner for Q(f), then
+ *   s   = e * LN2_HI + f, err its rounding error (Fast2Sum: e * LN2_HI is
+ *         exact and, unless 0, larger than |f|)
+ *   lo  = f^2 Q + (e * LN2_LO + (err + corr))     (fused)
+ *   y   = s + lo.
+ * One rounding that matters, the last: measured below 1 ulp. Adding
+ * e * LN2_HI last instead (one op fewer) rounds log1p(f) first, which costs
+ * up to 0.5 ulp more where ln2 + log1p(f) cancels (e = 1, f near sqrt(1/2)
+ * - 1); adding f to e * LN2_HI without err rounds s to its binade, above
+ * y's when |e| >= 2 (up to 1.5 ulp, e.g. log 54). An infinite or NaN e
+ * gives that e's sign of infinity or NaN (the polynomial part is finite). */
+static inline float32x4_t fsm_neon_log_reduced(float32x4_t f_f32x4, float32x4_t e_f32x4,
+                                               float32x4_t corr_f32x4) {
+  float32x4_t q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C9_F32), vdupq_n_f32(FSM_LOG_C10_F32), f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C8_F32), q_f32x4, f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C7_F32), q_f32x4, f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C6_F32), q_f32x4, f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C5_F32), q_f32x4, f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C4_F32), q_f32x4, f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C3_F32), q_f32x4, f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C2_F32), q_f32x4, f_f32x4);
+  const float32x4_t eh_f32x4 = vmulq_f32(e_f32x4, vdupq_n_f32(FSM_LOG_LN2_HI_F32));
+  const float32x4_t s_f32x4 = vaddq_f32(eh_f32x4, f_f32x4);
+  const float32x4_t err_f32x4 = vsubq_f32(f_f32x4, vsubq_f32(s_f32x4, eh_f32x4));
+  const float32x4_t t_f32x4 = vfmaq_f32(vaddq_f32(err_f32x4, corr_f32x4), e_f32x4,
+                                        vdupq_n_f32(FSM_LOG_LN2_LO_F32));
+  const float32x4_t lo_f32x4 = vfmaq_f32(t_f32x4, vmulq_f32(f_f32x4, f_f32x4), q_f32x4);
+  return vaddq_f32(s_f32x4, lo_f32x4);
+}
+
+/* log1p(z) for z >= 0 (also +inf -> +inf, NaN -> NaN): w = 1 + z =
+ * 2^e * m (integer ops on w's bits, w >= 1 so e >= 0), and the rounding
+ * error of 1 + z, c = z - (w - 1) (exact: both subtractions are, by
+ * Sterbenz, while z < 2^24; beyond, c is off by ~1 next to w >= 2^24, i.e.
+ * nothing), scaled by 2^-e (exact). f = (m - 1) + c 2^-e is z itself for
+ * e = 0 (so log1p(z) ~ z for tiny z) and rounded for e >= 1; what that
+ * rounding lost, r (exact: Fast2Sum), enters as corr = r / m (log(m + r) -
+ * log(m) to first order; 1/m by FRECPE, 8 bits are plenty for a term below
+ * 2^-25). 2^-e by a saturating integer subtract: 0 for e >= 127, where
+ * c 2^-e < 2^-100 does not matter either. */
+static inline float32x4_t fsm_neon_log1p_nonnegative(float32x4_t z_f32x4) {
+  const float32x4_t one_f32x4 = vdupq_n_f32(1.0f);
+  const float32x4_t w_f32x4 = vaddq_f32(z_f32x4, one_f32x4);
+  const uint32x4_t w_u32x4 = vreinterpretq_u32_f32(w_f32x4);
+  const uint32x4_t ebits_u32x4 = vandq_u32(vsubq_u32(w_u32x4, vdupq_n_u32(FSM_LOG_SQRT1_2_BITS_F32)),
+                                           vdupq_n_u32(0xFF800000u)); /* e << 23 */
+  const float32x4_t e_f32x4 = vcvtq_n_f32_s32(vreinterpretq_s32_u32(ebits_u32x4), 23);
+  const float32x4_t m_f32x4 = vreinterpretq_f32_u32(vsubq_u32(w_u32x4, ebits_u32x4));
+  const float32x4_t scale_f32x4 =
+      vreinterpretq_f32_u32(vqsubq_u32(vdupq_n_u32(0x3F800000u), ebits_u32x4));
+  const float32x4_t cs_f32x4 =
+      vmulq_f32(vsubq_f32(z_f32x4, vsubq_f32(w_f32x4, one_f32x4)), scale_f32x4);
+  const float32x4_t m1_f32x4 = vsubq_f32(m_f32x4, one_f32x4);
+  const float32x4_t f_f32x4 = vaddq_f32(m1_f32x4, cs_f32x4);
+  const float32x4_t r_f32x4 = vsubq_f32(cs_f32x4, vsubq_f32(f_f32x4, m1_f32x4));
+  const float32x4_t y_f32x4 =
+      fsm_neon_log_reduced(f_f32x4, e_f32x4, vmulq_f32(r_f32x4, vrecpeq_f32(m_f32x4)));
+  /* z = +inf: e = 128, c = NaN above; the answer is z itself */
+  return vbslq_f32(vceqq_f32(z_f32x4, vdupq_n_f32(INFINITY)), z_f32x4, y_f32x4);
+}
+
+/* log of four doubles, rounded to float: the same reduction on the double
+ * bits (e and m = 2^-e x exact, f = m - 1 exact in double, then rounded to
+ * float), so arguments beyond the float range (vlogquad's quadratic in
+ * double) keep their exact log. Special arguments (not positive finite):
+ * +0 -> -inf, +inf -> +inf, negative or NaN -> NaN, all given by
+ * q - FRSQRTE(q) (FRSQRTE: 0 -> +inf, +inf -> 0, negative -> NaN). Not for
+ * -0 (-0 - (-inf) would be +inf) nor double subnormals (treated as
+ * normal): vlogquad's quadratic of floats is neither (see there). */
+static inline float32x4_t fsm_neon_log_f64(float64x2_t q0_f64x2, float64x2_t q1_f64x2) {
+  const uint64x2_t sqrt1_2_u64x2 = vdupq_n_u64(FSM_LOG_SQRT1_2_BITS_F64);
+  const uint64x2_t exp_mask_u64x2 = vdupq_n_u64(0xFFF0000000000000ull);
+  const uint64x2_t b0_u64x2 = vreinterpretq_u64_f64(q0_f64x2);
+  const uint64x2_t b1_u64x2 = vreinterpretq_u64_f64(q1_f64x2);
+  const uint64x2_t e0_u64x2 = vandq_u64(vsubq_u64(b0_u64x2, sqrt1_2_u64x2), exp_mask_u64x2);
+  const uint64x2_t e1_u64x2 = vandq_u64(vsubq_u64(b1_u64x2, sqrt1_2_u64x2), exp_mask_u64x2);
+  const float64x2_t one_f64x2 = vdupq_n_f64(1.0);
+  const float32x4_t f_f32x4 = fsm_neon_narrow_f64(
+      vsubq_f64(vreinterpretq_f64_u64(vsubq_u64(b0_u64x2, e0_u64x2)), one_f64x2),
+      vsubq_f64(vreinterpretq_f64_u64(vsubq_u64(b1_u64x2, e1_u64x2)), one_f64x2));
+  /* (e << 52) >> 32 = e << 20 in each 32-bit lane, then e exactly */
+  const int32x4_t e20_s32x4 = vshrn_high_n_s64(vshrn_n_s64(vreinterpretq_s64_u64(e0_u64x2), 32),
+                                               vreinterpretq_s64_u64(e1_u64x2), 32);
+  const float32x4_t y_f32x4 =
+      fsm_neon_log_reduced(f_f32x4, vcvtq_n_f32_s32(e20_s32x4, 20), vdupq_n_f32(0.0f));
+  /* positive finite: bits - 1 below 0x7FEFFFFFFFFFFFFF (unsigned) */
+  const uint64x2_t limit_u64x2 = vdupq_n_u64(0x7FEFFFFFFFFFFFFFull);
+  const uint64x2_t one_u64x2 = vdupq_n_u64(1u);
+  const uint32x4_t ok_u32x4 =
+      vmovn_high_u64(vmovn_u64(vcltq_u64(vsubq_u64(b0_u64x2, one_u64x2), limit_u64x2)),
+                     vcltq_u64(vsubq_u64(b1_u64x2, one_u64x2), limit_u64x2));
+  const float32x4_t special_f32x4 = fsm_neon_narrow_f64(vsubq_f64(q0_f64x2, vrsqrteq_f64(q0_f64x2)),
+                                                        vsubq_f64(q1_f64x2, vrsqrteq_f64(q1_f64x2)));
+  return vbslq_f32(ok_u32x4, y_f32x4, special_f32x4);
+}
+
+/* The scalar arguments of a training kernel's per-vector operation. */
+typedef struct fsm_neon_args {
+  float a, b, c, d;
+} fsm_neon_args;
+
+typedef float32x4_t (*fsm_neon_map1_op)(float32x4_t x_f32x4, fsm_neon_args p);
+typedef float32x4_t (*fsm_neon_map2_op)(float32x4_t x_f32x4, float32x4_t z_f32x4, fsm_neon_args p);
+
+/* y[i] = op(x[i]): 4 vectors per iteration (all loaded before any store,
+ * so y == x is fine), whole vectors, then a partial vector (lanes past n
+ * neither read nor written; they hold 0 inside op). */
+static inline void fsm_neon_map1(size_t n, const float *x, float *y, fsm_neon_args p,
+                                 fsm_neon_map1_op op) {
+  for (; n >= FSM_NEON_UNROLL; n -= FSM_NEON_UNROLL, x += FSM_NEON_UNROLL, y += FSM_NEON_UNROLL) {
+    const float32x4_t x0_f32x4 = vld1q_f32(x + 0);
+    const float32x4_t x1_f32x4 = vld1q_f32(x + 4);
+    const float32x4_t x2_f32x4 = vld1q_f32(x + 8);
+    const float32x4_t x3_f32x4 = vld1q_f32(x + 12);
+    vst1q_f32(y + 0, op(x0_f32x4, p));
+    vst1q_f32(y + 4, op(x1_f32x4, p));
+    vst1q_f32(y + 8, op(x2_f32x4, p));
+    vst1q_f32(y + 12, op(x3_f32x4, p));
+  }
+  for (; n >= 4; n -= 4, x += 4, y += 4) vst1q_f32(y, op(vld1q_f32(x), p));
+  if (n != 0) fsm_neon_store_partial(y, n, op(fsm_neon_load_partial(x, n, 0.0f), p));
+}
+
+/* y[i] = op(x[i], z[i]); as fsm_neon_map1 (y == x or y == z is fine). */
+static inline void fsm_neon_map2(size_t n, const float *x, const float *z, float *y,
+                                 fsm_neon_args p, fsm_neon_map2_op op) {
+  for (; n >= FSM_NEON_UNROLL;
+       n -= FSM_NEON_UNROLL, x += FSM_NEON_UNROLL, z += FSM_NEON_UNROLL, y += FSM_NEON_UNROLL) {
+    const float32x4_t x0_f32x4 = vld1q_f32(x + 0), z0_f32x4 = vld1q_f32(z + 0);
+    const float32x4_t x1_f32x4 = vld1q_f32(x + 4), z1_f32x4 = vld1q_f32(z + 4);
+    const float32x4_t x2_f32x4 = vld1q_f32(x + 8), z2_f32x4 = vld1q_f32(z + 8);
+    const float32x4_t x3_f32x4 = vld1q_f32(x + 12), z3_f32x4 = vld1q_f32(z + 12);
+    vst1q_f32(y + 0, op(x0_f32x4, z0_f32x4, p));
+    vst1q_f32(y + 4, op(x1_f32x4, z1_f32x4, p));
+    vst1q_f32(y + 8, op(x2_f32x4, z2_f32x4, p));
+    vst1q_f32(y + 12, op(x3_f32x4, z3_f32x4, p));
+  }
+  for (; n >= 4; n -= 4, x += 4, z += 4, y += 4) vst1q_f32(y, op(vld1q_f32(x), vld1q_f32(z), p));
+  if (n != 0) {
+    const float32x4_t x_f32x4 = fsm_neon_load_partial(x, n, 0.0f);
+    fsm_neon_store_partial(y, n, op(x_f32x4, fsm_neon_load_partial(z, n, 0.0f), p));
+  }
+}
+
+/* Double-lane accumulators of the sum kernels: s (and q, for rsumsq's
+ * second sum), each as the low and high halves of a float vector. */
+typedef struct fsm_neon_acc {
+  float64x2_t s0_f64x2, s1_f64x2, q0_f64x2, q1_f64x2;
+} fsm_neon_acc;
+
+typedef fsm_neon_acc (*fsm_neon_sum_op)(fsm_neon_acc acc, float32x4_t x_f32x4, float32x4_t z_f32x4,
+                                        fsm_neon_args p);
+
+/* Sums op's terms over x[i] (and z[i]) in double lanes: 4 vectors per
+ * iteration into two accumulator sets (8 double vectors, each one add or
+ * FMA per 8 elements: latency never binds), whole vectors, then a partial
+ * vector filled with x_fill / z_fill, which op must map to a zero term.
+ * Double lanes rather than float blocks: a float lane loses half an ulp of
+ * a dominant term per add (the scalar kernels also sum in double), and
+ * widening costs 2 FCVTL per vector. Returns s0 + s1 (and q0 + q1). */
+static inline fsm_neon_acc fsm_neon_sum2(size_t n, const float *x, const float *z, float x_fill,
+                                         float z_fill, fsm_neon_args p, fsm_neon_sum_op op) {
+  const float64x2_t zero_f64x2 = vdupq_n_f64(0.0);
+  fsm_neon_acc acc0 = {zero_f64x2, zero_f64x2, zero_f64x2, zero_f64x2};
+  fsm_neon_acc acc1 = acc0;
+  for (; n >= FSM_NEON_UNROLL; n -= FSM_NEON_UNROLL, x += FSM_NEON_UNROLL, z += FSM_NEON_UNROLL) {
+    acc0 = op(acc0, vld1q_f32(x + 0), vld1q_f32(z + 0), p);
+    acc1 = op(acc1, vld1q_f32(x + 4), vld1q_f32(z + 4), p);
+    acc0 = op(acc0, vld1q_f32(x + 8), vld1q_f32(z + 8), p);
+    acc1 = op(acc1, vld1q_f32(x + 12), vld1q_f32(z + 12), p);
+  }
+  for (; n >= 4; n -= 4, x += 4, z += 4) acc0 = op(acc0, vld1q_f32(x), vld1q_f32(z), p);
+  if (n != 0)
+    acc1 = op(acc1, fsm_neon_load_partial(x, n, x_fill), fsm_neon_load_partial(z, n, z_fill), p);
+  acc0.s0_f64x2 = vaddq_f64(vaddq_f64(acc0.s0_f64x2, acc0.s1_f64x2),
+                            vaddq_f64(acc1.s0_f64x2, acc1.s1_f64x2));
+  acc0.q0_f64x2 = vaddq_f64(vaddq_f64(acc0.q0_f64x2, acc0.q1_f64x2),
+                            vaddq_f64(acc1.q0_f64x2, acc1.q1_f64x2));
+  return acc0;
+}
+
+/* Sum of the two lanes of s0 (after fsm_neon_sum2). */
+static inline double fsm_neon_acc_sum(fsm_neon_acc acc) { return vaddvq_f64(acc.s0_f64x2); }
+
+/* StableMax's s(x) = x + 1 (x >= 0), 1 / (1 - x) (x < 0; NaN too, so NaN
+ * stays), times k: k x + k fused (one rounding), k / (1 - x) (two). */
+static inline float32x4_t fsm_neon_scalestable(float32x4_t x_f32x4, float32x4_t k_f32x4) {
+  const float32x4_t pos_f32x4 = vfmaq_f32(k_f32x4, k_f32x4, x_f32x4);
+  const float32x4_t neg_f32x4 = vdivq_f32(k_f32x4, vsubq_f32(vdupq_n_f32(1.0f), x_f32x4));
+  return vbslq_f32(vcgeq_f32(x_f32x4, vdupq_n_f32(0.0f)), pos_f32x4, neg_f32x4);
+}
+
 #endif /* FSM_NEON_COMMON_H */

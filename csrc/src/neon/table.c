@@ -20,4 +20,6 @@
 #define FSM_TABLE_ISA neon
 #define FSM_TABLE_ISA_ENUM FSM_ISA_NEON
 #define FSM_TABLE_TWO_PASS_MIN_COLS SIZE_MAX
+/* every kernel of FSM_TRAINING_KERNEL_LIST is in neon/ */
+#define FSM_TABLE_HAS_TRAINING_KERNELS
 #include "../kernel_table.inc"
