@@ -95,6 +95,33 @@
 #define FSM_EXT_NMIN_F64   -1511188.0                /* (-2^20 + 1100) * log2e */
 #define FSM_EXT_NMAX_F64   1512775.0                 /* 2^20 * log2e */
 
+/* The vector log of the training kernels (vlogquad, vlogstable), avx2 and
+ * avx512 alike: the argument w > 0 arrives in double lanes and is reduced
+ * there, w = 2^k (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)), from the bits:
+ * t = bits(w) + (bits(1.0) - bits(sqrt(1/2))), k = (t >> 52) - 1023,
+ * bits(1 + f) = (t & mantissa) + bits(sqrt(1/2)); f = (1 + f) - 1 is exact.
+ * f and k are rounded to float (f loses <= 2^-24 relative, k is exact) and
+ *   log w = k LN2_HI + (k LN2_LO + p(f)),  p(f) = f + f^2 (-1/2 + f P(f)),
+ * P of degree 7: a Lawson-iterated weighted least-squares fit (numpy,
+ * 4001 Chebyshev nodes) minimising the relative error of p as log1p on
+ * [sqrt(1/2) - 1, sqrt(2) - 1]; with the coefficients rounded to float32
+ * 0.13 * 2^-24 in exact arithmetic (degree 6: 0.58). LN2_HI has 8
+ * significant bits (k LN2_HI exact for |k| < 2^16, every double exponent)
+ * and is below ln2, so LN2_LO > 0: k = +-inf (w = +inf, 0) gives +-inf
+ * without an inf - inf. Measured error: tests/c/test_training_kernels.c. */
+#define FSM_LOG_SQRT_HALF_BITS_F64 0x3FE6A09E667F3BCDull  /* bits(sqrt(1/2)) */
+#define FSM_LOG_ONE_BITS_F64       0x3FF0000000000000ull  /* bits(1.0) */
+#define FSM_LOG_LN2_HI_F32 0x1.62p-1f        /* 0.69140625, 8 significant bits */
+#define FSM_LOG_LN2_LO_F32 0x1.c85fep-10f    /* ln2 - LN2_HI (4e-11 off) */
+#define FSM_LOG_P0_F32 0x1.555554p-2f
+#define FSM_LOG_P1_F32 -0x1.000228p-2f
+#define FSM_LOG_P2_F32 0x1.99a008p-3f
+#define FSM_LOG_P3_F32 -0x1.547244p-3f
+#define FSM_LOG_P4_F32 0x1.22da22p-3f
+#define FSM_LOG_P5_F32 -0x1.0d8552p-3f
+#define FSM_LOG_P6_F32 0x1.055b46p-3f
+#define FSM_LOG_P7_F32 -0x1.38b4ccp-4f
+
 /* Most elements a kernel sums in vector (or float) accumulators before it
  * folds them into its double total. */
 #define FSM_SUM_BLOCK 1024

@@ -80,6 +80,13 @@ static inline void guarded_free(guarded g) {
 #endif
 }
 
+/* The float ulp at a float64 reference (the subnormal spacing below FLT_MIN). */
+static inline double ulp_of(double ref) {
+  float r = (float)fabs(ref);
+  if (r < FLT_MIN) return 0x1p-149;
+  return (double)(nextafterf(r, INFINITY) - r);
+}
+
 static inline int finish(const char *name) {
   if (g_failures) {
     fprintf(stderr, "%s: %d check(s) failed\n", name, g_failures);
