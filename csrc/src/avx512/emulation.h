@@ -62,6 +62,14 @@ static inline __m512d fsm_emu_cvtps_pd(__m256 v) {
   return simde__m512d_from_private(d);
 }
 
+/* vcvtpd2ps: 8 doubles to 8 floats, one rounding each (the current mode). */
+static inline __m256 fsm_emu_cvtpd_ps(__m512d v) {
+  const simde__m512d_private d = simde__m512d_to_private(v);
+  simde__m256_private r;
+  for (int l = 0; l < 8; l++) r.f32[l] = (float)d.f64[l];
+  return simde__m256_from_private(r);
+}
+
 static inline double fsm_emu_reduce_add_pd(__m512d v) {
   const simde__m512d_private r = simde__m512d_to_private(v);
   return ((r.f64[0] + r.f64[1]) + (r.f64[2] + r.f64[3])) +
@@ -77,6 +85,8 @@ static inline double fsm_emu_reduce_add_pd(__m512d v) {
 #define _mm512_maskz_scalef_ps(k, a, b) _mm512_maskz_mov_ps((k), fsm_emu_scalef_ps((a), (b)))
 #define _mm512_reduce_max_ps(v) fsm_emu_reduce_max_ps(v)
 #define _mm512_cvtps_pd(v) fsm_emu_cvtps_pd(v)
+#undef _mm512_cvtpd_ps
+#define _mm512_cvtpd_ps(v) fsm_emu_cvtpd_ps(v)
 #define _mm512_reduce_add_pd(v) fsm_emu_reduce_add_pd(v)
 
 #endif /* FSM_AVX512_EMULATION_H */
