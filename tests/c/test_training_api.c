@@ -85,13 +85,20 @@ static void test_others(const char *isa) {
 }
 
 int main(void) {
+  /* FSM_TEST_REQUIRE_ISA=<name>: fail unless that ISA ran (see
+   * test_training_kernels.c; tests/c/CMakeLists.txt sets it for avx512). */
+  const char *required = getenv("FSM_TEST_REQUIRE_ISA");
+  int required_tested = 0;
   for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++) {
     if (!fsm_isa_supported((fsm_isa)v)) continue;
-    CHECK(fsm_set_isa((fsm_isa)v) == FSM_OK, "set isa");
+    CHECK(fsm_set_isa((fsm_isa)v) == FSM_OK && fsm_active_isa() == (fsm_isa)v, "set isa");
     const char *isa = fsm_isa_name((fsm_isa)v);
     test_cross_entropy(isa);
     test_others(isa);
+    printf("%-7s training API: checked\n", isa);
+    if (required != NULL && strcmp(required, isa) == 0) required_tested = 1;
   }
+  CHECK(required == NULL || required_tested, "FSM_TEST_REQUIRE_ISA=%s: that ISA did not run", required);
   fsm_set_isa(FSM_ISA_AUTO);
   CHECK(strcmp(fsm_status_string(FSM_TARGET_OUT_OF_RANGE), "a target class index is out of range") == 0,
         "status string");
