@@ -111,6 +111,12 @@
  * without an inf - inf. Measured error: tests/c/test_training_kernels.c. */
 #define FSM_LOG_SQRT_HALF_BITS_F64 0x3FE6A09E667F3BCDull  /* bits(sqrt(1/2)) */
 #define FSM_LOG_ONE_BITS_F64       0x3FF0000000000000ull  /* bits(1.0) */
+/* log1p of a float v >= 0 (vlogstable) reduces u = 1 + v in float the same
+ * way (t = bits(u) + bits(1.0f) - bits(sqrt(1/2)), k = (t >> 23) - 127),
+ * adds back the rounding error of 1 + v (Fast2Sum) as err / u, and takes f
+ * = v itself where k = 0 (v < sqrt(2) - 1), so tiny v stay exact. */
+#define FSM_LOG_SQRT_HALF_BITS_F32 0x3F3504F3u   /* bits(sqrt(1/2)) rounded down */
+#define FSM_LOG_ONE_BITS_F32       0x3F800000u
 #define FSM_LOG_LN2_HI_F32 0x1.62p-1f        /* 0.69140625, 8 significant bits */
 #define FSM_LOG_LN2_LO_F32 0x1.c85fep-10f    /* ln2 - LN2_HI (4e-11 off) */
 #define FSM_LOG_P0_F32 0x1.555554p-2f

@@ -353,19 +353,21 @@ static inline __m256d fsm_avx2_log_reduce_pd(__m256d w, __m256d *k) {
 
 /* Second step, on 8 float lanes: k ln2 + log(1 + f) for |f| <= sqrt(2) - 1
  * (fsm_math.h: p(f) = f + f^2 (-1/2 + f P(f)), P of degree 7). */
-static inline __m256 fsm_avx2_log_finish(__m256 f, __m256 k) {
-  __m256 p = _mm256_set1_ps(FSM_LOG_P7_F32);
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(FSM_LOG_P6_F32));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(FSM_LOG_P5_F32));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(FSM_LOG_P4_F32));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(FSM_LOG_P3_F32));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(FSM_LOG_P2_F32));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(FSM_LOG_P1_F32));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(FSM_LOG_P0_F32));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(-0.5f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(f, f), f);
+static inline __m256 fsm_avx2_log_finish(__m256 f, __m256 k, __m256 c) {
+  /* -1/2 + f P(f) by Estrin's scheme: half the dependent FMAs of Horner's */
+#define C_(name) _mm256_set1_ps(FSM_LOG_##name##_F32)
+  const __m256 f2 = _mm256_mul_ps(f, f), f4 = _mm256_mul_ps(f2, f2);
+  const __m256 a01 = _mm256_fmadd_ps(C_(P0), f, _mm256_set1_ps(-0.5f));
+  const __m256 a23 = _mm256_fmadd_ps(C_(P2), f, C_(P1));
+  const __m256 a45 = _mm256_fmadd_ps(C_(P4), f, C_(P3));
+  const __m256 a67 = _mm256_fmadd_ps(C_(P6), f, C_(P5));
+  const __m256 b0 = _mm256_fmadd_ps(a23, f2, a01);
+  const __m256 b1 = _mm256_fmadd_ps(_mm256_fmadd_ps(C_(P7), f2, a67), f2, a45);
+#undef C_
+  const __m256 q = _mm256_fmadd_ps(b1, f4, b0);
+  const __m256 p = _mm256_fmadd_ps(q, f2, f);
   return _mm256_fmadd_ps(k, _mm256_set1_ps(FSM_LOG_LN2_HI_F32),
-                         _mm256_fmadd_ps(k, _mm256_set1_ps(FSM_LOG_LN2_LO_F32), p));
+                         _mm256_add_ps(p, _mm256_fmadd_ps(k, _mm256_set1_ps(FSM_LOG_LN2_LO_F32), c)));
 }
 
 /* log w for 8 doubles w (lanes 0-3 in lo), rounded to float lanes: 0 ->
@@ -374,21 +376,29 @@ static inline __m256 fsm_avx2_log_pd(__m256d w_lo, __m256d w_hi) {
   __m256d k_lo, k_hi;
   const __m256d f_lo = fsm_avx2_log_reduce_pd(w_lo, &k_lo);
   const __m256d f_hi = fsm_avx2_log_reduce_pd(w_hi, &k_hi);
-  return fsm_avx2_log_finish(fsm_avx2_pack_pd(f_lo, f_hi), fsm_avx2_pack_pd(k_lo, k_hi));
+  return fsm_avx2_log_finish(fsm_avx2_pack_pd(f_lo, f_hi), fsm_avx2_pack_pd(k_lo, k_hi),
+                              _mm256_setzero_ps());
 }
 
-/* log(1 + v) for 8 doubles v >= -1 (lanes 0-3 in lo): reduces 1 + v, but
- * where k = 0 takes f = v itself, so small v keep their relative accuracy. */
-static inline __m256d fsm_avx2_log1p_reduce_pd(__m256d v, __m256d *k) {
-  const __m256d f = fsm_avx2_log_reduce_pd(_mm256_add_pd(_mm256_set1_pd(1.0), v), k);
-  return _mm256_blendv_pd(f, v, _mm256_cmp_pd(*k, _mm256_setzero_pd(), _CMP_EQ_OQ));
-}
-
-static inline __m256 fsm_avx2_log1p_pd(__m256d v_lo, __m256d v_hi) {
-  __m256d k_lo, k_hi;
-  const __m256d f_lo = fsm_avx2_log1p_reduce_pd(v_lo, &k_lo);
-  const __m256d f_hi = fsm_avx2_log1p_reduce_pd(v_hi, &k_hi);
-  return fsm_avx2_log_finish(fsm_avx2_pack_pd(f_lo, f_hi), fsm_avx2_pack_pd(k_lo, k_hi));
+/* log(1 + v) for 8 floats v >= 0, in float (fsm_math.h): u = 1 + v
+ * reduced from its bits, the rounding error of 1 + v added back as err / u
+ * (rcp: err / u is below 2^-24 of the result where it is used), and f = v
+ * itself where k = 0. +inf and NaN come back unchanged. */
+static inline __m256 fsm_avx2_log1p_ps(__m256 v) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 u = _mm256_add_ps(one, v);
+  const __m256i t = _mm256_add_epi32(
+      _mm256_castps_si256(u), _mm256_set1_epi32((int)(FSM_LOG_ONE_BITS_F32 - FSM_LOG_SQRT_HALF_BITS_F32)));
+  const __m256i k_i32 = _mm256_sub_epi32(_mm256_srli_epi32(t, 23), _mm256_set1_epi32(127));
+  const __m256 m = _mm256_castsi256_ps(_mm256_add_epi32(
+      _mm256_and_si256(t, _mm256_set1_epi32(0x007FFFFF)), _mm256_set1_epi32((int)FSM_LOG_SQRT_HALF_BITS_F32)));
+  const __m256 k0 = _mm256_castsi256_ps(_mm256_cmpeq_epi32(k_i32, _mm256_setzero_si256()));
+  /* Fast2Sum: err = lo - (u - hi) exactly, hi = max(1, v), lo = min(1, v) */
+  const __m256 err = _mm256_sub_ps(_mm256_min_ps(one, v), _mm256_sub_ps(u, _mm256_max_ps(one, v)));
+  const __m256 c = _mm256_andnot_ps(k0, _mm256_mul_ps(err, _mm256_rcp_ps(u)));
+  const __m256 f = _mm256_blendv_ps(_mm256_sub_ps(m, one), v, k0);
+  const __m256 r = fsm_avx2_log_finish(f, _mm256_cvtepi32_ps(k_i32), c);
+  return _mm256_blendv_ps(v, r, _mm256_cmp_ps(v, _mm256_set1_ps(INFINITY), _CMP_LT_OQ));
 }
 
 #endif /* FSM_AVX2_COMMON_H */

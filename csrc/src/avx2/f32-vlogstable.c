@@ -1,7 +1,7 @@
 /* vlogstable: y = log s(x) - k = sign(x) log1p(|x|) - k (log-StableMax):
- * common.h's log1p (1 + |x| reduced in double; |x| itself where the
- * exponent is 0), the sign of x put back, minus k in float. +-inf give
- * +-inf, NaN stays. Unroll 2 (bench/c/README.md). */
+ * common.h's float log1p (1 + |x| reduced in float, its rounding error added
+ * back; |x| itself where the exponent is 0), the sign of x put back, minus
+ * k in float. +-inf give +-inf, NaN stays. Unroll 2 (bench/c/README.md). */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(2)
@@ -9,7 +9,7 @@
 static inline __m256 log_stable(__m256 x, __m256 k) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
   const __m256 ax = _mm256_andnot_ps(sign, x);
-  const __m256 l = fsm_avx2_log1p_pd(fsm_avx2_lo_pd(ax), fsm_avx2_hi_pd(ax));
+  const __m256 l = fsm_avx2_log1p_ps(ax);
   return _mm256_sub_ps(_mm256_xor_ps(l, _mm256_and_ps(sign, x)), k);
 }
 

@@ -302,19 +302,21 @@ static inline __m512d fsm_avx512_log_reduce_pd(__m512d w, __m512d *k) {
 }
 
 /* Second step, on 16 float lanes: k ln2 + log(1 + f) for |f| <= sqrt(2) - 1. */
-static inline __m512 fsm_avx512_log_finish(__m512 f, __m512 k) {
-  __m512 p = _mm512_set1_ps(FSM_LOG_P7_F32);
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(FSM_LOG_P6_F32));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(FSM_LOG_P5_F32));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(FSM_LOG_P4_F32));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(FSM_LOG_P3_F32));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(FSM_LOG_P2_F32));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(FSM_LOG_P1_F32));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(FSM_LOG_P0_F32));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(-0.5f));
-  p = _mm512_fmadd_ps(p, _mm512_mul_ps(f, f), f);
+static inline __m512 fsm_avx512_log_finish(__m512 f, __m512 k, __m512 c) {
+  /* -1/2 + f P(f) by Estrin's scheme: half the dependent FMAs of Horner's */
+#define C_(name) _mm512_set1_ps(FSM_LOG_##name##_F32)
+  const __m512 f2 = _mm512_mul_ps(f, f), f4 = _mm512_mul_ps(f2, f2);
+  const __m512 a01 = _mm512_fmadd_ps(C_(P0), f, _mm512_set1_ps(-0.5f));
+  const __m512 a23 = _mm512_fmadd_ps(C_(P2), f, C_(P1));
+  const __m512 a45 = _mm512_fmadd_ps(C_(P4), f, C_(P3));
+  const __m512 a67 = _mm512_fmadd_ps(C_(P6), f, C_(P5));
+  const __m512 b0 = _mm512_fmadd_ps(a23, f2, a01);
+  const __m512 b1 = _mm512_fmadd_ps(_mm512_fmadd_ps(C_(P7), f2, a67), f2, a45);
+#undef C_
+  const __m512 q = _mm512_fmadd_ps(b1, f4, b0);
+  const __m512 p = _mm512_fmadd_ps(q, f2, f);
   return _mm512_fmadd_ps(k, _mm512_set1_ps(FSM_LOG_LN2_HI_F32),
-                         _mm512_fmadd_ps(k, _mm512_set1_ps(FSM_LOG_LN2_LO_F32), p));
+                         _mm512_add_ps(p, _mm512_fmadd_ps(k, _mm512_set1_ps(FSM_LOG_LN2_LO_F32), c)));
 }
 
 /* log w for 16 doubles w (lanes 0-7 in lo), rounded to float lanes: 0 ->
@@ -323,21 +325,29 @@ static inline __m512 fsm_avx512_log_pd(__m512d w_lo, __m512d w_hi) {
   __m512d k_lo, k_hi;
   const __m512d f_lo = fsm_avx512_log_reduce_pd(w_lo, &k_lo);
   const __m512d f_hi = fsm_avx512_log_reduce_pd(w_hi, &k_hi);
-  return fsm_avx512_log_finish(fsm_avx512_pack_pd(f_lo, f_hi), fsm_avx512_pack_pd(k_lo, k_hi));
+  return fsm_avx512_log_finish(fsm_avx512_pack_pd(f_lo, f_hi), fsm_avx512_pack_pd(k_lo, k_hi),
+                              _mm512_setzero_ps());
 }
 
-/* log(1 + v) for 16 doubles v >= -1: reduces 1 + v, but where k = 0 takes
- * f = v itself, so small v keep their relative accuracy. */
-static inline __m512d fsm_avx512_log1p_reduce_pd(__m512d v, __m512d *k) {
-  const __m512d f = fsm_avx512_log_reduce_pd(_mm512_add_pd(_mm512_set1_pd(1.0), v), k);
-  return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(*k, _mm512_setzero_pd(), _CMP_EQ_OQ), f, v);
-}
-
-static inline __m512 fsm_avx512_log1p_pd(__m512d v_lo, __m512d v_hi) {
-  __m512d k_lo, k_hi;
-  const __m512d f_lo = fsm_avx512_log1p_reduce_pd(v_lo, &k_lo);
-  const __m512d f_hi = fsm_avx512_log1p_reduce_pd(v_hi, &k_hi);
-  return fsm_avx512_log_finish(fsm_avx512_pack_pd(f_lo, f_hi), fsm_avx512_pack_pd(k_lo, k_hi));
+/* log(1 + v) for 16 floats v >= 0, in float (fsm_math.h; as avx2/common.h):
+ * u = 1 + v reduced from its bits, the rounding error of 1 + v added back
+ * as err / u (vrcp14ps), f = v itself where k = 0. +inf and NaN come back
+ * unchanged. */
+static inline __m512 fsm_avx512_log1p_ps(__m512 v) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 u = _mm512_add_ps(one, v);
+  const __m512i t = _mm512_add_epi32(
+      _mm512_castps_si512(u), _mm512_set1_epi32((int)(FSM_LOG_ONE_BITS_F32 - FSM_LOG_SQRT_HALF_BITS_F32)));
+  const __m512i k_i32 = _mm512_sub_epi32(_mm512_srli_epi32(t, 23), _mm512_set1_epi32(127));
+  const __m512 m = _mm512_castsi512_ps(_mm512_add_epi32(
+      _mm512_and_si512(t, _mm512_set1_epi32(0x007FFFFF)), _mm512_set1_epi32((int)FSM_LOG_SQRT_HALF_BITS_F32)));
+  const __mmask16 k0 = _mm512_cmpeq_epi32_mask(k_i32, _mm512_setzero_si512());
+  /* Fast2Sum: err = lo - (u - hi) exactly, hi = max(1, v), lo = min(1, v) */
+  const __m512 err = _mm512_sub_ps(_mm512_min_ps(one, v), _mm512_sub_ps(u, _mm512_max_ps(one, v)));
+  const __m512 c = _mm512_maskz_mul_ps((__mmask16)~k0, err, _mm512_rcp14_ps(u));
+  const __m512 f = _mm512_mask_blend_ps(k0, _mm512_sub_ps(m, one), v);
+  const __m512 r = fsm_avx512_log_finish(f, _mm512_cvtepi32_ps(k_i32), c);
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_set1_ps(INFINITY), _CMP_LT_OQ), v, r);
 }
 
 #endif /* FSM_AVX512_COMMON_H */
