@@ -150,6 +150,13 @@ static void test_specials(const fsm_f32_kernels *k, const char *isa) {
   CHECK(isfinite(y[7]) && y[7] > 0.0f, "%s vquadscale: x^2 must not overflow for 1e30^2 * 1e-30", isa);
   k->vlogquad(9, x, 1.0f, 0.0f, 0.0f, 0.0f, y);
   CHECK(y[0] == -INFINITY && isnan(y[6]), "%s vlogquad log(0) = -inf, NaN stays", isa);
+  /* sums and products of floats in double never overflow (as scalar): no
+   * float pre-adds or float products in the SIMD sums */
+  float big[40];
+  for (int i = 0; i < 40; i++) big[i] = 3e38f;
+  const double b2 = 40 * (double)3e38f * 3e38f;
+  CHECK(k->rsum(40, big) == 40 * (double)3e38f && fabs(k->rdot(40, big, big) - b2) <= 1e-15 * b2,
+        "%s rsum/rdot of 3e38 overflowed", isa);
 }
 
 /* got against a float64 reference: NaN for NaN, the same infinity where the
