@@ -1,10 +1,12 @@
 /* rsumsq: shifted sums s[0] = sum (x - c), s[1] = sum (x - c)^2, the
  * differences formed in double (exact for floats of similar magnitude, as
  * the scalar kernel), UNROLL pairs of double-lane sums. The tail is filled
- * with c, which adds 0 to both. Unroll 4 (bench/c/README.md). */
+ * with c, which adds 0 to both. Unroll 2: 4 pairs of sums spill (16 ymm).
+ * (FSM_SWEEP_UNROLL sweep of fsm_training_bench, Zen 3: 2.7 vs 2.5 el/ns in
+ * cache.) */
 #include "common.h"
 
-#define UNROLL FSM_TUNED_UNROLL(4)
+#define UNROLL FSM_TUNED_UNROLL(2)
 
 static inline void sumsq_add(fsm_avx2_sum_f64 *s1, fsm_avx2_sum_f64 *s2, __m256 x, __m256d c) {
   const __m256d d_lo = _mm256_sub_pd(fsm_avx2_lo_pd(x), c), d_hi = _mm256_sub_pd(fsm_avx2_hi_pd(x), c);

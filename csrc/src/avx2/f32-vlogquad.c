@@ -1,7 +1,8 @@
 /* vlogquad: y = log((a x + b) x + c) - k (log-spherical, log-Taylor): the
  * quadratic in double lanes (no overflow, no cancellation beyond double's),
  * then common.h's log (reduction in double, polynomial on 8 float lanes),
- * minus k in float. Unroll 2 (bench/c/README.md). */
+ * minus k in float. Unroll 2 (fsm_training_bench sweep of 1, 2, 4, 8 on a
+ * shared Zen 3: 1 slower, 2-8 within noise). */
 #include "common.h"
 
 #define UNROLL FSM_TUNED_UNROLL(2)
