@@ -1,6 +1,6 @@
 /*
- * Constants shared by every ISA's exp (and, below, the vector log), so that
- * all tables compute the same numerics. Internal; not installed.
+ * Constants shared by every ISA's exp, so that all tables compute the same
+ * numerics as the scalar reference. Internal; not installed.
  *
  * Table-driven exp (8 entries, "lut8") of the three-pass kernels (exp of
  * x - max <= 0); extexp, the two-pass (p, n), keeps the polynomial below:
@@ -95,35 +95,38 @@
 #define FSM_EXT_NMIN_F64   -1511188.0                /* (-2^20 + 1100) * log2e */
 #define FSM_EXT_NMAX_F64   1512775.0                 /* 2^20 * log2e */
 
-/* log, shared by every ISA's vector log (vlogquad, vlogstable):
- *   x = 2^e * m, m in [sqrt(1/2), sqrt(2)): e and m from the bits (integer
- *   ops: bits - bits(sqrt(1/2)), its exponent field is e, and bits - (e <<
- *   mantissa width) are m's); f = m - 1 in [-0.2929, 0.4142], exact;
- *   log(x) = e * LN2_HI + (e * LN2_LO + (f + f^2 Q(f))),
- *   Q(f) = C2 + C3 f + ... + C10 f^8 ~ (log1p(f) - f) / f^2: minimax fit of
- *   the relative error of f + f^2 Q(f) against log1p(f) on [sqrt(1/2) - 1
- *   - 2^-20, sqrt(2) - 1 + 2^-20] (scipy linprog on 3000 Chebyshev nodes,
- *   C2 = -1/2 fixed, each coefficient rounded to float32 and the rest refit):
- *   0.098 * 2^-24 in exact arithmetic (degree 7 in Q would give 0.53,
- *   degree 6 4.4). LN2_HI has 13 significant bits: e * LN2_HI is exact for
- *   |e| < 2^11 (every float and double exponent); ln2 - HI - LO is 1.6e-12.
- * The float32 input may also arrive as a double (the argument of vlogquad,
- * whose quadratic is formed in double and may leave the float range): the
- * same reduction on the double bits, f rounded to float32 (relative error
- * 2^-24 of f: <= 0.42 * 2^-24 absolute in log). */
-#define FSM_LOG_SQRT1_2_BITS_F32 0x3F3504F3u                  /* bits of sqrt(1/2) */
-#define FSM_LOG_SQRT1_2_BITS_F64 0x3FE6A09E667F3BCDull
-#define FSM_LOG_LN2_HI_F32 0x1.62ep-1f                        /* 13 significant bits */
-#define FSM_LOG_LN2_LO_F32 0x1.0bfbe8p-15f                    /* ln2 - HI */
-#define FSM_LOG_C2_F32  -0x1p-1f
-#define FSM_LOG_C3_F32   0x1.555554p-2f
-#define FSM_LOG_C4_F32  -0x1.000226p-2f
-#define FSM_LOG_C5_F32   0x1.99a01cp-3f
-#define FSM_LOG_C6_F32  -0x1.54728cp-3f
-#define FSM_LOG_C7_F32   0x1.22d936p-3f
-#define FSM_LOG_C8_F32  -0x1.0d8234p-3f
-#define FSM_LOG_C9_F32   0x1.055e64p-3f
-#define FSM_LOG_C10_F32 -0x1.38c9p-4f
+/* The vector log of the training kernels (vlogquad, vlogstable), avx2 and
+ * avx512 alike: the argument w > 0 arrives in double lanes and is reduced
+ * there, w = 2^k (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)), from the bits:
+ * t = bits(w) + (bits(1.0) - bits(sqrt(1/2))), k = (t >> 52) - 1023,
+ * bits(1 + f) = (t & mantissa) + bits(sqrt(1/2)); f = (1 + f) - 1 is exact.
+ * f and k are rounded to float (f loses <= 2^-24 relative, k is exact) and
+ *   log w = k LN2_HI + (k LN2_LO + p(f)),  p(f) = f + f^2 (-1/2 + f P(f)),
+ * P of degree 7: a Lawson-iterated weighted least-squares fit (numpy,
+ * 4001 Chebyshev nodes) minimising the relative error of p as log1p on
+ * [sqrt(1/2) - 1, sqrt(2) - 1]; with the coefficients rounded to float32
+ * 0.13 * 2^-24 in exact arithmetic (degree 6: 0.58). LN2_HI has 8
+ * significant bits (k LN2_HI exact for |k| < 2^16, every double exponent)
+ * and is below ln2, so LN2_LO > 0: k = +-inf (w = +inf, 0) gives +-inf
+ * without an inf - inf. Measured error: tests/c/test_training_kernels.c. */
+#define FSM_LOG_SQRT_HALF_BITS_F64 0x3FE6A09E667F3BCDull  /* bits(sqrt(1/2)) */
+#define FSM_LOG_ONE_BITS_F64       0x3FF0000000000000ull  /* bits(1.0) */
+/* log1p of a float v >= 0 (vlogstable) reduces u = 1 + v in float the same
+ * way (t = bits(u) + bits(1.0f) - bits(sqrt(1/2)), k = (t >> 23) - 127),
+ * adds back the rounding error of 1 + v (Fast2Sum) as err / u, and takes f
+ * = v itself where k = 0 (v < sqrt(2) - 1), so tiny v stay exact. */
+#define FSM_LOG_SQRT_HALF_BITS_F32 0x3F3504F3u   /* bits(sqrt(1/2)) rounded down */
+#define FSM_LOG_ONE_BITS_F32       0x3F800000u
+#define FSM_LOG_LN2_HI_F32 0x1.62p-1f        /* 0.69140625, 8 significant bits */
+#define FSM_LOG_LN2_LO_F32 0x1.c85fep-10f    /* ln2 - LN2_HI (4e-11 off) */
+#define FSM_LOG_P0_F32 0x1.555554p-2f
+#define FSM_LOG_P1_F32 -0x1.000228p-2f
+#define FSM_LOG_P2_F32 0x1.99a008p-3f
+#define FSM_LOG_P3_F32 -0x1.547244p-3f
+#define FSM_LOG_P4_F32 0x1.22da22p-3f
+#define FSM_LOG_P5_F32 -0x1.0d8552p-3f
+#define FSM_LOG_P6_F32 0x1.055b46p-3f
+#define FSM_LOG_P7_F32 -0x1.38b4ccp-4f
 
 /* Most elements a kernel sums in vector (or float) accumulators before it
  * folds them into its double total. */

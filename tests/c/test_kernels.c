@@ -12,12 +12,6 @@
 #define U24 0x1p-24
 #define EXP_ULPS 2.0  /* documented bound of the exp (README) */
 
-static double ulp_of(double ref) {
-  float r = (float)fabs(ref);
-  if (r < FLT_MIN) return 0x1p-149;
-  return (double)(nextafterf(r, INFINITY) - r);
-}
-
 /* |got - ref| within `rel` (plus FLT_MIN absolute for flushed outputs) */
 static int close_rel(double got, double ref, double rel) {
   if (isnan(ref)) return isnan(got);

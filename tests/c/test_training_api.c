@@ -95,11 +95,12 @@ static void test_others(const char *isa) {
 int main(void) {
   for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++) {
     if (!fsm_isa_supported((fsm_isa)v)) continue;
-    CHECK(fsm_set_isa((fsm_isa)v) == FSM_OK, "set isa");
-    mark_isa_tested(fsm_isa_name((fsm_isa)v));
+    CHECK(fsm_set_isa((fsm_isa)v) == FSM_OK && fsm_active_isa() == (fsm_isa)v, "set isa");
+    mark_isa_tested(fsm_isa_name((fsm_isa)v));  /* FSM_TEST_REQUIRE_ISA: test_util.h */
     const char *isa = fsm_isa_name((fsm_isa)v);
     test_cross_entropy(isa);
     test_others(isa);
+    printf("%-7s training API: checked\n", isa);
   }
   fsm_set_isa(FSM_ISA_AUTO);
   CHECK(strcmp(fsm_status_string(FSM_TARGET_OUT_OF_RANGE), "a target class index is out of range") == 0,

@@ -92,6 +92,13 @@ static inline void mark_isa_tested(const char *isa) {
   }
 }
 
+/* The float ulp at a float64 reference (the subnormal spacing below FLT_MIN). */
+static inline double ulp_of(double ref) {
+  float r = (float)fabs(ref);
+  if (r < FLT_MIN) return 0x1p-149;
+  return (double)(nextafterf(r, INFINITY) - r);
+}
+
 static inline int finish(const char *name) {
   const char *required = getenv("FSM_TEST_REQUIRE_ISA");
   if (required && *required) {

@@ -44,9 +44,16 @@ static inline fsm_avx2_sum_f64 fsm_avx2_sum_zero(void) {
   return s;
 }
 
+/* Lanes 0-3 and 4-7 of 8 floats as doubles (exact), and back (rounded). */
+static inline __m256d fsm_avx2_lo_pd(__m256 v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
+static inline __m256d fsm_avx2_hi_pd(__m256 v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }
+static inline __m256 fsm_avx2_pack_pd(__m256d lo, __m256d hi) {
+  return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi), 1);
+}
+
 static inline void fsm_avx2_sum_add(fsm_avx2_sum_f64 *s, __m256 v) {
-  s->lo = _mm256_add_pd(s->lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-  s->hi = _mm256_add_pd(s->hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+  s->lo = _mm256_add_pd(s->lo, fsm_avx2_lo_pd(v));
+  s->hi = _mm256_add_pd(s->hi, fsm_avx2_hi_pd(v));
 }
 
 static inline double fsm_avx2_sum_total(fsm_avx2_sum_f64 s) {
@@ -67,6 +74,14 @@ static inline __m256i fsm_avx2_tail_mask(size_t rem) {
  * Lanes [rem, 8) of the load are 0. */
 static inline __m256 fsm_avx2_load_tail(const float *x, size_t rem) {
   float buf[8] = {0.0f};
+  memcpy(buf, x, rem * sizeof(float));
+  return _mm256_loadu_ps(buf);
+}
+
+/* The same with lanes [rem, 8) set to `fill` (a value the kernel's sum
+ * ignores: c for rsumsq, -inf for raddstable). */
+static inline __m256 fsm_avx2_load_tail_fill(const float *x, size_t rem, float fill) {
+  float buf[8] = {fill, fill, fill, fill, fill, fill, fill, fill};
   memcpy(buf, x, rem * sizeof(float));
   return _mm256_loadu_ps(buf);
 }
@@ -248,6 +263,142 @@ static inline fsm_extsum fsm_avx2_extsum_total(fsm_avx2_extsum_f64 s) {
     fsm_extsum_add(&sum, hi[l], (double)n[l + 4]);
   }
   return sum;
+}
+
+/* ------------------------------------------------ training kernels */
+
+/* The loop of every training kernel: STEP(u, i) handles the 8 elements at
+ * i (u: which of the UNROLL vectors of an iteration, to pick an
+ * accumulator), TAIL(i, rem) the last 0 < rem < 8 through the stack copies
+ * above. STEP and TAIL are the kernel's own function-like macros. */
+#define FSM_AVX2_LOOP(n, unroll, STEP, TAIL)                              \
+  do {                                                                    \
+    size_t i_ = 0;                                                        \
+    for (; i_ + (size_t)(unroll) * 8 <= (n); i_ += (size_t)(unroll) * 8) \
+      for (int u_ = 0; u_ < (unroll); u_++) STEP(u_, i_ + 8 * (size_t)u_); \
+    for (; i_ + 8 <= (n); i_ += 8) STEP(0, i_);                           \
+    if (i_ < (n)) TAIL(i_, (n) - i_);                                     \
+  } while (0)
+
+/* Elementwise kernels: y = OP(x) (MAP1) or y = OP(a, b) (MAP2) on 8 lanes,
+ * OP a function-like macro of the kernel. Each vector is loaded before it
+ * is stored, so y may alias an input exactly. */
+#define FSM_AVX2_MAP1(n, x, y, unroll, OP)                                            \
+  do {                                                                                \
+    size_t j_ = 0;                                                                    \
+    for (; j_ + (size_t)(unroll) * 8 <= (n); j_ += (size_t)(unroll) * 8)             \
+      for (int v_ = 0; v_ < (unroll); v_++)                                           \
+        _mm256_storeu_ps((y) + j_ + 8 * v_, OP(_mm256_loadu_ps((x) + j_ + 8 * v_)));  \
+    for (; j_ + 8 <= (n); j_ += 8) _mm256_storeu_ps((y) + j_, OP(_mm256_loadu_ps((x) + j_))); \
+    if (j_ < (n))                                                                     \
+      fsm_avx2_store_tail((y) + j_, (n) - j_, OP(fsm_avx2_load_tail((x) + j_, (n) - j_))); \
+  } while (0)
+
+#define FSM_AVX2_MAP2(n, a, b, y, unroll, OP)                                        \
+  do {                                                                               \
+    size_t j_ = 0;                                                                   \
+    for (; j_ + (size_t)(unroll) * 8 <= (n); j_ += (size_t)(unroll) * 8)            \
+      for (int v_ = 0; v_ < (unroll); v_++)                                          \
+        _mm256_storeu_ps((y) + j_ + 8 * v_, OP(_mm256_loadu_ps((a) + j_ + 8 * v_),    \
+                                               _mm256_loadu_ps((b) + j_ + 8 * v_)));  \
+    for (; j_ + 8 <= (n); j_ += 8)                                                   \
+      _mm256_storeu_ps((y) + j_, OP(_mm256_loadu_ps((a) + j_), _mm256_loadu_ps((b) + j_))); \
+    if (j_ < (n))                                                                    \
+      fsm_avx2_store_tail((y) + j_, (n) - j_,                                        \
+                          OP(fsm_avx2_load_tail((a) + j_, (n) - j_),                 \
+                             fsm_avx2_load_tail((b) + j_, (n) - j_)));               \
+  } while (0)
+
+/* The total of `count` double-lane sums. */
+static inline double fsm_avx2_sums_total(const fsm_avx2_sum_f64 *s, int count) {
+  fsm_avx2_sum_f64 t = s[0];
+  for (int a = 1; a < count; a++) {
+    t.lo = _mm256_add_pd(t.lo, s[a].lo);
+    t.hi = _mm256_add_pd(t.hi, s[a].hi);
+  }
+  return fsm_avx2_sum_total(t);
+}
+
+/* The vector log (fsm_math.h), first step, on 4 double lanes: w = 2^k (1 +
+ * f); returns f (exact) and sets *k. Lanes with w outside (0, +inf) get f =
+ * 0 and k = log w itself (-inf for +-0, +inf for +inf, NaN for w < 0 and
+ * NaN), which the float step then returns unchanged; that fix-up is a
+ * branch, never taken on ordinary rows. Subnormal w (< 2^-1022) are not
+ * reduced correctly: no caller produces them. */
+static inline __m256d fsm_avx2_log_reduce_pd(__m256d w, __m256d *k) {
+  const __m256i t = _mm256_add_epi64(
+      _mm256_castpd_si256(w),
+      _mm256_set1_epi64x((long long)(FSM_LOG_ONE_BITS_F64 - FSM_LOG_SQRT_HALF_BITS_F64)));
+  const __m256i m_bits = _mm256_add_epi64(
+      _mm256_and_si256(t, _mm256_set1_epi64x(0x000FFFFFFFFFFFFFll)),
+      _mm256_set1_epi64x((long long)FSM_LOG_SQRT_HALF_BITS_F64));
+  /* k + 1023 = t >> 52 in [0, 2047], as a double: or it into 2^52's mantissa */
+  const __m256d two52 = _mm256_set1_pd(0x1p52);
+  *k = _mm256_sub_pd(
+      _mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(t, 52), _mm256_castpd_si256(two52))),
+      _mm256_set1_pd(0x1p52 + 1023.0));
+  __m256d f = _mm256_sub_pd(_mm256_castsi256_pd(m_bits), _mm256_set1_pd(1.0));
+  const __m256d inf = _mm256_set1_pd(INFINITY);
+  const __m256d ok = _mm256_and_pd(_mm256_cmp_pd(w, _mm256_setzero_pd(), _CMP_GT_OQ),
+                                   _mm256_cmp_pd(w, inf, _CMP_LT_OQ));
+  if (_mm256_movemask_pd(ok) != 0xF) {
+    __m256d special = _mm256_blendv_pd(_mm256_set1_pd(NAN), _mm256_set1_pd(-INFINITY),
+                                       _mm256_cmp_pd(w, _mm256_setzero_pd(), _CMP_EQ_OQ));
+    special = _mm256_blendv_pd(special, inf, _mm256_cmp_pd(w, inf, _CMP_EQ_OQ));
+    *k = _mm256_blendv_pd(special, *k, ok);
+    f = _mm256_and_pd(f, ok);
+  }
+  return f;
+}
+
+/* Second step, on 8 float lanes: k ln2 + log(1 + f) for |f| <= sqrt(2) - 1
+ * (fsm_math.h: p(f) = f + f^2 (-1/2 + f P(f)), P of degree 7). */
+static inline __m256 fsm_avx2_log_finish(__m256 f, __m256 k, __m256 c) {
+  /* -1/2 + f P(f) by Estrin's scheme: half the dependent FMAs of Horner's */
+#define C_(name) _mm256_set1_ps(FSM_LOG_##name##_F32)
+  const __m256 f2 = _mm256_mul_ps(f, f), f4 = _mm256_mul_ps(f2, f2);
+  const __m256 a01 = _mm256_fmadd_ps(C_(P0), f, _mm256_set1_ps(-0.5f));
+  const __m256 a23 = _mm256_fmadd_ps(C_(P2), f, C_(P1));
+  const __m256 a45 = _mm256_fmadd_ps(C_(P4), f, C_(P3));
+  const __m256 a67 = _mm256_fmadd_ps(C_(P6), f, C_(P5));
+  const __m256 b0 = _mm256_fmadd_ps(a23, f2, a01);
+  const __m256 b1 = _mm256_fmadd_ps(_mm256_fmadd_ps(C_(P7), f2, a67), f2, a45);
+#undef C_
+  const __m256 q = _mm256_fmadd_ps(b1, f4, b0);
+  const __m256 p = _mm256_fmadd_ps(q, f2, f);
+  return _mm256_fmadd_ps(k, _mm256_set1_ps(FSM_LOG_LN2_HI_F32),
+                         _mm256_add_ps(p, _mm256_fmadd_ps(k, _mm256_set1_ps(FSM_LOG_LN2_LO_F32), c)));
+}
+
+/* log w for 8 doubles w (lanes 0-3 in lo), rounded to float lanes: 0 ->
+ * -inf, < 0 -> NaN, +inf -> +inf, NaN -> NaN. */
+static inline __m256 fsm_avx2_log_pd(__m256d w_lo, __m256d w_hi) {
+  __m256d k_lo, k_hi;
+  const __m256d f_lo = fsm_avx2_log_reduce_pd(w_lo, &k_lo);
+  const __m256d f_hi = fsm_avx2_log_reduce_pd(w_hi, &k_hi);
+  return fsm_avx2_log_finish(fsm_avx2_pack_pd(f_lo, f_hi), fsm_avx2_pack_pd(k_lo, k_hi),
+                              _mm256_setzero_ps());
+}
+
+/* log(1 + v) for 8 floats v >= 0, in float (fsm_math.h): u = 1 + v
+ * reduced from its bits, the rounding error of 1 + v added back as err / u
+ * (rcp: err / u is below 2^-24 of the result where it is used), and f = v
+ * itself where k = 0. +inf and NaN come back unchanged. */
+static inline __m256 fsm_avx2_log1p_ps(__m256 v) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 u = _mm256_add_ps(one, v);
+  const __m256i t = _mm256_add_epi32(
+      _mm256_castps_si256(u), _mm256_set1_epi32((int)(FSM_LOG_ONE_BITS_F32 - FSM_LOG_SQRT_HALF_BITS_F32)));
+  const __m256i k_i32 = _mm256_sub_epi32(_mm256_srli_epi32(t, 23), _mm256_set1_epi32(127));
+  const __m256 m = _mm256_castsi256_ps(_mm256_add_epi32(
+      _mm256_and_si256(t, _mm256_set1_epi32(0x007FFFFF)), _mm256_set1_epi32((int)FSM_LOG_SQRT_HALF_BITS_F32)));
+  const __m256 k0 = _mm256_castsi256_ps(_mm256_cmpeq_epi32(k_i32, _mm256_setzero_si256()));
+  /* Fast2Sum: err = lo - (u - hi) exactly, hi = max(1, v), lo = min(1, v) */
+  const __m256 err = _mm256_sub_ps(_mm256_min_ps(one, v), _mm256_sub_ps(u, _mm256_max_ps(one, v)));
+  const __m256 c = _mm256_andnot_ps(k0, _mm256_mul_ps(err, _mm256_rcp_ps(u)));
+  const __m256 f = _mm256_blendv_ps(_mm256_sub_ps(m, one), v, k0);
+  const __m256 r = fsm_avx2_log_finish(f, _mm256_cvtepi32_ps(k_i32), c);
+  return _mm256_blendv_ps(v, r, _mm256_cmp_ps(v, _mm256_set1_ps(INFINITY), _CMP_LT_OQ));
 }
 
 #endif /* FSM_AVX2_COMMON_H */

@@ -14,4 +14,5 @@
 #define FSM_TABLE_ISA_ENUM FSM_ISA_AVX2
 #define FSM_TABLE_TWO_PASS_MIN_COLS SIZE_MAX
 #define FSM_TABLE_LOG_TWO_PASS_MIN_COLS ((size_t)1 << 22)
+#define FSM_TABLE_HAS_TRAINING_KERNELS
 #include "../kernel_table.inc"

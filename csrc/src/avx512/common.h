@@ -209,4 +209,145 @@ static inline fsm_extsum fsm_avx512_extsum_total(fsm_avx512_extsum_f64 s) {
   return sum;
 }
 
+/* ------------------------------------------------ training kernels */
+
+/* 16 floats as two 8-double halves (exact), and back (rounded). */
+static inline __m512 fsm_avx512_pack_pd(__m512d lo, __m512d hi) {
+  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo))),
+                                             _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
+}
+
+/* The loop of every training kernel: STEP(u, i) handles the 16 elements at
+ * i (u: which of the UNROLL vectors of an iteration, to pick an
+ * accumulator), TAIL(i, mask) the last 0 < rem < 16 with masked loads and
+ * stores. STEP and TAIL are the kernel's own function-like macros. */
+#define FSM_AVX512_LOOP(n, unroll, STEP, TAIL)                                \
+  do {                                                                        \
+    size_t i_ = 0;                                                            \
+    for (; i_ + (size_t)(unroll) * 16 <= (n); i_ += (size_t)(unroll) * 16)    \
+      for (int u_ = 0; u_ < (unroll); u_++) STEP(u_, i_ + 16 * (size_t)u_);   \
+    for (; i_ + 16 <= (n); i_ += 16) STEP(0, i_);                             \
+    if (i_ < (n)) TAIL(i_, fsm_avx512_tail_mask((n) - i_));                   \
+  } while (0)
+
+/* Elementwise kernels: y = OP(x) (MAP1) or y = OP(a, b) (MAP2) on 16
+ * lanes, OP a function-like macro of the kernel; masked tail (lanes past n
+ * load as 0 and are not stored). y may alias an input exactly. */
+#define FSM_AVX512_MAP1(n, x, y, unroll, OP)                                           \
+  do {                                                                                 \
+    size_t j_ = 0;                                                                     \
+    for (; j_ + (size_t)(unroll) * 16 <= (n); j_ += (size_t)(unroll) * 16)             \
+      for (int v_ = 0; v_ < (unroll); v_++)                                            \
+        _mm512_storeu_ps((y) + j_ + 16 * v_, OP(_mm512_loadu_ps((x) + j_ + 16 * v_))); \
+    for (; j_ + 16 <= (n); j_ += 16) _mm512_storeu_ps((y) + j_, OP(_mm512_loadu_ps((x) + j_))); \
+    if (j_ < (n)) {                                                                    \
+      const __mmask16 m_ = fsm_avx512_tail_mask((n) - j_);                             \
+      _mm512_mask_storeu_ps((y) + j_, m_, OP(_mm512_maskz_loadu_ps(m_, (x) + j_)));    \
+    }                                                                                  \
+  } while (0)
+
+#define FSM_AVX512_MAP2(n, a, b, y, unroll, OP)                                        \
+  do {                                                                                 \
+    size_t j_ = 0;                                                                     \
+    for (; j_ + (size_t)(unroll) * 16 <= (n); j_ += (size_t)(unroll) * 16)             \
+      for (int v_ = 0; v_ < (unroll); v_++)                                            \
+        _mm512_storeu_ps((y) + j_ + 16 * v_, OP(_mm512_loadu_ps((a) + j_ + 16 * v_),    \
+                                                _mm512_loadu_ps((b) + j_ + 16 * v_)));  \
+    for (; j_ + 16 <= (n); j_ += 16)                                                   \
+      _mm512_storeu_ps((y) + j_, OP(_mm512_loadu_ps((a) + j_), _mm512_loadu_ps((b) + j_))); \
+    if (j_ < (n)) {                                                                    \
+      const __mmask16 m_ = fsm_avx512_tail_mask((n) - j_);                             \
+      _mm512_mask_storeu_ps((y) + j_, m_,                                              \
+                            OP(_mm512_maskz_loadu_ps(m_, (a) + j_),                    \
+                               _mm512_maskz_loadu_ps(m_, (b) + j_)));                  \
+    }                                                                                  \
+  } while (0)
+
+/* The total of `count` double-lane sums. */
+static inline double fsm_avx512_sums_total(const fsm_avx512_sum_f64 *s, int count) {
+  __m512d t = _mm512_add_pd(s[0].lo, s[0].hi);
+  for (int a = 1; a < count; a++) t = _mm512_add_pd(t, _mm512_add_pd(s[a].lo, s[a].hi));
+  return _mm512_reduce_add_pd(t);
+}
+
+/* The vector log (fsm_math.h; the same steps as avx2/common.h), first
+ * step on 8 double lanes: w = 2^k (1 + f); returns f (exact), sets *k.
+ * Lanes with w outside (0, +inf) get f = 0 and k = log w itself (-inf for
+ * +-0, +inf for +inf, NaN for w < 0 and NaN). Subnormal w are not reduced
+ * correctly: no caller produces them. */
+static inline __m512d fsm_avx512_log_reduce_pd(__m512d w, __m512d *k) {
+  const __m512i t = _mm512_add_epi64(
+      _mm512_castpd_si512(w),
+      _mm512_set1_epi64((long long)(FSM_LOG_ONE_BITS_F64 - FSM_LOG_SQRT_HALF_BITS_F64)));
+  const __m512i m_bits = _mm512_add_epi64(
+      _mm512_and_si512(t, _mm512_set1_epi64(0x000FFFFFFFFFFFFFll)),
+      _mm512_set1_epi64((long long)FSM_LOG_SQRT_HALF_BITS_F64));
+  /* k + 1023 = t >> 52 in [0, 2047], as a double: or it into 2^52's mantissa */
+  const __m512d two52 = _mm512_set1_pd(0x1p52);
+  *k = _mm512_sub_pd(
+      _mm512_castsi512_pd(_mm512_or_si512(_mm512_srli_epi64(t, 52), _mm512_castpd_si512(two52))),
+      _mm512_set1_pd(0x1p52 + 1023.0));
+  __m512d f = _mm512_sub_pd(_mm512_castsi512_pd(m_bits), _mm512_set1_pd(1.0));
+  const __m512d inf = _mm512_set1_pd(INFINITY);
+  const __mmask8 ok = _mm512_cmp_pd_mask(w, _mm512_setzero_pd(), _CMP_GT_OQ) &
+                      _mm512_cmp_pd_mask(w, inf, _CMP_LT_OQ);
+  if (ok != 0xFF) {
+    __m512d special = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(w, _mm512_setzero_pd(), _CMP_EQ_OQ),
+                                           _mm512_set1_pd(NAN), _mm512_set1_pd(-INFINITY));
+    special = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(w, inf, _CMP_EQ_OQ), special, inf);
+    *k = _mm512_mask_blend_pd(ok, special, *k);
+    f = _mm512_maskz_mov_pd(ok, f);
+  }
+  return f;
+}
+
+/* Second step, on 16 float lanes: k ln2 + log(1 + f) for |f| <= sqrt(2) - 1. */
+static inline __m512 fsm_avx512_log_finish(__m512 f, __m512 k, __m512 c) {
+  /* -1/2 + f P(f) by Estrin's scheme: half the dependent FMAs of Horner's */
+#define C_(name) _mm512_set1_ps(FSM_LOG_##name##_F32)
+  const __m512 f2 = _mm512_mul_ps(f, f), f4 = _mm512_mul_ps(f2, f2);
+  const __m512 a01 = _mm512_fmadd_ps(C_(P0), f, _mm512_set1_ps(-0.5f));
+  const __m512 a23 = _mm512_fmadd_ps(C_(P2), f, C_(P1));
+  const __m512 a45 = _mm512_fmadd_ps(C_(P4), f, C_(P3));
+  const __m512 a67 = _mm512_fmadd_ps(C_(P6), f, C_(P5));
+  const __m512 b0 = _mm512_fmadd_ps(a23, f2, a01);
+  const __m512 b1 = _mm512_fmadd_ps(_mm512_fmadd_ps(C_(P7), f2, a67), f2, a45);
+#undef C_
+  const __m512 q = _mm512_fmadd_ps(b1, f4, b0);
+  const __m512 p = _mm512_fmadd_ps(q, f2, f);
+  return _mm512_fmadd_ps(k, _mm512_set1_ps(FSM_LOG_LN2_HI_F32),
+                         _mm512_add_ps(p, _mm512_fmadd_ps(k, _mm512_set1_ps(FSM_LOG_LN2_LO_F32), c)));
+}
+
+/* log w for 16 doubles w (lanes 0-7 in lo), rounded to float lanes: 0 ->
+ * -inf, < 0 -> NaN, +inf -> +inf, NaN -> NaN. */
+static inline __m512 fsm_avx512_log_pd(__m512d w_lo, __m512d w_hi) {
+  __m512d k_lo, k_hi;
+  const __m512d f_lo = fsm_avx512_log_reduce_pd(w_lo, &k_lo);
+  const __m512d f_hi = fsm_avx512_log_reduce_pd(w_hi, &k_hi);
+  return fsm_avx512_log_finish(fsm_avx512_pack_pd(f_lo, f_hi), fsm_avx512_pack_pd(k_lo, k_hi),
+                              _mm512_setzero_ps());
+}
+
+/* log(1 + v) for 16 floats v >= 0, in float (fsm_math.h; as avx2/common.h):
+ * u = 1 + v reduced from its bits, the rounding error of 1 + v added back
+ * as err / u (vrcp14ps), f = v itself where k = 0. +inf and NaN come back
+ * unchanged. */
+static inline __m512 fsm_avx512_log1p_ps(__m512 v) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 u = _mm512_add_ps(one, v);
+  const __m512i t = _mm512_add_epi32(
+      _mm512_castps_si512(u), _mm512_set1_epi32((int)(FSM_LOG_ONE_BITS_F32 - FSM_LOG_SQRT_HALF_BITS_F32)));
+  const __m512i k_i32 = _mm512_sub_epi32(_mm512_srli_epi32(t, 23), _mm512_set1_epi32(127));
+  const __m512 m = _mm512_castsi512_ps(_mm512_add_epi32(
+      _mm512_and_si512(t, _mm512_set1_epi32(0x007FFFFF)), _mm512_set1_epi32((int)FSM_LOG_SQRT_HALF_BITS_F32)));
+  const __mmask16 k0 = _mm512_cmpeq_epi32_mask(k_i32, _mm512_setzero_si512());
+  /* Fast2Sum: err = lo - (u - hi) exactly, hi = max(1, v), lo = min(1, v) */
+  const __m512 err = _mm512_sub_ps(_mm512_min_ps(one, v), _mm512_sub_ps(u, _mm512_max_ps(one, v)));
+  const __m512 c = _mm512_maskz_mul_ps((__mmask16)~k0, err, _mm512_rcp14_ps(u));
+  const __m512 f = _mm512_mask_blend_ps(k0, _mm512_sub_ps(m, one), v);
+  const __m512 r = fsm_avx512_log_finish(f, _mm512_cvtepi32_ps(k_i32), c);
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_set1_ps(INFINITY), _CMP_LT_OQ), v, r);
+}
+
 #endif /* FSM_AVX512_COMMON_H */

@@ -62,6 +62,30 @@ static inline __m512d fsm_emu_cvtps_pd(__m256 v) {
   return simde__m512d_from_private(d);
 }
 
+/* vcvtpd2ps: 8 doubles to 8 floats, one rounding each (the current mode). */
+static inline __m256 fsm_emu_cvtpd_ps(__m512d v) {
+  const simde__m512d_private d = simde__m512d_to_private(v);
+  simde__m256_private r;
+  for (int l = 0; l < 8; l++) r.f32[l] = (float)d.f64[l];
+  return simde__m256_from_private(r);
+}
+
+/* vcvtdq2ps: exact for the small integers the kernels convert. */
+static inline __m512 fsm_emu_cvtepi32_ps(__m512i v) {
+  const simde__m512i_private i = simde__m512i_to_private(v);
+  simde__m512_private r;
+  for (int l = 0; l < 16; l++) r.f32[l] = (float)i.i32[l];
+  return simde__m512_from_private(r);
+}
+
+/* vrcp14ps: 1/x, here exact (the hardware's is within 2^-14 relative; the
+ * kernels use it only where that is enough). */
+static inline __m512 fsm_emu_rcp14_ps(__m512 v) {
+  simde__m512_private r = simde__m512_to_private(v);
+  for (int l = 0; l < 16; l++) r.f32[l] = 1.0f / r.f32[l];
+  return simde__m512_from_private(r);
+}
+
 static inline double fsm_emu_reduce_add_pd(__m512d v) {
   const simde__m512d_private r = simde__m512d_to_private(v);
   return ((r.f64[0] + r.f64[1]) + (r.f64[2] + r.f64[3])) +
@@ -77,6 +101,12 @@ static inline double fsm_emu_reduce_add_pd(__m512d v) {
 #define _mm512_maskz_scalef_ps(k, a, b) _mm512_maskz_mov_ps((k), fsm_emu_scalef_ps((a), (b)))
 #define _mm512_reduce_max_ps(v) fsm_emu_reduce_max_ps(v)
 #define _mm512_cvtps_pd(v) fsm_emu_cvtps_pd(v)
+#undef _mm512_cvtepi32_ps
+#define _mm512_cvtepi32_ps(v) fsm_emu_cvtepi32_ps(v)
+#undef _mm512_rcp14_ps
+#define _mm512_rcp14_ps(v) fsm_emu_rcp14_ps(v)
+#undef _mm512_cvtpd_ps
+#define _mm512_cvtpd_ps(v) fsm_emu_cvtpd_ps(v)
 #define _mm512_reduce_add_pd(v) fsm_emu_reduce_add_pd(v)
 
 #endif /* FSM_AVX512_EMULATION_H */

@@ -9,4 +9,5 @@
 #define FSM_TABLE_ISA avx512
 #define FSM_TABLE_ISA_ENUM FSM_ISA_AVX512
 #define FSM_TABLE_TWO_PASS_MIN_COLS ((size_t)1 << 22)
+#define FSM_TABLE_HAS_TRAINING_KERNELS
 #include "../kernel_table.inc"

@@ -330,8 +330,9 @@ static inline float32x4_t fsm_neon_narrow_f64(float64x2_t lo_f64x2, float64x2_t 
 }
 
 /* log(1 + f) + e * ln2 + corr for f in [sqrt(1/2) - 1, sqrt(2) - 1] (a
- * few ulp beyond is harmless), integral e, |e| < 2^11, and a correction
- * |corr| <= ~2^-24 (fsm_math.h): Horner for Q(f), then
+ * few ulp beyond is harmless), integral e, |e| < 2^16, and a correction
+ * |corr| <= ~2^-24, with the log constants every ISA shares (fsm_math.h:
+ * Q(f) = -1/2 + f P(f)): Horner for Q(f), then
  *   s   = e * LN2_HI + f, err its rounding error (Fast2Sum: e * LN2_HI is
  *         exact and, unless 0, larger than |f|)
  *   lo  = f^2 Q + (e * LN2_LO + (err + corr))     (fused)
@@ -344,14 +345,14 @@ static inline float32x4_t fsm_neon_narrow_f64(float64x2_t lo_f64x2, float64x2_t 
  * gives that e's sign of infinity or NaN (the polynomial part is finite). */
 static inline float32x4_t fsm_neon_log_reduced(float32x4_t f_f32x4, float32x4_t e_f32x4,
                                                float32x4_t corr_f32x4) {
-  float32x4_t q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C9_F32), vdupq_n_f32(FSM_LOG_C10_F32), f_f32x4);
-  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C8_F32), q_f32x4, f_f32x4);
-  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C7_F32), q_f32x4, f_f32x4);
-  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C6_F32), q_f32x4, f_f32x4);
-  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C5_F32), q_f32x4, f_f32x4);
-  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C4_F32), q_f32x4, f_f32x4);
-  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C3_F32), q_f32x4, f_f32x4);
-  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_C2_F32), q_f32x4, f_f32x4);
+  float32x4_t q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_P6_F32), vdupq_n_f32(FSM_LOG_P7_F32), f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_P5_F32), q_f32x4, f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_P4_F32), q_f32x4, f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_P3_F32), q_f32x4, f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_P2_F32), q_f32x4, f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_P1_F32), q_f32x4, f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(FSM_LOG_P0_F32), q_f32x4, f_f32x4);
+  q_f32x4 = vfmaq_f32(vdupq_n_f32(-0.5f), q_f32x4, f_f32x4);
   const float32x4_t eh_f32x4 = vmulq_f32(e_f32x4, vdupq_n_f32(FSM_LOG_LN2_HI_F32));
   const float32x4_t s_f32x4 = vaddq_f32(eh_f32x4, f_f32x4);
   const float32x4_t err_f32x4 = vsubq_f32(f_f32x4, vsubq_f32(s_f32x4, eh_f32x4));
@@ -375,7 +376,7 @@ static inline float32x4_t fsm_neon_log1p_nonnegative(float32x4_t z_f32x4) {
   const float32x4_t one_f32x4 = vdupq_n_f32(1.0f);
   const float32x4_t w_f32x4 = vaddq_f32(z_f32x4, one_f32x4);
   const uint32x4_t w_u32x4 = vreinterpretq_u32_f32(w_f32x4);
-  const uint32x4_t ebits_u32x4 = vandq_u32(vsubq_u32(w_u32x4, vdupq_n_u32(FSM_LOG_SQRT1_2_BITS_F32)),
+  const uint32x4_t ebits_u32x4 = vandq_u32(vsubq_u32(w_u32x4, vdupq_n_u32(FSM_LOG_SQRT_HALF_BITS_F32)),
                                            vdupq_n_u32(0xFF800000u)); /* e << 23 */
   const float32x4_t e_f32x4 = vcvtq_n_f32_s32(vreinterpretq_s32_u32(ebits_u32x4), 23);
   const float32x4_t m_f32x4 = vreinterpretq_f32_u32(vsubq_u32(w_u32x4, ebits_u32x4));
@@ -401,7 +402,7 @@ static inline float32x4_t fsm_neon_log1p_nonnegative(float32x4_t z_f32x4) {
  * -0 (-0 - (-inf) would be +inf) nor double subnormals (treated as
  * normal): vlogquad's quadratic of floats is neither (see there). */
 static inline float32x4_t fsm_neon_log_f64(float64x2_t q0_f64x2, float64x2_t q1_f64x2) {
-  const uint64x2_t sqrt1_2_u64x2 = vdupq_n_u64(FSM_LOG_SQRT1_2_BITS_F64);
+  const uint64x2_t sqrt1_2_u64x2 = vdupq_n_u64(FSM_LOG_SQRT_HALF_BITS_F64);
   const uint64x2_t exp_mask_u64x2 = vdupq_n_u64(0xFFF0000000000000ull);
   const uint64x2_t b0_u64x2 = vreinterpretq_u64_f64(q0_f64x2);
   const uint64x2_t b1_u64x2 = vreinterpretq_u64_f64(q1_f64x2);
