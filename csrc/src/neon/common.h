@@ -39,7 +39,9 @@
  * out-of-order overlap of iterations, and give in-order cores (Cortex-
  * A53/A55) 4 chains to interleave. 4 chains x 3 live registers + 4
  * accumulators + 10 constants fit the 32 vector registers (raddextexp,
- * with 2 more live values per vector, reloads a few constants). The only
+ * with 2 more live values per vector, reloads a few constants; the table
+ * exp, with 13 constants and a 2-register table, is taken in two pairs of
+ * vectors, fsm_neon_exp4_nonpositive). The only
  * loop-carried dependency is one FADD/FMAX per accumulator per ~45-cycle
  * iteration, so one accumulator per unrolled vector is plenty; more would
  * only cost registers. */
@@ -71,11 +73,28 @@ static inline float32x4_t fsm_neon_expt_lookup(uint8x16x2_t table_u8x16x2, uint3
   return vreinterpretq_f32_u8(vqtbl2q_u8(table_u8x16x2, vreinterpretq_u8_u32(idx_u32x4)));
 }
 
-static inline uint8x16x2_t fsm_neon_expt_table(const uint32_t bits[8]) {
-  uint8x16x2_t table_u8x16x2;
-  table_u8x16x2.val[0] = vreinterpretq_u8_u32(vld1q_u32(bits));
-  table_u8x16x2.val[1] = vreinterpretq_u8_u32(vld1q_u32(bits + 4));
-  return table_u8x16x2;
+/* The table exp's loaded operands, which each kernel loads once, before
+ * its loops, and passes into fsm_neon_exp_nonpositive: the 32-byte TBL
+ * table (one LD1 of two registers) and the constants that only multiply,
+ * packed in one register for by-element FMLA/FMLS (8 log2e, LN2/8 HI,
+ * LN2/8 LO, C3; gcc 12 hoists the four DUPs out of the loops anyway). When
+ * the exp built the table itself from two vld1q_u32, gcc 12 (-O3) rebuilt
+ * it on the stack every iteration (2 adrp + 2 ldr, 4 stp, 4 ld1, 4 add per
+ * 16 elements) and kept the sums' accumulators on the stack. It keeps the
+ * table in two registers only as a uint8x16x2_t from vld1q_u8_x2 held in a
+ * variable of its own: built from two vectors, or as a member of a struct,
+ * it still goes through the stack (bench/README-neon.md). The bytes are
+ * those of table_bits in memory, as TBL indexes them on little-endian
+ * AArch64 (the only one CMake builds the neon folder for). */
+static inline uint8x16x2_t fsm_neon_expt_table_load(void) {
+  static const uint32_t table_bits[8] = FSM_EXPT_TABLE_ADJ_BITS;
+  return vld1q_u8_x2((const uint8_t *)table_bits);
+}
+
+static inline float32x4_t fsm_neon_expt_k_load(void) {
+  static const float lanes[4] = {FSM_LOG2E_X8_F32, FSM_LN2O8_HI_F32, FSM_LN2O8_LO_F32,
+                                 FSM_EXPT_C3_F32};
+  return vld1q_f32(lanes);
 }
 
 /* q(t) = t + t^2 (C2 + C3 t), C3 in lane 3 of k (by-element FMLA). */
@@ -88,14 +107,11 @@ static inline float32x4_t fsm_neon_expt_q(float32x4_t t_f32x4, float32x4_t k_f32
 /* exp(x) for x <= 0 (x - c in the three-pass kernels): clamp at -88 (n >=
  * -1016), NaN stays NaN; -inf and results below FLT_MIN (x < XNORMAL)
  * give exactly 0: T[j] * 2^m is built from bits (one integer add, see
- * fsm_math.h), which cannot represent m = -127. The constants that only
- * multiply are packed in one register and used through by-element
- * FMLA/FMLS (frees registers for the 4-way unrolled loops). */
-static inline float32x4_t fsm_neon_exp_nonpositive(float32x4_t x_f32x4) {
-  static const float lanes[4] = {FSM_LOG2E_X8_F32, FSM_LN2O8_HI_F32, FSM_LN2O8_LO_F32,
-                                 FSM_EXPT_C3_F32};
-  static const uint32_t table_bits[8] = FSM_EXPT_TABLE_ADJ_BITS;
-  const float32x4_t k_f32x4 = vld1q_f32(lanes);
+ * fsm_math.h), which cannot represent m = -127. table and k: from
+ * fsm_neon_expt_table_load and fsm_neon_expt_k_load. */
+static inline float32x4_t fsm_neon_exp_nonpositive(float32x4_t x_f32x4,
+                                                   uint8x16x2_t table_u8x16x2,
+                                                   float32x4_t k_f32x4) {
   x_f32x4 = vmaxq_f32(vdupq_n_f32(FSM_EXP_XMIN_F32), x_f32x4);
   /* biased = 1.5*2^23 + rint(x*8log2e): the low mantissa bits hold n */
   const float32x4_t biased_f32x4 =
@@ -104,7 +120,7 @@ static inline float32x4_t fsm_neon_exp_nonpositive(float32x4_t x_f32x4) {
   const uint32x4_t bits_u32x4 = vreinterpretq_u32_f32(biased_f32x4);
   /* bits(T[j]) - (j << 20) + (m << 23) + (j << 20) = bits(T[j] * 2^m) */
   const uint32x4_t s_u32x4 =
-      vaddq_u32(vreinterpretq_u32_f32(fsm_neon_expt_lookup(fsm_neon_expt_table(table_bits), bits_u32x4)),
+      vaddq_u32(vreinterpretq_u32_f32(fsm_neon_expt_lookup(table_u8x16x2, bits_u32x4)),
                 vshlq_n_u32(bits_u32x4, 20));
   const uint32x4_t normal_u32x4 = vcgeq_f32(x_f32x4, vdupq_n_f32(FSM_EXP_XNORMAL_F32));
   const float32x4_t s_f32x4 = vreinterpretq_f32_u32(vandq_u32(s_u32x4, normal_u32x4));
@@ -115,8 +131,38 @@ static inline float32x4_t fsm_neon_exp_nonpositive(float32x4_t x_f32x4) {
 }
 
 /* exp(x[0..3] - c), c >= max x (three-pass kernels). */
-static inline float32x4_t fsm_neon_exp_minus(const float *x, float32x4_t c_f32x4) {
-  return fsm_neon_exp_nonpositive(vsubq_f32(vld1q_f32(x), c_f32x4));
+static inline float32x4_t fsm_neon_exp_minus(const float *x, float32x4_t c_f32x4,
+                                             uint8x16x2_t table_u8x16x2, float32x4_t k_f32x4) {
+  return fsm_neon_exp_nonpositive(vsubq_f32(vld1q_f32(x), c_f32x4), table_u8x16x2, k_f32x4);
+}
+
+/* An ordering point for the compiler, no instruction: the vector lvalues a
+ * and b are taken as changed here, after c and d are computed, so nothing
+ * computed from a or b can be scheduled before c and d exist. Without GNU
+ * inline assembly, nothing. */
+#if defined(__GNUC__)
+#define FSM_NEON_AFTER(a, b, c, d) __asm__("" : "+w"(a), "+w"(b) : "w"(c), "w"(d))
+#else
+#define FSM_NEON_AFTER(a, b, c, d) ((void)0)
+#endif
+
+/* v0..v3 = exp(v0..v3), each v <= 0 (fsm_neon_exp_nonpositive): the main
+ * loops' 4 vectors, as two pairs, the second started once the first is
+ * done (FSM_NEON_AFTER). Interleaving all 4 chains, gcc 12's pre-allocation
+ * scheduler needs more than the 32 registers (13 constants, the table's 2,
+ * the sums' 4 accumulators): it kept 2-3 accumulators and the table on
+ * the stack, and vscaleexp reloaded constants (per 16 elements raddexp 101
+ * instructions, vscaleexp 118); in pairs nothing is spilled (90, 97). The exps and their rounding are unchanged; in-order cores get 2
+ * chains to interleave at a time (plus the tail of one pair overlapping
+ * the next), not 4: to check on hardware (bench/README-neon.md). */
+static inline void fsm_neon_exp4_nonpositive(float32x4_t *v0_f32x4, float32x4_t *v1_f32x4,
+                                             float32x4_t *v2_f32x4, float32x4_t *v3_f32x4,
+                                             uint8x16x2_t table_u8x16x2, float32x4_t k_f32x4) {
+  *v0_f32x4 = fsm_neon_exp_nonpositive(*v0_f32x4, table_u8x16x2, k_f32x4);
+  *v1_f32x4 = fsm_neon_exp_nonpositive(*v1_f32x4, table_u8x16x2, k_f32x4);
+  FSM_NEON_AFTER(*v2_f32x4, *v3_f32x4, *v0_f32x4, *v1_f32x4);
+  *v2_f32x4 = fsm_neon_exp_nonpositive(*v2_f32x4, table_u8x16x2, k_f32x4);
+  *v3_f32x4 = fsm_neon_exp_nonpositive(*v3_f32x4, table_u8x16x2, k_f32x4);
 }
 
 /* extexp: the former polynomial exp (fsm_math.h), not the table:
@@ -260,6 +306,8 @@ static inline float32x4_t fsm_neon_zero_unmasked(float32x4_t v_f32x4, uint32x4_t
  * Tail: whole vectors, then one partial vector whose missing lanes are
  * neither read, written nor summed. */
 static inline double fsm_neon_addstoreexp(size_t n, const float *x, float c, float *y) {
+  const uint8x16x2_t table_u8x16x2 = fsm_neon_expt_table_load();
+  const float32x4_t k_f32x4 = fsm_neon_expt_k_load();
   const float32x4_t c_f32x4 = vdupq_n_f32(c);
   double sum = 0.0;
   while (n >= FSM_NEON_UNROLL) {
@@ -267,10 +315,12 @@ static inline double fsm_neon_addstoreexp(size_t n, const float *x, float c, flo
     float32x4_t acc0_f32x4 = vdupq_n_f32(0.0f);
     float32x4_t acc1_f32x4 = acc0_f32x4, acc2_f32x4 = acc0_f32x4, acc3_f32x4 = acc0_f32x4;
     for (size_t i = 0; i < block; i += FSM_NEON_UNROLL) {
-      const float32x4_t e0_f32x4 = fsm_neon_exp_minus(x + i, c_f32x4);
-      const float32x4_t e1_f32x4 = fsm_neon_exp_minus(x + i + 4, c_f32x4);
-      const float32x4_t e2_f32x4 = fsm_neon_exp_minus(x + i + 8, c_f32x4);
-      const float32x4_t e3_f32x4 = fsm_neon_exp_minus(x + i + 12, c_f32x4);
+      float32x4_t e0_f32x4 = vsubq_f32(vld1q_f32(x + i), c_f32x4);
+      float32x4_t e1_f32x4 = vsubq_f32(vld1q_f32(x + i + 4), c_f32x4);
+      float32x4_t e2_f32x4 = vsubq_f32(vld1q_f32(x + i + 8), c_f32x4);
+      float32x4_t e3_f32x4 = vsubq_f32(vld1q_f32(x + i + 12), c_f32x4);
+      fsm_neon_exp4_nonpositive(&e0_f32x4, &e1_f32x4, &e2_f32x4, &e3_f32x4, table_u8x16x2,
+                                k_f32x4);
       if (y != NULL) {
         vst1q_f32(y + i, e0_f32x4);
         vst1q_f32(y + i + 4, e1_f32x4);
@@ -290,7 +340,7 @@ static inline double fsm_neon_addstoreexp(size_t n, const float *x, float c, flo
   if (n != 0) {
     float32x4_t acc_f32x4 = vdupq_n_f32(0.0f);
     for (; n >= 4; n -= 4, x += 4) {
-      const float32x4_t e_f32x4 = fsm_neon_exp_minus(x, c_f32x4);
+      const float32x4_t e_f32x4 = fsm_neon_exp_minus(x, c_f32x4, table_u8x16x2, k_f32x4);
       if (y != NULL) {
         vst1q_f32(y, e_f32x4);
         y += 4;
@@ -300,7 +350,8 @@ static inline double fsm_neon_addstoreexp(size_t n, const float *x, float c, flo
     float32x4_t tail_f32x4 = vdupq_n_f32(0.0f);
     if (n != 0) {
       const float32x4_t e_f32x4 =
-          fsm_neon_exp_nonpositive(vsubq_f32(fsm_neon_load_partial(x, n, 0.0f), c_f32x4));
+          fsm_neon_exp_nonpositive(vsubq_f32(fsm_neon_load_partial(x, n, 0.0f), c_f32x4),
+                                   table_u8x16x2, k_f32x4);
       if (y != NULL) fsm_neon_store_partial(y, n, e_f32x4);
       tail_f32x4 = fsm_neon_zero_unmasked(e_f32x4, fsm_neon_tail_mask(n));
     }
