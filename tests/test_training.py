@@ -280,6 +280,46 @@ def test_unaligned_arrays(dtype, rng):
                                   fs.spherical_stats(x, t))
 
 
+@pytest.mark.parametrize("fn", ["cross_entropy", "soft_cross_entropy", "z_loss",
+                                "log_spherical_loss", "log_taylor_loss",
+                                "stablemax_cross_entropy"])
+def test_grad_out(fn, dtype, rng):
+    x = rng.normal(0, 3, (4, 37)).astype(dtype)
+    if fn == "soft_cross_entropy":
+        t = rng.uniform(0, 1, x.shape).astype(dtype)
+        call = lambda x, axis=-1, **kw: fs.cross_entropy(x, t if axis == -1 else t.T, axis=axis, **kw)
+    else:
+        t = np.array([0, 36, 5, 2])
+        call = lambda x, axis=-1, **kw: getattr(fs, fn)(x, t, axis=axis, **kw)
+    loss, g = call(x, return_grad=True)
+    # written in place when it can be (C order, class axis last)
+    buf = np.full_like(x, np.nan)
+    loss2, g2 = call(x, return_grad=True, grad_out=buf)
+    assert g2 is buf
+    np.testing.assert_array_equal(buf, g)
+    np.testing.assert_array_equal(loss2, loss)
+    # other layouts, and grad_out aliasing the logits, through a temporary
+    for out in (np.full_like(x, np.nan, order="F"), unaligned(np.zeros_like(x)), x.copy()):
+        xin = out if out.flags.c_contiguous and np.array_equal(out, x) else x
+        loss3, g3 = call(xin, return_grad=True, grad_out=out)
+        assert g3 is out
+        np.testing.assert_array_equal(out, g)
+        np.testing.assert_array_equal(loss3, loss)
+    gt = np.empty_like(x.T)
+    _, g4 = call(x.T, axis=0, return_grad=True, grad_out=gt)
+    assert g4 is gt
+    np.testing.assert_array_equal(gt, g.T)
+    with pytest.raises(ValueError, match="grad_out is only used with return_grad=True"):
+        call(x, grad_out=buf)
+    with pytest.raises(TypeError, match="grad_out must have dtype"):
+        call(x, return_grad=True, grad_out=buf.astype(np.float16))
+    with pytest.raises(ValueError, match="grad_out must have shape"):
+        call(x, return_grad=True, grad_out=buf[:, :5])
+    buf.flags.writeable = False
+    with pytest.raises(ValueError, match="grad_out is read-only"):
+        call(x, return_grad=True, grad_out=buf)
+
+
 def test_cross_entropy_finite_differences(rng):
     for n in (2, 3, 7, 16):
         x = rng.normal(0, 2, (1, n))

@@ -79,15 +79,15 @@ def _normalize_axis(axis, ndim: int) -> int:
     return axis % ndim
 
 
-def _check_out(out, x: np.ndarray) -> np.ndarray:
+def _check_out(out, x: np.ndarray, name: str = "out", of: str = "x") -> np.ndarray:
     if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != x.dtype:
-        raise TypeError(f"out must have dtype {x.dtype} (the dtype of x), got {out.dtype}")
+        raise TypeError(f"{name} must have dtype {x.dtype} (the dtype of {of}), got {out.dtype}")
     if out.shape != x.shape:
-        raise ValueError(f"out must have shape {x.shape} (the shape of x), got {out.shape}")
+        raise ValueError(f"{name} must have shape {x.shape} (the shape of {of}), got {out.shape}")
     if not out.flags.writeable:
-        raise ValueError("out is read-only")
+        raise ValueError(f"{name} is read-only")
     return out
 
 

@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 
 from . import _core
-from . import _as_float_array, _normalize_axis, _over_rows
+from . import _as_float_array, _check_out, _normalize_axis, _over_rows
 
 _REDUCTIONS = ("none", "mean", "sum")
 _INT_TARGETS = (np.dtype(np.int32), np.dtype(np.int64))
@@ -44,6 +44,28 @@ def _from_rows(a2: np.ndarray, shape, axis: int, out: Optional[np.ndarray]) -> n
         return res if axis == len(shape) - 1 else np.ascontiguousarray(res)
     out[...] = res
     return out
+
+
+def _grad_rows(x: np.ndarray, x2: np.ndarray, axis: int, return_grad: bool, grad_out):
+    """The (rows, cols) gradient buffer the kernels write: a view of
+    ``grad_out`` where it can be one (class axis last, aligned C-contiguous,
+    not overlapping the logits), else a new array."""
+    if grad_out is None:
+        return np.empty_like(x2) if return_grad else None
+    if not return_grad:
+        raise ValueError("grad_out is only used with return_grad=True")
+    _check_out(grad_out, x, "grad_out", "the logits")
+    if (axis == x.ndim - 1 and grad_out.flags.c_contiguous and grad_out.flags.aligned
+            and not np.may_share_memory(grad_out, x)):
+        return grad_out.reshape(x2.shape)
+    return np.empty_like(x2)
+
+
+def _grad_result(dx2: np.ndarray, shape, axis: int, grad_out) -> np.ndarray:
+    """The gradient in the logits' layout (in ``grad_out`` when given)."""
+    if grad_out is not None and np.may_share_memory(dx2, grad_out):
+        return grad_out
+    return _from_rows(dx2, shape, axis, grad_out)
 
 
 def _check_reduction(reduction) -> str:
@@ -100,7 +122,7 @@ def _reduce(loss1: np.ndarray, shape, reduction: str, count: int, dtype):
         return dtype.type(total / count if count else np.nan)
 
 
-def _int_loss(kind: str, logits, targets, axis, reduction, ignore_index, return_grad,
+def _int_loss(kind: str, logits, targets, axis, reduction, ignore_index, return_grad, grad_out,
               p1=0.0, p2=0.0, p3=0.0):
     x = _as_float_array(logits, "logits" if kind.endswith("entropy") else "x")
     if x.ndim == 0:
@@ -118,12 +140,12 @@ def _int_loss(kind: str, logits, targets, axis, reduction, ignore_index, return_
     count = int(np.count_nonzero(t != ignore_index))
     grad_scale = 1.0 / count if reduction == "mean" and count else 1.0
     loss1 = np.empty(x2.shape[0], dtype=x.dtype)
-    dx2 = np.empty_like(x2) if return_grad else None
+    dx2 = _grad_rows(x, x2, axis, return_grad, grad_out)
     _core.int_loss(kind, x2, t, ignore_index, p1, p2, p3, grad_scale, loss1, dx2)
     loss = _reduce(loss1, shape[:-1], reduction, count, x.dtype)
     if not return_grad:
         return loss
-    return loss, _from_rows(dx2, shape, axis, None)
+    return loss, _grad_result(dx2, shape, axis, grad_out)
 
 
 _LOSS_PARAMS = """
@@ -140,7 +162,13 @@ _LOSS_PARAMS = """
     return_grad : bool, optional
         Also return the gradient with respect to the logits, scaled for the
         reduction (what PyTorch's backward of the reduced loss with
-        ``grad_output = 1`` gives; for "none", the gradient of their sum)."""
+        ``grad_output = 1`` gives; for "none", the gradient of their sum).
+    grad_out : numpy.ndarray, optional
+        With ``return_grad=True``: where to write the gradient (the logits'
+        shape and dtype, writeable), returned as ``grad``. An aligned
+        C-contiguous ``grad_out`` with the class axis last is written
+        directly, so a training loop that reuses it pays no allocation or
+        page faults; other layouts go through a temporary."""
 
 _LOSS_RETURNS = """
     Returns
@@ -259,7 +287,8 @@ def log_softmax_backward(z, dz, axis: int = -1, *, out: Optional[np.ndarray] = N
 
 def cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
                   ignore_index: int = -100, label_smoothing: float = 0.0,
-                  return_grad: bool = False):
+                  return_grad: bool = False,
+                  grad_out: Optional[np.ndarray] = None):
     """Softmax cross-entropy, fused with its gradient (like
     ``torch.nn.functional.cross_entropy``, any class axis).
 
@@ -304,7 +333,8 @@ def cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
         raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
     t = np.asarray(targets)
     if t.dtype.kind != "f":
-        return _int_loss("cross_entropy", x, t, axis, reduction, ignore_index, return_grad, alpha)
+        return _int_loss("cross_entropy", x, t, axis, reduction, ignore_index, return_grad,
+                         grad_out, alpha)
     axis = _normalize_axis(axis, x.ndim)
     reduction = _check_reduction(reduction)
     if t.shape != x.shape:
@@ -320,12 +350,12 @@ def cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
     rows = x2.shape[0]
     grad_scale = 1.0 / rows if reduction == "mean" and rows else 1.0
     loss1 = np.empty(rows, dtype=x.dtype)
-    dx2 = np.empty_like(x2) if return_grad else None
+    dx2 = _grad_rows(x, x2, axis, return_grad, grad_out)
     _core.soft_cross_entropy(x2, t2, alpha, grad_scale, loss1, dx2)
     loss = _reduce(loss1, shape[:-1], reduction, rows, x.dtype)
     if not return_grad:
         return loss
-    return loss, _from_rows(dx2, shape, axis, None)
+    return loss, _grad_result(dx2, shape, axis, grad_out)
 
 
 # ---------------------------------------------------------------- maps
@@ -503,7 +533,8 @@ def spherical_loss_partials(kind: str, cols: int, q_rest: float, s_rest: float, 
 
 
 def log_spherical_loss(x, targets, eps: float = 1e-6, *, axis: int = -1, reduction: str = "mean",
-                       ignore_index: int = -100, return_grad: bool = False):
+                       ignore_index: int = -100, return_grad: bool = False,
+                       grad_out: Optional[np.ndarray] = None):
     """Log-spherical-softmax loss: ``log(sum(x**2) + D eps) - log(x[c]**2 + eps)``.
 
     Gradient ``2 x / N`` plus ``-2 x[c] / (x[c]**2 + eps)`` at the target
@@ -521,11 +552,12 @@ def log_spherical_loss(x, targets, eps: float = 1e-6, *, axis: int = -1, reducti
         target gradient by ``1 / sqrt(eps)``.
     """ + _LOSS_PARAMS + "\n" + _LOSS_RETURNS + "\n" + _LOSS_RAISES
     return _int_loss("log_spherical_loss", x, targets, axis, reduction, ignore_index,
-                     return_grad, _check_param(eps, "eps"))
+                     return_grad, grad_out, _check_param(eps, "eps"))
 
 
 def log_taylor_loss(x, targets, *, axis: int = -1, reduction: str = "mean",
-                    ignore_index: int = -100, return_grad: bool = False):
+                    ignore_index: int = -100, return_grad: bool = False,
+                    grad_out: Optional[np.ndarray] = None):
     """Log-Taylor-softmax loss: ``log T - log g(x[c])``, ``g(x) = 1 + x + x**2/2``,
     ``T = D + sum x + sum x**2 / 2``.
 
@@ -538,12 +570,14 @@ def log_taylor_loss(x, targets, *, axis: int = -1, reduction: str = "mean",
     targets : array_like
         int32/int64 class indices.
     """ + _LOSS_PARAMS + "\n" + _LOSS_RETURNS + "\n" + _LOSS_RAISES
-    return _int_loss("log_taylor_loss", x, targets, axis, reduction, ignore_index, return_grad)
+    return _int_loss("log_taylor_loss", x, targets, axis, reduction, ignore_index, return_grad,
+                     grad_out)
 
 
 def z_loss(logits, targets, a: float = 1.0, b: float = 0.0, eps_z: float = 0.0, *,
            axis: int = -1, reduction: str = "mean", ignore_index: int = -100,
-           return_grad: bool = False):
+           return_grad: bool = False,
+           grad_out: Optional[np.ndarray] = None):
     """Z-loss (de Brébisson & Vincent): ``softplus(a * (b - z_c)) / a`` with the
     z-normalised target logit ``z_c = (x[c] - mean(x)) / sqrt(var(x) + eps_z)``
     (population variance, MATH.md §7). Not the auxiliary ``log(Z)**2``
@@ -587,11 +621,13 @@ def z_loss(logits, targets, a: float = 1.0, b: float = 0.0, eps_z: float = 0.0, 
         ax = _normalize_axis(axis, x.ndim)
         if x.shape[ax] < 3 and x.size:
             raise ValueError(f"z_loss needs at least 3 classes (got {x.shape[ax]}): for 2 it is constant")
-    return _int_loss("z_loss", x, targets, axis, reduction, ignore_index, return_grad, a, b, eps_z)
+    return _int_loss("z_loss", x, targets, axis, reduction, ignore_index, return_grad, grad_out,
+                     a, b, eps_z)
 
 
 def stablemax_cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
-                            ignore_index: int = -100, return_grad: bool = False):
+                            ignore_index: int = -100, return_grad: bool = False,
+                            grad_out: Optional[np.ndarray] = None):
     """StableMax cross-entropy (Prieto et al.): ``log(sum s(x)) - log s(x[c])``.
 
     Gradient ``s'(x) / S`` plus ``-1 / (1 + |x[c]|)`` at the target, with
@@ -606,7 +642,7 @@ def stablemax_cross_entropy(logits, targets, *, axis: int = -1, reduction: str =
         int32/int64 class indices.
     """ + _LOSS_PARAMS + "\n" + _LOSS_RETURNS + "\n" + _LOSS_RAISES
     return _int_loss("stablemax_cross_entropy", logits, targets, axis, reduction, ignore_index,
-                     return_grad)
+                     return_grad, grad_out)
 
 
 __all__ = [
