@@ -313,13 +313,15 @@ def cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
 
     Notes
     -----
-    Two passes over the logits, never materialising the softmax: pass 1 sums
-    ``exp`` over the non-target entries as a (mantissa, exponent) pair ``S'``
-    (two-pass kernels, no max pass), pass 2 writes the gradient. The loss is
+    Fused, never materialising the softmax separately: the exps of the
+    non-target entries are summed into ``S'`` (and stored in the gradient
+    buffer, then scaled in one more pass, where the ISA's softmax picks the
+    three-pass form; else as a two-pass (mantissa, exponent) sum, which
+    also serves rows whose ``S'`` underflowed). The loss is
     ``softplus(log S' - x[c])`` and ``d loss / d x[c] = -S' / S``, so nearly
     certain predictions keep a meaningful loss and gradient (logits
-    ``[30, 0, 0]`` give ``-1.87e-13``, not 0). Label smoothing adds a sum
-    pass and an offset pass. Rows with NaN or +inf give NaN; a target logit
+    ``[30, 0, 0]`` give ``-1.87e-13``, not 0). Label smoothing adds one sum
+    pass (of ``x - x[c]``, so the loss does not cancel for large logits). Rows with NaN or +inf give NaN; a target logit
     of -inf gives an infinite loss and a finite gradient.
     float32 accuracy: loss within ``4e-7 * (|loss| + 1)`` absolute per row,
     gradient within ``2e-6 * p + 4e-7 * alpha / D`` (+ FLT_MIN) per element.
