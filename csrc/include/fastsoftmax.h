@@ -206,10 +206,12 @@ FSM_API fsm_status fsm_log_softmax_backward_f32(size_t rows, size_t cols,
  * smoothing alpha in [0, 1]:
  *   loss = (1 - alpha) (LSE(x) - x_c) + alpha (LSE(x) - mean(x)),
  *   grad = softmax(x) - ((1 - alpha) onehot(c) + alpha / cols).
- * Fused: pass 1 sums exp over x[0:c] and x[c+1:] as a (mantissa, exponent)
- * pair S' (the two-pass kernels, no max pass; max/sum on the two slices
- * for rows outside the two-pass domain), pass 2 writes the gradient (label
- * smoothing adds a sum pass and an offset pass). Robust near certainty
+ * Fused, never materialising the softmax separately: exp is summed over
+ * x[0:c] and x[c+1:] into S' (where the ISA's softmax uses three passes,
+ * a max pass, then the exps stored in dlogits and scaled in one more pass;
+ * else, and for rows whose S' underflowed, as a (mantissa, exponent) pair
+ * with the two-pass kernels). Label smoothing adds one sum pass, of
+ * x - x_c, so the loss does not cancel for large logits. Robust near certainty
  * (MATH.md §1 note 4): loss = softplus(log S' - x_c) and dL/dx_c = -S'/S
  * come from S' directly, so [30, 0, 0] gives -1.87e-13, not 0.
  * Special values: NaN or +inf in a row -> NaN loss and gradient;
@@ -348,10 +350,11 @@ FSM_API fsm_status fsm_log_taylor_loss_f32(size_t rows, size_t cols, const float
 
 /* fsm_z_loss_f32: the Z-loss of de Brebisson & Vincent, L = (1/a)
  * softplus(a (b - z_c)), z = (x - mean) / sqrt(var + eps_z) (population
- * variance), a > 0, b finite, eps_z >= 0. Three reads of x: the mean, the
- * sums of (x - mean) and (x - mean)^2 over the non-target slices (no
- * cancellation, unlike q/cols - mean^2), the gradient 2 f_q (x - mean) +
- * f_s. A constant row with eps_z = 0 gives L = softplus(a b)/a and a zero
+ * variance), a > 0, b finite, eps_z >= 0. Two reads of x: the sums of
+ * (x - K) and (x - K)^2 over the non-target slices with K = x_c (taken
+ * again about the mean when x_c is an outlier of its row, and always for
+ * float64: no cancellation, unlike q/cols - mean^2), then the gradient
+ * 2 f_q (x - mean) + f_s. A constant row with eps_z = 0 gives L = softplus(a b)/a and a zero
  * gradient. cols < 3 (with rows > 0) is rejected: for cols == 2 the loss is
  * constant. Returns FSM_OK or a status of the shared conventions
  * (FSM_INVALID_ARGUMENT for a, b, eps_z, cols). Thread safety: reentrant.
