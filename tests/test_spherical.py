@@ -190,6 +190,33 @@ def test_losses_every_length(isa, dtype, kind, n, rng):
                       * ((size * np.abs(x64 - mu)).sum(1) + 1e-30))
 
 
+def test_z_loss_long_row_outlier_target(isa):
+    # a target far out of its row: the statistics shifted by x_c cancel by
+    # R ~ 1e6, amplified by the long row's summation error, so they must be
+    # taken again about the mean (R D > 2^28)
+    rng = np.random.default_rng(5)
+    n = 1 << 22
+    x = rng.normal(0, 1, (1, n)).astype(np.float32)
+    x[0, 7] = 1000.0
+    x64 = x.astype(np.float64)
+    mu = x64.mean()
+    sd = np.sqrt(((x64 - mu) ** 2).mean())
+    b = (1000.0 - mu) / sd  # a (b - z_c) = 0: loss = ln 2 / a
+    loss = fs.z_loss(x, np.array([7]), 1.0, b, reduction="none")
+    ref = np.log(2.0)
+    assert abs(float(loss[0]) - ref) <= 4e-7 * (ref + 1), (float(loss[0]), ref)
+
+
+def test_maps_of_huge_rows(isa):
+    # float32 rows whose normaliser G (a double) has 1 / G below FLT_MIN:
+    # still normalised (float64 cannot get there: its G would overflow first)
+    x = np.full((1, 3), 1e30, np.float32)
+    for fn in (fs.spherical_softmax, fs.taylor_softmax):
+        np.testing.assert_allclose(fn(x), np.full((1, 3), 1 / 3), rtol=4 * EPS32, err_msg=fn.__name__)
+    big = np.full((1, 3), 3e38, np.float32)
+    np.testing.assert_allclose(fs.stablemax(big), np.full((1, 3), 1 / 3), rtol=4 * EPS32)
+
+
 @pytest.mark.parametrize("kind", LOSS_KINDS)
 def test_loss_reductions_ignore_long(isa, kind, rng):
     n = 128256 if kind != "z" else 4099

@@ -350,11 +350,12 @@ FSM_API fsm_status fsm_log_taylor_loss_f32(size_t rows, size_t cols, const float
 
 /* fsm_z_loss_f32: the Z-loss of de Brebisson & Vincent, L = (1/a)
  * softplus(a (b - z_c)), z = (x - mean) / sqrt(var + eps_z) (population
- * variance), a > 0, b finite, eps_z >= 0. Two reads of x: the sums of
- * (x - K) and (x - K)^2 over the non-target slices with K = x_c (taken
- * again about the mean when x_c is an outlier of its row, and always for
- * float64: no cancellation, unlike q/cols - mean^2), then the gradient
- * 2 f_q (x - mean) + f_s. A constant row with eps_z = 0 gives L = softplus(a b)/a and a zero
+ * variance), a > 0, b finite, eps_z >= 0. float32: two reads of x, the
+ * sums of (x - K) and (x - K)^2 over the non-target slices with K = x_c,
+ * then the gradient 2 f_q (x - mean) + f_s; where x_c is an outlier of its
+ * row (cancellation ratio R with R cols > 2^28) the sums are taken again
+ * about the mean, as float64 always does (three reads). No cancellation,
+ * unlike q/cols - mean^2. A constant row with eps_z = 0 gives L = softplus(a b)/a and a zero
  * gradient. cols < 3 (with rows > 0) is rejected: for cols == 2 the loss is
  * constant. Returns FSM_OK or a status of the shared conventions
  * (FSM_INVALID_ARGUMENT for a, b, eps_z, cols). Thread safety: reentrant.

@@ -30,10 +30,10 @@ static fsm_status fsm_check_algorithm(fsm_algorithm algorithm) {
 #define EXT_NMAX FSM_EXT_NMAX_F32
 #define LN2_HI FSM_LN2_HI_F32
 #define T_MIN FLT_MIN
-/* Z-loss statistics (training.inc): the shifted sums of a float row form
- * x - K exactly in double, and a cancellation by up to 2^20 in double
- * stays far below float rounding */
-#define SHIFT_RATIO_MAX 0x1p20
+/* Z-loss statistics (training.inc): a float row's shifted sums are formed
+ * in double; a cancellation R with R * D <= 2^28 keeps their rounding
+ * (<= D 2^-53 relative, amplified by R) below 2^-25, far below float's */
+#define SHIFT_RATIO_MAX 0x1p28
 #include "drivers.inc"
 #include "training.inc"
 #undef T
@@ -53,7 +53,8 @@ static fsm_status fsm_check_algorithm(fsm_algorithm algorithm) {
 #define LN2_HI FSM_LN2_HI_F64
 #define T_MIN DBL_MIN
 /* double rows: the same cancellation is of double precision itself, so
- * the Z-loss statistics are always taken again about the mean (R = 1) */
+ * the Z-loss statistics are always taken again about the mean (R = 1;
+ * R D <= 1 holds only for a row equal to x_c throughout) */
 #define SHIFT_RATIO_MAX 1.0
 #include "drivers.inc"
 #include "training.inc"

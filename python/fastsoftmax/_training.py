@@ -46,17 +46,19 @@ def _from_rows(a2: np.ndarray, shape, axis: int, out: Optional[np.ndarray]) -> n
     return out
 
 
-def _grad_rows(x: np.ndarray, x2: np.ndarray, axis: int, return_grad: bool, grad_out):
+def _grad_rows(x: np.ndarray, x2: np.ndarray, axis: int, return_grad: bool, grad_out,
+               inputs=()):
     """The (rows, cols) gradient buffer the kernels write: a view of
     ``grad_out`` where it can be one (class axis last, aligned C-contiguous,
-    not overlapping the logits), else a new array."""
+    sharing no memory with the logits or the other ``inputs`` the kernels
+    read, such as the targets), else a new array."""
     if grad_out is None:
         return np.empty_like(x2) if return_grad else None
     if not return_grad:
         raise ValueError("grad_out is only used with return_grad=True")
     _check_out(grad_out, x, "grad_out", "the logits")
     if (axis == x.ndim - 1 and grad_out.flags.c_contiguous and grad_out.flags.aligned
-            and not np.may_share_memory(grad_out, x)):
+            and not any(np.may_share_memory(grad_out, a) for a in (x, x2, *inputs))):
         return grad_out.reshape(x2.shape)
     return np.empty_like(x2)
 
@@ -140,7 +142,7 @@ def _int_loss(kind: str, logits, targets, axis, reduction, ignore_index, return_
     count = int(np.count_nonzero(t != ignore_index))
     grad_scale = 1.0 / count if reduction == "mean" and count else 1.0
     loss1 = np.empty(x2.shape[0], dtype=x.dtype)
-    dx2 = _grad_rows(x, x2, axis, return_grad, grad_out)
+    dx2 = _grad_rows(x, x2, axis, return_grad, grad_out, (t,))
     _core.int_loss(kind, x2, t, ignore_index, p1, p2, p3, grad_scale, loss1, dx2)
     loss = _reduce(loss1, shape[:-1], reduction, count, x.dtype)
     if not return_grad:
@@ -352,7 +354,7 @@ def cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
     rows = x2.shape[0]
     grad_scale = 1.0 / rows if reduction == "mean" and rows else 1.0
     loss1 = np.empty(rows, dtype=x.dtype)
-    dx2 = _grad_rows(x, x2, axis, return_grad, grad_out)
+    dx2 = _grad_rows(x, x2, axis, return_grad, grad_out, (t, t2))
     _core.soft_cross_entropy(x2, t2, alpha, grad_scale, loss1, dx2)
     loss = _reduce(loss1, shape[:-1], reduction, rows, x.dtype)
     if not return_grad:
@@ -606,9 +608,12 @@ def z_loss(logits, targets, a: float = 1.0, b: float = 0.0, eps_z: float = 0.0, 
 
     Notes
     -----
-    Three reads of the logits: the mean, then the shifted sums
-    ``sum (x - mean)``, ``sum (x - mean)**2`` (no cancellation, unlike
-    ``q / D - mean**2``), then the gradient ``2 f_q (x - mean) + f_s``.
+    float32: two reads of the logits, the shifted sums ``sum (x - x[c])``,
+    ``sum (x - x[c])**2`` (formed in double), then the gradient
+    ``2 f_q (x - mean) + f_s``; where ``x[c]`` is an outlier of its row
+    (their variance would cancel by more than ``2**28 / D``) the sums are
+    taken again about the mean. float64 always takes them about the mean
+    (three reads). Never ``q / D - mean**2`` of unshifted sums.
     """
     x = _as_float_array(logits, "logits")
     a = _check_param(a, "a", positive=True)

@@ -92,6 +92,52 @@ static void test_others(const char *isa) {
             fabs(dxd[2] - 0.5 * (3 - 2.3)) < 1e-15, "%s vjp f64", isa);
 }
 
+/* dlogits == logits (in place, allowed by the header) gives exactly what
+ * separate buffers give: every loss reads what it needs before it writes
+ * the gradient. Rows: long random ones (every form: reload, extended,
+ * label smoothing), a collapsed one (all non-target logits ~75 below the
+ * target: its rest sum underflows in float) and x_c = -inf. */
+static void test_in_place(const char *isa) {
+  enum { ROWS = 4, COLS = 1000 };
+  static float x[ROWS * COLS], y[ROWS * COLS], dx[ROWS * COLS];
+  float loss[ROWS], loss_ip[ROWS];
+  int64_t t[ROWS] = {3, 999, 0, 500};
+  for (size_t i = 0; i < ROWS * COLS; i++) x[i] = (float)(8.0 * rng_uniform() - 4.0);
+  for (size_t i = 0; i < COLS; i++) x[2 * COLS + i] = 5.0f;
+  x[2 * COLS + 0] = 80.0f;
+  x[3 * COLS + 500] = -INFINITY;
+  for (int form = 0; form < 5; form++) {
+    fsm_status st_a, st_b;
+    memcpy(y, x, sizeof x);
+    switch (form) {
+      case 0: case 1:  /* cross-entropy without and with label smoothing */
+        st_a = fsm_cross_entropy_f32(ROWS, COLS, x, COLS, t, -100, form ? 0.1 : 0.0, 0.5, loss, dx, COLS);
+        st_b = fsm_cross_entropy_f32(ROWS, COLS, y, COLS, t, -100, form ? 0.1 : 0.0, 0.5, loss_ip, y, COLS);
+        break;
+      case 2:
+        st_a = fsm_z_loss_f32(ROWS - 1, COLS, x, COLS, t, -100, 1.0, 0.5, 0.0, 0.5, loss, dx, COLS);
+        st_b = fsm_z_loss_f32(ROWS - 1, COLS, y, COLS, t, -100, 1.0, 0.5, 0.0, 0.5, loss_ip, y, COLS);
+        break;
+      case 3:
+        st_a = fsm_log_spherical_loss_f32(ROWS, COLS, x, COLS, t, -100, 1e-6, 0.5, loss, dx, COLS);
+        st_b = fsm_log_spherical_loss_f32(ROWS, COLS, y, COLS, t, -100, 1e-6, 0.5, loss_ip, y, COLS);
+        break;
+      default:
+        st_a = fsm_stablemax_cross_entropy_f32(ROWS, COLS, x, COLS, t, -100, 0.5, loss, dx, COLS);
+        st_b = fsm_stablemax_cross_entropy_f32(ROWS, COLS, y, COLS, t, -100, 0.5, loss_ip, y, COLS);
+        break;
+    }
+    CHECK(st_a == FSM_OK && st_b == FSM_OK, "%s in place form %d: status %d %d", isa, form, st_a, st_b);
+    const size_t rows = form == 2 ? ROWS - 1 : ROWS;
+    CHECK(memcmp(loss, loss_ip, rows * sizeof(float)) == 0 && memcmp(dx, y, rows * COLS * sizeof(float)) == 0,
+          "%s in place form %d differs from separate buffers (loss %g vs %g)", isa, form, loss[2], loss_ip[2]);
+  }
+  /* the collapsed row's loss is the extended sum's, not 0 or a flushed sum */
+  fsm_cross_entropy_f32(1, COLS, x + 2 * COLS, COLS, t + 2, -100, 0.0, 1.0, loss, NULL, 0);
+  const double rest = (COLS - 1) * exp(-75.0);
+  CHECK(fabs(loss[0] - rest) <= 1e-6 * rest, "%s collapsed row: loss %g, not %g", isa, loss[0], rest);
+}
+
 int main(void) {
   for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++) {
     if (!fsm_isa_supported((fsm_isa)v)) continue;
@@ -100,6 +146,7 @@ int main(void) {
     const char *isa = fsm_isa_name((fsm_isa)v);
     test_cross_entropy(isa);
     test_others(isa);
+    test_in_place(isa);
     printf("%-7s training API: checked\n", isa);
   }
   fsm_set_isa(FSM_ISA_AUTO);
