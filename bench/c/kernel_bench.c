@@ -23,19 +23,8 @@
 #include <time.h>
 
 #include "kernels.h"
+#include "bench_util.h"
 
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  const double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static volatile double g_sink;
 static int g_reps = 11;
 
 typedef struct ctx {

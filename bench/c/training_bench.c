@@ -25,19 +25,7 @@
 
 #include "bandwidth.h"
 #include "kernels.h"
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  const double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static volatile double g_sink;
+#include "bench_util.h"
 
 #define N_KERNELS 13
 static const char *const NAMES[N_KERNELS] = {
