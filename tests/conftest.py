@@ -4,7 +4,7 @@ import pytest
 import fastsoftmax
 
 ISAS = fastsoftmax.available_isas()
-ALGORITHMS = ("auto", "three_pass_reload", "three_pass_recompute", "two_pass")
+ALGORITHMS = ("auto", "three_pass_reload", "three_pass_recompute", "two_pass", "online")
 
 
 @pytest.fixture(params=ISAS)

@@ -71,7 +71,7 @@ def test_plot_without_matplotlib_says_what_to_install(monkeypatch, tmp_path):
 
 def test_bytes_per_element_table():
     assert _bench.BYTES_PER_ELEMENT["softmax"] == {
-        "two_pass": 12, "three_pass_recompute": 16, "three_pass_reload": 20}
+        "two_pass": 12, "online": 12, "three_pass_recompute": 16, "three_pass_reload": 20}
     assert _bench.BYTES_PER_ELEMENT["log_softmax"]["two_pass"] == 12
     assert set(_bench.BYTES_PER_ELEMENT["softmax"]) == set(fastsoftmax.ALGORITHMS) - {"auto"}
 

@@ -40,7 +40,8 @@ STATUS = {
     "FSM_SIZE_OVERFLOW": 7,
     "FSM_TARGET_OUT_OF_RANGE": 8,
 }
-ALGORITHMS = {"auto": 0, "three_pass_reload": 1, "three_pass_recompute": 2, "two_pass": 3}
+ALGORITHMS = {"auto": 0, "three_pass_reload": 1, "three_pass_recompute": 2, "two_pass": 3,
+              "online": 4}
 ISAS = {"auto": 0, "scalar": 1, "avx2": 2, "avx512": 3, "neon": 4}
 
 FUNCS = ["fsm_softmax_f32", "fsm_log_softmax_f32", "fsm_softmax_f64", "fsm_log_softmax_f64"]
@@ -201,7 +202,7 @@ def test_error_paths(ffi, lib, name):
     assert call(1, SIZE_MAX, px, SIZE_MAX, py, SIZE_MAX) == STATUS["FSM_SIZE_OVERFLOW"]
     assert call(SIZE_MAX, 4, px, 4, py, 4) == STATUS["FSM_SIZE_OVERFLOW"]
     # unknown algorithms, checked after the shapes, even for empty ones
-    for algorithm in (4, 99, 0xFFFFFFFF, 2 ** 31 - 1):
+    for algorithm in (5, 99, 0xFFFFFFFF, 2 ** 31 - 1):
         assert call(3, 4, px, 4, py, 4, algorithm) == STATUS["FSM_UNKNOWN_ALGORITHM"]
         assert call(0, 4, null, 0, null, 0, algorithm) == STATUS["FSM_UNKNOWN_ALGORITHM"]
         assert call(3, 4, null, 4, py, 4, algorithm) == STATUS["FSM_NULL_POINTER"]
@@ -261,7 +262,7 @@ def test_algorithm_names(ffi, lib):
     for name, value in ALGORITHMS.items():
         assert ffi.string(lib.fsm_algorithm_name(value)).decode() == name
     assert list(ALGORITHMS) == list(fastsoftmax.ALGORITHMS)
-    for bad in (4, 99, 0xFFFFFFFF):
+    for bad in (5, 99, 0xFFFFFFFF):
         assert lib.fsm_algorithm_name(bad) == ffi.NULL
 
 

@@ -64,7 +64,7 @@ def test_sixteen_million_normalizer(isa, rng):
     """The normaliser's relative error must not grow with the row length."""
     n = 16 << 20
     x = rng.uniform(-10, 10, n).astype(np.float32)
-    for algorithm in ("three_pass_reload", "three_pass_recompute", "two_pass"):
+    for algorithm in ("three_pass_reload", "three_pass_recompute", "two_pass", "online"):
         y = fastsoftmax.softmax(x, algorithm=algorithm)
         # sum(y) = S_true / S_computed up to averaged rounding of the outputs
         assert abs(y.astype(np.float64).sum() - 1.0) < 3e-7, algorithm
@@ -192,6 +192,51 @@ def test_special_values(isa, algorithm, dtype):
     assert y[2, 1] == 0.0 and z[2, 1] == -np.inf
     assert np.isnan(y[[0, 1, 3, 4, 5]]).all() and np.isnan(z[[0, 1, 3, 4, 5]]).all()
     assert np.isfinite(y[6, 1:3]).all() and y[6, 0] == 0.0 and y[6, 3] == 0.0
+
+
+# The online algorithm works on blocks of 8 KiB (2048 float32, 1024 float64
+# elements): lengths around block multiples, and rows whose structure
+# crosses blocks, for both element types.
+ONLINE_BLOCK_BYTES = 8192
+
+
+@pytest.mark.parametrize("blocks", [1, 2, 5])
+@pytest.mark.parametrize("extra", [-1, 0, 1, 13])
+def test_online_blocks(isa, dtype, blocks, extra, rng):
+    block = ONLINE_BLOCK_BYTES // np.dtype(dtype).itemsize
+    n = blocks * block + extra
+    i = np.arange(n)
+    rows = [
+        np.linspace(-30.0, 30.0, n),                      # max grows in every block
+        np.linspace(30.0, -30.0, n),                      # max in the first block
+        rng.normal(0, 10, n),
+        np.where(i < block, -np.inf, rng.normal(0, 3, n)),  # a first block of -inf only
+        np.where((i >= block // 2) & (i < 2 * block + 7), -np.inf, rng.normal(0, 3, n)),
+        np.where(i == n - 1, 90.0, rng.normal(-60, 3, n)),  # one dominant last element
+        np.where(i % block == 0, 70.0 - i / block, rng.normal(0, 1, n)),  # block maxima decrease
+    ]
+    x = np.stack(rows).astype(dtype)
+    for algorithm in ("online", "auto"):
+        y, z = check(x, algorithm=algorithm, what=f"{isa} online n={n}")
+        if n > block:  # else row 3 is all -inf: NaN, checked by check()
+            assert (y[3, :block] == 0).all() and (z[3, :block] == -np.inf).all()
+            assert np.isfinite(y[3, block:]).all()
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_online_special_values_in_late_blocks(isa, dtype, where):
+    block = ONLINE_BLOCK_BYTES // np.dtype(dtype).itemsize
+    n = 3 * block + 5
+    at = {"first": 3, "middle": block + 100, "last": n - 1}[where]
+    x = np.tile(np.linspace(-5.0, 5.0, n), (4, 1)).astype(dtype)
+    x[0, at] = np.nan
+    x[1, at] = np.inf
+    x[2, :] = -np.inf
+    x[3, at] = -np.inf
+    for algorithm in ("online", "three_pass_recompute"):
+        y, z = check(x, algorithm=algorithm, what=f"{isa} online specials at {where}")
+        assert np.isnan(y[:3]).all() and np.isnan(z[:3]).all(), algorithm
+        assert y[3, at] == 0.0 and z[3, at] == -np.inf and np.isfinite(y[3]).all()
 
 
 def test_single_element_and_empty(dtype):

@@ -37,14 +37,15 @@ typedef struct ctx {
 
 enum {
   K_RMAX, K_RADDSTOREEXP, K_RADDEXP, K_VSCALEEXP, K_VSCALE, K_RADDEXTEXP, K_VSCALEEXTEXP, K_VSUBC,
-  A_RELOAD, A_RECOMPUTE, A_TWO_PASS, A_AUTO, L_THREE_PASS, L_TWO_PASS, COPY, N_WHAT
+  A_RELOAD, A_RECOMPUTE, A_TWO_PASS, A_ONLINE, A_AUTO, L_THREE_PASS, L_TWO_PASS, L_ONLINE, L_AUTO,
+  COPY, N_WHAT
 };
 static const char *const NAMES[N_WHAT] = {
   "rmax", "raddstoreexp", "raddexp", "vscaleexp", "vscale", "raddextexp", "vscaleextexp", "vsubc",
-  "softmax/reload", "softmax/recompute", "softmax/two_pass", "softmax/auto",
-  "log_softmax/3pass", "log_softmax/two_pass", "memcpy"};
+  "softmax/reload", "softmax/recompute", "softmax/two_pass", "softmax/online", "softmax/auto",
+  "log_softmax/3pass", "log_softmax/two_pass", "log_softmax/online", "log_softmax/auto", "memcpy"};
 /* bytes each element must move (read + write) */
-static const double BYTES[N_WHAT] = {4, 8, 4, 8, 8, 4, 8, 8, 20, 16, 12, 0, 16, 12, 8};
+static const double BYTES[N_WHAT] = {4, 8, 4, 8, 8, 4, 8, 8, 20, 16, 12, 12, 0, 16, 12, 12, 0, 8};
 
 static void run_once(const ctx *c) {
   const fsm_f32_kernels *k = c->k;
@@ -60,9 +61,12 @@ static void run_once(const ctx *c) {
     case A_RELOAD: fsm_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_THREE_PASS_RELOAD); break;
     case A_RECOMPUTE: fsm_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_THREE_PASS_RECOMPUTE); break;
     case A_TWO_PASS: fsm_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_TWO_PASS); break;
+    case A_ONLINE: fsm_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_ONLINE); break;
     case A_AUTO: fsm_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_AUTO); break;
     case L_THREE_PASS: fsm_log_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_THREE_PASS_RELOAD); break;
     case L_TWO_PASS: fsm_log_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_TWO_PASS); break;
+    case L_ONLINE: fsm_log_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_ONLINE); break;
+    case L_AUTO: fsm_log_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_AUTO); break;
     case COPY: memcpy(c->y, c->x, c->n * sizeof(float)); break;
   }
 }

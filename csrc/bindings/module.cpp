@@ -220,7 +220,7 @@ PYBIND11_MODULE(_core, m) {
   register_training(m);
 
   py::dict algorithms;
-  for (int a = FSM_ALGORITHM_AUTO; a <= FSM_ALGORITHM_TWO_PASS; a++)
+  for (int a = FSM_ALGORITHM_AUTO; a <= FSM_ALGORITHM_ONLINE; a++)
     algorithms[fsm_algorithm_name(static_cast<fsm_algorithm>(a))] = a;
   m.attr("algorithms") = algorithms;
 

@@ -75,7 +75,10 @@ typedef enum fsm_algorithm {
   FSM_ALGORITHM_AUTO = 0,                 /* per row length, from measured crossovers */
   FSM_ALGORITHM_THREE_PASS_RELOAD = 1,    /* max; store exp and sum; scale y in place */
   FSM_ALGORITHM_THREE_PASS_RECOMPUTE = 2, /* max; sum exp; write exp * (1/sum) */
-  FSM_ALGORITHM_TWO_PASS = 3              /* Dukhan & Ablavatski: (mantissa, exponent) sums, no max pass */
+  FSM_ALGORITHM_TWO_PASS = 3,             /* Dukhan & Ablavatski: (mantissa, exponent) sums, no max pass */
+  FSM_ALGORITHM_ONLINE = 4                /* online normaliser over cache-sized blocks (max, then sum
+                                             exp, both from L1); write exp * (1/sum): 12 bytes per
+                                             float moved, with the three-pass exp */
 } fsm_algorithm;
 
 /* Instruction sets, in increasing order on each architecture. */
@@ -128,7 +131,8 @@ FSM_API fsm_status fsm_softmax_f32(size_t rows, size_t cols,
  *   y[r, i] = (x[r, i] - max_r) - log(sum_k exp(x[r, k] - max_r)),
  * computed directly (never as log(softmax)), so tiny probabilities keep
  * their logarithm. The two three-pass algorithms are the same computation
- * here (max, sum of exp, subtract); FSM_ALGORITHM_TWO_PASS skips the max.
+ * here (max, sum of exp, subtract); FSM_ALGORITHM_TWO_PASS skips the max;
+ * FSM_ALGORITHM_ONLINE takes max and sum in one read of x from memory.
  * Arguments, return codes, aliasing and thread safety: as fsm_softmax_f32.
  * Accuracy: absolute error <= 2e-6 * max(1, |y|) per output. */
 FSM_API fsm_status fsm_log_softmax_f32(size_t rows, size_t cols,
@@ -542,7 +546,7 @@ FSM_API fsm_status fsm_isa_from_name(const char *name, fsm_isa *isa);
 FSM_API const char *fsm_status_string(fsm_status status);
 
 /* fsm_algorithm_name: the name of an algorithm: "auto",
- * "three_pass_reload", "three_pass_recompute" or "two_pass".
+ * "three_pass_reload", "three_pass_recompute", "two_pass" or "online".
  * Arguments: algorithm, any value.
  * Returns: a static NUL-terminated string (never free it), or NULL if
  *   algorithm is not an fsm_algorithm value.

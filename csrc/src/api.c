@@ -119,6 +119,7 @@ const char *fsm_algorithm_name(fsm_algorithm algorithm) {
     case FSM_ALGORITHM_THREE_PASS_RELOAD: return "three_pass_reload";
     case FSM_ALGORITHM_THREE_PASS_RECOMPUTE: return "three_pass_recompute";
     case FSM_ALGORITHM_TWO_PASS: return "two_pass";
+    case FSM_ALGORITHM_ONLINE: return "online";
     default: return NULL;
   }
 }

@@ -23,15 +23,20 @@ typedef struct fsm_extsum {
 
 #define FSM_TABLE_FIELD(name, ret, params) ret (*name) params;
 
+/* What AUTO runs for one function: the three-pass reload for rows shorter
+ * than `min_cols` elements, `algorithm` from there. Measured per ISA and
+ * function (table.c, bench/c/README.md): log-softmax's three-pass reads x
+ * three times but needs no second exp, so its choice differs. */
+typedef struct fsm_auto_rule {
+  size_t min_cols;
+  fsm_algorithm algorithm;
+} fsm_auto_rule;
+
 /* One ISA's kernels for one element type. */
 typedef struct fsm_f32_kernels {
   fsm_isa isa;
-  /* AUTO uses the two-pass algorithm for rows of at least this many
-   * elements and three-pass (reload) below, per function: log-softmax's
-   * three-pass reads x three times but needs no second exp, so its
-   * crossover differs (measured per ISA; table.c and bench/c/README.md). */
-  size_t softmax_two_pass_min_cols;
-  size_t log_softmax_two_pass_min_cols;
+  fsm_auto_rule softmax_auto;
+  fsm_auto_rule log_softmax_auto;
   FSM_KERNEL_LIST(FSM_TABLE_FIELD, float)
   /* The ISA whose training kernels fill the fields below: the table's own
    * ISA if it defines FSM_TABLE_HAS_TRAINING_KERNELS, else FSM_ISA_SCALAR. */
@@ -41,8 +46,8 @@ typedef struct fsm_f32_kernels {
 
 typedef struct fsm_f64_kernels {
   fsm_isa isa;
-  size_t softmax_two_pass_min_cols;
-  size_t log_softmax_two_pass_min_cols;
+  fsm_auto_rule softmax_auto;
+  fsm_auto_rule log_softmax_auto;
   FSM_KERNEL_LIST(FSM_TABLE_FIELD, double)
   fsm_isa training_isa;
   FSM_TRAINING_KERNEL_LIST(FSM_TABLE_FIELD, double)

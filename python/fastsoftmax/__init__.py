@@ -163,9 +163,12 @@ def softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
     out : numpy.ndarray, optional
         Where to write the result: the shape and dtype of ``x``, writeable.
         ``out=x`` computes in place.
-    algorithm : {"auto", "three_pass_reload", "three_pass_recompute", "two_pass"}
+    algorithm : {"auto", "three_pass_reload", "three_pass_recompute", "two_pass", "online"}
         ``"auto"`` picks per row length from measured crossovers. All give
-        the same result to within the documented bound.
+        the same result to within the documented bound. ``"two_pass"`` is
+        Dukhan & Ablavatski's (mantissa, exponent) sums; ``"online"`` the
+        online normaliser over cache-sized blocks: both read ``x`` from
+        memory twice and write the result once.
 
     Returns
     -------
@@ -220,9 +223,10 @@ def log_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
     out : numpy.ndarray, optional
         Where to write the result (shape and dtype of ``x``, writeable);
         ``out=x`` works in place.
-    algorithm : {"auto", "three_pass_reload", "three_pass_recompute", "two_pass"}
+    algorithm : {"auto", "three_pass_reload", "three_pass_recompute", "two_pass", "online"}
         For log-softmax both three-pass variants are the same computation
-        (max, sum of exp, subtract); ``"two_pass"`` skips the max pass.
+        (max, sum of exp, subtract); ``"two_pass"`` skips the max pass;
+        ``"online"`` takes the max and the sum in one read from memory.
 
     Returns
     -------

@@ -45,9 +45,10 @@ FUNCTIONS = ("softmax", "log_softmax")
 # Bytes each algorithm moves per float32 element of a row that does not fit
 # in cache (reads of x and y plus writes of y; DESIGN.md, performance contract).
 BYTES_PER_ELEMENT = {
-    "softmax": {"two_pass": 12, "three_pass_recompute": 16, "three_pass_reload": 20},
+    "softmax": {"two_pass": 12, "online": 12, "three_pass_recompute": 16, "three_pass_reload": 20},
     # log-softmax: both three-pass variants are max, sum of exp, subtract.
-    "log_softmax": {"two_pass": 12, "three_pass_recompute": 16, "three_pass_reload": 16},
+    "log_softmax": {"two_pass": 12, "online": 12, "three_pass_recompute": 16,
+                    "three_pass_reload": 16},
 }
 #: The minimum any softmax must move: read x once, write y once.
 MIN_BYTES_PER_ELEMENT = 8
@@ -594,7 +595,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 _SHORT = {"three_pass_reload": "3p-reload", "three_pass_recompute": "3p-recomp",
-          "two_pass": "2-pass", "onnxruntime": "ort"}
+          "two_pass": "2-pass", "online": "online", "onnxruntime": "ort"}
 
 
 def _short(name: str) -> str:

@@ -9,7 +9,7 @@
 
 static const fsm_algorithm ALGORITHMS[] = {FSM_ALGORITHM_AUTO, FSM_ALGORITHM_THREE_PASS_RELOAD,
                                            FSM_ALGORITHM_THREE_PASS_RECOMPUTE,
-                                           FSM_ALGORITHM_TWO_PASS};
+                                           FSM_ALGORITHM_TWO_PASS, FSM_ALGORITHM_ONLINE};
 
 /* float64 reference of one row: softmax and log-softmax. */
 static void reference(size_t n, const float *x, double *p, double *z) {
@@ -79,6 +79,24 @@ static void test_algorithms(const char *isa) {
   }
 }
 
+/* Rows spanning several blocks of the online algorithm (8 KiB = 2048
+ * floats): a max that grows block by block, a first block of -inf only, a
+ * -inf run across a block boundary, one dominant last element. Every
+ * algorithm runs them (AUTO switches algorithm at long rows on some ISAs). */
+static void test_long_rows(const char *isa) {
+  enum { BLOCK = 2048, ROWS = 4, COLS = 3 * BLOCK + 5 };
+  float *x = malloc(ROWS * COLS * sizeof(float));
+  for (size_t i = 0; i < COLS; i++) {
+    x[i] = (float)(60.0 * i / COLS - 30.0);
+    x[COLS + i] = i < BLOCK ? -INFINITY : (float)(20.0 * rng_uniform() - 10.0);
+    x[2 * COLS + i] = (i >= BLOCK / 2 && i < 2 * BLOCK + 7) ? -INFINITY : (float)(6.0 * rng_uniform());
+    x[3 * COLS + i] = i == COLS - 1 ? 90.0f : (float)(6.0 * rng_uniform() - 60.0);
+  }
+  for (size_t a = 0; a < sizeof ALGORITHMS / sizeof ALGORITHMS[0]; a++)
+    check_rows(isa, ALGORITHMS[a], ROWS, COLS, x, COLS, 60.0);
+  free(x);
+}
+
 static void test_errors(void) {
   float x[8] = {0}, y[8];
   CHECK(fsm_softmax_f32(2, 4, NULL, 4, y, 4, FSM_ALGORITHM_AUTO) == FSM_NULL_POINTER, "NULL x");
@@ -135,6 +153,7 @@ int main(void) {
     CHECK(k != NULL && k->isa == (fsm_isa)v && k == fsm_f32_kernels_for((fsm_isa)v),
           "compute calls do not use the forced %s table", fsm_isa_name((fsm_isa)v));
     test_algorithms(fsm_isa_name((fsm_isa)v));
+    test_long_rows(fsm_isa_name((fsm_isa)v));
     mark_isa_tested(fsm_isa_name((fsm_isa)v));
   }
   CHECK(fsm_set_isa(FSM_ISA_AUTO) == FSM_OK && fsm_active_isa() == detected, "auto restores");

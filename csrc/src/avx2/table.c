@@ -7,12 +7,19 @@
  * below the three-pass reload at every size for softmax: 0.82 vs 0.99
  * elements/ns at 4M floats, 0.77 vs 0.89 at 16M, 0.77 vs 0.91 at 64M. So
  * AUTO keeps reload. Log-softmax's three-pass reads x three times but
- * stores nothing between passes: there the two-pass wins once x + y leave
+ * stores nothing between passes: there the two-pass won once x + y left
  * the 32 MiB LLC, 0.92 vs 0.88 at 4M and 0.93 vs 0.81 at 64M (in cache,
- * 1M: 1.34 vs 1.61 for the three-pass). */
+ * 1M: 1.34 vs 1.61 for the three-pass).
+ * The online algorithm (the three-pass kernels on L1 blocks, 12 B/elem),
+ * Zen 1 at 3 GHz, 2026-12-01, two runs of -a -s 262144,...,67108864 -r 5:
+ * log-softmax online vs three-pass vs two-pass 0.57 vs 0.48 vs 0.50
+ * elements/ns at 4M, 0.53-0.58 vs 0.48 vs 0.45-0.49 at 16M, 0.58 vs
+ * 0.48-0.51 vs 0.48-0.50 at 64M; in cache the three-pass leads (1M: 0.69
+ * vs 0.63). So log-softmax takes online from 4M floats. Softmax online
+ * ties reload out of cache (16M 0.45 vs 0.48, 64M 0.49-0.50 vs 0.49-0.51;
+ * 4M 0.48 vs 0.45) and loses in cache: reload stays. */
 #define FSM_TABLE_ISA avx2
 #define FSM_TABLE_ISA_ENUM FSM_ISA_AVX2
-#define FSM_TABLE_TWO_PASS_MIN_COLS SIZE_MAX
-#define FSM_TABLE_LOG_TWO_PASS_MIN_COLS ((size_t)1 << 22)
+#define FSM_TABLE_LOG_SOFTMAX_AUTO {(size_t)1 << 22, FSM_ALGORITHM_ONLINE}
 #define FSM_TABLE_HAS_TRAINING_KERNELS
 #include "../kernel_table.inc"

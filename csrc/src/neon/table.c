@@ -16,10 +16,14 @@
  * library runs one row on one thread, so the single-core case decides: the
  * one-exp three-pass reload everywhere. The passes/bytes argument alone
  * (two-pass only far beyond L2, e.g. >= 1M elements) holds for x86 with
- * its cheaper per-element exp, not here. bench/ on hardware decides. */
+ * its cheaper per-element exp, not here. bench/ on hardware decides.
+ * Log-softmax: the online form runs exactly the three-pass kernels (rmax,
+ * raddexp, vsubc) with x read once less from memory, so it cannot lose
+ * much once x leaves the caches; on both x86 tables it won from there
+ * (scalar from 256K floats, avx2 from 4M). Provisionally from 4M here. */
 #define FSM_TABLE_ISA neon
 #define FSM_TABLE_ISA_ENUM FSM_ISA_NEON
-#define FSM_TABLE_TWO_PASS_MIN_COLS SIZE_MAX
+#define FSM_TABLE_LOG_SOFTMAX_AUTO {(size_t)1 << 22, FSM_ALGORITHM_ONLINE}
 /* every kernel of FSM_TRAINING_KERNEL_LIST is in neon/ */
 #define FSM_TABLE_HAS_TRAINING_KERNELS
 #include "../kernel_table.inc"
