@@ -31,9 +31,12 @@
  * dominant term (the max's exp is 1) loses up to half an ulp of it at every
  * further add, which made a float32 softmax of a constant row of 1000
  * elements 10 ulp off. The exp kernels add FSM_AVX2_FOLD vectors in float
- * first (so a dominant term sees at most FSM_AVX2_FOLD - 1 roundings), then
- * convert: converting every vector cost 11-16% in cache, every 4th ~4%. */
-#define FSM_AVX2_FOLD 4
+ * first, in two chains (so a dominant term sees at most FSM_AVX2_FOLD / 2
+ * roundings), then convert: converting every vector cost 11-16% in cache
+ * (Zen 3), every 4th ~4%; every 8th instead of every 4th gained 6-7% on
+ * Zen 1 (bench/c/ab.sh, 4 rounds: best raddstoreexp 1.08 -> 1.16,
+ * raddexp 1.17 -> 1.25, softmax/reload 0.93 -> 0.98 elements/ns). */
+#define FSM_AVX2_FOLD 8
 
 typedef struct fsm_avx2_sum_f64 {
   __m256d lo, hi;
