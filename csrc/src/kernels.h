@@ -24,13 +24,19 @@ typedef struct fsm_extsum {
 #define FSM_TABLE_FIELD(name, ret, params) ret (*name) params;
 
 /* What AUTO runs for one function: the three-pass reload for rows shorter
- * than `min_cols` elements, `algorithm` from there. Measured per ISA and
- * function (table.c, bench/c/README.md): log-softmax's three-pass reads x
- * three times but needs no second exp, so its choice differs. */
+ * than `min_cols` elements, `algorithm` from there; with `beyond_llc` set,
+ * from rows whose input and output together fill the last-level cache
+ * (fsm_llc_bytes) instead. Measured per ISA and function (table.c,
+ * bench/c/README.md): log-softmax's three-pass reads x three times but
+ * needs no second exp, so its choice differs. */
 typedef struct fsm_auto_rule {
   size_t min_cols;
   fsm_algorithm algorithm;
+  int beyond_llc;
 } fsm_auto_rule;
+
+/* cache.c: the last-level cache in bytes (read once; 32 MiB if unknown). */
+size_t fsm_llc_bytes(void);
 
 /* One ISA's kernels for one element type. */
 typedef struct fsm_f32_kernels {

@@ -135,8 +135,16 @@ static void test_f64(void) {
   }
 }
 
+/* AUTO's LLC-relative rules: a plausible size, the same on every call. */
+static void test_llc_bytes(void) {
+  const size_t llc = fsm_llc_bytes();
+  CHECK(llc >= ((size_t)64 << 10) && llc <= ((size_t)4 << 30), "implausible LLC size %zu", llc);
+  CHECK(fsm_llc_bytes() == llc, "LLC size changed between calls");
+}
+
 int main(void) {
   test_errors();
+  test_llc_bytes();
   const fsm_isa detected = fsm_detected_isa();
   CHECK(fsm_active_isa() == detected, "active isa is the detected one");
   for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++) {

@@ -15,11 +15,16 @@
  * log-softmax online vs three-pass vs two-pass 0.57 vs 0.48 vs 0.50
  * elements/ns at 4M, 0.53-0.58 vs 0.48 vs 0.45-0.49 at 16M, 0.58 vs
  * 0.48-0.51 vs 0.48-0.50 at 64M; in cache the three-pass leads (1M: 0.69
- * vs 0.63). So log-softmax takes online from 4M floats. Softmax online
+ * vs 0.63 with the row hot). From Python with rows cold (inputs rotating
+ * through 2x the LLC, python -m fastsoftmax bench --quick): 1M online 0.63
+ * vs 0.55, 4M 0.58 vs 0.51, vocab 32x128256 0.63 vs 0.58. Where the gain
+ * starts follows the LLC (8 MiB on that Zen 1, 32 MiB on the Zen 3 whose
+ * two-pass crossover was 4M floats): log-softmax takes online for rows
+ * whose x and y fill the LLC (fsm_llc_bytes). Softmax online
  * ties reload out of cache (16M 0.45 vs 0.48, 64M 0.49-0.50 vs 0.49-0.51;
  * 4M 0.48 vs 0.45) and loses in cache: reload stays. */
 #define FSM_TABLE_ISA avx2
 #define FSM_TABLE_ISA_ENUM FSM_ISA_AVX2
-#define FSM_TABLE_LOG_SOFTMAX_AUTO {(size_t)1 << 22, FSM_ALGORITHM_ONLINE}
+#define FSM_TABLE_LOG_SOFTMAX_AUTO {0, FSM_ALGORITHM_ONLINE, 1}
 #define FSM_TABLE_HAS_TRAINING_KERNELS
 #include "../kernel_table.inc"

@@ -20,10 +20,11 @@
  * Log-softmax: the online form runs exactly the three-pass kernels (rmax,
  * raddexp, vsubc) with x read once less from memory, so it cannot lose
  * much once x leaves the caches; on both x86 tables it won from there
- * (scalar from 256K floats, avx2 from 4M). Provisionally from 4M here. */
+ * (scalar from 256K floats, avx2 once x and y fill the LLC).
+ * Provisionally, as on avx2, beyond the LLC here. */
 #define FSM_TABLE_ISA neon
 #define FSM_TABLE_ISA_ENUM FSM_ISA_NEON
-#define FSM_TABLE_LOG_SOFTMAX_AUTO {(size_t)1 << 22, FSM_ALGORITHM_ONLINE}
+#define FSM_TABLE_LOG_SOFTMAX_AUTO {0, FSM_ALGORITHM_ONLINE, 1}
 /* every kernel of FSM_TRAINING_KERNEL_LIST is in neon/ */
 #define FSM_TABLE_HAS_TRAINING_KERNELS
 #include "../kernel_table.inc"

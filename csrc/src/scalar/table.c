@@ -8,6 +8,6 @@
  * 16M, 0.30 vs 0.27 at 64M: online from 256K. */
 #define FSM_TABLE_ISA scalar
 #define FSM_TABLE_ISA_ENUM FSM_ISA_SCALAR
-#define FSM_TABLE_LOG_SOFTMAX_AUTO {(size_t)1 << 18, FSM_ALGORITHM_ONLINE}
+#define FSM_TABLE_LOG_SOFTMAX_AUTO {(size_t)1 << 18, FSM_ALGORITHM_ONLINE, 0}
 #define FSM_TABLE_HAS_TRAINING_KERNELS 1
 #include "../kernel_table.inc"
