@@ -2,6 +2,10 @@
 every algorithm x every tail length, shapes and axes, input distributions,
 special values, long rows."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -216,8 +220,8 @@ def test_online_blocks(isa, dtype, blocks, extra, rng):
         np.where(i % block == 0, 70.0 - i / block, rng.normal(0, 1, n)),  # block maxima decrease
     ]
     x = np.stack(rows).astype(dtype)
-    for algorithm in ("online", "auto"):
-        y, z = check(x, algorithm=algorithm, what=f"{isa} online n={n}")
+    for algorithm in ("online", "auto", "three_pass_reload"):
+        y, z = check(x, algorithm=algorithm, what=f"{isa} {algorithm} n={n}")
         if n > block:  # else row 3 is all -inf: NaN, checked by check()
             assert (y[3, :block] == 0).all() and (z[3, :block] == -np.inf).all()
             assert np.isfinite(y[3, block:]).all()
@@ -233,10 +237,31 @@ def test_online_special_values_in_late_blocks(isa, dtype, where):
     x[1, at] = np.inf
     x[2, :] = -np.inf
     x[3, at] = -np.inf
-    for algorithm in ("online", "three_pass_recompute"):
-        y, z = check(x, algorithm=algorithm, what=f"{isa} online specials at {where}")
+    for algorithm in ("online", "three_pass_recompute", "three_pass_reload", "auto"):
+        y, z = check(x, algorithm=algorithm, what=f"{isa} {algorithm} specials at {where}")
         assert np.isnan(y[:3]).all() and np.isnan(z[:3]).all(), algorithm
         assert y[3, at] == 0.0 and z[3, at] == -np.inf and np.isfinite(y[3]).all()
+
+
+def test_blocked_forms_with_a_small_llc():
+    """Rows whose x and y fill the LLC take the blocked reload (and AUTO's
+    LLC rules, e.g. log-softmax online on avx2): with FASTSOFTMAX_LLC_BYTES
+    = 16 KiB every multi-block row of the two tests above does, in a fresh
+    process (the size is read once)."""
+    env = dict(os.environ, FASTSOFTMAX_LLC_BYTES="16384")
+    probe = subprocess.run([sys.executable, "-c", "import fastsoftmax; print(fastsoftmax._core.llc_bytes())"],
+                           env=env, capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "16384"
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
+                          "-k", "online_blocks or online_special_values"],
+                         env=env, capture_output=True, text=True, cwd=os.path.dirname(__file__))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert " passed" in run.stdout and "failed" not in run.stdout
+
+
+def test_llc_bytes_is_plausible():
+    llc = fastsoftmax._core.llc_bytes()
+    assert 64 << 10 <= llc <= 4 << 30
 
 
 def test_single_element_and_empty(dtype):

@@ -16,6 +16,8 @@ extern "C" {
 #include "fastsoftmax.h"
 // The kernel enumerator's names (csrc/src/dispatch.c; linked statically).
 extern const char *const fsm_kernel_names[];
+// The LLC size AUTO uses (csrc/src/cache.c; internal, linked statically).
+size_t fsm_llc_bytes(void);
 // Benchmark helpers (csrc/src/bandwidth.h; internal, linked statically).
 #include "../src/bandwidth.h"
 }
@@ -218,6 +220,9 @@ PYBIND11_MODULE(_core, m) {
         "arguments need the general path");
 
   register_training(m);
+
+  m.def("llc_bytes", &fsm_llc_bytes,
+        "the last-level cache size AUTO's rules use (sysfs, sysconf or FASTSOFTMAX_LLC_BYTES)");
 
   py::dict algorithms;
   for (int a = FSM_ALGORITHM_AUTO; a <= FSM_ALGORITHM_ONLINE; a++)

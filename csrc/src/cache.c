@@ -4,12 +4,16 @@
  * Linux's sysfs description of cpu0's caches (the L3 slice of its core
  * complex: 8 MiB on a Zen 1 EPYC, where glibc's sysconf answers 64 MiB, the
  * whole package), else sysconf, else FSM_LLC_DEFAULT_BYTES (the L3 of the
- * machine the rules were first measured on). Cached in one atomic word;
+ * machine the rules were first measured on). FASTSOFTMAX_LLC_BYTES (a
+ * positive integer) overrides all three: for tests, and for systems that
+ * describe their caches wrongly. Cached in one atomic word;
  * concurrent first calls compute and store the same value.
  */
 #define _GNU_SOURCE 1
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #if defined(__unix__) || defined(__APPLE__)
 #include <unistd.h>
 #endif
@@ -53,6 +57,12 @@ static size_t sysfs_llc_bytes(void) {
 }
 
 static size_t read_llc_bytes(void) {
+  const char *env = getenv("FASTSOFTMAX_LLC_BYTES");
+  if (env != NULL && *env != '\0') {
+    char *end;
+    const unsigned long long value = strtoull(env, &end, 10);
+    if (*end == '\0' && value > 0 && value <= (unsigned long long)(SIZE_MAX / 2)) return (size_t)value;
+  }
   size_t bytes = sysfs_llc_bytes();
 #if defined(_SC_LEVEL3_CACHE_SIZE)
   if (bytes == 0) {
