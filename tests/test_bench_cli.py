@@ -53,7 +53,7 @@ def test_bench_cli_smoke_json(tmp_path):
         assert math.isclose(r["effective_gb_per_s"], 8 * r["elements_per_ns"])
         assert 0 <= r["max_rel_error"] < 1e-3
         if r["library"] == "fastsoftmax" and r["algorithm"] != "auto":
-            bpe = _bench.BYTES_PER_ELEMENT[r["function"]][r["algorithm"]]
+            bpe = _bench.bytes_per_element(r["function"], r["algorithm"], r["cols"])
             assert r["bytes_per_element"] == bpe
             assert math.isclose(r["gb_per_s"], bpe * r["elements_per_ns"])
             assert math.isclose(r["fraction_of_ceiling"], r["gb_per_s"] / ceiling["copy"])
@@ -74,6 +74,12 @@ def test_bytes_per_element_table():
         "two_pass": 12, "online": 12, "three_pass_recompute": 16, "three_pass_reload": 20}
     assert _bench.BYTES_PER_ELEMENT["log_softmax"]["two_pass"] == 12
     assert set(_bench.BYTES_PER_ELEMENT["softmax"]) == set(fastsoftmax.ALGORITHMS) - {"auto"}
+    # the reload moves 16 bytes per element once its rows fill the LLC (blocked form)
+    fill = fastsoftmax._core.llc_bytes() // 8
+    assert _bench.bytes_per_element("softmax", "three_pass_reload", fill - 1) == 20
+    assert _bench.bytes_per_element("softmax", "three_pass_reload", fill) == 16
+    assert _bench.bytes_per_element("log_softmax", "three_pass_reload", fill) == 16
+    assert _bench.bytes_per_element("softmax", "online", fill) == 12
 
 
 def test_cache_sizes_are_plausible():
