@@ -92,5 +92,6 @@ def test_info_command():
     assert r.returncode == 0, r.stderr
     assert f"fastsoftmax {fastsoftmax.__version__}" in r.stdout
     assert f"isa          {fastsoftmax.isa()}" in r.stdout
+    assert f"llc          {fastsoftmax._core.llc_bytes() >> 10} KiB" in r.stdout
     for kernel in fastsoftmax.KERNELS:
         assert kernel in r.stdout

@@ -25,6 +25,9 @@ def info() -> int:
     print(f"detected     {fastsoftmax.detected_isa()}")
     print(f"available    {', '.join(fastsoftmax.available_isas())}")
     print(f"algorithms   {', '.join(fastsoftmax.ALGORITHMS)}")
+    llc_env = os.environ.get("FASTSOFTMAX_LLC_BYTES")
+    print(f"llc          {_core.llc_bytes() >> 10} KiB (AUTO's cache-relative rules"
+          + (f"; FASTSOFTMAX_LLC_BYTES={llc_env})" if llc_env else ")"))
     print(f"kernels      {', '.join(fastsoftmax.KERNELS)}")
     print(f"compiler     {_core.compiler}")
     print(f"build flags  {_core.build_flags.strip() or '(none)'}")
