@@ -53,7 +53,7 @@ def test_bench_cli_smoke_json(tmp_path):
         assert math.isclose(r["effective_gb_per_s"], 8 * r["elements_per_ns"])
         assert 0 <= r["max_rel_error"] < 1e-3
         if r["library"] == "fastsoftmax" and r["algorithm"] != "auto":
-            bpe = _bench.bytes_per_element(r["function"], r["algorithm"], r["cols"])
+            bpe = _bench.bytes_per_element(r["function"], r["algorithm"], r["rows"], r["cols"])
             assert r["bytes_per_element"] == bpe
             assert math.isclose(r["gb_per_s"], bpe * r["elements_per_ns"])
             assert math.isclose(r["fraction_of_ceiling"], r["gb_per_s"] / ceiling["copy"])
@@ -74,12 +74,15 @@ def test_bytes_per_element_table():
         "two_pass": 12, "online": 12, "three_pass_recompute": 16, "three_pass_reload": 20}
     assert _bench.BYTES_PER_ELEMENT["log_softmax"]["two_pass"] == 12
     assert set(_bench.BYTES_PER_ELEMENT["softmax"]) == set(fastsoftmax.ALGORITHMS) - {"auto"}
-    # the reload moves 16 bytes per element once its rows fill the LLC (blocked form)
+    # the reload moves 16 bytes per element once a call fills the LLC (blocked form,
+    # rows of two blocks or more)
     fill = fastsoftmax._core.llc_bytes() // 8
-    assert _bench.bytes_per_element("softmax", "three_pass_reload", fill - 1) == 20
-    assert _bench.bytes_per_element("softmax", "three_pass_reload", fill) == 16
-    assert _bench.bytes_per_element("log_softmax", "three_pass_reload", fill) == 16
-    assert _bench.bytes_per_element("softmax", "online", fill) == 12
+    assert _bench.bytes_per_element("softmax", "three_pass_reload", 1, fill - 1) == 20
+    assert _bench.bytes_per_element("softmax", "three_pass_reload", 1, fill) == 16
+    assert _bench.bytes_per_element("softmax", "three_pass_reload", fill // 4096, 4096) == 16
+    assert _bench.bytes_per_element("softmax", "three_pass_reload", fill // 1024, 1024) == 20
+    assert _bench.bytes_per_element("log_softmax", "three_pass_reload", 1, fill) == 16
+    assert _bench.bytes_per_element("softmax", "online", 1, fill) == 12
 
 
 def test_cache_sizes_are_plausible():

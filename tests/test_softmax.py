@@ -244,7 +244,7 @@ def test_online_special_values_in_late_blocks(isa, dtype, where):
 
 
 def test_blocked_forms_with_a_small_llc():
-    """Rows whose x and y fill the LLC take the blocked reload (and AUTO's
+    """Calls whose x and y fill the LLC take the blocked reload (and AUTO's
     LLC rules, e.g. log-softmax online on avx2): with FASTSOFTMAX_LLC_BYTES
     = 16 KiB every multi-block row of the two tests above does, in a fresh
     process (the size is read once)."""

@@ -73,9 +73,10 @@ typedef enum fsm_status {
  * the documented bound; they differ in memory traffic and exp evaluations. */
 typedef enum fsm_algorithm {
   FSM_ALGORITHM_AUTO = 0,                 /* per row length, from measured crossovers */
-  FSM_ALGORITHM_THREE_PASS_RELOAD = 1,    /* max; store exp and sum; scale y in place (rows whose
-                                             x and y fill the LLC: max and exp per block in one
-                                             read, then each block scaled) */
+  FSM_ALGORITHM_THREE_PASS_RELOAD = 1,    /* max; store exp and sum; scale y in place (calls
+                                             whose x and y fill the LLC, rows of 2 blocks or more:
+                                             max and exp per block in one read, then each block
+                                             scaled) */
   FSM_ALGORITHM_THREE_PASS_RECOMPUTE = 2, /* max; sum exp; write exp * (1/sum) */
   FSM_ALGORITHM_TWO_PASS = 3,             /* Dukhan & Ablavatski: (mantissa, exponent) sums, no max pass */
   FSM_ALGORITHM_ONLINE = 4                /* online normaliser over cache-sized blocks (max, then sum
@@ -485,8 +486,8 @@ FSM_API fsm_status fsm_stablemax_cross_entropy_f64(size_t rows, size_t cols, con
  *   FASTSOFTMAX_ISA        scalar | avx2 | avx512 | neon: force an ISA.
  *   FASTSOFTMAX_LLC_BYTES  a positive integer: the last-level cache size the
  *                          algorithms assume (default: Linux sysfs for cpu0,
- *                          then sysconf, then 32 MiB). Rows whose x and y
- *                          fill it take the blocked reload and AUTO's
+ *                          then sysconf, then 32 MiB). Calls whose x and
+ *                          y fill it take the blocked reload and AUTO's
  *                          out-of-cache choices.
  */
 

@@ -25,7 +25,7 @@ typedef struct fsm_extsum {
 
 /* What AUTO runs for one function: the three-pass reload for rows shorter
  * than `min_cols` elements, `algorithm` from there; with `beyond_llc` set,
- * from rows whose input and output together fill the last-level cache
+ * for calls whose input and output together fill the last-level cache
  * (fsm_llc_bytes) instead. Measured per ISA and function (table.c,
  * bench/c/README.md): log-softmax's three-pass reads x three times but
  * needs no second exp, so its choice differs. */

@@ -52,15 +52,17 @@ BYTES_PER_ELEMENT = {
 }
 #: The minimum any softmax must move: read x once, write y once.
 MIN_BYTES_PER_ELEMENT = 8
-#: The reload's blocked form (rows whose x and y fill the LLC: max and exp
-#: in one read per block, then the scaling pass) moves 16, not 20.
+#: The reload's blocked form (calls whose x and y fill the LLC, on rows of
+#: two 2048-float blocks or more: max and exp in one read per block, then
+#: the scaling pass) moves 16, not 20.
 BLOCKED_RELOAD_BYTES_PER_ELEMENT = 16
+BLOCKED_RELOAD_MIN_COLS = 4096
 
 
-def bytes_per_element(function: str, algorithm: str, cols: int) -> int:
-    """Bytes per float32 element the algorithm moves on rows of `cols`."""
+def bytes_per_element(function: str, algorithm: str, rows: int, cols: int) -> int:
+    """Bytes per float32 element the algorithm moves on a rows x cols call."""
     if (function == "softmax" and algorithm == "three_pass_reload"
-            and cols * 2 * 4 >= _core.llc_bytes()):
+            and cols >= BLOCKED_RELOAD_MIN_COLS and rows * cols * 2 * 4 >= _core.llc_bytes()):
         return BLOCKED_RELOAD_BYTES_PER_ELEMENT
     return BYTES_PER_ELEMENT[function][algorithm]
 
@@ -338,10 +340,10 @@ class Variant:
             name += " (new)"
         return name
 
-    def bytes_per_element(self, cols: int) -> Optional[int]:
+    def bytes_per_element(self, rows: int, cols: int) -> Optional[int]:
         if self.library != "fastsoftmax" or self.algorithm in (None, "auto"):
             return None
-        return bytes_per_element(self.function, self.algorithm, cols)
+        return bytes_per_element(self.function, self.algorithm, rows, cols)
 
     def context(self):
         return fastsoftmax.use_isa(self.isa) if self.isa else contextlib.nullcontext()
@@ -575,7 +577,7 @@ def measure(variants: Sequence[Variant], buffers: Buffers, budget: float,
             with v.context():
                 err = max_rel_error(v.function, np.asarray(sampler.calls[0]()), ref)
         seconds = sampler.median()
-        bpe = v.bytes_per_element(w.cols)  # None for "auto" (chosen per row in C) and peers
+        bpe = v.bytes_per_element(w.rows, w.cols)  # None for "auto" (chosen per row in C) and peers
         results.append(Result(
             w.name, w.rows, w.cols, w.elements, "cold" if buffers.cold else "hot", v.function,
             v.name, v.library, v.algorithm, v.isa, v.out, seconds, len(sampler.samples),

@@ -20,7 +20,8 @@
  * vs 0.55, 4M 0.58 vs 0.51, vocab 32x128256 0.63 vs 0.58. Where the gain
  * starts follows the LLC (8 MiB on that Zen 1, 32 MiB on the Zen 3 whose
  * two-pass crossover was 4M floats): log-softmax takes online for rows
- * whose x and y fill the LLC (fsm_llc_bytes). Softmax online
+ * whose x and y fill the LLC (fsm_llc_bytes; later: calls, not rows,
+ * since a matrix of in-cache rows streams too). Softmax online
  * ties reload out of cache (16M 0.45 vs 0.48, 64M 0.49-0.50 vs 0.49-0.51;
  * 4M 0.48 vs 0.45) and loses in cache: reload stays. */
 #define FSM_TABLE_ISA avx2

@@ -20,7 +20,7 @@
  * Log-softmax: the online form runs exactly the three-pass kernels (rmax,
  * raddexp, vsubc) with x read once less from memory, so it cannot lose
  * much once x leaves the caches; on both x86 tables it won from there
- * (scalar from 256K floats, avx2 once x and y fill the LLC).
+ * (scalar from 256K floats, avx2 once a call's x and y fill the LLC).
  * Provisionally, as on avx2, beyond the LLC here. */
 #define FSM_TABLE_ISA neon
 #define FSM_TABLE_ISA_ENUM FSM_ISA_NEON
