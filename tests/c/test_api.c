@@ -81,16 +81,20 @@ static void test_algorithms(const char *isa) {
 
 /* Rows spanning several blocks of the online algorithm (8 KiB = 2048
  * floats): a max that grows block by block, a first block of -inf only, a
- * -inf run across a block boundary, one dominant last element. Every
+ * -inf run across a block boundary, one dominant last element, a NaN
+ * among -inf. Every
  * algorithm runs them (AUTO switches algorithm at long rows on some ISAs). */
 static void test_long_rows(const char *isa) {
-  enum { BLOCK = 2048, ROWS = 4, COLS = 3 * BLOCK + 5 };
+  enum { BLOCK = 2048, ROWS = 5, COLS = 3 * BLOCK + 5 };
   float *x = malloc(ROWS * COLS * sizeof(float));
   for (size_t i = 0; i < COLS; i++) {
     x[i] = (float)(60.0 * i / COLS - 30.0);
     x[COLS + i] = i < BLOCK ? -INFINITY : (float)(20.0 * rng_uniform() - 10.0);
     x[2 * COLS + i] = (i >= BLOCK / 2 && i < 2 * BLOCK + 7) ? -INFINITY : (float)(6.0 * rng_uniform());
     x[3 * COLS + i] = i == COLS - 1 ? 90.0f : (float)(6.0 * rng_uniform() - 60.0);
+    /* a NaN hidden in a block of -inf (a max pass may drop it): all NaN */
+    x[4 * COLS + i] = (i >= BLOCK && i < 2 * BLOCK) ? (i == BLOCK + 9 ? NAN : -INFINITY)
+                                                    : (float)(4.0 * rng_uniform());
   }
   for (size_t a = 0; a < sizeof ALGORITHMS / sizeof ALGORITHMS[0]; a++)
     check_rows(isa, ALGORITHMS[a], ROWS, COLS, x, COLS, 60.0);
