@@ -5,6 +5,7 @@ special values, long rows."""
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -303,3 +304,28 @@ def test_scipy_compatibility(rng):
                                    scipy_special.softmax(x, axis=axis), rtol=1e-13)
         np.testing.assert_allclose(fastsoftmax.log_softmax(x, axis=axis),
                                    scipy_special.log_softmax(x, axis=axis), rtol=1e-13, atol=1e-14)
+
+
+def test_gil_released_for_large_arrays(rng):
+    """Another Python thread runs while a large call computes (the GIL is
+    released from 16384 elements; smaller calls keep it, which is cheaper)."""
+    x = rng.uniform(-10, 10, 1 << 24).astype(np.float32)
+    y = np.empty_like(x)
+    started = threading.Event()
+
+    def work():
+        started.set()
+        for _ in range(3):
+            fastsoftmax.softmax(x, out=y, algorithm="three_pass_recompute")
+
+    t = threading.Thread(target=work)
+    t.start()
+    started.wait()
+    spins = 0
+    while t.is_alive():
+        spins += 1
+    t.join()
+    # three calls of 20-40 ms each; measured on the 2-core Zen 1 host:
+    # 142-154K spins with the GIL released, 19K when the calls held it
+    # (spins only between the calls)
+    assert spins > 60_000, spins

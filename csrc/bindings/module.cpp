@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,24 +87,28 @@ template <typename T>
 using kernel_fn = fsm_status (*)(size_t, size_t, const T *, size_t, T *, size_t, fsm_algorithm);
 
 // Calls the C kernel for dtype number `num` with the GIL released.
+// Calls on fewer elements than this keep the GIL: releasing and taking it
+// back costs more than such a call computes (measured in the README).
+constexpr size_t kReleaseGilMinElements = 16384;
+
 void call(int num, size_t rows, size_t cols, const void *x, size_t xs, void *y, size_t ys,
           int algorithm, bool log) {
-  const char *what = log ? "log_softmax" : "softmax";
+  const bool f32 = num == py::detail::npy_api::NPY_FLOAT_;
+  if (!f32 && num != py::detail::npy_api::NPY_DOUBLE_) throw py::type_error("x must be float32 or float64");
+  const fsm_algorithm a = static_cast<fsm_algorithm>(algorithm);
   fsm_status status;
-  if (num == py::detail::npy_api::NPY_FLOAT_) {
-    kernel_fn<float> fn = log ? fsm_log_softmax_f32 : fsm_softmax_f32;
-    py::gil_scoped_release release;
-    status = fn(rows, cols, static_cast<const float *>(x), xs, static_cast<float *>(y), ys,
-                static_cast<fsm_algorithm>(algorithm));
-  } else if (num == py::detail::npy_api::NPY_DOUBLE_) {
-    kernel_fn<double> fn = log ? fsm_log_softmax_f64 : fsm_softmax_f64;
-    py::gil_scoped_release release;
-    status = fn(rows, cols, static_cast<const double *>(x), xs, static_cast<double *>(y), ys,
-                static_cast<fsm_algorithm>(algorithm));
-  } else {
-    throw py::type_error("x must be float32 or float64");
+  {
+    std::optional<py::gil_scoped_release> release;
+    if (rows * cols >= kReleaseGilMinElements) release.emplace();
+    if (f32) {
+      kernel_fn<float> fn = log ? fsm_log_softmax_f32 : fsm_softmax_f32;
+      status = fn(rows, cols, static_cast<const float *>(x), xs, static_cast<float *>(y), ys, a);
+    } else {
+      kernel_fn<double> fn = log ? fsm_log_softmax_f64 : fsm_softmax_f64;
+      status = fn(rows, cols, static_cast<const double *>(x), xs, static_cast<double *>(y), ys, a);
+    }
   }
-  if (status != FSM_OK) raise_status(status, what);
+  if (status != FSM_OK) raise_status(status, log ? "log_softmax" : "softmax");
 }
 
 bool is_float_row_major(const py::array &a) {
