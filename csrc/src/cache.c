@@ -1,6 +1,7 @@
 /*
- * The size of the last-level cache one core shares, for AUTO's rules that
- * depend on where a row lives (fsm_auto_rule.beyond_llc). Read once, from
+ * The size of the last-level cache one core shares, for the choices that
+ * depend on whether a call's data stays in cache (fills_llc in
+ * drivers.inc: the blocked reload, fsm_auto_rule.beyond_llc). Read once, from
  * Linux's sysfs description of cpu0's caches (the L3 slice of its core
  * complex: 8 MiB on a Zen 1 EPYC, where glibc's sysconf answers 64 MiB, the
  * whole package), else sysconf, else FSM_LLC_DEFAULT_BYTES (the L3 of the
