@@ -12,14 +12,16 @@ follows ``scipy.special.softmax``::
 from __future__ import annotations
 
 import contextlib
-import math
-import operator
 import os
 from typing import Iterator, Optional
 
 import numpy as np
 
 from . import _core
+from ._arrays import _as_float_array, _over_rows
+# Training functions (VJPs, cross-entropy, spherical family, StableMax).
+from ._training import *  # noqa: F401,F403
+from ._training import __all__ as _training_all
 
 __version__: str = _core.__version__
 
@@ -36,7 +38,7 @@ __all__ = [
     "ALGORITHMS",
     "KERNELS",
     "__version__",
-]
+] + _training_all
 
 #: The algorithm names accepted by ``algorithm=``.
 ALGORITHMS: tuple = tuple(_core.algorithms)
@@ -44,92 +46,14 @@ ALGORITHMS: tuple = tuple(_core.algorithms)
 #: The microkernels every ISA table provides (the kernel enumerator).
 KERNELS: tuple = _core.kernels
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _as_float_array(x, name: str) -> np.ndarray:
-    """``np.asarray(x)``, refusing anything that is not float32/float64."""
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be array-like of float32 or float64: {exc}") from None
-    if arr.dtype.kind == "f" and not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-    if arr.dtype not in _FLOAT_DTYPES:
-        raise TypeError(
-            f"{name} must have dtype float32 or float64, got {arr.dtype}"
-            " (convert explicitly, e.g. x.astype(np.float32))"
-        )
-    return arr
+#: The training microkernels (FSM_TRAINING_KERNEL_LIST).
+TRAINING_KERNELS: tuple = _core.training_kernels
 
 
 def _algorithm_code(algorithm) -> int:
     if not isinstance(algorithm, str) or algorithm not in _core.algorithms:
         raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}; got {algorithm!r}")
     return _core.algorithms[algorithm]
-
-
-def _normalize_axis(axis, ndim: int) -> int:
-    try:
-        axis = operator.index(axis)
-    except TypeError:
-        raise TypeError(f"axis must be an integer, got {type(axis).__name__}") from None
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of bounds for an array of dimension {ndim}")
-    return axis % ndim
-
-
-def _check_out(out, x: np.ndarray, name: str = "out", of: str = "x") -> np.ndarray:
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
-    if out.dtype != x.dtype:
-        raise TypeError(f"{name} must have dtype {x.dtype} (the dtype of {of}), got {out.dtype}")
-    if out.shape != x.shape:
-        raise ValueError(f"{name} must have shape {x.shape} (the shape of {of}), got {out.shape}")
-    if not out.flags.writeable:
-        raise ValueError(f"{name} is read-only")
-    return out
-
-
-def _over_rows(xs: tuple, axis, out, call) -> np.ndarray:
-    """The axis / out / aliasing machinery every row-wise function shares.
-
-    ``xs`` holds validated float arrays of one shape and dtype (the first is
-    "x"); the result has that shape and dtype. ``call(moved, om)`` computes
-    over the last axis of the N-d views ``moved`` (``xs`` with ``axis`` moved
-    last) into ``om`` and returns False, computing nothing, when the views
-    are not strided rows it can take; then contiguous copies are tried, and
-    finally a contiguous temporary output.
-    """
-    x = xs[0]
-    if x.ndim == 0:
-        result = _over_rows(tuple(a.reshape(1) for a in xs),
-                            axis if axis in (0, -1) else _normalize_axis(axis, 0),
-                            None if out is None else _check_out(out, x).reshape(1), call)
-        return result.reshape(()) if out is None else out
-    axis = _normalize_axis(axis, x.ndim)
-    out = np.empty(x.shape, dtype=x.dtype) if out is None else _check_out(out, x)
-    if x.size == 0:
-        return out
-
-    def exactly_in_place(a):
-        return (a.__array_interface__["data"][0] == out.__array_interface__["data"][0]
-                and a.strides == out.strides)
-
-    # partial overlap: the kernels allow only exact in-place
-    xs = tuple(a.copy() if np.may_share_memory(a, out) and not exactly_in_place(a) else a
-               for a in xs)
-    moved, om = tuple(np.moveaxis(a, axis, -1) for a in xs), np.moveaxis(out, axis, -1)
-    if not call(moved, om):
-        # rows that are not evenly strided, or data at an unaligned address
-        # (the kernels take float*/double*): compute on aligned contiguous
-        # copies
-        moved = tuple(np.require(m, requirements="CA") for m in moved)
-        if not call(moved, om):
-            tmp = np.empty(moved[0].shape, dtype=x.dtype)
-            call(moved, tmp)
-            om[...] = tmp
-    return out
 
 
 def _rowwise(x, axis, out, algorithm, log: bool) -> np.ndarray:
@@ -380,13 +304,3 @@ def get_library() -> str:
             return os.path.join(libdir, name)
     raise FileNotFoundError(f"libfastsoftmax is not bundled in {libdir}"
                             " (install the package with pip to get it)")
-
-
-# Training functions (VJPs, cross-entropy, spherical family, StableMax):
-# defined in _training, which reuses the helpers above.
-from ._training import *  # noqa: E402,F401,F403
-from ._training import __all__ as _training_all  # noqa: E402
-
-__all__ += _training_all
-#: The training microkernels (FSM_TRAINING_KERNEL_LIST).
-TRAINING_KERNELS: tuple = _core.training_kernels

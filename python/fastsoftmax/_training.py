@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 
 from . import _core
-from . import _as_float_array, _check_out, _normalize_axis, _over_rows
+from ._arrays import _as_float_array, _check_out, _normalize_axis, _over_rows
 
 _REDUCTIONS = ("none", "mean", "sum")
 _INT_TARGETS = (np.dtype(np.int32), np.dtype(np.int64))
