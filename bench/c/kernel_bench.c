@@ -163,7 +163,7 @@ int main(int argc, char **argv) {
          g_copy_gbs / 12, g_copy_gbs / 16, g_copy_gbs / 20);
   printf("%-7s %-21s %9s %13s %8s %8s %8s %5s %7s\n", "isa", "what", "n", "ns/row", "elem/ns",
          "best", "GB/s", "B/el", "of copy");
-  for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++) {
+  for (int v = FSM_ISA_SCALAR; v < FSM_ISA_COUNT; v++) {
     const char *isa = fsm_isa_name((fsm_isa)v);
     if (isa_list ? strstr(isa_list, isa) == NULL : 0) continue;
     const fsm_f32_kernels *k = fsm_f32_kernels_for((fsm_isa)v);

@@ -19,8 +19,9 @@ extern "C" {
 extern const char *const fsm_kernel_names[];
 // The LLC size AUTO uses (csrc/src/cache.c; internal, linked statically).
 size_t fsm_llc_bytes(void);
-// Benchmark helpers (csrc/src/bandwidth.h; internal, linked statically).
-#include "../src/bandwidth.h"
+// Benchmark helpers (bench/support/bandwidth.h: compiled into this module
+// and the C benchmarks, not into the C library).
+#include "bandwidth.h"
 }
 
 namespace py = pybind11;
@@ -242,7 +243,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("detected_isa", [] { return std::string(fsm_isa_name(fsm_detected_isa())); });
   m.def("available_isas", [] {
     std::vector<std::string> names;
-    for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++)
+    for (int v = FSM_ISA_SCALAR; v < FSM_ISA_COUNT; v++)
       if (fsm_isa_supported(static_cast<fsm_isa>(v)))
         names.emplace_back(fsm_isa_name(static_cast<fsm_isa>(v)));
     return py::tuple(py::cast(names));

@@ -84,13 +84,16 @@ typedef enum fsm_algorithm {
                                              float moved, with the three-pass exp */
 } fsm_algorithm;
 
-/* Instruction sets, in increasing order on each architecture. */
+/* Instruction sets. Values are stable; new ones are added before
+ * FSM_ISA_COUNT (loop over ISAs with `v < FSM_ISA_COUNT`, never by order:
+ * which ISA falls back to which is the library's data, not the enum's). */
 typedef enum fsm_isa {
   FSM_ISA_AUTO = 0,    /* the best the CPU and OS support */
   FSM_ISA_SCALAR = 1,  /* portable C, always available */
   FSM_ISA_AVX2 = 2,    /* x86-64 AVX2 + FMA */
   FSM_ISA_AVX512 = 3,  /* x86-64 AVX-512F */
-  FSM_ISA_NEON = 4     /* AArch64 Advanced SIMD */
+  FSM_ISA_NEON = 4,    /* AArch64 Advanced SIMD */
+  FSM_ISA_COUNT        /* the number of values above; not an ISA */
 } fsm_isa;
 
 /* ---------------------------------------------------------------- softmax */

@@ -2,5 +2,5 @@
 #include "kernels.h"
 
 #if defined(__aarch64__) || defined(_M_ARM64)
-fsm_isa fsm_cpu_best_isa(void) { return FSM_ISA_NEON; }
+uint32_t fsm_cpu_features(void) { return FSM_CPU_NEON; }
 #endif

@@ -1,6 +1,6 @@
 /*
  * x86-64 feature detection: CPUID says what the core implements, XGETBV
- * says what state the OS saves on context switch. An ISA is usable only if
+ * says what state the OS saves on context switch. A feature counts only if
  * both agree (a kernel with AVX disabled in XCR0 would fault on vmovaps).
  */
 #include "kernels.h"
@@ -20,21 +20,28 @@ static uint64_t read_xcr0(void) {
   return ((uint64_t)edx << 32) | eax;
 }
 
-fsm_isa fsm_cpu_best_isa(void) {
+uint32_t fsm_cpu_features(void) {
   unsigned int eax, ebx, ecx, edx;
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return FSM_ISA_SCALAR;
-  const int osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1, fma = (ecx >> 12) & 1;
-  if (!osxsave || !avx) return FSM_ISA_SCALAR;
+  uint32_t f = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+  const int osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1;
+  if (!osxsave || !avx) return 0;
   const uint64_t xcr0 = read_xcr0();
-  if ((xcr0 & XCR0_AVX_STATE) != XCR0_AVX_STATE) return FSM_ISA_SCALAR;
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return FSM_ISA_SCALAR;
-  const int avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1;
-  if (!avx2 || !fma) return FSM_ISA_SCALAR;
+  if ((xcr0 & XCR0_AVX_STATE) != XCR0_AVX_STATE) return 0;
+  f |= FSM_CPU_AVX;
+  if ((ecx >> 12) & 1) f |= FSM_CPU_FMA;
+  if ((ecx >> 29) & 1) f |= FSM_CPU_F16C;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return f;
+  if ((ebx >> 5) & 1) f |= FSM_CPU_AVX2;
+  const int zmm = (xcr0 & XCR0_AVX512_STATE) == XCR0_AVX512_STATE;
+  if (zmm && ((ebx >> 16) & 1)) f |= FSM_CPU_AVX512F;
+  if (zmm && ((ebx >> 30) & 1)) f |= FSM_CPU_AVX512BW;
+  if (zmm && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && ((eax >> 5) & 1))
+    f |= FSM_CPU_AVX512BF16;
 #if defined(FSM_AVX512_EMULATED) /* test builds only: avx512 kernels run on SIMDe */
-  return FSM_ISA_AVX512;
+  if ((f & FSM_CPU_AVX2) && (f & FSM_CPU_FMA)) f |= FSM_CPU_AVX512F | FSM_CPU_AVX512BW;
 #endif
-  if (avx512f && (xcr0 & XCR0_AVX512_STATE) == XCR0_AVX512_STATE) return FSM_ISA_AVX512;
-  return FSM_ISA_AVX2;
+  return f;
 }
 
 #endif

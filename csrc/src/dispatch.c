@@ -1,31 +1,85 @@
 /*
  * The one place that decides which kernel table runs.
  *
- * State is one atomic word: the active ISA, the detected ISA, the status of
- * the FASTSOFTMAX_ISA override and an "initialised" flag. Detection is
- * idempotent, so concurrent first calls may both run it and publish the same
- * word; every reader sees one consistent state without a lock.
+ * ISAs are data: each compiled ISA folder defines a descriptor
+ * (fsm_isa_desc: name, parent, required CPU features, its own kernels;
+ * <isa>/table.c). At the first call the descriptors are resolved once into
+ * complete tables, kernel by kernel from the parent's, and the best ISA the
+ * CPU supports is found: the supported one with the longest chain of
+ * parents. The build lists the compiled folders in fsm_isas.h (CMake).
+ *
+ * The choice is one atomic word: the active ISA, the detected ISA, the
+ * status of the FASTSOFTMAX_ISA override and an "initialised" flag. The
+ * resolved tables are written once, before that word is first published;
+ * concurrent first calls wait for the one thread that builds them.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
+#include "fsm_isas.h"
 
-/* Which tables this build compiled (CMake defines FSM_HAVE_<ISA>). */
-static const fsm_f32_kernels *compiled_table(fsm_isa isa) {
-  switch (isa) {
-    case FSM_ISA_SCALAR: return &fsm_f32_kernels__scalar;
-#if defined(FSM_HAVE_AVX2)
-    case FSM_ISA_AVX2: return &fsm_f32_kernels__avx2;
-#endif
-#if defined(FSM_HAVE_AVX512)
-    case FSM_ISA_AVX512: return &fsm_f32_kernels__avx512;
-#endif
-#if defined(FSM_HAVE_NEON)
-    case FSM_ISA_NEON: return &fsm_f32_kernels__neon;
-#endif
-    default: return NULL;
+#define FSM_LIST_DESC(isa) &fsm_isa_desc__##isa,
+static const fsm_isa_desc *const compiled[] = {FSM_COMPILED_ISAS(FSM_LIST_DESC)};
+#define N_COMPILED (sizeof compiled / sizeof compiled[0])
+
+static fsm_f32_kernels g_f32[FSM_ISA_COUNT];
+static fsm_f64_kernels g_f64[FSM_ISA_COUNT];
+static const fsm_isa_desc *g_desc[FSM_ISA_COUNT];
+static uint32_t g_features;
+
+/* Per-kernel fallback, generated from the kernel list. */
+#define FSM_RESOLVE_ENTRY(name, ret, params) \
+  out->name = own != NULL && own->name != NULL ? own->name : (parent != NULL ? parent->name : NULL);
+void fsm_f32_resolve(fsm_f32_kernels *out, const fsm_f32_kernels *own, const fsm_f32_kernels *parent) {
+  FSM_KERNEL_LIST(FSM_RESOLVE_ENTRY, float, float)
+}
+void fsm_f64_resolve(fsm_f64_kernels *out, const fsm_f64_kernels *own, const fsm_f64_kernels *parent) {
+  FSM_KERNEL_LIST(FSM_RESOLVE_ENTRY, double, double)
+}
+
+/* Resolves `isa` after its parent (chains are short and end at scalar). */
+static void resolve(fsm_isa isa) {
+  const fsm_isa_desc *d = g_desc[isa];
+  if (d == NULL || g_f32[isa].isa == isa) return;
+  const fsm_f32_kernels *p32 = NULL;
+  const fsm_f64_kernels *p64 = NULL;
+  if (d->parent != isa && g_desc[d->parent] != NULL) {
+    resolve(d->parent);
+    p32 = &g_f32[d->parent];
+    p64 = &g_f64[d->parent];
   }
+  fsm_f32_resolve(&g_f32[isa], d->f32, p32);
+  fsm_f64_resolve(&g_f64[isa], d->f64, p64);
+  g_f32[isa].softmax_auto = d->softmax_auto;
+  g_f32[isa].log_softmax_auto = d->log_softmax_auto;
+  /* The AUTO rules were measured on float32; float64 is the precision
+   * path and keeps the three-pass reload at every length. */
+  const fsm_auto_rule reload = {SIZE_MAX, FSM_ALGORITHM_THREE_PASS_RELOAD, 0};
+  g_f64[isa].softmax_auto = reload;
+  g_f64[isa].log_softmax_auto = reload;
+  g_f64[isa].isa = isa;
+  g_f32[isa].isa = isa;
+}
+
+/* Compiled, and every feature it needs present (its parents' too). */
+static int supported(fsm_isa isa) {
+  if ((int)isa <= (int)FSM_ISA_AUTO || (int)isa >= FSM_ISA_COUNT || g_desc[isa] == NULL) return 0;
+  const fsm_isa_desc *d = g_desc[isa];
+  if ((d->cpu_features & g_features) != d->cpu_features) return 0;
+  return d->parent == isa || supported(d->parent);
+}
+
+static int depth(fsm_isa isa) {
+  return g_desc[isa]->parent == isa ? 0 : 1 + depth(g_desc[isa]->parent);
+}
+
+/* The supported ISA with the longest chain of parents. */
+static fsm_isa best_supported(void) {
+  fsm_isa best = FSM_ISA_SCALAR;
+  for (int v = 0; v < FSM_ISA_COUNT; v++)
+    if (supported((fsm_isa)v) && depth((fsm_isa)v) > depth(best)) best = (fsm_isa)v;
+  return best;
 }
 
 #define STATE_READY       0x80000000u
@@ -36,27 +90,26 @@ static const fsm_f32_kernels *compiled_table(fsm_isa isa) {
   (STATE_READY | (uint32_t)(active) | ((uint32_t)(detected) << 8) | ((uint32_t)(env) << 16))
 
 static uint32_t g_state;
+static int g_built; /* 0: nobody, 1: building, 2: tables resolved */
 
-/* The best compiled ISA the CPU supports: detection lowered to what exists. */
-static fsm_isa best_available(void) {
-  fsm_isa isa = fsm_cpu_best_isa();
-  while (isa > FSM_ISA_SCALAR && compiled_table(isa) == NULL) {
-    isa = (isa == FSM_ISA_NEON) ? FSM_ISA_SCALAR : (fsm_isa)(isa - 1);
+static void build_tables(void) {
+  int expected = 0;
+  if (__atomic_compare_exchange_n(&g_built, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    g_features = fsm_cpu_features();
+    for (size_t i = 0; i < N_COMPILED; i++) g_desc[compiled[i]->isa] = compiled[i];
+    for (size_t i = 0; i < N_COMPILED; i++) resolve(compiled[i]->isa);
+    __atomic_store_n(&g_built, 2, __ATOMIC_RELEASE);
+    return;
   }
-  return isa;
-}
-
-static int supported_given(fsm_isa isa, fsm_isa detected) {
-  if (isa == FSM_ISA_AUTO || isa == FSM_ISA_SCALAR) return 1;
-  if (compiled_table(isa) == NULL) return 0;
-  if (detected == FSM_ISA_NEON) return isa == FSM_ISA_NEON;
-  return isa != FSM_ISA_NEON && isa <= detected;
+  while (__atomic_load_n(&g_built, __ATOMIC_ACQUIRE) != 2) {
+  }
 }
 
 static uint32_t load_state(void) {
   uint32_t s = __atomic_load_n(&g_state, __ATOMIC_ACQUIRE);
   if (s & STATE_READY) return s;
-  const fsm_isa detected = best_available();
+  build_tables();
+  const fsm_isa detected = best_supported();
   fsm_isa active = detected;
   fsm_status env = FSM_OK;
   const char *name = getenv("FASTSOFTMAX_ISA");
@@ -64,7 +117,7 @@ static uint32_t load_state(void) {
     fsm_isa wanted;
     if (fsm_isa_from_name(name, &wanted) != FSM_OK) {
       env = FSM_UNKNOWN_ISA;
-    } else if (!supported_given(wanted, detected)) {
+    } else if (wanted != FSM_ISA_AUTO && !supported(wanted)) {
       env = FSM_UNSUPPORTED_ISA;
     } else if (wanted != FSM_ISA_AUTO) {
       active = wanted;
@@ -81,14 +134,30 @@ static uint32_t load_state(void) {
 const fsm_f32_kernels *fsm_f32_kernels_for(fsm_isa isa) {
   const uint32_t s = load_state();
   if (isa == FSM_ISA_AUTO) isa = STATE_ACTIVE(s);
-  if (!supported_given(isa, STATE_DETECTED(s))) return NULL;
-  return compiled_table(isa);
+  return supported(isa) ? &g_f32[isa] : NULL;
+}
+
+const fsm_f64_kernels *fsm_f64_kernels_for(fsm_isa isa) {
+  const uint32_t s = load_state();
+  if (isa == FSM_ISA_AUTO) isa = STATE_ACTIVE(s);
+  return supported(isa) ? &g_f64[isa] : NULL;
 }
 
 const fsm_f32_kernels *fsm_f32_active_kernels(fsm_status *status) {
   const uint32_t s = load_state();
   *status = STATE_ENV(s);
-  return *status == FSM_OK ? compiled_table(STATE_ACTIVE(s)) : NULL;
+  return *status == FSM_OK ? &g_f32[STATE_ACTIVE(s)] : NULL;
+}
+
+const fsm_f64_kernels *fsm_f64_active_kernels(fsm_status *status) {
+  const uint32_t s = load_state();
+  *status = STATE_ENV(s);
+  return *status == FSM_OK ? &g_f64[STATE_ACTIVE(s)] : NULL;
+}
+
+const fsm_isa_desc *fsm_isa_descriptor(fsm_isa isa) {
+  (void)load_state();
+  return (int)isa > (int)FSM_ISA_AUTO && (int)isa < FSM_ISA_COUNT ? g_desc[isa] : NULL;
 }
 
 fsm_isa fsm_active_isa(void) { return STATE_ACTIVE(load_state()); }
@@ -97,7 +166,8 @@ fsm_isa fsm_detected_isa(void) { return STATE_DETECTED(load_state()); }
 
 int fsm_isa_supported(fsm_isa isa) {
   if (fsm_isa_name(isa) == NULL) return 0;
-  return supported_given(isa, STATE_DETECTED(load_state()));
+  (void)load_state();
+  return isa == FSM_ISA_AUTO || supported(isa);
 }
 
 fsm_status fsm_environment_status(void) { return STATE_ENV(load_state()); }
@@ -105,7 +175,7 @@ fsm_status fsm_environment_status(void) { return STATE_ENV(load_state()); }
 fsm_status fsm_set_isa(fsm_isa isa) {
   if (fsm_isa_name(isa) == NULL) return FSM_UNKNOWN_ISA;
   const fsm_isa detected = STATE_DETECTED(load_state());
-  if (!supported_given(isa, detected)) return FSM_UNSUPPORTED_ISA;
+  if (isa != FSM_ISA_AUTO && !supported(isa)) return FSM_UNSUPPORTED_ISA;
   const fsm_isa active = (isa == FSM_ISA_AUTO) ? detected : isa;
   __atomic_store_n(&g_state, STATE_MAKE(active, detected, FSM_OK), __ATOMIC_RELEASE);
   return FSM_OK;
@@ -123,7 +193,7 @@ const char *fsm_isa_name(fsm_isa isa) {
 
 fsm_status fsm_isa_from_name(const char *name, fsm_isa *isa) {
   if (name == NULL || isa == NULL) return FSM_NULL_POINTER;
-  for (int v = FSM_ISA_AUTO; v <= FSM_ISA_NEON; v++) {
+  for (int v = FSM_ISA_AUTO; v < FSM_ISA_COUNT; v++) {
     const char *candidate = fsm_isa_name((fsm_isa)v);
     if (candidate != NULL && strcmp(candidate, name) == 0) {
       *isa = (fsm_isa)v;
@@ -134,6 +204,7 @@ fsm_status fsm_isa_from_name(const char *name, fsm_isa *isa) {
 }
 
 #define FSM_KERNEL_NAME_STRING(name, ret, params) #name,
-const char *const fsm_kernel_names[] = {FSM_KERNEL_LIST(FSM_KERNEL_NAME_STRING, float) NULL};
+const char *const fsm_kernel_names[] = {
+    FSM_SOFTMAX_KERNEL_LIST(FSM_KERNEL_NAME_STRING, float, float) NULL};
 const char *const fsm_training_kernel_names[] = {
-    FSM_TRAINING_KERNEL_LIST(FSM_KERNEL_NAME_STRING, float) NULL};
+    FSM_TRAINING_KERNEL_LIST(FSM_KERNEL_NAME_STRING, float, float) NULL};

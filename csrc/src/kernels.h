@@ -21,12 +21,27 @@ typedef struct fsm_extsum {
 
 #include "kernels.def"
 
+/* Every ISA the public enum names, with its kernel-name suffix. Which of
+ * them a build compiles, and what each needs and falls back to, is data in
+ * its folder (<isa>/table.c, an fsm_isa_desc); this list only maps names. */
+#define FSM_ISA_LIST(X)          \
+  X(scalar, FSM_ISA_SCALAR)      \
+  X(avx2,   FSM_ISA_AVX2)        \
+  X(avx512, FSM_ISA_AVX512)      \
+  X(neon,   FSM_ISA_NEON)
+
+/* The dtypes kernels are built for: X(suffix, storage type, computing type).
+ * A half-precision dtype is a storage type with float computation. */
+#define FSM_DTYPE_LIST(X)         \
+  X(f32, float,  float)           \
+  X(f64, double, double)
+
 #define FSM_TABLE_FIELD(name, ret, params) ret (*name) params;
 
 /* What AUTO runs for one function: the three-pass reload for rows shorter
  * than `min_cols` elements, `algorithm` from there; with `beyond_llc` set,
  * for calls whose input and output together fill the last-level cache
- * (fsm_llc_bytes) instead. Measured per ISA and function (table.c,
+ * (fsm_llc_bytes) instead. Measured per ISA and function (<isa>/table.c,
  * bench/c/README.md): log-softmax's three-pass reads x three times but
  * needs no second exp, so its choice differs. */
 typedef struct fsm_auto_rule {
@@ -38,77 +53,95 @@ typedef struct fsm_auto_rule {
 /* cache.c: the last-level cache in bytes (read once; 32 MiB if unknown). */
 size_t fsm_llc_bytes(void);
 
-/* One ISA's kernels for one element type. */
-typedef struct fsm_f32_kernels {
+/* One ISA's kernels for one dtype, with the AUTO rules of that ISA. An
+ * ISA's own table (fsm_isa_desc) may leave kernels NULL; the tables the
+ * drivers get (fsm_<dtype>_kernels_for) are resolved: every NULL filled
+ * from the parent ISA's resolved table, so every entry is callable. */
+#define FSM_DECLARE_TABLE_TYPE(dt, S, C)   \
+  typedef struct fsm_##dt##_kernels {      \
+    fsm_isa isa;                           \
+    fsm_auto_rule softmax_auto;            \
+    fsm_auto_rule log_softmax_auto;        \
+    FSM_KERNEL_LIST(FSM_TABLE_FIELD, S, C) \
+  } fsm_##dt##_kernels;
+FSM_DTYPE_LIST(FSM_DECLARE_TABLE_TYPE)
+#undef FSM_DECLARE_TABLE_TYPE
+
+/* CPU and OS features an ISA may require (cpu_x86.c, cpu_arm.c). The AVX
+ * bits include the OS's consent (XCR0): a feature the OS does not save on
+ * context switch is absent. */
+enum {
+  FSM_CPU_AVX     = 1u << 0,  /* AVX, YMM state enabled */
+  FSM_CPU_AVX2    = 1u << 1,
+  FSM_CPU_FMA     = 1u << 2,
+  FSM_CPU_F16C    = 1u << 3,
+  FSM_CPU_AVX512F = 1u << 4,  /* AVX-512F, opmask and ZMM state enabled */
+  FSM_CPU_AVX512BW = 1u << 5,
+  FSM_CPU_AVX512BF16 = 1u << 6,
+  FSM_CPU_NEON    = 1u << 16
+};
+
+/* cpu_*.c: the features of this CPU and OS (FSM_CPU_* bits). */
+uint32_t fsm_cpu_features(void);
+
+/* One ISA, as data: what it needs, whom it falls back to, what it has.
+ * Defined by <isa>/table.c through kernel_table.inc. */
+typedef struct fsm_isa_desc {
   fsm_isa isa;
+  const char *name;
+  fsm_isa parent;         /* per-kernel fallback; scalar is its own parent */
+  uint32_t cpu_features;  /* every bit required (FSM_CPU_*) */
   fsm_auto_rule softmax_auto;
   fsm_auto_rule log_softmax_auto;
-  FSM_KERNEL_LIST(FSM_TABLE_FIELD, float)
-  /* The ISA whose training kernels fill the fields below: the table's own
-   * ISA if it defines FSM_TABLE_HAS_TRAINING_KERNELS, else FSM_ISA_SCALAR. */
-  fsm_isa training_isa;
-  FSM_TRAINING_KERNEL_LIST(FSM_TABLE_FIELD, float)
-} fsm_f32_kernels;
+  const fsm_f32_kernels *f32;  /* own kernels (NULL entries: the parent's) */
+  const fsm_f64_kernels *f64;  /* NULL: all the parent's */
+} fsm_isa_desc;
 
-typedef struct fsm_f64_kernels {
-  fsm_isa isa;
-  fsm_auto_rule softmax_auto;
-  fsm_auto_rule log_softmax_auto;
-  FSM_KERNEL_LIST(FSM_TABLE_FIELD, double)
-  fsm_isa training_isa;
-  FSM_TRAINING_KERNEL_LIST(FSM_TABLE_FIELD, double)
-} fsm_f64_kernels;
-
-/* Kernel names: fsm_<dtype>_<kernel>__<isa>. Declared for every ISA; only
- * the ISAs compiled for this architecture are defined. */
-#define FSM_DECLARE_F32(name, ret, params) \
-  ret FSM_KERNEL_NAME(f32, name, FSM_DECLARE_ISA) params;
+/* Kernel names: fsm_<dtype>_<kernel>__<isa>. Declared for every ISA and
+ * dtype; a build defines those it compiles. */
 #define FSM_KERNEL_NAME(dtype, name, isa) FSM_KERNEL_NAME_(dtype, name, isa)
 #define FSM_KERNEL_NAME_(dtype, name, isa) fsm_##dtype##_##name##__##isa
-
+#define FSM_DECLARE_KERNEL_F32(name, ret, params) ret FSM_KERNEL_NAME(f32, name, FSM_DECLARE_ISA) params;
+#define FSM_DECLARE_KERNEL_F64(name, ret, params) ret FSM_KERNEL_NAME(f64, name, FSM_DECLARE_ISA) params;
+#define FSM_DECLARE_ISA_KERNELS(isa, value)                  \
+  FSM_KERNEL_LIST(FSM_DECLARE_KERNEL_F32, float, float)      \
+  FSM_KERNEL_LIST(FSM_DECLARE_KERNEL_F64, double, double)    \
+  extern const fsm_isa_desc fsm_isa_desc__##isa;
 #define FSM_DECLARE_ISA scalar
-FSM_KERNEL_LIST(FSM_DECLARE_F32, float)
-FSM_TRAINING_KERNEL_LIST(FSM_DECLARE_F32, float)
+FSM_DECLARE_ISA_KERNELS(scalar, 0)
 #undef FSM_DECLARE_ISA
 #define FSM_DECLARE_ISA avx2
-FSM_KERNEL_LIST(FSM_DECLARE_F32, float)
-FSM_TRAINING_KERNEL_LIST(FSM_DECLARE_F32, float)
+FSM_DECLARE_ISA_KERNELS(avx2, 0)
 #undef FSM_DECLARE_ISA
 #define FSM_DECLARE_ISA avx512
-FSM_KERNEL_LIST(FSM_DECLARE_F32, float)
-FSM_TRAINING_KERNEL_LIST(FSM_DECLARE_F32, float)
+FSM_DECLARE_ISA_KERNELS(avx512, 0)
 #undef FSM_DECLARE_ISA
 #define FSM_DECLARE_ISA neon
-FSM_KERNEL_LIST(FSM_DECLARE_F32, float)
-FSM_TRAINING_KERNEL_LIST(FSM_DECLARE_F32, float)
+FSM_DECLARE_ISA_KERNELS(neon, 0)
 #undef FSM_DECLARE_ISA
 
-#define FSM_DECLARE_F64(name, ret, params) \
-  ret FSM_KERNEL_NAME(f64, name, scalar) params;
-FSM_KERNEL_LIST(FSM_DECLARE_F64, double)
-FSM_TRAINING_KERNEL_LIST(FSM_DECLARE_F64, double)
-
-/* The tables (kernel_table.inc defines them, one per compiled ISA). */
-extern const fsm_f32_kernels fsm_f32_kernels__scalar;
-extern const fsm_f32_kernels fsm_f32_kernels__avx2;
-extern const fsm_f32_kernels fsm_f32_kernels__avx512;
-extern const fsm_f32_kernels fsm_f32_kernels__neon;
-extern const fsm_f64_kernels fsm_f64_kernels__scalar;
-
-/* dispatch.c: the table of `isa` if it is compiled in and the CPU supports
- * it (FSM_ISA_AUTO: the active one), else NULL. */
+/* dispatch.c: the resolved table of `isa` if it is compiled in and the CPU
+ * supports it (FSM_ISA_AUTO: the active one), else NULL. */
 const fsm_f32_kernels *fsm_f32_kernels_for(fsm_isa isa);
+const fsm_f64_kernels *fsm_f64_kernels_for(fsm_isa isa);
 
-/* The kernels the next call uses, or NULL with *status set when the
- * FASTSOFTMAX_ISA environment variable is bad. */
+/* The resolved tables the next call uses, or NULL with *status set when
+ * the FASTSOFTMAX_ISA environment variable is bad. */
 const fsm_f32_kernels *fsm_f32_active_kernels(fsm_status *status);
+const fsm_f64_kernels *fsm_f64_active_kernels(fsm_status *status);
 
-/* The names of the kernels, in table order, NULL-terminated. */
+/* The descriptor of a compiled ISA, or NULL. */
+const fsm_isa_desc *fsm_isa_descriptor(fsm_isa isa);
+
+/* Per-kernel fallback: `out` = `own` where own has a kernel, else
+ * `parent` (both may be NULL: all from the other). */
+void fsm_f32_resolve(fsm_f32_kernels *out, const fsm_f32_kernels *own, const fsm_f32_kernels *parent);
+void fsm_f64_resolve(fsm_f64_kernels *out, const fsm_f64_kernels *own, const fsm_f64_kernels *parent);
+
+/* The names of the kernels, in table order, NULL-terminated: the softmax
+ * kernels, then the training kernels (the two parts of FSM_KERNEL_LIST). */
 extern const char *const fsm_kernel_names[];
 extern const char *const fsm_training_kernel_names[];
-
-/* cpu_x86.c / cpu_arm.c: the best ISA the CPU and the OS support. */
-fsm_isa fsm_cpu_best_isa(void);
 
 /* 2^k for an integral k of any size (0 below 2^-1074, inf above 2^1023);
  * the normal range is built from the bits (this runs once per fold of every

@@ -139,6 +139,47 @@ static void test_f64(void) {
   }
 }
 
+/* ISAs as data: every compiled ISA's resolved tables are complete, its
+ * own kernels are its own, and a partial table (a new ISA that starts with
+ * two kernels) takes every other kernel from its parent, one by one. */
+#define CHECK_COMPLETE(kernel, ret, params) \
+  CHECK(k->kernel != NULL && d->kernel != NULL, "%s: resolved table lacks " #kernel, isa);
+#define CHECK_OWN_F32(kernel, ret, params) \
+  CHECK(desc->f32->kernel == NULL || k->kernel == desc->f32->kernel, "%s: " #kernel " not its own", isa);
+
+static void test_isa_data(void) {
+  int compiled = 0;
+  for (int v = FSM_ISA_SCALAR; v < FSM_ISA_COUNT; v++) {
+    const fsm_isa_desc *desc = fsm_isa_descriptor((fsm_isa)v);
+    if (desc == NULL) continue;
+    compiled++;
+    CHECK(desc->isa == (fsm_isa)v && strcmp(desc->name, fsm_isa_name((fsm_isa)v)) == 0,
+          "descriptor %d names another ISA", v);
+    CHECK(fsm_isa_descriptor(desc->parent) != NULL, "%s: parent not compiled", desc->name);
+    if (!fsm_isa_supported((fsm_isa)v)) continue;
+    const fsm_f32_kernels *k = fsm_f32_kernels_for((fsm_isa)v);
+    const fsm_f64_kernels *d = fsm_f64_kernels_for((fsm_isa)v);
+    const char *isa = desc->name;
+    FSM_KERNEL_LIST(CHECK_COMPLETE, float, float)
+    FSM_KERNEL_LIST(CHECK_OWN_F32, float, float)
+  }
+  CHECK(compiled >= 1 && fsm_isa_descriptor(FSM_ISA_SCALAR) != NULL, "scalar not compiled");
+  CHECK(fsm_isa_descriptor(FSM_ISA_AUTO) == NULL && fsm_isa_descriptor(FSM_ISA_COUNT) == NULL,
+        "descriptor of a non-ISA");
+
+  const fsm_f32_kernels *parent = fsm_f32_kernels_for(FSM_ISA_SCALAR);
+  fsm_f32_kernels partial, resolved;
+  memset(&partial, 0, sizeof partial);
+  partial.rmax = parent->rmax;         /* stand-ins for a new ISA's two kernels */
+  partial.vscale = parent->vscale;
+  fsm_f32_resolve(&resolved, &partial, parent);
+  CHECK(resolved.rmax == partial.rmax && resolved.vscale == partial.vscale, "own kernels kept");
+  CHECK(resolved.raddextexp == parent->raddextexp && resolved.vlogstable == parent->vlogstable,
+        "missing kernels from the parent");
+  fsm_f32_resolve(&resolved, NULL, parent);
+  CHECK(resolved.rsum == parent->rsum, "no own table: all from the parent");
+}
+
 int main(void) {
   /* A 16 KiB "LLC" (read once, at the first call): rows from 2048 floats
    * take the blocked reload and AUTO's LLC rules, so test_long_rows runs
@@ -146,9 +187,10 @@ int main(void) {
   setenv("FASTSOFTMAX_LLC_BYTES", "16384", 1);
   CHECK(fsm_llc_bytes() == 16384 && fsm_llc_bytes() == 16384, "FASTSOFTMAX_LLC_BYTES ignored");
   test_errors();
+  test_isa_data();
   const fsm_isa detected = fsm_detected_isa();
   CHECK(fsm_active_isa() == detected, "active isa is the detected one");
-  for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++) {
+  for (int v = FSM_ISA_SCALAR; v < FSM_ISA_COUNT; v++) {
     if (!fsm_isa_supported((fsm_isa)v)) {
       CHECK(fsm_set_isa((fsm_isa)v) == FSM_UNSUPPORTED_ISA, "lacking isa must be refused");
       continue;

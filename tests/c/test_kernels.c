@@ -277,7 +277,7 @@ int main(void) {
   const char *step_env = getenv("FSM_TEST_ULP_STEP");
   if (step_env && strtoull(step_env, NULL, 10) > 0) g_ulp_step = strtoull(step_env, NULL, 10);
   int tested = 0;
-  for (int v = FSM_ISA_SCALAR; v <= FSM_ISA_NEON; v++) {
+  for (int v = FSM_ISA_SCALAR; v < FSM_ISA_COUNT; v++) {
     const fsm_f32_kernels *k = fsm_f32_kernels_for((fsm_isa)v);
     const char *isa = fsm_isa_name((fsm_isa)v);
     if (k == NULL) {

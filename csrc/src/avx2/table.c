@@ -26,6 +26,7 @@
  * 4M 0.48 vs 0.45) and loses in cache: reload stays. */
 #define FSM_TABLE_ISA avx2
 #define FSM_TABLE_ISA_ENUM FSM_ISA_AVX2
+#define FSM_TABLE_PARENT FSM_ISA_SCALAR
+#define FSM_TABLE_CPU_FEATURES (FSM_CPU_AVX | FSM_CPU_AVX2 | FSM_CPU_FMA)
 #define FSM_TABLE_LOG_SOFTMAX_AUTO {0, FSM_ALGORITHM_ONLINE, 1}
-#define FSM_TABLE_HAS_TRAINING_KERNELS
 #include "../kernel_table.inc"

@@ -8,6 +8,7 @@
  * below that length. Re-measure with fsm_kernel_bench -a on AVX-512. */
 #define FSM_TABLE_ISA avx512
 #define FSM_TABLE_ISA_ENUM FSM_ISA_AVX512
+#define FSM_TABLE_PARENT FSM_ISA_AVX2
+#define FSM_TABLE_CPU_FEATURES (FSM_CPU_AVX | FSM_CPU_AVX2 | FSM_CPU_FMA | FSM_CPU_AVX512F)
 #define FSM_TABLE_SOFTMAX_AUTO {(size_t)1 << 22, FSM_ALGORITHM_TWO_PASS, 0}
-#define FSM_TABLE_HAS_TRAINING_KERNELS
 #include "../kernel_table.inc"

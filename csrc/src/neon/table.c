@@ -24,7 +24,7 @@
  * Provisionally, as on avx2, beyond the LLC here. */
 #define FSM_TABLE_ISA neon
 #define FSM_TABLE_ISA_ENUM FSM_ISA_NEON
+#define FSM_TABLE_PARENT FSM_ISA_SCALAR
+#define FSM_TABLE_CPU_FEATURES FSM_CPU_NEON
 #define FSM_TABLE_LOG_SOFTMAX_AUTO {0, FSM_ALGORITHM_ONLINE, 1}
-/* every kernel of FSM_TRAINING_KERNEL_LIST is in neon/ */
-#define FSM_TABLE_HAS_TRAINING_KERNELS
 #include "../kernel_table.inc"

@@ -88,13 +88,3 @@ void fsm_f64_vscaleextexp__scalar(size_t n, const double *x, double s, double e,
 void fsm_f64_vsubc__scalar(size_t n, const double *x, double c_hi, double c_lo, double *y) {
   for (size_t i = 0; i < n; i++) y[i] = (x[i] - c_hi) - c_lo;
 }
-
-#define FSM_F64_ENTRY(name, ret, params) FSM_KERNEL_NAME(f64, name, scalar),
-const fsm_f64_kernels fsm_f64_kernels__scalar = {
-  FSM_ISA_SCALAR,
-  {SIZE_MAX, FSM_ALGORITHM_THREE_PASS_RELOAD, 0},
-  {SIZE_MAX, FSM_ALGORITHM_THREE_PASS_RELOAD, 0},
-  FSM_KERNEL_LIST(FSM_F64_ENTRY, double)
-  FSM_ISA_SCALAR,
-  FSM_TRAINING_KERNEL_LIST(FSM_F64_ENTRY, double)  /* f64-training.c */
-};

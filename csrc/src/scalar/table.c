@@ -8,6 +8,8 @@
  * 16M, 0.30 vs 0.27 at 64M: online from 256K. */
 #define FSM_TABLE_ISA scalar
 #define FSM_TABLE_ISA_ENUM FSM_ISA_SCALAR
+#define FSM_TABLE_PARENT FSM_ISA_SCALAR /* the root: complete for every dtype */
+#define FSM_TABLE_CPU_FEATURES 0u
+#define FSM_TABLE_F64_KERNELS(X, S, C) FSM_KERNEL_LIST(X, S, C)
 #define FSM_TABLE_LOG_SOFTMAX_AUTO {(size_t)1 << 18, FSM_ALGORITHM_ONLINE, 0}
-#define FSM_TABLE_HAS_TRAINING_KERNELS 1
 #include "../kernel_table.inc"

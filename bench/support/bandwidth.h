@@ -1,9 +1,9 @@
 /*
  * Internal benchmark helpers: the memory-bandwidth ceiling that bench/ and
  * `python -m fastsoftmax bench` compare the softmax kernels against, measured
- * in the same run by the library's own code. Not part of the public API
- * (not in fastsoftmax.h, hidden in the shared library); reached only
- * through the private Python module fastsoftmax._core.
+ * in the same run by the project's own code. Not part of the C library:
+ * compiled only into the private Python module fastsoftmax._core (as
+ * _core.bandwidth_*) and into the C benchmarks of bench/c.
  */
 #ifndef FSM_BANDWIDTH_H
 #define FSM_BANDWIDTH_H

@@ -1,17 +1,14 @@
 /*
- * The algorithm drivers, written once for both element types and composed
- * only from table entries (no intrinsics, no ISA knowledge). Included by
- * api.c with
- *   T            float or double
- *   KERNELS      fsm_f32_kernels or fsm_f64_kernels
- *   DRIVER(name) the name with its dtype suffix
- *   EXT_NMIN, EXT_NMAX  the two-pass domain of T (fsm_math.h)
- *   LN2_HI       ln2's leading bits in T: N * LN2_HI is exact in the domain
+ * Softmax and log-softmax: the algorithm drivers, composed only from
+ * kernel-table entries (no intrinsics, no ISA knowledge), and their public
+ * entry points. Compiled once per dtype (dtype.h). The algorithms and
+ * their accuracy: docs/math.md.
  */
+#include "dtype.h"
 
 /* Did raddextexp stay in the domain where its (P, N) is exact? False for
  * rows with +inf, |x| beyond the domain, or all entries -inf (NaN-safe). */
-static int DRIVER(in_two_pass_domain)(fsm_extsum sum) {
+int DRIVER(in_two_pass_domain)(fsm_extsum sum) {
   return sum.exponent >= EXT_NMIN && sum.exponent <= EXT_NMAX;
 }
 
@@ -19,21 +16,19 @@ static int DRIVER(in_two_pass_domain)(fsm_extsum sum) {
  * Then its rows stream from memory: a row's first pass reads it from DRAM
  * even when the row alone would fit (the rows of a 32 x 128256 logits
  * matrix), and only a fused first pass overlaps that read with exps. */
-static int DRIVER(fills_llc)(size_t rows, size_t n) {
+int DRIVER(fills_llc)(size_t rows, size_t n) {
   return rows * n >= fsm_llc_bytes() / (2 * sizeof(T));
 }
 
 /* AUTO: the rule's algorithm from its min_cols elements (or when the call
  * streams, for a beyond_llc rule), three-pass reload below. */
-static fsm_algorithm DRIVER(resolve)(fsm_algorithm algorithm, fsm_auto_rule rule, size_t n,
+fsm_algorithm DRIVER(auto_algorithm)(fsm_algorithm algorithm, fsm_auto_rule rule, size_t n,
                                      int streaming) {
   if (algorithm != FSM_ALGORITHM_AUTO) return algorithm;
   const int large = rule.beyond_llc ? streaming : n >= rule.min_cols;
   return large ? rule.algorithm : FSM_ALGORITHM_THREE_PASS_RELOAD;
 }
 
-#ifndef FSM_ONLINE_DEFINED
-#define FSM_ONLINE_DEFINED
 #define FSM_ONLINE_BLOCK_BYTES 8192
 #define FSM_ONLINE_CHUNKS 8
 /* The blocked reload keeps each block's max for its scaling pass: at most
@@ -44,11 +39,9 @@ static fsm_algorithm DRIVER(resolve)(fsm_algorithm algorithm, fsm_auto_rule rule
 #else
 #define FSM_PREFETCH(p) ((void)(p))
 #endif
-#endif
-#undef ONLINE_BLOCK
 #define ONLINE_BLOCK (FSM_ONLINE_BLOCK_BYTES / sizeof(T))
 
-/* Online normaliser (MATH.md 2.4) over blocks that stay in L1 or L2
+/* Online normaliser (docs/math.md) over blocks that stay in L1 or L2
  * between their two reads: the block's max, then its sum of exp(x - block
  * max) (stored in y too when y is not NULL), merged into the row's (max,
  * sum) by rescaling the smaller side with one exp per block. Memory sees x
@@ -125,7 +118,7 @@ static void DRIVER(reload_blocked)(const KERNELS *k, size_t n, const T *x, T *y)
 static void DRIVER(softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_t n,
                                 const T *x, T *y, int streaming) {
   if (n == 0) return;
-  algorithm = DRIVER(resolve)(algorithm, k->softmax_auto, n, streaming);
+  algorithm = DRIVER(auto_algorithm)(algorithm, k->softmax_auto, n, streaming);
   if (algorithm == FSM_ALGORITHM_TWO_PASS) {
     /* pass 1: sum exp(x) = P * 2^N; pass 2: y = exp(x) * (1/P) * 2^-N */
     const fsm_extsum sum = k->raddextexp(n, x);
@@ -160,7 +153,7 @@ static void DRIVER(softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_
 static void DRIVER(log_softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_t n,
                                     const T *x, T *y, int streaming) {
   if (n == 0) return;
-  algorithm = DRIVER(resolve)(algorithm, k->log_softmax_auto, n, streaming);
+  algorithm = DRIVER(auto_algorithm)(algorithm, k->log_softmax_auto, n, streaming);
   if (algorithm == FSM_ALGORITHM_TWO_PASS) {
     const fsm_extsum sum = k->raddextexp(n, x);
     if (DRIVER(in_two_pass_domain)(sum)) {
@@ -186,18 +179,49 @@ static void DRIVER(log_softmax_row)(const KERNELS *k, fsm_algorithm algorithm, s
   k->vsubc(n, x, max, (T)log(sum), y);
 }
 
-/* Runs `row` over every row after the shared argument checks. */
-typedef void (*DRIVER(row_fn))(const KERNELS *, fsm_algorithm, size_t, const T *, T *, int);
+/* One call: the table, the algorithm, and the row function. */
+typedef struct DRIVER(softmax_call) {
+  const KERNELS *k;
+  fsm_algorithm algorithm;
+  int streaming;
+  void (*row)(const KERNELS *, fsm_algorithm, size_t, const T *, T *, int);
+} DRIVER(softmax_call);
 
-static fsm_status DRIVER(run)(DRIVER(row_fn) row, const KERNELS *k, size_t rows, size_t cols,
-                              const T *x, size_t x_stride, T *y, size_t y_stride,
-                              fsm_algorithm algorithm) {
+static fsm_status DRIVER(softmax_plan_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(softmax_call) *c = ctx;
+  (void)r;
+  c->row(c->k, c->algorithm, n, ptr[0], ptr[1], c->streaming);
+  return FSM_OK;
+}
+
+/* The shared argument checks, then the plan. */
+static fsm_status DRIVER(run)(DRIVER(softmax_call) call, size_t rows, size_t cols, const T *x,
+                              size_t x_stride, T *y, size_t y_stride) {
   fsm_status status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(T));
   if (status == FSM_OK) status = fsm_check_matrix(rows, cols, y, y_stride, sizeof(T));
-  if (status == FSM_OK) status = fsm_check_algorithm(algorithm);
+  if (status == FSM_OK) status = fsm_check_algorithm(call.algorithm);
   if (status != FSM_OK) return status;
-  const int streaming = DRIVER(fills_llc)(rows, cols);
-  for (size_t r = 0; r < rows; r++)
-    row(k, algorithm, cols, x + r * x_stride, y + r * y_stride, streaming);
-  return FSM_OK;
+  if (cols == 0) return FSM_OK;
+  call.streaming = DRIVER(fills_llc)(rows, cols);
+  const fsm_plan plan = {rows, cols, sizeof(T), 2, {(void *)x, y}, {x_stride, y_stride},
+                         DRIVER(softmax_plan_row), &call};
+  return fsm_run_plan(&plan);
+}
+
+fsm_status PUBLIC(softmax)(size_t rows, size_t cols, const T *x, size_t x_stride, T *y,
+                           size_t y_stride, fsm_algorithm algorithm) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  const DRIVER(softmax_call) call = {k, algorithm, 0, DRIVER(softmax_row)};
+  return DRIVER(run)(call, rows, cols, x, x_stride, y, y_stride);
+}
+
+fsm_status PUBLIC(log_softmax)(size_t rows, size_t cols, const T *x, size_t x_stride, T *y,
+                               size_t y_stride, fsm_algorithm algorithm) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  const DRIVER(softmax_call) call = {k, algorithm, 0, DRIVER(log_softmax_row)};
+  return DRIVER(run)(call, rows, cols, x, x_stride, y, y_stride);
 }

@@ -1,111 +1,11 @@
 /*
- * Training drivers (gradients, cross-entropy, spherical family, StableMax),
- * written once for both element types from table entries, like
- * drivers.inc (included right after it, with the same macros). Scalar
- * parts (losses, target-entry gradients) are formed in double.
+ * Training: the VJPs, cross-entropy (integer and soft targets), the
+ * spherical family, StableMax, and their public entry points, composed
+ * from kernel-table entries like softmax.c. Compiled once per dtype
+ * (dtype.h). Scalar parts (losses, target-entry gradients) are formed in
+ * double. Formulas and numerics: docs/math.md.
  */
-
-/* The ISA-independent scalar helpers are defined once (first inclusion). */
-#ifndef FSM_TRAINING_SCALARS
-#define FSM_TRAINING_SCALARS
-
-#define FSM_LN2_D 0x1.62e42fefa39efp-1
-
-/* softplus(t) = log(1 + exp(t)) without overflow; NaN stays NaN. */
-static double fsm_softplus(double t) { return t > 0.0 ? t + log1p(exp(-t)) : log1p(exp(t)); }
-
-/* sigmoid(t) = 1 / (1 + exp(-t)) in its two-branch stable form. */
-static double fsm_sigmoid(double t) {
-  if (t >= 0.0) return 1.0 / (1.0 + exp(-t));
-  const double e = exp(t);
-  return e / (1.0 + e);  /* NaN stays NaN */
-}
-
-/* Loss parameters of the integer-target losses. */
-typedef struct fsm_loss_params {
-  fsm_spherical_loss kind;
-  double p1, p2, p3; /* eps; or a, b, eps_z; or label smoothing in p1 */
-} fsm_loss_params;
-
-/* Every target is ignore_index or in [0, cols). */
-static fsm_status fsm_check_targets(size_t rows, size_t cols, const int64_t *targets,
-                                    int64_t ignore_index, int allow_ignore) {
-  if (rows == 0) return FSM_OK;
-  if (targets == NULL) return FSM_NULL_POINTER;
-  for (size_t r = 0; r < rows; r++) {
-    const int64_t t = targets[r];
-    if (allow_ignore && t == ignore_index) continue;
-    if (t < 0 || (uint64_t)t >= (uint64_t)cols) return FSM_TARGET_OUT_OF_RANGE;
-  }
-  return FSM_OK;
-}
-
-fsm_status fsm_spherical_loss_partials(fsm_spherical_loss kind, size_t cols, double q_rest,
-                                       double s_rest, double x_c, double p1, double p2,
-                                       double p3, double *out) {
-  if (out == NULL) return FSM_NULL_POINTER;
-  if (cols == 0) return FSM_INVALID_ARGUMENT;
-  const double d = (double)cols;
-  double L, fq, fs, fc, gc;
-  switch (kind) {
-    case FSM_LOSS_LOG_SPHERICAL: {
-      if (!(p1 >= 0.0)) return FSM_INVALID_ARGUMENT;
-      const double g_c = x_c * x_c + p1, rest = q_rest + (d - 1.0) * p1, N = rest + g_c;
-      L = log1p(rest / g_c);
-      fq = 1.0 / N;
-      fs = 0.0;
-      fc = -2.0 * x_c / g_c;
-      gc = -2.0 * x_c * rest / (N * g_c);
-      break;
-    }
-    case FSM_LOSS_LOG_TAYLOR: {
-      const double g_c = 0.5 * ((x_c + 1.0) * (x_c + 1.0) + 1.0);
-      const double rest = (d - 1.0) + s_rest + 0.5 * q_rest, tsum = rest + g_c;
-      L = log1p(rest / g_c);
-      fq = 0.5 / tsum;
-      fs = 1.0 / tsum;
-      fc = -(1.0 + x_c) / g_c;
-      gc = -(1.0 + x_c) * rest / (tsum * g_c);
-      break;
-    }
-    case FSM_LOSS_Z: {
-      const double a = p1, b = p2, eps_z = p3;
-      if (!(a > 0.0) || isnan(b) || !(eps_z >= 0.0) || cols < 3) return FSM_INVALID_ARGUMENT;
-      const double q = q_rest + x_c * x_c, s = s_rest + x_c, mu = s / d;
-      double var = q / d - mu * mu;
-      var = var > 0.0 ? var : (var <= 0.0 ? 0.0 : var);  /* clamp, NaN stays */
-      const double sigma = sqrt(var + eps_z);
-      if (sigma == 0.0) {  /* constant row, eps_z = 0: documented fixed point */
-        L = fsm_softplus(a * b) / a;
-        fq = fs = fc = gc = 0.0;
-        break;
-      }
-      const double zc = (x_c - mu) / sigma, t = a * (b - zc), rho = fsm_sigmoid(t);
-      L = fsm_softplus(t) / a;
-      fc = -rho / sigma;
-      fq = rho * zc / (2.0 * d * sigma * sigma);
-      fs = rho * (1.0 - zc * mu / sigma) / (d * sigma);
-      /* -(rho / sigma) (1 - (1 + z_c^2) / D): the x_c - mu form, no cancellation */
-      gc = -(rho / sigma) * (1.0 - (1.0 + zc * zc) / d);
-      break;
-    }
-    default:
-      return FSM_INVALID_ARGUMENT;
-  }
-  /* an infinite target logit: log G - log g(x_c) is inf - inf (NaN) in the
-   * reference arithmetic; the log1p form would return its limit 0 */
-  if (kind != FSM_LOSS_Z && isinf(x_c)) L = NAN;
-  out[0] = L;
-  out[1] = fq;
-  out[2] = fs;
-  out[3] = fc;
-  out[4] = gc;
-  return FSM_OK;
-}
-
-enum { MAP_SPHERICAL, MAP_TAYLOR, MAP_STABLE };
-
-#endif /* FSM_TRAINING_SCALARS */
+#include "dtype.h"
 
 /* ---- VJPs */
 
@@ -123,6 +23,18 @@ static void DRIVER(log_softmax_backward_row)(const KERNELS *k, size_t n, const T
 
 typedef void (*DRIVER(vjp_fn))(const KERNELS *, size_t, const T *, const T *, T *);
 
+typedef struct DRIVER(vjp_call) {
+  const KERNELS *k;
+  DRIVER(vjp_fn) row;
+} DRIVER(vjp_call);
+
+static fsm_status DRIVER(vjp_plan_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(vjp_call) *c = ctx;
+  (void)r;
+  c->row(c->k, n, ptr[0], ptr[1], ptr[2]);
+  return FSM_OK;
+}
+
 static fsm_status DRIVER(run_vjp)(DRIVER(vjp_fn) row, const KERNELS *k, size_t rows, size_t cols,
                                   const T *a, size_t as, const T *b, size_t bs, T *dx,
                                   size_t dxs) {
@@ -131,8 +43,10 @@ static fsm_status DRIVER(run_vjp)(DRIVER(vjp_fn) row, const KERNELS *k, size_t r
   if (status == FSM_OK) status = fsm_check_matrix(rows, cols, dx, dxs, sizeof(T));
   if (status != FSM_OK) return status;
   if (cols == 0) return FSM_OK;
-  for (size_t r = 0; r < rows; r++) row(k, cols, a + r * as, b + r * bs, dx + r * dxs);
-  return FSM_OK;
+  const DRIVER(vjp_call) call = {k, row};
+  const fsm_plan plan = {rows, cols, sizeof(T), 3, {(void *)a, (void *)b, dx}, {as, bs, dxs},
+                         DRIVER(vjp_plan_row), &call};
+  return fsm_run_plan(&plan);
 }
 
 /* ---- log-sum-exp pieces */
@@ -168,7 +82,7 @@ static T DRIVER(max3)(const KERNELS *k, size_t n1, const T *x1, size_t n2, const
  * (its table exp is cheaper than the extended exp), else the two-pass
  * (extended sums). */
 static int DRIVER(ce_reload_form)(const KERNELS *k, size_t n) {
-  return DRIVER(resolve)(FSM_ALGORITHM_AUTO, k->softmax_auto, n, DRIVER(fills_llc)(1, n)) ==
+  return DRIVER(auto_algorithm)(FSM_ALGORITHM_AUTO, k->softmax_auto, n, DRIVER(fills_llc)(1, n)) ==
          FSM_ALGORITHM_THREE_PASS_RELOAD;
 }
 
@@ -400,6 +314,35 @@ static double DRIVER(stablemax_ce_row)(const KERNELS *k, size_t n, const T *x, s
 typedef double (*DRIVER(loss_fn))(const KERNELS *, size_t, const T *, size_t,
                                   const fsm_loss_params *, double, T *);
 
+typedef struct DRIVER(loss_call) {
+  const KERNELS *k;
+  DRIVER(loss_fn) row;
+  const int64_t *targets;
+  int64_t ignore_index;
+  const fsm_loss_params *p;
+  double g;
+  T *loss;
+} DRIVER(loss_call);
+
+static fsm_status DRIVER(loss_plan_row)(const void *ctx, size_t r, size_t cols, void *const *ptr) {
+  const DRIVER(loss_call) *c = ctx;
+  const int64_t t = c->targets[r];
+  T *dx = ptr[1];
+  double L = 0.0;
+  if (t == c->ignore_index) {
+    if (dx != NULL)
+      for (size_t i = 0; i < cols; i++) dx[i] = (T)0;
+  } else if (t < 0 || (uint64_t)t >= (uint64_t)cols) {
+    /* validated before the plan: only targets overwritten by an earlier
+     * row's gradient (overlapping dx, which the header forbids) get here */
+    return FSM_TARGET_OUT_OF_RANGE;
+  } else {
+    L = c->row(c->k, cols, ptr[0], (size_t)t, c->p, c->g, dx);
+  }
+  if (c->loss != NULL) c->loss[r] = (T)L;
+  return FSM_OK;
+}
+
 static fsm_status DRIVER(run_loss)(DRIVER(loss_fn) row, const KERNELS *k, size_t rows, size_t cols,
                                    const T *x, size_t xs, const int64_t *targets,
                                    int64_t ignore_index, const fsm_loss_params *p,
@@ -411,21 +354,24 @@ static fsm_status DRIVER(run_loss)(DRIVER(loss_fn) row, const KERNELS *k, size_t
   if (status == FSM_OK) status = fsm_check_targets(rows, cols, targets, ignore_index, 1);
   if (status == FSM_OK) status = params;
   if (status != FSM_OK) return status;
-  for (size_t r = 0; r < rows; r++) {
-    const int64_t t = targets[r];
-    double L = 0.0;
-    if (t == ignore_index) {
-      if (dx != NULL)
-        for (size_t i = 0; i < cols; i++) dx[r * dxs + i] = (T)0;
-    } else if (t < 0 || (uint64_t)t >= (uint64_t)cols) {
-      /* validated above: only targets overwritten by an earlier row's
-       * gradient (overlapping dx, which the header forbids) get here */
-      return FSM_TARGET_OUT_OF_RANGE;
-    } else {
-      L = row(k, cols, x + r * xs, (size_t)t, p, g, dx == NULL ? NULL : dx + r * dxs);
-    }
-    if (loss != NULL) loss[r] = (T)L;
-  }
+  const DRIVER(loss_call) call = {k, row, targets, ignore_index, p, g, loss};
+  const fsm_plan plan = {rows, cols, sizeof(T), 2, {(void *)x, dx}, {xs, dxs},
+                         DRIVER(loss_plan_row), &call};
+  return fsm_run_plan(&plan);
+}
+
+typedef struct DRIVER(soft_call) {
+  const KERNELS *k;
+  double alpha, g;
+  T *loss;
+} DRIVER(soft_call);
+
+static fsm_status DRIVER(soft_plan_row)(const void *ctx, size_t r, size_t cols, void *const *ptr) {
+  const DRIVER(soft_call) *c = ctx;
+  /* an empty row: sum(t) = 0, no loss */
+  const double L = cols == 0 ? 0.0 : DRIVER(ce_soft_row)(c->k, cols, ptr[0], ptr[1], c->alpha,
+                                                          c->g, ptr[2]);
+  if (c->loss != NULL) c->loss[r] = (T)L;
   return FSM_OK;
 }
 
@@ -437,17 +383,10 @@ static fsm_status DRIVER(run_soft)(const KERNELS *k, size_t rows, size_t cols, c
   if (status == FSM_OK && dx != NULL) status = fsm_check_matrix(rows, cols, dx, dxs, sizeof(T));
   if (status != FSM_OK) return status;
   if (!(alpha >= 0.0 && alpha <= 1.0)) return FSM_INVALID_ARGUMENT;
-  for (size_t r = 0; r < rows; r++) {
-    double L;
-    if (cols == 0) {
-      L = 0.0;  /* an empty row: sum(t) = 0 */
-    } else {
-      L = DRIVER(ce_soft_row)(k, cols, x + r * xs, t + r * ts, alpha, g,
-                              dx == NULL ? NULL : dx + r * dxs);
-    }
-    if (loss != NULL) loss[r] = (T)L;
-  }
-  return FSM_OK;
+  const DRIVER(soft_call) call = {k, alpha, g, loss};
+  const fsm_plan plan = {rows, cols, sizeof(T), 3, {(void *)x, (void *)t, dx}, {xs, ts, dxs},
+                         DRIVER(soft_plan_row), &call};
+  return fsm_run_plan(&plan);
 }
 
 /* ---- normalised maps: spherical, Taylor, StableMax and their logs */
@@ -490,6 +429,19 @@ static void DRIVER(map_row)(const KERNELS *k, int kind, int log_out, double eps,
   }
 }
 
+typedef struct DRIVER(map_call) {
+  const KERNELS *k;
+  int kind, log_out;
+  double eps;
+} DRIVER(map_call);
+
+static fsm_status DRIVER(map_plan_row)(const void *ctx, size_t r, size_t cols, void *const *ptr) {
+  const DRIVER(map_call) *c = ctx;
+  (void)r;
+  DRIVER(map_row)(c->k, c->kind, c->log_out, c->eps, cols, ptr[0], ptr[1]);
+  return FSM_OK;
+}
+
 static fsm_status DRIVER(run_map)(const KERNELS *k, int kind, int log_out, double eps, size_t rows,
                                   size_t cols, const T *x, size_t xs, T *y, size_t ys) {
   fsm_status status = fsm_check_matrix(rows, cols, x, xs, sizeof(T));
@@ -497,7 +449,26 @@ static fsm_status DRIVER(run_map)(const KERNELS *k, int kind, int log_out, doubl
   if (status != FSM_OK) return status;
   if (!(eps >= 0.0) || eps == INFINITY) return FSM_INVALID_ARGUMENT;
   if (cols == 0) return FSM_OK;
-  for (size_t r = 0; r < rows; r++) DRIVER(map_row)(k, kind, log_out, eps, cols, x + r * xs, y + r * ys);
+  const DRIVER(map_call) call = {k, kind, log_out, eps};
+  const fsm_plan plan = {rows, cols, sizeof(T), 2, {(void *)x, y}, {xs, ys},
+                         DRIVER(map_plan_row), &call};
+  return fsm_run_plan(&plan);
+}
+
+typedef struct DRIVER(stats_call) {
+  const KERNELS *k;
+  const int64_t *targets;
+  double *stats;
+} DRIVER(stats_call);
+
+static fsm_status DRIVER(stats_plan_row)(const void *ctx, size_t r, size_t cols, void *const *ptr) {
+  const DRIVER(stats_call) *c = ctx;
+  const T *x = ptr[0];
+  double s[2];
+  c->k->rsumsq(cols, x, (T)0, s);
+  c->stats[3 * r] = s[0];
+  c->stats[3 * r + 1] = s[1];
+  c->stats[3 * r + 2] = c->targets != NULL ? (double)x[(size_t)c->targets[r]] : NAN;
   return FSM_OK;
 }
 
@@ -508,12 +479,139 @@ static fsm_status DRIVER(run_stats)(const KERNELS *k, size_t rows, size_t cols, 
     status = fsm_check_targets(rows, cols, targets, 0, 0);
   if (status == FSM_OK && rows > 0 && stats == NULL) status = FSM_NULL_POINTER;
   if (status != FSM_OK) return status;
-  for (size_t r = 0; r < rows; r++) {
-    double s[2];
-    k->rsumsq(cols, x + r * xs, (T)0, s);
-    stats[3 * r] = s[0];
-    stats[3 * r + 1] = s[1];
-    stats[3 * r + 2] = targets != NULL ? (double)x[r * xs + (size_t)targets[r]] : NAN;
+  const DRIVER(stats_call) call = {k, targets, stats};
+  const fsm_plan plan = {rows, cols, sizeof(T), 1, {(void *)x}, {xs}, DRIVER(stats_plan_row), &call};
+  return fsm_run_plan(&plan);
+}
+
+/* ---- public entry points */
+
+fsm_status PUBLIC(softmax_backward)(size_t rows, size_t cols, const T *y, size_t y_stride,
+                                    const T *dy, size_t dy_stride, T *dx, size_t dx_stride) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  return DRIVER(run_vjp)(DRIVER(softmax_backward_row), k, rows, cols, y, y_stride, dy, dy_stride,
+                         dx, dx_stride);
+}
+
+fsm_status PUBLIC(log_softmax_backward)(size_t rows, size_t cols, const T *z, size_t z_stride,
+                                        const T *dz, size_t dz_stride, T *dx, size_t dx_stride) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  return DRIVER(run_vjp)(DRIVER(log_softmax_backward_row), k, rows, cols, z, z_stride, dz,
+                         dz_stride, dx, dx_stride);
+}
+
+fsm_status PUBLIC(cross_entropy)(size_t rows, size_t cols, const T *logits, size_t logits_stride,
+                                 const int64_t *targets, int64_t ignore_index,
+                                 double label_smoothing, double grad_scale, T *loss, T *dlogits,
+                                 size_t dlogits_stride) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  const fsm_status params = label_smoothing >= 0.0 && label_smoothing <= 1.0
+                                ? FSM_OK : FSM_INVALID_ARGUMENT;
+  const fsm_loss_params p = {(fsm_spherical_loss)0, label_smoothing, 0.0, 0.0};
+  return DRIVER(run_loss)(DRIVER(ce_row), k, rows, cols, logits, logits_stride, targets,
+                          ignore_index, &p, params, grad_scale, loss, dlogits, dlogits_stride);
+}
+
+fsm_status PUBLIC(cross_entropy_soft)(size_t rows, size_t cols, const T *logits,
+                                      size_t logits_stride, const T *targets,
+                                      size_t targets_stride, double label_smoothing,
+                                      double grad_scale, T *loss, T *dlogits,
+                                      size_t dlogits_stride) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  return DRIVER(run_soft)(k, rows, cols, logits, logits_stride, targets, targets_stride,
+                          label_smoothing, grad_scale, loss, dlogits, dlogits_stride);
+}
+
+fsm_status PUBLIC(spherical_stats)(size_t rows, size_t cols, const T *x, size_t x_stride,
+                                   const int64_t *targets, double *stats) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  return DRIVER(run_stats)(k, rows, cols, x, x_stride, targets, stats);
+}
+
+#define FSM_MAP_FUNCTION(name, kind, log_out)                                                 \
+  fsm_status PUBLIC(name)(size_t rows, size_t cols, const T *x, size_t x_stride, T *y,        \
+                          size_t y_stride) {                                                  \
+    fsm_status status;                                                                        \
+    const KERNELS *k = ACTIVE_KERNELS(&status);                                                   \
+    if (k == NULL) return status;                                                             \
+    return DRIVER(run_map)(k, kind, log_out, 0.0, rows, cols, x, x_stride, y, y_stride);      \
   }
-  return FSM_OK;
+FSM_MAP_FUNCTION(taylor_softmax, MAP_TAYLOR, 0)
+FSM_MAP_FUNCTION(log_taylor_softmax, MAP_TAYLOR, 1)
+FSM_MAP_FUNCTION(stablemax, MAP_STABLE, 0)
+FSM_MAP_FUNCTION(log_stablemax, MAP_STABLE, 1)
+#undef FSM_MAP_FUNCTION
+
+fsm_status PUBLIC(spherical_softmax)(size_t rows, size_t cols, const T *x, size_t x_stride, T *y,
+                                     size_t y_stride, double eps) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  return DRIVER(run_map)(k, MAP_SPHERICAL, 0, eps, rows, cols, x, x_stride, y, y_stride);
+}
+
+fsm_status PUBLIC(log_spherical_softmax)(size_t rows, size_t cols, const T *x, size_t x_stride,
+                                         T *y, size_t y_stride, double eps) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  return DRIVER(run_map)(k, MAP_SPHERICAL, 1, eps, rows, cols, x, x_stride, y, y_stride);
+}
+
+fsm_status PUBLIC(log_spherical_loss)(size_t rows, size_t cols, const T *x, size_t x_stride,
+                                      const int64_t *targets, int64_t ignore_index, double eps,
+                                      double grad_scale, T *loss, T *dx, size_t dx_stride) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  const fsm_status params = eps >= 0.0 && eps < INFINITY ? FSM_OK : FSM_INVALID_ARGUMENT;
+  const fsm_loss_params p = {FSM_LOSS_LOG_SPHERICAL, eps, 0.0, 0.0};
+  return DRIVER(run_loss)(DRIVER(spherical_loss_row), k, rows, cols, x, x_stride, targets,
+                          ignore_index, &p, params, grad_scale, loss, dx, dx_stride);
+}
+
+fsm_status PUBLIC(log_taylor_loss)(size_t rows, size_t cols, const T *x, size_t x_stride,
+                                   const int64_t *targets, int64_t ignore_index,
+                                   double grad_scale, T *loss, T *dx, size_t dx_stride) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  const fsm_loss_params p = {FSM_LOSS_LOG_TAYLOR, 0.0, 0.0, 0.0};
+  return DRIVER(run_loss)(DRIVER(spherical_loss_row), k, rows, cols, x, x_stride, targets,
+                          ignore_index, &p, FSM_OK, grad_scale, loss, dx, dx_stride);
+}
+
+fsm_status PUBLIC(z_loss)(size_t rows, size_t cols, const T *x, size_t x_stride,
+                          const int64_t *targets, int64_t ignore_index, double a, double b,
+                          double eps_z, double grad_scale, T *loss, T *dx, size_t dx_stride) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  const int valid = a > 0.0 && a < INFINITY && isfinite(b) && eps_z >= 0.0 &&
+                    eps_z < INFINITY && (rows == 0 || cols >= 3);
+  const fsm_loss_params p = {FSM_LOSS_Z, a, b, eps_z};
+  return DRIVER(run_loss)(DRIVER(spherical_loss_row), k, rows, cols, x, x_stride, targets,
+                          ignore_index, &p, valid ? FSM_OK : FSM_INVALID_ARGUMENT, grad_scale,
+                          loss, dx, dx_stride);
+}
+
+fsm_status PUBLIC(stablemax_cross_entropy)(size_t rows, size_t cols, const T *x, size_t x_stride,
+                                           const int64_t *targets, int64_t ignore_index,
+                                           double grad_scale, T *loss, T *dx, size_t dx_stride) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  const fsm_loss_params p = {(fsm_spherical_loss)0, 0.0, 0.0, 0.0};
+  return DRIVER(run_loss)(DRIVER(stablemax_ce_row), k, rows, cols, x, x_stride, targets,
+                          ignore_index, &p, FSM_OK, grad_scale, loss, dx, dx_stride);
 }

@@ -1,0 +1,48 @@
+/*
+ * The row executor: every public entry point describes its work as a plan
+ * (rows x cols, the row operands with their strides, the function that
+ * does one row, its per-call context) and hands it to fsm_run_plan, the
+ * one loop over rows in the library. Threads, when they come, live there
+ * only. Also the argument checks every plan's operands share. Internal.
+ */
+#ifndef FSM_ROWS_H
+#define FSM_ROWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fastsoftmax.h"
+
+#define FSM_PLAN_MAX_OPERANDS 3
+
+/* One row: `ptr[i]` points at row `row` of operand i (NULL for an absent
+ * optional operand). Returns FSM_OK, or a status that stops the loop. */
+typedef fsm_status (*fsm_row_fn)(const void *ctx, size_t row, size_t cols, void *const *ptr);
+
+typedef struct fsm_plan {
+  size_t rows, cols;
+  size_t elem_size;                        /* bytes per element of every operand */
+  size_t n_operands;
+  void *base[FSM_PLAN_MAX_OPERANDS];       /* row 0 of each operand (NULL: absent) */
+  size_t stride[FSM_PLAN_MAX_OPERANDS];    /* in elements */
+  fsm_row_fn row;
+  const void *ctx;
+} fsm_plan;
+
+/* Runs plan->row on every row, in order; the first status other than
+ * FSM_OK stops it and is returned. Rows of zero columns are still visited
+ * (losses write a loss per row). */
+fsm_status fsm_run_plan(const fsm_plan *plan);
+
+/* rows x cols with a row stride: pointer non-NULL unless empty, stride >=
+ * cols, and the last element's offset representable. */
+fsm_status fsm_check_matrix(size_t rows, size_t cols, const void *p, size_t stride,
+                            size_t elem_size);
+
+fsm_status fsm_check_algorithm(fsm_algorithm algorithm);
+
+/* Every target is ignore_index (when allowed) or in [0, cols). */
+fsm_status fsm_check_targets(size_t rows, size_t cols, const int64_t *targets,
+                             int64_t ignore_index, int allow_ignore);
+
+#endif /* FSM_ROWS_H */
