@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cross-builds the C library and tests for AArch64 (NEON table) and runs
-# them under qemu-user through ctest (shared/NEON.md). Called by .ci/run;
+# them under qemu-user through ctest (bench/README-neon.md#build-and-test-x86-64-host).
+# Called by .ci/run;
 # runs on its own too: bash .ci/cross-aarch64.sh [build-dir]
 # Exits non-zero on any install, configure, build or test failure.
 set -euo pipefail

@@ -1,5 +1,5 @@
 """Independent float64 NumPy references and the documented error bounds
-(MATH.md §10). References are computed from exactly the float32 values the
+(docs/math.md#verification). References are computed from exactly the float32 values the
 kernels saw, never in float32."""
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def assert_close(got: np.ndarray, ref: np.ndarray, tol: np.ndarray, what: str) -
         )
 
 
-# ---- training references (MATH.md §1, §3-8, §10): float64 closed forms ----
+# ---- training references (docs/math.md): float64 closed forms ----
 
 def _f64(a):
     return np.asarray(a, dtype=np.float64)
@@ -143,7 +143,7 @@ def soft_cross_entropy_rows64(x2, t2, alpha=0.0):
     return loss, grad
 
 
-# the normalised maps: g, g' (MATH.md §3)
+# the normalised maps: g, g' (docs/math.md#normalised-kernels)
 def g_spherical(x, eps):
     return x * x + eps, 2 * x
 
@@ -165,7 +165,7 @@ def log_g_stable(x):
 
 
 def g_dg_logg(kind, x, eps=0.0):
-    """g, g' and log g of the normalised map `kind` (MATH.md §3 table)."""
+    """g, g' and log g of the normalised map `kind` (docs/math.md#normalised-kernels)."""
     with np.errstate(all="ignore"):
         if kind == "spherical":
             g, dg = g_spherical(x, eps)
@@ -220,7 +220,7 @@ def sigmoid64(t):
 
 
 def z_loss_rows64(x2, c, a=1.0, b=0.0, eps_z=0.0, ignore_index=-100):
-    """MATH.md §7 with the two-pass variance; var + eps_z == 0 -> z_c = 0,
+    """docs/math.md#z-loss with the two-pass variance; var + eps_z == 0 -> z_c = 0,
     gradient 0 (the documented fixed point)."""
     x2 = _f64(x2)
     D = x2.shape[1]
@@ -243,7 +243,7 @@ def z_loss_rows64(x2, c, a=1.0, b=0.0, eps_z=0.0, ignore_index=-100):
 
 
 def fd_grad4(f, x, h_rel=1e-3, h_fn=None):
-    """4th-order central differences of a scalar f at x (float64), MATH.md §10."""
+    """4th-order central differences of a scalar f at x (float64), docs/math.md#verification."""
     x = _f64(x).copy()
     g = np.zeros_like(x)
     flat, gflat = x.reshape(-1), g.reshape(-1)

@@ -35,7 +35,7 @@ def check(x, axis=-1, algorithm="auto", what=""):
 
 
 def distributions(rng, rows, n, dtype):
-    """A batch of rows, one per input distribution (DESIGN.md)."""
+    """A batch of rows, one per input distribution (README.md#accuracy)."""
     return np.stack([
         rng.normal(0, 1, n),
         rng.normal(0, 10, n),

@@ -25,7 +25,7 @@ from reference import (
 
 
 def rows_of(rng, rows, n, dtype):
-    """Input distributions (DESIGN.md) incl. near-certain and large-offset rows."""
+    """Input distributions (README.md#accuracy) incl. near-certain and large-offset rows."""
     base = [
         rng.normal(0, 1, n),
         rng.normal(0, 10, n),

@@ -1,5 +1,5 @@
 # Cross-compile for AArch64 Linux with Debian's gcc-aarch64-linux-gnu; ctest
-# runs the test binaries under qemu-user (see shared/NEON.md):
+# runs the test binaries under qemu-user (bench/README-neon.md#build-and-test-x86-64-host):
 #   cmake -S . -B build-arm64 \
 #     -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
 #     -DFASTSOFTMAX_PYTHON=OFF

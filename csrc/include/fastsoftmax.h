@@ -165,7 +165,7 @@ FSM_API fsm_status fsm_log_softmax_f64(size_t rows, size_t cols,
 
 /* ---------------------------------------------------------------- training
  *
- * Gradients and losses (MATH.md §1, §3-8). Shared conventions:
+ * Gradients and losses (formulas: docs/math.md). Shared conventions:
  *   - Matrices follow the conventions of fsm_softmax_f32 (rows x cols,
  *     strides in elements, NULL allowed only for empty shapes).
  *   - Outputs may be the first matrix input exactly (dx == y, dx == dy,
@@ -222,8 +222,8 @@ FSM_API fsm_status fsm_log_softmax_backward_f32(size_t rows, size_t cols,
  * else, and for rows whose S' underflowed, as a (mantissa, exponent) pair
  * with the two-pass kernels). Label smoothing adds one sum pass, of
  * x - x_c, so the loss does not cancel for large logits. Robust near certainty
- * (MATH.md §1 note 4): loss = softplus(log S' - x_c) and dL/dx_c = -S'/S
- * come from S' directly, so [30, 0, 0] gives -1.87e-13, not 0.
+ * (docs/math.md#softmax-collapse): loss = softplus(log S' - x_c) and
+ * dL/dx_c = -S'/S come from S' directly, so [30, 0, 0] gives -1.87e-13, not 0.
  * Special values: NaN or +inf in a row -> NaN loss and gradient;
  * x_c = -inf (others finite) -> loss +inf, finite gradient.
  * Returns FSM_OK, a status of the shared conventions (incl.
@@ -252,10 +252,10 @@ FSM_API fsm_status fsm_cross_entropy_soft_f32(size_t rows, size_t cols,
                                               double label_smoothing, double grad_scale,
                                               float *loss, float *dlogits, size_t dlogits_stride);
 
-/* fsm_spherical_stats_f32: the spherical family's row statistics (MATH.md
- * §4): stats[3 r] = sum_k x_k, stats[3 r + 1] = sum_k x_k^2, stats[3 r + 2]
- * = x_c (NaN when targets is NULL; with targets, every target must be in
- * [0, cols)). Accumulated in double (relative error about cols 2^-53).
+/* fsm_spherical_stats_f32: the spherical family's row statistics
+ * (docs/math.md#spherical-family): stats[3 r] = sum_k x_k, stats[3 r + 1]
+ * = sum_k x_k^2, stats[3 r + 2] = x_c (NaN when targets is NULL; with
+ * targets, every target must be in [0, cols)). Accumulated in double (relative error about cols 2^-53).
  * Returns FSM_OK or a status of the shared conventions (FSM_NULL_POINTER
  * for a NULL stats with rows > 0). Thread safety: reentrant. */
 FSM_API fsm_status fsm_spherical_stats_f32(size_t rows, size_t cols,
@@ -263,7 +263,8 @@ FSM_API fsm_status fsm_spherical_stats_f32(size_t rows, size_t cols,
                                            const int64_t *targets, double *stats);
 
 /* fsm_spherical_softmax_f32: y = (x^2 + eps) / (sum x^2 + cols eps),
- * eps >= 0 (MATH.md §5; even in x: the predicted class is argmax |x|).
+ * eps >= 0 (docs/math.md#spherical-softmax; even in x: the predicted class
+ * is argmax |x|).
  * eps = 0 and an all-zero row give NaN (0/0).
  * Returns FSM_OK, a status of the shared conventions or
  * FSM_INVALID_ARGUMENT (eps). Thread safety: reentrant.
@@ -280,8 +281,8 @@ FSM_API fsm_status fsm_log_spherical_softmax_f32(size_t rows, size_t cols, const
                                                  double eps);
 
 /* fsm_taylor_softmax_f32: y = g(x) / sum g, g(x) = 1 + x + x^2/2 >= 1/2
- * (MATH.md §6; not monotone: g decreases below x = -1). Accuracy as
- * fsm_spherical_softmax_f32; no parameter. Arguments, return codes,
+ * (docs/math.md#taylor-softmax; not monotone: g decreases below x = -1).
+ * Accuracy as fsm_spherical_softmax_f32; no parameter. Arguments, return codes,
  * aliasing and thread safety: as fsm_spherical_softmax_f32. */
 FSM_API fsm_status fsm_taylor_softmax_f32(size_t rows, size_t cols, const float *x,
                                           size_t x_stride, float *y, size_t y_stride);
@@ -293,8 +294,8 @@ FSM_API fsm_status fsm_log_taylor_softmax_f32(size_t rows, size_t cols, const fl
                                               size_t x_stride, float *y, size_t y_stride);
 
 /* fsm_stablemax_f32: StableMax y = s(x) / sum s, s(x) = x + 1 (x >= 0),
- * 1 / (1 - x) (x < 0) (MATH.md §8; NOT shift invariant: no max is
- * subtracted). Accuracy as fsm_spherical_softmax_f32 (any finite x).
+ * 1 / (1 - x) (x < 0) (docs/math.md#stablemax; NOT shift invariant: no max
+ * is subtracted). Accuracy as fsm_spherical_softmax_f32 (any finite x).
  * Arguments, return codes, aliasing and thread safety:
  * as fsm_spherical_softmax_f32. */
 FSM_API fsm_status fsm_stablemax_f32(size_t rows, size_t cols, const float *x,
@@ -306,7 +307,8 @@ FSM_API fsm_status fsm_stablemax_f32(size_t rows, size_t cols, const float *x,
 FSM_API fsm_status fsm_log_stablemax_f32(size_t rows, size_t cols, const float *x,
                                          size_t x_stride, float *y, size_t y_stride);
 
-/* The spherical-family losses, as functions f(q, s, x_c) (MATH.md §4). */
+/* The spherical-family losses, as functions f(q, s, x_c)
+ * (docs/math.md#spherical-family). */
 typedef enum fsm_spherical_loss {
   FSM_LOSS_LOG_SPHERICAL = 1, /* log(q + D eps) - log(x_c^2 + eps); p1 = eps >= 0 */
   FSM_LOSS_LOG_TAYLOR = 2,    /* log(D + s + q/2) - log(1 + x_c + x_c^2/2) */
@@ -378,8 +380,8 @@ FSM_API fsm_status fsm_z_loss_f32(size_t rows, size_t cols, const float *x, size
 
 /* fsm_stablemax_cross_entropy_f32: StableMax cross-entropy, L = log1p(S_rest
  * / s(x_c)), dL/dx_j = s'(x_j) / S, dL/dx_c = -(S_rest / S) / (1 + |x_c|)
- * (MATH.md §8). No parameter. Arguments, return codes, aliasing, accuracy
- * and thread safety: as fsm_log_spherical_loss_f32. */
+ * (docs/math.md#stablemax). No parameter. Arguments, return codes,
+ * aliasing, accuracy and thread safety: as fsm_log_spherical_loss_f32. */
 FSM_API fsm_status fsm_stablemax_cross_entropy_f32(size_t rows, size_t cols, const float *x,
                                                    size_t x_stride, const int64_t *targets,
                                                    int64_t ignore_index, double grad_scale,

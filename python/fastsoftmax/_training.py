@@ -1,6 +1,6 @@
 """Training functions: softmax/log-softmax VJPs, fused cross-entropy, the
 spherical family (spherical/Taylor softmax, their losses, Z-loss) and
-StableMax. Re-exported by ``fastsoftmax``; the formulas are in MATH.md and
+StableMax. Re-exported by ``fastsoftmax``; the formulas are in docs/math.md and
 the accuracy bounds in docs/training.md.
 
 Every function maps its input onto "rows x cols" (``axis`` moved last, a
@@ -402,7 +402,7 @@ _EPS_DOC = """
 
 def spherical_softmax(x, axis: int = -1, *, eps: float = 1e-6,
                       out: Optional[np.ndarray] = None) -> np.ndarray:
-    """Spherical softmax: ``(x**2 + eps) / sum(x**2 + eps)`` (MATH.md §5).
+    """Spherical softmax: ``(x**2 + eps) / sum(x**2 + eps)`` (docs/math.md#spherical-softmax).
 
     Even in ``x``: the predicted class is ``argmax |x|``, not ``argmax x``.
     Scale invariant only for ``eps = 0``; never shift invariant.
@@ -420,7 +420,8 @@ def log_spherical_softmax(x, axis: int = -1, *, eps: float = 1e-6,
 
 
 def taylor_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
-    """Taylor softmax: ``g(x) / sum(g(x))``, ``g(x) = 1 + x + x**2 / 2`` (MATH.md §6).
+    """Taylor softmax: ``g(x) / sum(g(x))``, ``g(x) = 1 + x + x**2 / 2``
+    (docs/math.md#taylor-softmax).
 
     ``g >= 1/2`` so there is no division hazard; not monotone (``g``
     decreases below -1: ``argmax`` of the result is not ``argmax x``).
@@ -435,7 +436,7 @@ def log_taylor_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -
 
 def stablemax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
     """StableMax (Prieto et al.): ``s(x) / sum(s(x))`` with ``s(x) = x + 1`` for
-    ``x >= 0`` and ``1 / (1 - x)`` below (MATH.md §8).
+    ``x >= 0`` and ``1 / (1 - x)`` below (docs/math.md#stablemax).
 
     NOT shift invariant: no max is subtracted. Monotone.
     """
@@ -471,7 +472,7 @@ for _f, _extra, _raises in (
 
 def spherical_stats(x, targets=None, *, axis: int = -1):
     """The spherical family's row statistics: ``(sum x, sum x**2)``, plus
-    ``x[c]`` when integer ``targets`` are given (MATH.md §4).
+    ``x[c]`` when integer ``targets`` are given (docs/math.md#spherical-family).
 
     Parameters
     ----------
@@ -504,7 +505,8 @@ def spherical_loss_partials(kind: str, cols: int, q_rest: float, s_rest: float, 
                             eps: float = 1e-6, a: float = 1.0, b: float = 0.0,
                             eps_z: float = 0.0):
     """The spherical-family loss math once: ``(L, f_q, f_s, f_c, g_c)`` from the
-    non-target statistics (scalars; the O(d^2) setting of MATH.md §9).
+    non-target statistics (scalars; the O(d^2) setting of
+    docs/math.md#large-output-layers).
 
     Parameters
     ----------
@@ -584,7 +586,7 @@ def z_loss(logits, targets, a: float = 1.0, b: float = 0.0, eps_z: float = 0.0, 
            grad_out: Optional[np.ndarray] = None):
     """Z-loss (de Brébisson & Vincent): ``softplus(a * (b - z_c)) / a`` with the
     z-normalised target logit ``z_c = (x[c] - mean(x)) / sqrt(var(x) + eps_z)``
-    (population variance, MATH.md §7). Not the auxiliary ``log(Z)**2``
+    (population variance, docs/math.md#z-loss). Not the auxiliary ``log(Z)**2``
     penalty of PaLM/T5 that shares the name.
 
     Invariant to ``x -> alpha x + beta`` for ``alpha > 0``; the gradient

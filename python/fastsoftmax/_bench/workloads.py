@@ -12,7 +12,7 @@ from fastsoftmax import _core
 FUNCTIONS = ("softmax", "log_softmax")
 
 # Bytes each algorithm moves per float32 element of a row that does not fit
-# in cache (reads of x and y plus writes of y; DESIGN.md, performance contract).
+# in cache (reads of x and y plus writes of y; docs/math.md#softmax-algorithms).
 BYTES_PER_ELEMENT = {
     "softmax": {"two_pass": 12, "online": 12, "three_pass_recompute": 16, "three_pass_reload": 20},
     # log-softmax: both three-pass variants are max, sum of exp, subtract.
