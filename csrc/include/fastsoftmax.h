@@ -255,7 +255,8 @@ FSM_API fsm_status fsm_cross_entropy_soft_f32(size_t rows, size_t cols,
 /* fsm_spherical_stats_f32: the spherical family's row statistics
  * (docs/math.md#spherical-family): stats[3 r] = sum_k x_k, stats[3 r + 1]
  * = sum_k x_k^2, stats[3 r + 2] = x_c (NaN when targets is NULL; with
- * targets, every target must be in [0, cols)). Accumulated in double (relative error about cols 2^-53).
+ * targets, every target must be in [0, cols)). Accumulated in double
+ * (relative error about cols 2^-53).
  * Returns FSM_OK or a status of the shared conventions (FSM_NULL_POINTER
  * for a NULL stats with rows > 0). Thread safety: reentrant. */
 FSM_API fsm_status fsm_spherical_stats_f32(size_t rows, size_t cols,
