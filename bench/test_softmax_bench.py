@@ -37,19 +37,19 @@ def _run(benchmark, request, variant, workload, buffers, ceiling):
     if variant.function not in buffers.references:
         buffers.references[variant.function] = _bench.reference(variant.function, buffers.x)
     err = _bench.max_rel_error(variant.function, _as_numpy(got), buffers.references[variant.function])
+    bpe = variant.bytes_per_element(workload.rows, workload.cols)  # None: "auto" and peers
     info = {
         "library": variant.library, "function": variant.function, "variant": variant.name,
         "algorithm": variant.algorithm, "isa": variant.isa, "out": variant.out,
         "workload": workload.name, "rows": workload.rows, "cols": workload.cols,
         "elements": workload.elements, "cache": "cold" if buffers.cold else "hot",
         "buffer_pairs": len(buffers.pairs), "buffer_bytes": buffers.total_bytes(),
-        "bytes_per_element": variant.bytes_per_element, "ceiling_copy_gb_per_s": ceiling["copy"],
+        "bytes_per_element": bpe, "ceiling_copy_gb_per_s": ceiling["copy"],
         "max_rel_error": err,
     }
     stats = getattr(benchmark, "stats", None)
     if stats is not None:  # None under --benchmark-disable
-        info.update(_bench.derived(stats.stats.median, workload.elements,
-                                   variant.bytes_per_element, ceiling["copy"]))
+        info.update(_bench.derived(stats.stats.median, workload.elements, bpe, ceiling["copy"]))
     benchmark.extra_info.update(info)
     request.config._fsm_records.append(dict(info, group=benchmark.group))
     if variant.library == "fastsoftmax":  # a benchmark of a wrong result is worthless
