@@ -31,8 +31,8 @@ cmake --build "${build}" -j "$(nproc)"
 # The NEON table must be in, and nothing x86 may be: no avx2/avx512 symbol
 # defined, cpu_x86.c compiled to an empty object.
 nm_defined="$(aarch64-linux-gnu-nm --defined-only "${build}/libfastsoftmax.a")"
-grep -q ' fsm_f32_kernels__neon$' <<<"${nm_defined}" \
-  || { echo "cross-aarch64: the neon table is missing" >&2; exit 1; }
+grep -q ' fsm_isa_desc__neon$' <<<"${nm_defined}" \
+  || { echo "cross-aarch64: the neon ISA descriptor is missing" >&2; exit 1; }
 if grep -Eq '__(avx2|avx512)$' <<<"${nm_defined}"; then
   echo "cross-aarch64: x86 kernels leaked into the aarch64 library" >&2
   exit 1

@@ -123,7 +123,7 @@ static inline double fsm_scalar_addstoreexp_block(size_t n, const float *x, floa
   return fsm_scalar_block_sum(n, y);
 }
 
-/* StableMax's s(x) = x + 1 for x >= 0, 1 / (1 - x) for x < 0 (MATH.md §8);
+/* StableMax's s(x) = x + 1 for x >= 0, 1 / (1 - x) for x < 0 (docs/math.md#stablemax);
  * NaN takes the second branch and stays NaN. Used by the training kernels. */
 static inline double fsm_scalar_stable(double x) { return x >= 0.0 ? x + 1.0 : 1.0 / (1.0 - x); }
 

@@ -1,6 +1,6 @@
 /* rmax: max of a row in FSM_SCALAR_ACCS independent running maxima (one
  * chain would be latency-bound; eight let the compiler use vectors).
- * x > m keeps m on NaN; MATH.md §1: the exp pass still turns a NaN row
+ * x > m keeps m on NaN; docs/math.md#nan-and-infinity: the exp pass still turns a NaN row
  * into NaN. */
 #include "exp.h"
 

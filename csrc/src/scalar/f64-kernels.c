@@ -52,10 +52,6 @@ void fsm_f64_vscaleexp__scalar(size_t n, const double *x, double c, double s, do
   for (size_t i = 0; i < n; i++) y[i] = s * exp(x[i] - c);  /* exp(-inf) = 0, NaN stays */
 }
 
-void fsm_f64_vscale__scalar(size_t n, const double *x, double s, double *y) {
-  for (size_t i = 0; i < n; i++) y[i] = s * x[i];
-}
-
 fsm_extsum fsm_f64_raddextexp__scalar(size_t n, const double *x) {
   double p[F64_BLOCK], e[F64_BLOCK];
   fsm_extsum sum = FSM_EXTSUM_EMPTY;
@@ -85,6 +81,3 @@ void fsm_f64_vscaleextexp__scalar(size_t n, const double *x, double s, double e,
   }
 }
 
-void fsm_f64_vsubc__scalar(size_t n, const double *x, double c_hi, double c_lo, double *y) {
-  for (size_t i = 0; i < n; i++) y[i] = (x[i] - c_hi) - c_lo;
-}

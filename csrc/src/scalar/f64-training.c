@@ -45,21 +45,8 @@ void fsm_f64_rsumsq__scalar(size_t n, const double *x, double c, double *s) {
   s[1] = f64t_sum(n, x, NULL, c, TERM_SHIFT_SQ);
 }
 
-void fsm_f64_vsubmul__scalar(size_t n, const double *a, const double *b, double s, double *y) {
-  for (size_t i = 0; i < n; i++) y[i] = a[i] * (b[i] - s);
-}
-
 void fsm_f64_vsubscaleexp__scalar(size_t n, const double *a, const double *b, double s, double *y) {
   for (size_t i = 0; i < n; i++) y[i] = b[i] - s * exp(a[i]);
-}
-
-void fsm_f64_vaffine__scalar(size_t n, const double *x, double a, double c, double b, double *y) {
-  for (size_t i = 0; i < n; i++) y[i] = a * (x[i] - c) + b;
-}
-
-void fsm_f64_vaxpbyc__scalar(size_t n, const double *x, const double *z, double a, double b,
-                             double c, double *y) {
-  for (size_t i = 0; i < n; i++) y[i] = (a * x[i] + b * z[i]) + c;
 }
 
 void fsm_f64_vquadscale__scalar(size_t n, const double *x, double a, double b, double c, double s,

@@ -5,7 +5,7 @@
  *   T              the storage type of rows (what callers pass)
  *   KERNELS        the resolved kernel table type for T
  *   ACTIVE_KERNELS the active table (dispatch.c)
- *   DRIVER(name)   a driver's name with its dtype (fsm_f32_softmax_row)
+ *   DRIVER(name)   a driver's name with its dtype prefix (fsm_f32_...)
  *   PUBLIC(name)   a public function's name (fsm_softmax_f32)
  *   EXT_NMIN, EXT_NMAX  the two-pass domain (fsm_math.h)
  *   LN2_HI         ln2's leading bits in T: N * LN2_HI is exact in the domain

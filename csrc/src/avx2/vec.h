@@ -1,0 +1,31 @@
+/*
+ * The AVX2 vector vocabulary of the generic kernels (generic/): 8 float
+ * lanes of computation over float32 storage. A half-precision storage
+ * type adds its widening load and narrowing store here; the kernels do
+ * not change.
+ */
+#ifndef FSM_AVX2_VEC_H
+#define FSM_AVX2_VEC_H
+
+#include "common.h"
+
+#if !defined(FSM_DTYPE_F32)
+#error "avx2/vec.h: only float32 storage is built for avx2"
+#endif
+
+typedef __m256 fsm_vf;
+#define FSM_VEC_LANES 8
+
+static inline fsm_vf fsm_vload(const float *p) { return _mm256_loadu_ps(p); }
+static inline void fsm_vstore(float *p, fsm_vf v) { _mm256_storeu_ps(p, v); }
+/* rem < FSM_VEC_LANES elements; the other lanes are 0, nothing past p[rem - 1] is touched */
+static inline fsm_vf fsm_vload_tail(const float *p, size_t rem) { return fsm_avx2_load_tail(p, rem); }
+static inline void fsm_vstore_tail(float *p, size_t rem, fsm_vf v) { fsm_avx2_store_tail(p, rem, v); }
+static inline fsm_vf fsm_vset1(float c) { return _mm256_set1_ps(c); }
+static inline fsm_vf fsm_vadd(fsm_vf a, fsm_vf b) { return _mm256_add_ps(a, b); }
+static inline fsm_vf fsm_vsub(fsm_vf a, fsm_vf b) { return _mm256_sub_ps(a, b); }
+static inline fsm_vf fsm_vmul(fsm_vf a, fsm_vf b) { return _mm256_mul_ps(a, b); }
+/* a * b + c, one rounding */
+static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return _mm256_fmadd_ps(a, b, c); }
+
+#endif /* FSM_AVX2_VEC_H */

@@ -1,0 +1,31 @@
+/*
+ * The AVX-512 vector vocabulary of the generic kernels (generic/): 16
+ * float lanes over float32 storage; tails are masked loads and stores.
+ */
+#ifndef FSM_AVX512_VEC_H
+#define FSM_AVX512_VEC_H
+
+#include "common.h"
+
+#if !defined(FSM_DTYPE_F32)
+#error "avx512/vec.h: only float32 storage is built for avx512"
+#endif
+
+typedef __m512 fsm_vf;
+#define FSM_VEC_LANES 16
+
+static inline fsm_vf fsm_vload(const float *p) { return _mm512_loadu_ps(p); }
+static inline void fsm_vstore(float *p, fsm_vf v) { _mm512_storeu_ps(p, v); }
+static inline fsm_vf fsm_vload_tail(const float *p, size_t rem) {
+  return _mm512_maskz_loadu_ps(fsm_avx512_tail_mask(rem), p);
+}
+static inline void fsm_vstore_tail(float *p, size_t rem, fsm_vf v) {
+  _mm512_mask_storeu_ps(p, fsm_avx512_tail_mask(rem), v);
+}
+static inline fsm_vf fsm_vset1(float c) { return _mm512_set1_ps(c); }
+static inline fsm_vf fsm_vadd(fsm_vf a, fsm_vf b) { return _mm512_add_ps(a, b); }
+static inline fsm_vf fsm_vsub(fsm_vf a, fsm_vf b) { return _mm512_sub_ps(a, b); }
+static inline fsm_vf fsm_vmul(fsm_vf a, fsm_vf b) { return _mm512_mul_ps(a, b); }
+static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return _mm512_fmadd_ps(a, b, c); }
+
+#endif /* FSM_AVX512_VEC_H */

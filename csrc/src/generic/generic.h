@@ -1,0 +1,62 @@
+/*
+ * Kernels written once, over a vector vocabulary (vec.h), and compiled
+ * once per ISA folder and dtype (CMake puts the ISA's folder first on the
+ * include path, so "vec.h" is that ISA's, and defines FSM_KERNEL_ISA and
+ * FSM_DTYPE_<DT>). Used for the elementwise passes, where the ISA's
+ * instructions make no difference; exp, extexp and the reductions stay
+ * hand-written in the ISA folders. Each vector is loaded before its store,
+ * so an output may alias an input exactly.
+ */
+#ifndef FSM_GENERIC_H
+#define FSM_GENERIC_H
+
+#include "vec.h"
+
+#if defined(FSM_DTYPE_F32)
+#define S float
+#define C float
+#define FSM_DT f32
+#elif defined(FSM_DTYPE_F64)
+#define S double
+#define C double
+#define FSM_DT f64
+#else
+#error "generic/ kernels are compiled with -DFSM_DTYPE_F32 or -DFSM_DTYPE_F64"
+#endif
+#if !defined(FSM_KERNEL_ISA)
+#error "generic/ kernels are compiled with -DFSM_KERNEL_ISA=<isa folder>"
+#endif
+
+/* fsm_<dtype>_<name>__<isa> */
+#define FSM_GENERIC_KERNEL(name) FSM_KERNEL_NAME(FSM_DT, name, FSM_KERNEL_ISA)
+
+/* y = OP(x), `unroll` vectors per iteration, then single vectors, then the
+ * masked tail. */
+#define FSM_VEC_MAP1(n, x, y, unroll, OP)                                                  \
+  do {                                                                                     \
+    const size_t w_ = FSM_VEC_LANES;                                                       \
+    size_t j_ = 0;                                                                         \
+    for (; j_ + (size_t)(unroll) * w_ <= (n); j_ += (size_t)(unroll) * w_)                 \
+      for (size_t v_ = 0; v_ < (size_t)(unroll); v_++)                                     \
+        fsm_vstore((y) + j_ + w_ * v_, OP(fsm_vload((x) + j_ + w_ * v_)));                 \
+    for (; j_ + w_ <= (n); j_ += w_) fsm_vstore((y) + j_, OP(fsm_vload((x) + j_)));        \
+    if (j_ < (n)) fsm_vstore_tail((y) + j_, (n) - j_, OP(fsm_vload_tail((x) + j_, (n) - j_))); \
+  } while (0)
+
+/* y = OP(a, b), the same loop over two inputs. */
+#define FSM_VEC_MAP2(n, a, b, y, unroll, OP)                                               \
+  do {                                                                                     \
+    const size_t w_ = FSM_VEC_LANES;                                                       \
+    size_t j_ = 0;                                                                         \
+    for (; j_ + (size_t)(unroll) * w_ <= (n); j_ += (size_t)(unroll) * w_)                 \
+      for (size_t v_ = 0; v_ < (size_t)(unroll); v_++)                                     \
+        fsm_vstore((y) + j_ + w_ * v_,                                                     \
+                   OP(fsm_vload((a) + j_ + w_ * v_), fsm_vload((b) + j_ + w_ * v_)));      \
+    for (; j_ + w_ <= (n); j_ += w_)                                                       \
+      fsm_vstore((y) + j_, OP(fsm_vload((a) + j_), fsm_vload((b) + j_)));                  \
+    if (j_ < (n))                                                                          \
+      fsm_vstore_tail((y) + j_, (n) - j_,                                                  \
+                      OP(fsm_vload_tail((a) + j_, (n) - j_), fsm_vload_tail((b) + j_, (n) - j_))); \
+  } while (0)
+
+#endif /* FSM_GENERIC_H */

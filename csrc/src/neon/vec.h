@@ -1,0 +1,35 @@
+/*
+ * The NEON vector vocabulary of the generic kernels (generic/): 4 float
+ * lanes over float32 storage; tails go through a 4-lane stack copy.
+ */
+#ifndef FSM_NEON_VEC_H
+#define FSM_NEON_VEC_H
+
+#include "common.h"
+
+#if !defined(FSM_DTYPE_F32)
+#error "neon/vec.h: only float32 storage is built for neon"
+#endif
+
+typedef float32x4_t fsm_vf;
+#define FSM_VEC_LANES 4
+
+static inline fsm_vf fsm_vload(const float *p) { return vld1q_f32(p); }
+static inline void fsm_vstore(float *p, fsm_vf v) { vst1q_f32(p, v); }
+static inline fsm_vf fsm_vload_tail(const float *p, size_t rem) {
+  float buf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  memcpy(buf, p, rem * sizeof(float));
+  return vld1q_f32(buf);
+}
+static inline void fsm_vstore_tail(float *p, size_t rem, fsm_vf v) {
+  float buf[4];
+  vst1q_f32(buf, v);
+  memcpy(p, buf, rem * sizeof(float));
+}
+static inline fsm_vf fsm_vset1(float c) { return vdupq_n_f32(c); }
+static inline fsm_vf fsm_vadd(fsm_vf a, fsm_vf b) { return vaddq_f32(a, b); }
+static inline fsm_vf fsm_vsub(fsm_vf a, fsm_vf b) { return vsubq_f32(a, b); }
+static inline fsm_vf fsm_vmul(fsm_vf a, fsm_vf b) { return vmulq_f32(a, b); }
+static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return vfmaq_f32(c, a, b); }
+
+#endif /* FSM_NEON_VEC_H */

@@ -1,0 +1,36 @@
+/*
+ * The portable "vector" vocabulary of the generic kernels (generic/): one
+ * lane of the computing type, for float32 and float64 storage. No fused
+ * multiply-add (the baseline has none): fsm_vfma rounds twice, as the
+ * portable kernels always have. The compiler vectorises these loops for
+ * the baseline (SSE2, NEON) where it can.
+ */
+#ifndef FSM_SCALAR_VEC_H
+#define FSM_SCALAR_VEC_H
+
+#include "../kernels.h"
+
+#if defined(FSM_DTYPE_F32)
+typedef float fsm_vf;
+#define FSM_VEC_STORAGE float
+#elif defined(FSM_DTYPE_F64)
+typedef double fsm_vf;
+#define FSM_VEC_STORAGE double
+#else
+#error "scalar/vec.h: compile with -DFSM_DTYPE_F32 or -DFSM_DTYPE_F64"
+#endif
+#define FSM_VEC_LANES 1
+
+static inline fsm_vf fsm_vload(const FSM_VEC_STORAGE *p) { return *p; }
+static inline void fsm_vstore(FSM_VEC_STORAGE *p, fsm_vf v) { *p = v; }
+static inline fsm_vf fsm_vload_tail(const FSM_VEC_STORAGE *p, size_t rem) { return rem ? *p : 0; }
+static inline void fsm_vstore_tail(FSM_VEC_STORAGE *p, size_t rem, fsm_vf v) {
+  if (rem) *p = v;
+}
+static inline fsm_vf fsm_vset1(fsm_vf c) { return c; }
+static inline fsm_vf fsm_vadd(fsm_vf a, fsm_vf b) { return a + b; }
+static inline fsm_vf fsm_vsub(fsm_vf a, fsm_vf b) { return a - b; }
+static inline fsm_vf fsm_vmul(fsm_vf a, fsm_vf b) { return a * b; }
+static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return a * b + c; }
+
+#endif /* FSM_SCALAR_VEC_H */
