@@ -122,9 +122,10 @@ static inline double fsm_avx512_sum_total(fsm_avx512_sum_f64 s) {
 }
 
 /* (P, N) += (P1, N1) lane by lane, exactly rescaled to the larger N (n1
- * first in the max: N never becomes NaN; vscalefps by -inf gives 0, by
- * NaN (both lanes empty or NaN) gives NaN only where P already is 0 or NaN
- * -- so guard the both-empty case). */
+ * first in the max: a NaN n1 leaves N alone and poisons P through p1; a
+ * NaN N, from an earlier NaN, stays NaN with P; vscalefps by -inf gives 0,
+ * by NaN (both lanes empty or NaN) gives NaN only where P already is 0 or
+ * NaN -- so guard the both-empty case). */
 static inline void fsm_avx512_extsum_merge(__m512 *p, __m512 *n, __m512 p1, __m512 n1) {
   const __m512 n_max = _mm512_max_ps(n1, *n);
   const __mmask16 live = _mm512_cmp_ps_mask(n_max, _mm512_set1_ps(-INFINITY), _CMP_NEQ_OQ);
@@ -168,21 +169,30 @@ static inline double fsm_avx512_addstoreexp(size_t n, const float *x, float c, f
 }
 
 /* Per-lane extended sums P * 2^N with P in double lanes and N (integral)
- * in float lanes; N = -inf for an empty lane. */
+ * in float lanes. An empty lane has N = FSM_AVX512_EXT_EMPTY_N, not -inf:
+ * finite, so N - N' stays finite and a NaN P survives the rescaling
+ * (vscalefpd(NaN, -inf) is +0 on the hardware, Intel SDM's VSCALEF table,
+ * while SIMDe gives NaN); far below any n of fsm_avx512_extexp (>= -23637)
+ * and small enough that N - N' cannot overflow for a finite N'.
+ * fsm_avx512_extsum_total turns it back into -inf. */
+#define FSM_AVX512_EXT_EMPTY_N (-0x1p64f)
+
 typedef struct fsm_avx512_extsum_f64 {
   __m512d lo, hi;
   __m512 n;
 } fsm_avx512_extsum_f64;
 
 static inline fsm_avx512_extsum_f64 fsm_avx512_extsum_zero(void) {
-  fsm_avx512_extsum_f64 s = {_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_set1_ps(-INFINITY)};
+  fsm_avx512_extsum_f64 s = {_mm512_setzero_pd(), _mm512_setzero_pd(),
+                             _mm512_set1_ps(FSM_AVX512_EXT_EMPTY_N)};
   return s;
 }
 
 /* (P, N) += p * 2^n in the lanes of `live`: N' = max(N, n) (n first: a NaN
- * n leaves N alone and poisons P through p), P = P * 2^(N - N') + p * 2^(n
- * - N') with vscalef (2^-inf = 0). Lanes outside `live` are untouched (an
- * empty lane would turn 0 * 2^(-inf - -inf) into NaN). */
+ * n leaves N alone and poisons P through p; P then stays NaN, as every
+ * later N - N' is finite), P = P * 2^(N - N') + p * 2^(n - N') with
+ * vscalef. Lanes outside `live` are untouched (the masked-off lanes of a
+ * tail hold exp(0)). */
 static inline void fsm_avx512_extsum_add(fsm_avx512_extsum_f64 *s, __mmask16 live, __m512 p, __m512 n) {
   const __m512 n_max = _mm512_max_ps(n, s->n);
   const __m512 k_old = _mm512_sub_ps(s->n, n_max);
@@ -201,7 +211,8 @@ static inline fsm_extsum fsm_avx512_extsum_total(fsm_avx512_extsum_f64 s) {
   float n[16];
   _mm512_storeu_pd(lo, s.lo);
   _mm512_storeu_pd(hi, s.hi);
-  _mm512_storeu_ps(n, s.n);
+  const __mmask16 empty = _mm512_cmp_ps_mask(s.n, _mm512_set1_ps(FSM_AVX512_EXT_EMPTY_N), _CMP_EQ_OQ);
+  _mm512_storeu_ps(n, _mm512_mask_mov_ps(s.n, empty, _mm512_set1_ps(-INFINITY)));
   for (int l = 0; l < 8; l++) {
     fsm_extsum_add(&sum, lo[l], (double)n[l]);
     fsm_extsum_add(&sum, hi[l], (double)n[l + 8]);
