@@ -1,0 +1,879 @@
+/*
+ * The kernel conformance test, driven by the kernel enumerator (kernels.def):
+ * every kernel of FSM_KERNEL_LIST in every resolved table this machine runs
+ * (float32 and float64, every ISA), against a float64 reference computed
+ * here from the same inputs (float32 values, so that both dtypes see the
+ * same rows and the same references):
+ *
+ *   lengths 0 .. 131 (8 AVX-512 vectors + 3), 255..257, 1023..1025, 4099
+ *   and 65537;
+ *   every end gap 0 .. 15 elements before a PROT_NONE page (an over-read or
+ *   over-write faults; 65537: gaps 0, 5, 10, 15);
+ *   misaligned starts: inputs and output 1 .. 3 elements past a 64-byte
+ *   boundary, misaligned against each other too (their ends still just
+ *   before a guard page);
+ *   in place (the output aliasing an input exactly) for every kernel whose
+ *   comment in kernels.def allows it.
+ *
+ * Each output starts poisoned (NaN), so an element left unwritten fails;
+ * the 64 bytes before each buffer and its end gap hold a canary (a write
+ * before or past the row that does not reach the guard page), and the
+ * inputs must come back unchanged. A kernel that a table shares with one
+ * tested before it (the per-kernel fallback to a parent ISA) is not run
+ * twice. Special values, the exp and log ULP sweeps and the accuracy of
+ * very long sums are in test_kernels.c and test_training_kernels.c.
+ *
+ * Adding a kernel to FSM_KERNEL_LIST without its check_<name> below fails
+ * to compile (CHECKS[] names one per kernel). FSM_TEST_VERBOSE=1 prints the
+ * worst error of every kernel as a fraction of its tolerance.
+ *
+ * Tolerances, u = the unit roundoff of the storage type (2^-24, 2^-53), "+
+ * tiny" = plus the smallest normal (outputs below it may be flushed to 0):
+ *   exact         rmax; vscale, vsubc and vaffine(2, 0, 1) equal the one
+ *                 float op sequence of their formula
+ *   exp-based     relative 2 ulp of the exp (f64: 4, the reference's libm
+ *                 included) plus the rounding of x - c, |x - c| u, + tiny
+ *   sums of exps  relative 2e-7 (raddextexp 3e-7) + tiny; f64 2^-46
+ *   other sums    4 u * sum |terms|; f64 128 u (naive blocks of 64)
+ *   elementwise   4 u * (the magnitudes of the terms combined), f64 8 u;
+ *                 log-based 4 u * (|y| + |k| + 1)
+ */
+#include "test_util.h"
+#include "kernels.h"
+
+#include <stddef.h>
+
+#define MAX_SHORT 131          /* 8 AVX-512 vectors + 3 */
+#define CANARY_BYTES 64        /* checked before each buffer */
+#define CANARY 0xA5            /* byte pattern: a normal negative float/double */
+#define MAX_N 65537
+
+/* ------------------------------------------------------- the enumerator */
+
+#define CONF_INDEX(name, ret, params) KI_##name,
+enum { FSM_KERNEL_LIST(CONF_INDEX, float, float) N_KERNELS };
+#undef CONF_INDEX
+
+#define CONF_NAME(name, ret, params) #name,
+static const char *const KERNEL_NAMES[N_KERNELS] = {FSM_KERNEL_LIST(CONF_NAME, float, float)};
+#undef CONF_NAME
+
+/* ----------------------------------------------------------- precision */
+
+typedef struct prec {
+  const char *dtype;
+  size_t size;        /* bytes per element */
+  double u;           /* unit roundoff */
+  double tiny;        /* smallest normal */
+  double exp_ulps;    /* the kernels' exp against the float64 reference */
+  double exp_sum_rel; /* raddexp, raddstoreexp: relative */
+  double ext_sum_rel; /* raddextexp: relative */
+  double sum_u;       /* rsum, rdot, rsumsq, raddstable: in u * sum |terms| */
+  double ew_u;        /* elementwise: in u * the magnitudes combined */
+} prec;
+
+static const prec F32 = {"f32", sizeof(float), 0x1p-24, FLT_MIN, 2.0, 2e-7, 3e-7, 4.0, 4.0};
+static const prec F64 = {"f64", sizeof(double), 0x1p-53, DBL_MIN, 4.0, 0x1p-46, 0x1p-46, 128.0, 8.0};
+
+/* One resolved table under test. */
+typedef struct table {
+  char label[32];           /* "avx2/f32" */
+  const char *isa;
+  const prec *p;
+  const fsm_f32_kernels *k32; /* exactly one of k32, k64 */
+  const fsm_f64_kernels *k64;
+  unsigned char fresh[N_KERNELS]; /* 0: the same function as an earlier table's */
+  int n_fresh;
+  double worst[N_KERNELS];  /* largest error / tolerance seen */
+} table;
+
+/* ------------------------------------------------------------- buffers */
+
+/* A row of n elements ending `gap` elements before an inaccessible page,
+ * with CANARY_BYTES of canary before it and in its gap. */
+typedef struct buf {
+  void *base;
+  size_t length;
+  unsigned char *data;
+  size_t n, gap, size;
+} buf;
+
+static buf buf_alloc(size_t n, size_t gap, size_t size) {
+  buf b;
+  const size_t bytes = (n + gap) * size;
+  b.n = n;
+  b.gap = gap;
+  b.size = size;
+#ifdef FSM_TEST_GUARD_PAGES
+  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  const size_t data_pages = (bytes + CANARY_BYTES + page - 1) / page;
+  b.length = (data_pages + 1) * page;
+  b.base = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (b.base == MAP_FAILED) {
+    perror("mmap");
+    exit(2);
+  }
+  if (mprotect((char *)b.base + data_pages * page, page, PROT_NONE) != 0) {
+    perror("mprotect");
+    exit(2);
+  }
+  b.data = (unsigned char *)b.base + data_pages * page - bytes;
+#else
+  b.length = bytes + 2 * CANARY_BYTES;
+  b.base = malloc(b.length);
+  if (b.base == NULL) exit(2);
+  b.data = (unsigned char *)b.base + CANARY_BYTES;
+#endif
+  memset(b.data - CANARY_BYTES, CANARY, CANARY_BYTES);
+  memset(b.data + n * size, CANARY, gap * size);
+  return b;
+}
+
+static void buf_free(buf b) {
+#ifdef FSM_TEST_GUARD_PAGES
+  munmap(b.base, b.length);
+#else
+  free(b.base);
+#endif
+}
+
+/* The number of damaged canary bytes (restored). */
+static size_t canary_damage(buf *b) {
+  size_t bad = 0;
+  unsigned char *before = b->data - CANARY_BYTES, *after = b->data + b->n * b->size;
+  for (size_t i = 0; i < CANARY_BYTES; i++) bad += before[i] != CANARY;
+  for (size_t i = 0; i < b->gap * b->size; i++) bad += after[i] != CANARY;
+  if (bad) {
+    memset(before, CANARY, CANARY_BYTES);
+    memset(after, CANARY, b->gap * b->size);
+  }
+  return bad;
+}
+
+/* ------------------------------------------------------------ one case */
+
+enum { BX, BZ, BY, N_BUFS };     /* two inputs, one output */
+enum { OUT_OF_PLACE, ALIAS_X, ALIAS_Z }; /* y separate, y == first input, y == second */
+
+typedef struct conf {
+  table *tb;
+  const char *layout;  /* for messages */
+  size_t n;
+  buf b[N_BUFS];
+  const double *r1, *r2; /* this case's random rows: [-10, 10], [-3, 3] */
+  double *in[2];         /* the inputs as stored */
+  double *ref, *tol;     /* expected output and tolerance per element */
+  int kernel;            /* KI_* of the kernel being checked */
+  int n_inputs, alias;   /* of the last setup() */
+} conf;
+
+/* A value rounded to the storage type. */
+static double rnd(const conf *t, double v) { return t->tb->k64 ? v : (double)(float)v; }
+
+/* The float op sequences the exact kernels must match. */
+static double mul_s(const conf *t, double a, double b) {
+  return t->tb->k64 ? a * b : (double)((float)a * (float)b);
+}
+static double sub_s(const conf *t, double a, double b) {
+  return t->tb->k64 ? a - b : (double)((float)a - (float)b);
+}
+
+static void store(conf *t, int which, const double *v) {
+  buf *b = &t->b[which];
+  for (size_t i = 0; i < t->n; i++) {
+    if (t->tb->k64)
+      ((double *)(void *)b->data)[i] = v[i];
+    else
+      ((float *)(void *)b->data)[i] = (float)v[i];
+  }
+}
+
+static double load(const conf *t, int which, size_t i) {
+  const buf *b = &t->b[which];
+  return t->tb->k64 ? ((const double *)(const void *)b->data)[i]
+                    : (double)((const float *)(const void *)b->data)[i];
+}
+
+/* Stores the n_inputs inputs (t->in) where the kernel will read them: the
+ * aliased one into the output buffer. Poisons the output otherwise. */
+static void setup(conf *t, int n_inputs, int alias, void **px, void **pz, void **py) {
+  t->n_inputs = n_inputs;
+  t->alias = alias;
+  for (int j = 0; j < n_inputs; j++) store(t, j == 0 ? BX : BZ, t->in[j]);
+  if (alias == OUT_OF_PLACE) {
+    buf *b = &t->b[BY];
+    for (size_t i = 0; i < t->n; i++) {
+      if (t->tb->k64)
+        ((double *)(void *)b->data)[i] = NAN;
+      else
+        ((float *)(void *)b->data)[i] = NAN;
+    }
+  } else {
+    store(t, BY, t->in[alias == ALIAS_X ? 0 : 1]);
+  }
+  if (px) *px = alias == ALIAS_X ? (void *)t->b[BY].data : (void *)t->b[BX].data;
+  if (pz) *pz = alias == ALIAS_Z ? (void *)t->b[BY].data : (void *)t->b[BZ].data;
+  if (py) *py = t->b[BY].data;
+}
+
+static const char *alias_text(int alias) {
+  return alias == ALIAS_X ? " in place (y == first input)"
+         : alias == ALIAS_Z ? " in place (y == second input)" : "";
+}
+
+static void note(conf *t, double err, double tol) {
+  if (tol > 0.0 && isfinite(err)) {
+    const double ratio = err / tol;
+    if (ratio > t->tb->worst[t->kernel]) t->tb->worst[t->kernel] = ratio;
+  }
+}
+
+/* got within tol of ref; NaN for NaN, and the same infinity where the
+ * reference rounds to one in the storage type. */
+static int agrees(const conf *t, double got, double ref, double tol) {
+  if (isnan(ref)) return isnan(got);
+  const double r = rnd(t, ref);
+  if (isinf(r)) return got == r;
+  return fabs(got - ref) <= tol;
+}
+
+/* After a call: canaries intact, inputs unchanged. */
+static void check_memory(conf *t, const char *what) {
+  const char *name = KERNEL_NAMES[t->kernel];
+  for (int j = 0; j < N_BUFS; j++) {
+    const size_t bad = canary_damage(&t->b[j]);
+    CHECK(bad == 0, "%s %s%s n=%zu %s: %zu byte(s) written outside %s", t->tb->label, name, what,
+          t->n, t->layout, bad, j == BY ? "y" : j == BX ? "x" : "z");
+  }
+  for (int j = 0; j < t->n_inputs; j++) {
+    if (t->alias == (j == 0 ? ALIAS_X : ALIAS_Z)) continue;
+    for (size_t i = 0; i < t->n; i++) {
+      const double v = load(t, j == 0 ? BX : BZ, i);
+      if (!(v == t->in[j][i])) {
+        CHECK(0, "%s %s%s n=%zu %s: input %d changed at [%zu]", t->tb->label, name, what, t->n,
+              t->layout, j, i);
+        break;
+      }
+    }
+  }
+}
+
+/* The output row against t->ref, t->tol. */
+static void expect_row(conf *t) {
+  const char *name = KERNEL_NAMES[t->kernel];
+  size_t bad = 0, first = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    const double got = load(t, BY, i);
+    if (!agrees(t, got, t->ref[i], t->tol[i])) {
+      if (bad++ == 0) first = i;
+    } else {
+      note(t, fabs(got - t->ref[i]), t->tol[i]);
+    }
+  }
+  CHECK(bad == 0, "%s %s%s n=%zu %s: %zu wrong, first y[%zu] = %.9g, expected %.9g (tol %.3g)",
+        t->tb->label, name, alias_text(t->alias), t->n, t->layout, bad, first, load(t, BY, first),
+        t->ref[first], t->tol[first]);
+  check_memory(t, alias_text(t->alias));
+}
+
+/* A returned value against its reference. */
+static void expect_value(conf *t, const char *what, double got, double ref, double tol) {
+  const int ok = isnan(ref) ? isnan(got) : isinf(ref) ? got == ref : fabs(got - ref) <= tol;
+  if (ok) note(t, fabs(got - ref), tol);
+  CHECK(ok, "%s %s%s n=%zu %s: %.17g, expected %.17g (tol %.3g)", t->tb->label,
+        KERNEL_NAMES[t->kernel], what, t->n, t->layout, got, ref, tol);
+}
+
+/* Calls kernel `name` of the table under test (the buffers' void pointers
+ * convert to either storage type; scalar arguments are pre-rounded). */
+#define KCALL(t, name, ...) \
+  ((t)->tb->k32 ? (t)->tb->k32->name(__VA_ARGS__) : (t)->tb->k64->name(__VA_ARGS__))
+
+/* ---------------------------------------------------------- references */
+
+/* Neumaier summation: references accurate to about an ulp of double. */
+typedef struct ksum {
+  double s, c;
+} ksum;
+static void ksum_add(ksum *k, double v) {
+  const double t = k->s + v;
+  k->c += fabs(k->s) >= fabs(v) ? (k->s - t) + v : (v - t) + k->s;
+  k->s = t;
+}
+static double ksum_total(ksum k) { return isfinite(k.s) ? k.s + k.c : k.s; }
+
+static double stable64(double x) { return x >= 0.0 ? x + 1.0 : 1.0 / (1.0 - x); }
+
+/* The softmax kernels' row: [-10, 10] with an attention-mask -inf. */
+static void softmax_row(conf *t, double *x) {
+  for (size_t i = 0; i < t->n; i++) x[i] = t->r1[i];
+  if (t->n > 3) x[t->n / 3] = -INFINITY;
+}
+
+static double row_max(size_t n, const double *x) {
+  double m = -INFINITY;
+  for (size_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+/* Relative tolerance of exp(x - c) computed as exp(fl(x - c)). */
+static double exp_tol(const conf *t, double d) {
+  const double u = t->tb->p->u;
+  return t->tb->p->exp_ulps * 2 * u + fmin(fabs(d), 200.0) * u;
+}
+
+/* ------------------------------------------- the checks, one per kernel */
+
+static void check_rmax(conf *t) {
+  double *x = t->in[0];
+  void *px;
+  softmax_row(t, x);
+  setup(t, 1, OUT_OF_PLACE, &px, NULL, NULL);
+  const double got = KCALL(t, rmax, t->n, px);
+  expect_value(t, "", got, row_max(t->n, x), 0.0);
+  check_memory(t, "");
+}
+
+/* sum_i exp(x[i] - c) for the softmax row and c = its max */
+static double exp_row_refs(conf *t, double *x, double *c, double scale, double extra_rel) {
+  softmax_row(t, x);
+  *c = rnd(t, row_max(t->n, x));
+  ksum sum = {0.0, 0.0};
+  for (size_t i = 0; i < t->n; i++) {
+    const double e = exp(x[i] - *c);
+    ksum_add(&sum, e);
+    t->ref[i] = scale * e;
+    t->tol[i] = (exp_tol(t, x[i] - *c) + extra_rel) * t->ref[i] + t->tb->p->tiny;
+  }
+  return ksum_total(sum);
+}
+
+static void check_raddstoreexp(conf *t) {
+  double c;
+  void *px, *py;
+  const double sum = exp_row_refs(t, t->in[0], &c, 1.0, 0.0);
+  setup(t, 1, OUT_OF_PLACE, &px, NULL, &py);
+  const double got = KCALL(t, raddstoreexp, t->n, px, c, py);
+  expect_value(t, " sum", got, sum, t->tb->p->exp_sum_rel * sum + t->tb->p->tiny);
+  expect_row(t);
+}
+
+static void check_raddexp(conf *t) {
+  double c;
+  void *px;
+  const double sum = exp_row_refs(t, t->in[0], &c, 1.0, 0.0);
+  setup(t, 1, OUT_OF_PLACE, &px, NULL, NULL);
+  const double got = KCALL(t, raddexp, t->n, px, c);
+  expect_value(t, "", got, sum, t->tb->p->exp_sum_rel * sum + t->tb->p->tiny);
+  check_memory(t, "");
+}
+
+static void check_vscaleexp(conf *t) {
+  double c;
+  void *px, *py;
+  const double s = rnd(t, 0.375);
+  exp_row_refs(t, t->in[0], &c, s, t->tb->p->u);
+  setup(t, 1, OUT_OF_PLACE, &px, NULL, &py);
+  KCALL(t, vscaleexp, t->n, px, c, s, py);
+  expect_row(t);
+}
+
+/* vscale: exactly one multiply; y == x allowed */
+static void check_vscale(conf *t) {
+  double *x = t->in[0];
+  const double s = rnd(t, 0.3);
+  softmax_row(t, x);
+  for (size_t i = 0; i < t->n; i++) {
+    t->ref[i] = mul_s(t, s, x[i]);
+    t->tol[i] = 0.0;
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {
+    void *px, *py;
+    setup(t, 1, alias, &px, NULL, &py);
+    KCALL(t, vscale, t->n, px, s, py);
+    expect_row(t);
+  }
+}
+
+/* sum_i exp(x[i]) = mantissa * 2^exponent, exponent = max_i n_i */
+static void check_raddextexp(conf *t) {
+  double *x = t->in[0];
+  void *px;
+  softmax_row(t, x);
+  setup(t, 1, OUT_OF_PLACE, &px, NULL, NULL);
+  const fsm_extsum e = KCALL(t, raddextexp, t->n, px);
+  check_memory(t, "");
+  if (t->n == 0) {
+    CHECK(e.mantissa == 0.0 && e.exponent == -INFINITY, "%s raddextexp n=0 %s: %g * 2^%g",
+          t->tb->label, t->layout, e.mantissa, e.exponent);
+    return;
+  }
+  ksum sum = {0.0, 0.0};
+  for (size_t i = 0; i < t->n; i++) ksum_add(&sum, exp(x[i]));
+  const double ref = ksum_total(sum), m = row_max(t->n, x);
+  expect_value(t, "", ldexp(e.mantissa, (int)e.exponent), ref, t->tb->p->ext_sum_rel * ref);
+  const double l = m * 0x1.71547652b82fep+0;
+  CHECK(e.exponent == nearbyint(l) || fabs(e.exponent - l) <= 0.5 + 1e-3,
+        "%s raddextexp n=%zu %s: exponent %g for max %g", t->tb->label, t->n, t->layout,
+        e.exponent, m);
+  CHECK(e.mantissa >= 0.7 && e.mantissa <= 1.42 * (double)t->n,
+        "%s raddextexp n=%zu %s: mantissa %g", t->tb->label, t->n, t->layout, e.mantissa);
+}
+
+/* y[i] = exp(x[i]) * s * 2^e with the softmax's s and e */
+static void check_vscaleextexp(conf *t) {
+  double *x = t->in[0];
+  void *px, *py;
+  softmax_row(t, x);
+  double s = 1.0, e = 0.0;
+  if (t->n > 0) {
+    ksum sum = {0.0, 0.0};
+    for (size_t i = 0; i < t->n; i++) ksum_add(&sum, exp(x[i]));
+    const double big_n = nearbyint(row_max(t->n, x) * 0x1.71547652b82fep+0);
+    e = -big_n;
+    s = rnd(t, 1.0 / ldexp(ksum_total(sum), (int)e));
+  }
+  const double rel = (2 * t->tb->p->exp_ulps + 2) * t->tb->p->u;
+  for (size_t i = 0; i < t->n; i++) {
+    t->ref[i] = ldexp(exp(x[i]) * s, (int)e);
+    t->tol[i] = rel * t->ref[i] + t->tb->p->tiny;
+  }
+  setup(t, 1, OUT_OF_PLACE, &px, NULL, &py);
+  KCALL(t, vscaleextexp, t->n, px, s, e, py);
+  expect_row(t);
+}
+
+/* vsubc: exactly (x - hi) - lo; y == x allowed */
+static void check_vsubc(conf *t) {
+  double *x = t->in[0];
+  const double hi = rnd(t, 1.25), lo = rnd(t, -0x1p-20);
+  softmax_row(t, x);
+  for (size_t i = 0; i < t->n; i++) {
+    t->ref[i] = sub_s(t, sub_s(t, x[i], hi), lo);
+    t->tol[i] = 0.0;
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {
+    void *px, *py;
+    setup(t, 1, alias, &px, NULL, &py);
+    KCALL(t, vsubc, t->n, px, hi, lo, py);
+    expect_row(t);
+  }
+}
+
+/* ------------------------------------------------------------ training */
+
+static double sum_tol(const conf *t, double magnitude) {
+  return t->tb->p->sum_u * t->tb->p->u * magnitude + 1e-300;
+}
+static double ew_tol(const conf *t, double magnitude) {
+  return t->tb->p->ew_u * t->tb->p->u * magnitude;
+}
+
+static void check_rsum(conf *t) {
+  double *x = t->in[0];
+  void *px;
+  ksum sum = {0.0, 0.0};
+  double mag = 0.0;
+  for (size_t i = 0; i < t->n; i++) {
+    x[i] = t->r1[i];
+    ksum_add(&sum, x[i]);
+    mag += fabs(x[i]);
+  }
+  setup(t, 1, OUT_OF_PLACE, &px, NULL, NULL);
+  expect_value(t, "", KCALL(t, rsum, t->n, px), ksum_total(sum), sum_tol(t, mag));
+  check_memory(t, "");
+}
+
+static void check_rdot(conf *t) {
+  double *a = t->in[0], *b = t->in[1];
+  void *pa, *pb;
+  ksum sum = {0.0, 0.0};
+  double mag = 0.0;
+  for (size_t i = 0; i < t->n; i++) {
+    a[i] = t->r1[i];
+    b[i] = t->r2[i];
+    ksum_add(&sum, a[i] * b[i]); /* exact in double for float inputs */
+    mag += fabs(a[i] * b[i]);
+  }
+  setup(t, 2, OUT_OF_PLACE, &pa, &pb, NULL);
+  expect_value(t, "", KCALL(t, rdot, t->n, pa, pb), ksum_total(sum), sum_tol(t, mag));
+  check_memory(t, "");
+}
+
+static void check_rsumsq(conf *t) {
+  double *x = t->in[0];
+  void *px;
+  const double c = rnd(t, 1.25);
+  ksum s1 = {0.0, 0.0}, s2 = {0.0, 0.0};
+  double m1 = 0.0;
+  for (size_t i = 0; i < t->n; i++) {
+    x[i] = t->r1[i];
+    ksum_add(&s1, x[i] - c);
+    ksum_add(&s2, (x[i] - c) * (x[i] - c));
+    m1 += fabs(x[i] - c);
+  }
+  double s[3] = {-1.0, -1.0, 12345.0};
+  setup(t, 1, OUT_OF_PLACE, &px, NULL, NULL);
+  KCALL(t, rsumsq, t->n, px, c, s);
+  const double sq = ksum_total(s2);
+  expect_value(t, " s[0]", s[0], ksum_total(s1), sum_tol(t, m1));
+  expect_value(t, " s[1]", s[1], sq, sum_tol(t, sq));
+  CHECK(s[2] == 12345.0, "%s rsumsq n=%zu %s: wrote s[2]", t->tb->label, t->n, t->layout);
+  check_memory(t, "");
+}
+
+/* vsubmul: y = a * (b - s); y == a, y == b allowed */
+static void check_vsubmul(conf *t) {
+  double *a = t->in[0], *b = t->in[1];
+  const double s = rnd(t, 0.625);
+  for (size_t i = 0; i < t->n; i++) {
+    a[i] = t->r1[i];
+    b[i] = t->r2[i];
+    t->ref[i] = a[i] * (b[i] - s);
+    t->tol[i] = ew_tol(t, fabs(a[i]) * (fabs(b[i]) + s)) + t->tb->p->tiny;
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_Z; alias++) {
+    void *pa, *pb, *py;
+    setup(t, 2, alias, &pa, &pb, &py);
+    KCALL(t, vsubmul, t->n, pa, pb, s, py);
+    expect_row(t);
+  }
+}
+
+/* vsubscaleexp: y = b - s * exp(a), a <= 0 (log-probabilities, one -inf);
+ * y == a, y == b allowed */
+static void check_vsubscaleexp(conf *t) {
+  double *a = t->in[0], *b = t->in[1];
+  const double s = rnd(t, 0.625);
+  for (size_t i = 0; i < t->n; i++) {
+    a[i] = (double)(-fabsf((float)t->r1[i]) * 3.0f);
+    b[i] = t->r2[i];
+  }
+  if (t->n > 2) a[t->n / 2] = -INFINITY;
+  for (size_t i = 0; i < t->n; i++) {
+    const double e = exp(a[i]);
+    t->ref[i] = b[i] - s * e;
+    t->tol[i] = ew_tol(t, fabs(b[i]) + s * e) + t->tb->p->tiny;
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_Z; alias++) {
+    void *pa, *pb, *py;
+    setup(t, 2, alias, &pa, &pb, &py);
+    KCALL(t, vsubscaleexp, t->n, pa, pb, s, py);
+    expect_row(t);
+  }
+}
+
+/* vaffine: y = a * (x - c) + b; y == x allowed. (2, 0, 1) is exact: 2x
+ * is, so one rounding with or without FMA. */
+static void check_vaffine(conf *t) {
+  double *x = t->in[0];
+  const double a = rnd(t, -0.75), c = rnd(t, 1.25), b = rnd(t, 0.5);
+  for (size_t i = 0; i < t->n; i++) {
+    x[i] = t->r1[i];
+    t->ref[i] = a * (x[i] - c) + b;
+    t->tol[i] = ew_tol(t, fabs(a) * (fabs(x[i]) + c) + b);
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {
+    void *px, *py;
+    setup(t, 1, alias, &px, NULL, &py);
+    KCALL(t, vaffine, t->n, px, a, c, b, py);
+    expect_row(t);
+  }
+  for (size_t i = 0; i < t->n; i++) {
+    t->ref[i] = rnd(t, 2.0 * x[i] + 1.0);
+    t->tol[i] = 0.0;
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {
+    void *px, *py;
+    setup(t, 1, alias, &px, NULL, &py);
+    KCALL(t, vaffine, t->n, px, 2.0, 0.0, 1.0, py);
+    expect_row(t);
+  }
+}
+
+/* vaxpbyc: y = a * x + b * z + c; y == x, y == z allowed */
+static void check_vaxpbyc(conf *t) {
+  double *x = t->in[0], *z = t->in[1];
+  const double a = rnd(t, 0.3), b = rnd(t, -0.7), c = rnd(t, 0.01);
+  for (size_t i = 0; i < t->n; i++) {
+    x[i] = t->r1[i];
+    z[i] = t->r2[i];
+    t->ref[i] = a * x[i] + b * z[i] + c;
+    t->tol[i] = ew_tol(t, fabs(a * x[i]) + fabs(b * z[i]) + fabs(c));
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_Z; alias++) {
+    void *px, *pz, *py;
+    setup(t, 2, alias, &px, &pz, &py);
+    KCALL(t, vaxpbyc, t->n, px, pz, a, b, c, py);
+    expect_row(t);
+  }
+}
+
+/* vquadscale: y = s * ((a * x + b) * x + c); y == x allowed */
+static void check_vquadscale(conf *t) {
+  double *x = t->in[0];
+  const double a = rnd(t, 0.5), b = 1.0, c = 1.0, s = rnd(t, 0.125);
+  for (size_t i = 0; i < t->n; i++) {
+    x[i] = t->r1[i];
+    t->ref[i] = s * ((a * x[i] + b) * x[i] + c);
+    t->tol[i] = ew_tol(t, fabs(t->ref[i]));
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {
+    void *px, *py;
+    setup(t, 1, alias, &px, NULL, &py);
+    KCALL(t, vquadscale, t->n, px, a, b, c, s, py);
+    expect_row(t);
+  }
+}
+
+/* vlogquad: y = log((a * x + b) * x + c) - k; y == x allowed */
+static void check_vlogquad(conf *t) {
+  double *x = t->in[0];
+  const double a = 1.0, b = 0.0, c = rnd(t, 0.01), k = 2.5;
+  for (size_t i = 0; i < t->n; i++) {
+    x[i] = t->r1[i];
+    t->ref[i] = log((a * x[i] + b) * x[i] + c) - k;
+    t->tol[i] = ew_tol(t, fabs(t->ref[i]) + k + 1.0);
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {
+    void *px, *py;
+    setup(t, 1, alias, &px, NULL, &py);
+    KCALL(t, vlogquad, t->n, px, a, b, c, k, py);
+    expect_row(t);
+  }
+}
+
+static void check_raddstable(conf *t) {
+  double *x = t->in[0];
+  void *px;
+  ksum sum = {0.0, 0.0};
+  for (size_t i = 0; i < t->n; i++) {
+    x[i] = t->r1[i];
+    ksum_add(&sum, stable64(x[i]));
+  }
+  const double ref = ksum_total(sum); /* every term positive */
+  setup(t, 1, OUT_OF_PLACE, &px, NULL, NULL);
+  expect_value(t, "", KCALL(t, raddstable, t->n, px), ref, sum_tol(t, ref));
+  check_memory(t, "");
+}
+
+/* vscalestable: y = k * s(x); y == x allowed */
+static void check_vscalestable(conf *t) {
+  double *x = t->in[0];
+  const double k = rnd(t, 0.1);
+  for (size_t i = 0; i < t->n; i++) {
+    x[i] = t->r1[i];
+    t->ref[i] = k * stable64(x[i]);
+    t->tol[i] = ew_tol(t, fabs(t->ref[i]));
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {
+    void *px, *py;
+    setup(t, 1, alias, &px, NULL, &py);
+    KCALL(t, vscalestable, t->n, px, k, py);
+    expect_row(t);
+  }
+}
+
+/* vstablegrad: y = k * min(1, s(x))^2; y == x allowed */
+static void check_vstablegrad(conf *t) {
+  double *x = t->in[0];
+  const double k = rnd(t, 0.1);
+  for (size_t i = 0; i < t->n; i++) {
+    x[i] = t->r1[i];
+    t->ref[i] = k * (x[i] >= 0.0 ? 1.0 : stable64(x[i]) * stable64(x[i]));
+    t->tol[i] = ew_tol(t, fabs(t->ref[i]));
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {
+    void *px, *py;
+    setup(t, 1, alias, &px, NULL, &py);
+    KCALL(t, vstablegrad, t->n, px, k, py);
+    expect_row(t);
+  }
+}
+
+/* vlogstable: y = log s(x) - k; y == x allowed */
+static void check_vlogstable(conf *t) {
+  double *x = t->in[0];
+  const double k = 0.5;
+  for (size_t i = 0; i < t->n; i++) {
+    x[i] = t->r1[i];
+    t->ref[i] = log(stable64(x[i])) - k;
+    t->tol[i] = ew_tol(t, fabs(t->ref[i]) + k + 1.0);
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {
+    void *px, *py;
+    setup(t, 1, alias, &px, NULL, &py);
+    KCALL(t, vlogstable, t->n, px, k, py);
+    expect_row(t);
+  }
+}
+
+/* One check per kernel of the list: a kernel without one does not compile. */
+#define CONF_CHECK(name, ret, params) check_##name,
+static void (*const CHECKS[N_KERNELS])(conf *) = {FSM_KERNEL_LIST(CONF_CHECK, float, float)};
+#undef CONF_CHECK
+
+/* --------------------------------------------------------------- tables */
+
+typedef void (*any_fn)(void);
+
+#define CONF_PTR32(name, ret, params) (any_fn)k->name,
+static void kernels_of_f32(const fsm_f32_kernels *k, any_fn *out) {
+  const any_fn p[N_KERNELS] = {FSM_KERNEL_LIST(CONF_PTR32, float, float)};
+  memcpy(out, p, sizeof p);
+}
+#undef CONF_PTR32
+#define CONF_PTR64(name, ret, params) (any_fn)k->name,
+static void kernels_of_f64(const fsm_f64_kernels *k, any_fn *out) {
+  const any_fn p[N_KERNELS] = {FSM_KERNEL_LIST(CONF_PTR64, double, double)};
+  memcpy(out, p, sizeof p);
+}
+#undef CONF_PTR64
+
+#define MAX_TABLES (2 * FSM_ISA_COUNT)
+static table g_tables[MAX_TABLES];
+static int g_n_tables = 0;
+
+/* Adds the tables this machine runs: float32 of every ISA, then float64;
+ * kernels shared with an earlier table of the same dtype are not fresh. */
+static void collect_tables(void) {
+  static any_fn seen[MAX_TABLES][N_KERNELS];
+  for (int dt = 0; dt < 2; dt++) {
+    const int first = g_n_tables;
+    for (int v = FSM_ISA_SCALAR; v < FSM_ISA_COUNT; v++) {
+      const char *isa = fsm_isa_name((fsm_isa)v);
+      table *tb = &g_tables[g_n_tables];
+      memset(tb, 0, sizeof *tb);
+      tb->isa = isa;
+      if (dt == 0) {
+        tb->k32 = fsm_f32_kernels_for((fsm_isa)v);
+        tb->p = &F32;
+      } else {
+        tb->k64 = fsm_f64_kernels_for((fsm_isa)v);
+        tb->p = &F64;
+      }
+      if (tb->k32 == NULL && tb->k64 == NULL) {
+        if (dt == 0) printf("%-7s not available here: skipped\n", isa);
+        continue;
+      }
+      snprintf(tb->label, sizeof tb->label, "%s/%s", isa, tb->p->dtype);
+      CHECK((tb->k32 ? tb->k32->isa : tb->k64->isa) == (fsm_isa)v, "%s: table reports isa %d",
+            tb->label, (int)(tb->k32 ? tb->k32->isa : tb->k64->isa));
+      any_fn *mine = seen[g_n_tables];
+      if (tb->k32)
+        kernels_of_f32(tb->k32, mine);
+      else
+        kernels_of_f64(tb->k64, mine);
+      for (int j = 0; j < N_KERNELS; j++) {
+        CHECK(mine[j] != NULL, "%s: %s is NULL in the resolved table", tb->label, KERNEL_NAMES[j]);
+        tb->fresh[j] = mine[j] != NULL;
+        for (int e = first; e < g_n_tables && tb->fresh[j]; e++)
+          if (seen[e][j] == mine[j]) tb->fresh[j] = 0;
+        tb->n_fresh += tb->fresh[j];
+      }
+      if (dt == 0) mark_isa_tested(isa); /* FSM_TEST_REQUIRE_ISA: test_util.h */
+      g_n_tables++;
+    }
+  }
+}
+
+/* --------------------------------------------------------------- layouts */
+
+/* Layouts 0..15: every buffer ends that many elements before its guard
+ * page. 16..18: starts 1..3 elements past a 64-byte boundary (x, z and y
+ * each differently), each end as close to the guard page as that allows. */
+#define N_GAP_LAYOUTS 16
+#define N_LAYOUTS (N_GAP_LAYOUTS + 3)
+
+static size_t gap_for_start(size_t n, size_t off, size_t size) {
+  const size_t per_line = 64 / size;
+  return (per_line - (n + off) % per_line) % per_line;
+}
+
+static void layout_gaps(int layout, size_t n, size_t size, size_t gaps[N_BUFS], char *text,
+                        size_t text_size) {
+  if (layout < N_GAP_LAYOUTS) {
+    for (int j = 0; j < N_BUFS; j++) gaps[j] = (size_t)layout;
+    snprintf(text, text_size, "gap=%d", layout);
+    return;
+  }
+  const size_t off = (size_t)(layout - N_GAP_LAYOUTS) + 1; /* 1, 2, 3 */
+  const size_t offs[N_BUFS] = {off, 4 - off, off % 3 + 1};
+  for (int j = 0; j < N_BUFS; j++) gaps[j] = gap_for_start(n, offs[j], size);
+  snprintf(text, text_size, "start x+%zu z+%zu y+%zu", offs[BX], offs[BZ], offs[BY]);
+}
+
+static void fill_uniform(double *x, size_t n, double lo, double hi) {
+  for (size_t i = 0; i < n; i++) x[i] = (double)(float)(lo + (hi - lo) * rng_uniform());
+}
+
+static void run_case(size_t n, int layout, double *scratch[6]) {
+  fill_uniform(scratch[0], n, -10.0, 10.0);
+  fill_uniform(scratch[1], n, -3.0, 3.0);
+  for (int dt = 0; dt < 2; dt++) {
+    const size_t size = dt == 0 ? sizeof(float) : sizeof(double);
+    conf t;
+    size_t gaps[N_BUFS];
+    char text[64];
+    layout_gaps(layout, n, size, gaps, text, sizeof text);
+    int bufs = 0;
+    for (int i = 0; i < g_n_tables; i++) {
+      table *tb = &g_tables[i];
+      if ((dt == 0 ? tb->k32 == NULL : tb->k64 == NULL) || tb->n_fresh == 0) continue;
+      if (!bufs) {
+        for (int j = 0; j < N_BUFS; j++) t.b[j] = buf_alloc(n, gaps[j], size);
+        bufs = 1;
+      }
+      t.tb = tb;
+      t.layout = text;
+      t.n = n;
+      t.r1 = scratch[0];
+      t.r2 = scratch[1];
+      t.in[0] = scratch[2];
+      t.in[1] = scratch[3];
+      t.ref = scratch[4];
+      t.tol = scratch[5];
+      for (int k = 0; k < N_KERNELS; k++) {
+        if (!tb->fresh[k]) continue;
+        t.kernel = k;
+        CHECKS[k](&t);
+      }
+    }
+    if (bufs)
+      for (int j = 0; j < N_BUFS; j++) buf_free(t.b[j]);
+  }
+}
+
+int main(void) {
+  collect_tables();
+  CHECK(g_n_tables >= 2, "no tables to test");
+  double *scratch[6];
+  for (int j = 0; j < 6; j++) scratch[j] = calloc(MAX_N, sizeof(double));
+  static const size_t longer[] = {255, 256, 257, 1023, 1024, 1025, 4099, 65537};
+  const size_t n_longer = sizeof longer / sizeof longer[0];
+  for (size_t j = 0; j <= MAX_SHORT + n_longer; j++) {
+    const size_t n = j <= MAX_SHORT ? j : longer[j - MAX_SHORT - 1];
+    for (int layout = 0; layout < N_LAYOUTS; layout++) {
+      if (n > 8192 && layout < N_GAP_LAYOUTS && layout % 5 != 0) continue;
+      run_case(n, layout, scratch);
+    }
+  }
+  for (int i = 0; i < g_n_tables; i++) {
+    const table *tb = &g_tables[i];
+    if (tb->n_fresh == 0) {
+      printf("%-11s every kernel shared with a table above: covered there\n", tb->label);
+      continue;
+    }
+    int worst = -1;
+    for (int k = 0; k < N_KERNELS; k++)
+      if (tb->fresh[k] && (worst < 0 || tb->worst[k] > tb->worst[worst])) worst = k;
+    printf("%-11s %2d of %d kernels checked here", tb->label, tb->n_fresh, N_KERNELS);
+    if (tb->n_fresh < N_KERNELS) printf(" (the others: shared with a table above)");
+    printf("; worst error %.2f of the tolerance (%s)\n", tb->worst[worst], KERNEL_NAMES[worst]);
+    if (getenv("FSM_TEST_VERBOSE"))
+      for (int k = 0; k < N_KERNELS; k++)
+        if (tb->fresh[k]) printf("  %-13s worst error %.3f of the tolerance\n", KERNEL_NAMES[k], tb->worst[k]);
+  }
+  for (int j = 0; j < 6; j++) free(scratch[j]);
+  return finish("test_conformance");
+}
