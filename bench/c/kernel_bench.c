@@ -1,7 +1,9 @@
 /*
- * Microbenchmark of every f32 microkernel and every softmax / log-softmax
- * algorithm (public API, ISA forced with fsm_set_isa), single thread, with
- * the copy bandwidth measured in the same run as the ceiling.
+ * Microbenchmark of every f32 microkernel (every entry of FSM_KERNEL_LIST,
+ * kernels.def: the softmax kernels, then the training kernels) and every
+ * softmax / log-softmax algorithm (public API, ISA forced with
+ * fsm_set_isa), single thread, with the copy bandwidth measured in the same
+ * run as the ceiling.
  *
  *   fsm_kernel_bench [-i avx2,avx512] [-s 1024,65536,...] [-r reps] [-k] [-a]
  *     -i  ISAs (default: every one this CPU runs, scalar only up to 64K)
@@ -30,34 +32,77 @@ static int g_reps = 11;
 typedef struct ctx {
   const fsm_f32_kernels *k;
   size_t n;
-  float *x, *y;
+  float *x, *y, *z; /* z: the second input of rdot, vsubmul, vsubscaleexp, vaxpbyc */
   float c, s, e;
   int what;
 } ctx;
 
+/* The per-kernel section, driven by the kernel list (kernels.def): one call
+ * adapter per kernel, BENCH_KERNEL(name, bytes each element must move),
+ * with the arguments a softmax row or a training pass gives it. A kernel
+ * of FSM_KERNEL_LIST without an adapter here does not compile. */
+#define BENCH_KERNEL(name, bytes)              \
+  enum { bench_bytes_##name = (bytes) };       \
+  static void bench_##name(const ctx *c, const fsm_f32_kernels *k)
+
+BENCH_KERNEL(rmax, 4) { g_sink = k->rmax(c->n, c->x); }
+BENCH_KERNEL(raddstoreexp, 8) { g_sink = k->raddstoreexp(c->n, c->x, c->c, c->y); }
+BENCH_KERNEL(raddexp, 4) { g_sink = k->raddexp(c->n, c->x, c->c); }
+BENCH_KERNEL(vscaleexp, 8) { k->vscaleexp(c->n, c->x, c->c, c->s, c->y); }
+BENCH_KERNEL(vscale, 8) { k->vscale(c->n, c->y, 0.999f, c->y); }
+BENCH_KERNEL(raddextexp, 4) { g_sink = k->raddextexp(c->n, c->x).mantissa; }
+BENCH_KERNEL(vscaleextexp, 8) { k->vscaleextexp(c->n, c->x, c->s, c->e, c->y); }
+BENCH_KERNEL(vsubc, 8) { k->vsubc(c->n, c->x, c->c, 1e-8f, c->y); }
+BENCH_KERNEL(rsum, 4) { g_sink = k->rsum(c->n, c->x); }
+BENCH_KERNEL(rdot, 8) { g_sink = k->rdot(c->n, c->x, c->z); }
+BENCH_KERNEL(rsumsq, 4) {
+  double s[2];
+  k->rsumsq(c->n, c->x, 0.25f, s);
+  g_sink = s[1];
+}
+BENCH_KERNEL(vsubmul, 12) { k->vsubmul(c->n, c->x, c->z, 0.5f, c->y); }
+BENCH_KERNEL(vsubscaleexp, 12) { k->vsubscaleexp(c->n, c->x, c->z, 0.5f, c->y); }
+BENCH_KERNEL(vaffine, 8) { k->vaffine(c->n, c->x, 0.5f, 0.25f, 0.125f, c->y); }
+BENCH_KERNEL(vaxpbyc, 12) { k->vaxpbyc(c->n, c->x, c->z, 0.5f, 0.25f, 0.125f, c->y); }
+BENCH_KERNEL(vquadscale, 8) { k->vquadscale(c->n, c->x, 0.5f, 1.0f, 1.0f, 1e-3f, c->y); }
+BENCH_KERNEL(vlogquad, 8) { k->vlogquad(c->n, c->x, 1.0f, 0.0f, 1e-6f, 3.0f, c->y); }
+BENCH_KERNEL(raddstable, 4) { g_sink = k->raddstable(c->n, c->x); }
+BENCH_KERNEL(vscalestable, 8) { k->vscalestable(c->n, c->x, 1e-3f, c->y); }
+BENCH_KERNEL(vstablegrad, 8) { k->vstablegrad(c->n, c->x, 1e-3f, c->y); }
+BENCH_KERNEL(vlogstable, 8) { k->vlogstable(c->n, c->x, 3.0f, c->y); }
+
+typedef struct bench_kernel {
+  const char *name;
+  void (*run)(const ctx *c, const fsm_f32_kernels *k);
+  double bytes;
+} bench_kernel;
+
+#define BENCH_INDEX(name, ret, params) K_##name,
+#define BENCH_ENTRY(name, ret, params) {#name, bench_##name, bench_bytes_##name},
+enum { FSM_KERNEL_LIST(BENCH_INDEX, float, float) N_KERNELS };
+static const bench_kernel KERNELS[N_KERNELS] = {FSM_KERNEL_LIST(BENCH_ENTRY, float, float)};
+
+/* After the kernels: the algorithms through the public API, and memcpy. */
 enum {
-  K_RMAX, K_RADDSTOREEXP, K_RADDEXP, K_VSCALEEXP, K_VSCALE, K_RADDEXTEXP, K_VSCALEEXTEXP, K_VSUBC,
-  A_RELOAD, A_RECOMPUTE, A_TWO_PASS, A_ONLINE, A_AUTO, L_THREE_PASS, L_TWO_PASS, L_ONLINE, L_AUTO,
-  COPY, N_WHAT
+  A_RELOAD = N_KERNELS, A_RECOMPUTE, A_TWO_PASS, A_ONLINE, A_AUTO, L_THREE_PASS, L_TWO_PASS,
+  L_ONLINE, L_AUTO, COPY, N_WHAT
 };
-static const char *const NAMES[N_WHAT] = {
-  "rmax", "raddstoreexp", "raddexp", "vscaleexp", "vscale", "raddextexp", "vscaleextexp", "vsubc",
+static const char *const A_NAMES[N_WHAT - N_KERNELS] = {
   "softmax/reload", "softmax/recompute", "softmax/two_pass", "softmax/online", "softmax/auto",
   "log_softmax/3pass", "log_softmax/two_pass", "log_softmax/online", "log_softmax/auto", "memcpy"};
 /* bytes each element must move (read + write) */
-static const double BYTES[N_WHAT] = {4, 8, 4, 8, 8, 4, 8, 8, 20, 16, 12, 12, 0, 16, 12, 12, 0, 8};
+static const double A_BYTES[N_WHAT - N_KERNELS] = {20, 16, 12, 12, 0, 16, 12, 12, 0, 8};
+
+static const char *name_of(int what) {
+  return what < N_KERNELS ? KERNELS[what].name : A_NAMES[what - N_KERNELS];
+}
 
 static void run_once(const ctx *c) {
-  const fsm_f32_kernels *k = c->k;
+  if (c->what < N_KERNELS) {
+    KERNELS[c->what].run(c, c->k);
+    return;
+  }
   switch (c->what) {
-    case K_RMAX: g_sink = k->rmax(c->n, c->x); break;
-    case K_RADDSTOREEXP: g_sink = k->raddstoreexp(c->n, c->x, c->c, c->y); break;
-    case K_RADDEXP: g_sink = k->raddexp(c->n, c->x, c->c); break;
-    case K_VSCALEEXP: k->vscaleexp(c->n, c->x, c->c, c->s, c->y); break;
-    case K_VSCALE: k->vscale(c->n, c->y, 0.999f, c->y); break;
-    case K_RADDEXTEXP: g_sink = k->raddextexp(c->n, c->x).mantissa; break;
-    case K_VSCALEEXTEXP: k->vscaleextexp(c->n, c->x, c->s, c->e, c->y); break;
-    case K_VSUBC: k->vsubc(c->n, c->x, c->c, 1e-8f, c->y); break;
     case A_RELOAD: fsm_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_THREE_PASS_RELOAD); break;
     case A_RECOMPUTE: fsm_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_THREE_PASS_RECOMPUTE); break;
     case A_TWO_PASS: fsm_softmax_f32(1, c->n, c->x, c->n, c->y, c->n, FSM_ALGORITHM_TWO_PASS); break;
@@ -100,13 +145,13 @@ static double g_copy_gbs = 0.0;
  * form (a call whose x and y fill the LLC, rows of 4096+) moves 16. */
 static double bytes_per_element(int what, size_t n) {
   if (what == A_RELOAD && n >= 4096 && n >= fsm_llc_bytes() / (2 * sizeof(float))) return 16;
-  return BYTES[what];
+  return what < N_KERNELS ? KERNELS[what].bytes : A_BYTES[what - N_KERNELS];
 }
 
 static void report(const char *isa, int what, size_t n, double ns) {
   const double epns = (double)n / ns, best = (double)n / g_best_ns;
   const double bpe = bytes_per_element(what, n), gbs = bpe * epns;
-  printf("%-7s %-21s %9zu %13.0f %8.3f %8.3f %8.2f %5.0f", isa, NAMES[what], n, ns, epns, best, gbs,
+  printf("%-7s %-21s %9zu %13.0f %8.3f %8.3f %8.2f %5.0f", isa, name_of(what), n, ns, epns, best, gbs,
          bpe);
   if (g_copy_gbs > 0 && bpe > 0) printf(" %6.1f%%", 100.0 * gbs / g_copy_gbs);
   printf("\n");
@@ -147,14 +192,23 @@ int main(int argc, char **argv) {
   void *px = NULL, *py = NULL;
   if (posix_memalign(&px, 64, alloc_n * sizeof(float)) || posix_memalign(&py, 64, alloc_n * sizeof(float)))
     return 1;
-  float *x = px, *y = py;
+  float *x = px, *y = py, *z = NULL;
   uint64_t state = 12345;
   for (size_t i = 0; i < alloc_n; i++) {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
     x[i] = (float)((double)(state >> 11) * 0x1p-53 * 20.0 - 10.0);
     y[i] = 0.0f;
   }
-  ctx cc = {NULL, copy_n, x, y, 0, 0, 0, COPY};
+  if (kernels) { /* the second input of the training kernels: [-6, 0], log-probability-like */
+    void *pz = NULL;
+    if (posix_memalign(&pz, 64, max_n * sizeof(float))) return 1;
+    z = pz;
+    for (size_t i = 0; i < max_n; i++) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      z[i] = (float)((double)(state >> 11) * 0x1p-53 * -6.0);
+    }
+  }
+  ctx cc = {NULL, copy_n, x, y, z, 0, 0, 0, COPY};
   const double copy_ns = time_ns(&cc);
   g_copy_gbs = 8.0 * (double)copy_n / copy_ns;
   printf("# copy bandwidth (memcpy, %zu MiB -> %zu MiB, read + write): %.2f GB/s\n",
@@ -172,7 +226,7 @@ int main(int argc, char **argv) {
     for (size_t j = 0; j < n_sizes; j++) {
       const size_t n = sizes[j];
       if (!isa_list && v == FSM_ISA_SCALAR && n > 65536) continue;
-      ctx c = {k, n, x, y, 0, 0, 0, 0};
+      ctx c = {k, n, x, y, z, 0, 0, 0, 0};
       c.c = k->rmax(n, x);
       c.s = (float)(1.0 / k->raddexp(n, x, c.c));
       const fsm_extsum e = k->raddextexp(n, x);
@@ -189,7 +243,7 @@ int main(int argc, char **argv) {
         if (w < A_RELOAD ? !kernels : !algorithms) continue;
         c.what = w;
         const float s_keep = c.s;
-        if (w == K_VSCALEEXTEXP) c.s = s_ext;
+        if (w == K_vscaleextexp) c.s = s_ext;
         report(isa, w, n, time_ns(&c));
         c.s = s_keep;
       }
@@ -198,5 +252,6 @@ int main(int argc, char **argv) {
   fsm_set_isa(FSM_ISA_AUTO);
   free(x);
   free(y);
+  free(z);
   return 0;
 }
