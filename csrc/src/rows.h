@@ -15,6 +15,22 @@
 
 #define FSM_PLAN_MAX_OPERANDS 3
 
+/* Long rows: a row of FSM_CHUNK_MIN_COLS elements or more is cut into
+ * chunks of fsm_chunk_len(cols) elements (32K, or longer so that there are
+ * at most FSM_MAX_CHUNKS), whose partial states are computed in parallel
+ * and merged in chunk order. The cut depends on the row length alone, so
+ * the result is the same at every thread count. A chunk (128 KiB of
+ * float32) stays in L2 between a driver's passes over it. */
+#define FSM_CHUNK_MIN_COLS ((size_t)1 << 17)
+#define FSM_CHUNK_ELEMS ((size_t)1 << 15)
+#define FSM_MAX_CHUNKS 1024
+
+static inline size_t fsm_chunk_len(size_t cols) {
+  size_t c = FSM_CHUNK_ELEMS;
+  if ((cols + c - 1) / c > FSM_MAX_CHUNKS) c = ((cols + FSM_MAX_CHUNKS - 1) / FSM_MAX_CHUNKS + 63) & ~(size_t)63;
+  return c;
+}
+
 /* One row: `ptr[i]` points at row `row` of operand i (NULL for an absent
  * optional operand). Returns FSM_OK, or a status that stops the loop. */
 typedef fsm_status (*fsm_row_fn)(const void *ctx, size_t row, size_t cols, void *const *ptr);

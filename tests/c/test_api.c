@@ -139,6 +139,64 @@ static void test_f64(void) {
   }
 }
 
+/* Rows long enough to be cut into chunks (FSM_CHUNK_MIN_COLS and more):
+ * the block patterns of test_long_rows at chunk scale, against float64;
+ * and the same bits at 1, 2 and 3 threads for softmax, log-softmax, both
+ * VJPs and a normalised map, in every algorithm. */
+static void test_chunked_rows(const char *isa) {
+  enum { CHUNK = 32768, ROWS = 5, COLS = 4 * CHUNK + 77 };
+  const size_t total = (size_t)ROWS * COLS;
+  float *x = malloc(total * sizeof(float));
+  float *out[3], *dy = malloc(total * sizeof(float));
+  for (int t = 0; t < 3; t++) out[t] = malloc(total * sizeof(float));
+  for (size_t i = 0; i < COLS; i++) {
+    x[i] = (float)(60.0 * i / COLS - 30.0);
+    x[COLS + i] = i < CHUNK ? -INFINITY : (float)(20.0 * rng_uniform() - 10.0);
+    x[2 * COLS + i] = (i >= CHUNK / 2 && i < 2 * CHUNK + 7) ? -INFINITY : (float)(6.0 * rng_uniform());
+    x[3 * COLS + i] = i == COLS - 1 ? 90.0f : (float)(6.0 * rng_uniform() - 60.0);
+    x[4 * COLS + i] = (i >= CHUNK && i < 2 * CHUNK) ? (i == CHUNK + 9 ? NAN : -INFINITY)
+                                                    : (float)(4.0 * rng_uniform());
+  }
+  for (size_t i = 0; i < total; i++) dy[i] = (float)(rng_uniform() - 0.5);
+  for (size_t a = 0; a < sizeof ALGORITHMS / sizeof ALGORITHMS[0]; a++) {
+    check_rows(isa, ALGORITHMS[a], ROWS, COLS, x, COLS, 60.0);
+    for (int f = 0; f < 2; f++) {
+      for (int t = 0; t < 3; t++) {
+        CHECK(fsm_set_num_threads((size_t)t + 1) == FSM_OK, "set threads");
+        fsm_status s = f == 0 ? fsm_softmax_f32(ROWS, COLS, x, COLS, out[t], COLS, ALGORITHMS[a])
+                              : fsm_log_softmax_f32(ROWS, COLS, x, COLS, out[t], COLS, ALGORITHMS[a]);
+        CHECK(s == FSM_OK, "status");
+        /* one row alone: its chunks, not the rows, go to the threads */
+        s = f == 0 ? fsm_softmax_f32(1, COLS, x, COLS, out[t] + COLS, COLS, ALGORITHMS[a])
+                   : fsm_log_softmax_f32(1, COLS, x, COLS, out[t] + COLS, COLS, ALGORITHMS[a]);
+        CHECK(s == FSM_OK, "status");
+      }
+      CHECK(memcmp(out[0], out[1], total * sizeof(float)) == 0 &&
+                memcmp(out[0], out[2], total * sizeof(float)) == 0,
+            "%s %s %s: results depend on the thread count", isa, fsm_algorithm_name(ALGORITHMS[a]),
+            f == 0 ? "softmax" : "log_softmax");
+    }
+  }
+  /* the VJPs and a map: reduce then write, chunked */
+  for (int f = 0; f < 3; f++) {
+    for (int t = 0; t < 3; t++) {
+      fsm_set_num_threads((size_t)t + 1);
+      fsm_status s;
+      if (f == 0) s = fsm_softmax_backward_f32(1, COLS, x + 3 * COLS, COLS, dy, COLS, out[t], COLS);
+      else if (f == 1) s = fsm_log_softmax_backward_f32(1, COLS, x + 3 * COLS, COLS, dy, COLS, out[t], COLS);
+      else s = fsm_taylor_softmax_f32(1, COLS, x, COLS, out[t], COLS);
+      CHECK(s == FSM_OK, "status");
+    }
+    CHECK(memcmp(out[0], out[1], COLS * sizeof(float)) == 0 &&
+              memcmp(out[0], out[2], COLS * sizeof(float)) == 0,
+          "%s training function %d: results depend on the thread count", isa, f);
+  }
+  fsm_set_num_threads(0);
+  for (int t = 0; t < 3; t++) free(out[t]);
+  free(dy);
+  free(x);
+}
+
 /* ISAs as data: every compiled ISA's resolved tables are complete, its
  * own kernels are its own, and a partial table (a new ISA that starts with
  * two kernels) takes every other kernel from its parent, one by one. */
@@ -205,6 +263,7 @@ int main(void) {
           "compute calls do not use the forced %s table", fsm_isa_name((fsm_isa)v));
     test_algorithms(fsm_isa_name((fsm_isa)v));
     test_long_rows(fsm_isa_name((fsm_isa)v));
+    test_chunked_rows(fsm_isa_name((fsm_isa)v));
     mark_isa_tested(fsm_isa_name((fsm_isa)v));
   }
   CHECK(fsm_set_isa(FSM_ISA_AUTO) == FSM_OK && fsm_active_isa() == detected, "auto restores");

@@ -5,6 +5,7 @@
  * their accuracy: docs/math.md.
  */
 #include "dtype.h"
+#include "../threads.h"
 
 /* Did raddextexp stay in the domain where its (P, N) is exact? False for
  * rows with +inf, |x| beyond the domain, or all entries -inf (NaN-safe). */
@@ -114,11 +115,133 @@ static void DRIVER(reload_blocked)(const KERNELS *k, size_t n, const T *x, T *y)
   }
 }
 
+/* ---- long rows in chunks (rows.h): states in parallel, merged in order */
+
+/* A chunk's state: (max, sum exp(x - max)) or the two-pass (P, N). */
+typedef struct DRIVER(chunk_state) {
+  T max;
+  double sum;
+  fsm_extsum ext;
+} DRIVER(chunk_state);
+
+typedef struct DRIVER(chunked) {
+  const KERNELS *k;
+  fsm_algorithm algorithm; /* resolved; two-pass falls back to online */
+  int log_out;
+  size_t n, chunk;
+  const T *x;
+  T *y;
+  DRIVER(chunk_state) st[FSM_MAX_CHUNKS];
+  T max;       /* the merged state */
+  double sum;
+  fsm_extsum ext;
+} DRIVER(chunked);
+
+static void DRIVER(chunk_state_task)(void *ctx, size_t c) {
+  DRIVER(chunked) *w = ctx;
+  const KERNELS *k = w->k;
+  const size_t off = c * w->chunk, len = w->n - off < w->chunk ? w->n - off : w->chunk;
+  const T *x = w->x + off;
+  DRIVER(chunk_state) *st = &w->st[c];
+  if (w->algorithm == FSM_ALGORITHM_TWO_PASS) {
+    st->ext = k->raddextexp(len, x);
+  } else if (w->algorithm == FSM_ALGORITHM_ONLINE) {
+    st->max = DRIVER(online_pass)(k, len, x, NULL, ONLINE_BLOCK, NULL, &st->sum);
+  } else {
+    /* a chunk of -inf only is summed against 0: its terms are 0 unless a
+     * NaN hides there (online_pass's rule) */
+    st->max = k->rmax(len, x);
+    const T c0 = st->max == -(T)INFINITY ? (T)0 : st->max;
+    st->sum = w->algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD && !w->log_out
+                  ? k->raddstoreexp(len, x, c0, w->y + off)
+                  : k->raddexp(len, x, c0);
+  }
+}
+
+/* The chunks' states merged in chunk order (the same bits whichever
+ * threads computed them). Returns 0 if a two-pass sum left its domain. */
+static int DRIVER(chunks_merge)(DRIVER(chunked) *w, size_t chunks) {
+  if (w->algorithm == FSM_ALGORITHM_TWO_PASS) {
+    w->ext = FSM_EXTSUM_EMPTY;
+    for (size_t c = 0; c < chunks; c++) fsm_extsum_add(&w->ext, w->st[c].ext.mantissa, w->st[c].ext.exponent);
+    return DRIVER(in_two_pass_domain)(w->ext);
+  }
+  T max = -(T)INFINITY;
+  double sum = 0.0;
+  for (size_t c = 0; c < chunks; c++) {
+    const T m = w->st[c].max;
+    const double s = w->st[c].sum;
+    if (m == -(T)INFINITY) {
+      sum += s;
+    } else if (m > max) {
+      sum = sum * exp((double)max - (double)m) + s;
+      max = m;
+    } else {
+      sum += s * exp((double)m - (double)max);  /* NaN max: NaN */
+    }
+  }
+  w->max = max;
+  w->sum = sum;
+  return 1;
+}
+
+static void DRIVER(chunk_output_task)(void *ctx, size_t c) {
+  DRIVER(chunked) *w = ctx;
+  const KERNELS *k = w->k;
+  const size_t off = c * w->chunk, len = w->n - off < w->chunk ? w->n - off : w->chunk;
+  const T *x = w->x + off;
+  T *y = w->y + off;
+  if (w->algorithm == FSM_ALGORITHM_TWO_PASS) {
+    if (w->log_out) {
+      const T hi = (T)(w->ext.exponent * (double)LN2_HI);
+      const double ln2_lo = (FSM_LN2_HI_F64 - (double)LN2_HI) + FSM_LN2_LO_F64;
+      k->vsubc(len, x, hi, (T)(w->ext.exponent * ln2_lo + log(w->ext.mantissa)), y);
+    } else {
+      k->vscaleextexp(len, x, (T)(1.0 / w->ext.mantissa), (T)(-w->ext.exponent), y);
+    }
+  } else if (w->log_out) {
+    k->vsubc(len, x, w->max, (T)log(w->sum), y);
+  } else if (w->algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD) {
+    /* y holds exp(x - chunk max): scale by exp(chunk max - max) / sum */
+    k->vscale(len, y, (T)(exp((double)w->st[c].max - (double)w->max) / w->sum), y);
+  } else {
+    k->vscaleexp(len, x, w->max, (T)(1.0 / w->sum), y);
+  }
+}
+
+/* Softmax or log-softmax of one long row (n >= FSM_CHUNK_MIN_COLS) with a
+ * resolved algorithm. */
+static void DRIVER(chunked_row)(const KERNELS *k, fsm_algorithm algorithm, int log_out, size_t n,
+                                const T *x, T *y) {
+  DRIVER(chunked) w;
+  w.k = k;
+  w.algorithm = algorithm == FSM_ALGORITHM_THREE_PASS_RECOMPUTE && log_out
+                    ? FSM_ALGORITHM_THREE_PASS_RELOAD : algorithm;
+  w.log_out = log_out;
+  w.n = n;
+  w.chunk = fsm_chunk_len(n);
+  w.x = x;
+  w.y = y;
+  const size_t chunks = (n + w.chunk - 1) / w.chunk;
+  fsm_parallel_for(chunks, DRIVER(chunk_state_task), &w);
+  if (!DRIVER(chunks_merge)(&w, chunks)) {
+    /* outside the two-pass domain (|x| huge, +inf, all -inf): online */
+    w.algorithm = FSM_ALGORITHM_ONLINE;
+    fsm_parallel_for(chunks, DRIVER(chunk_state_task), &w);
+    DRIVER(chunks_merge)(&w, chunks);
+  }
+  fsm_parallel_for(chunks, DRIVER(chunk_output_task), &w);
+}
+
 /* One row; `streaming`: the call's x and y fill the LLC (fills_llc). */
 static void DRIVER(softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_t n,
                                 const T *x, T *y, int streaming) {
   if (n == 0) return;
   algorithm = DRIVER(auto_algorithm)(algorithm, k->softmax_auto, n, streaming);
+  if (n >= FSM_CHUNK_MIN_COLS) {
+    DRIVER(chunked_row)(k, algorithm, 0, n, x, y);
+    return;
+  }
   if (algorithm == FSM_ALGORITHM_TWO_PASS) {
     /* pass 1: sum exp(x) = P * 2^N; pass 2: y = exp(x) * (1/P) * 2^-N */
     const fsm_extsum sum = k->raddextexp(n, x);
@@ -154,6 +277,10 @@ static void DRIVER(log_softmax_row)(const KERNELS *k, fsm_algorithm algorithm, s
                                     const T *x, T *y, int streaming) {
   if (n == 0) return;
   algorithm = DRIVER(auto_algorithm)(algorithm, k->log_softmax_auto, n, streaming);
+  if (n >= FSM_CHUNK_MIN_COLS) {
+    DRIVER(chunked_row)(k, algorithm, 1, n, x, y);
+    return;
+  }
   if (algorithm == FSM_ALGORITHM_TWO_PASS) {
     const fsm_extsum sum = k->raddextexp(n, x);
     if (DRIVER(in_two_pass_domain)(sum)) {

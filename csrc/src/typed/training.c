@@ -6,19 +6,107 @@
  * double. Formulas and numerics: docs/math.md.
  */
 #include "dtype.h"
+#include "../threads.h"
 
 /* ---- VJPs */
 
-static void DRIVER(softmax_backward_row)(const KERNELS *k, size_t n, const T *y, const T *dy,
-                                         T *dx) {
-  const double dot = k->rdot(n, y, dy);
-  k->vsubmul(n, y, dy, (T)dot, dx);
+/* ---- rows that reduce, then map: the VJPs and the normalised maps
+
+   One pass sums (up to two totals), a second writes each element from the
+   totals. Rows of FSM_CHUNK_MIN_COLS or more are cut into chunks (rows.h)
+   whose partial sums are computed in parallel and added in chunk order,
+   then written in parallel: the same bits at any thread count. */
+
+typedef struct DRIVER(split) DRIVER(split);
+struct DRIVER(split) {
+  const KERNELS *k;
+  size_t n, chunk;
+  const T *x, *z;   /* the inputs: (y, dy), (z, dz) or (x, unused) */
+  T *y;             /* the output */
+  void (*reduce)(const DRIVER(split) *w, size_t off, size_t len, double *part);
+  void (*map)(const DRIVER(split) *w, size_t off, size_t len);
+  int kind, log_out;   /* the maps' parameters */
+  double eps;
+  double total[2];     /* the merged sums, then what map needs */
+  double qa, qb, qc, G;
+  double part[FSM_MAX_CHUNKS][2];
+};
+
+/* (Fields set one by one: an initializer would zero the 16 KiB of
+ * partial sums on every row.) */
+static void DRIVER(split_init)(DRIVER(split) *w, const KERNELS *k, size_t n, const T *x, const T *z,
+                               T *y) {
+  w->k = k;
+  w->n = n;
+  w->x = x;
+  w->z = z;
+  w->y = y;
+  w->kind = w->log_out = 0;
+  w->eps = 0.0;
+  w->qa = w->qb = w->qc = w->G = 0.0;
 }
 
+static size_t DRIVER(split_len)(const DRIVER(split) *w, size_t c) {
+  const size_t off = c * w->chunk;
+  return w->n - off < w->chunk ? w->n - off : w->chunk;
+}
+
+static void DRIVER(split_reduce_task)(void *ctx, size_t c) {
+  DRIVER(split) *w = ctx;
+  w->part[c][1] = 0.0;
+  w->reduce(w, c * w->chunk, DRIVER(split_len)(w, c), w->part[c]);
+}
+
+static void DRIVER(split_map_task)(void *ctx, size_t c) {
+  const DRIVER(split) *w = ctx;
+  w->map(w, c * w->chunk, DRIVER(split_len)(w, c));
+}
+
+/* Reduce every chunk, add the partial sums in order into w->total, then
+ * `finish` (the row's scalars from the totals), then map every chunk. */
+static void DRIVER(split_row)(DRIVER(split) *w, void (*finish)(DRIVER(split) *w)) {
+  w->chunk = w->n >= FSM_CHUNK_MIN_COLS ? fsm_chunk_len(w->n) : (w->n ? w->n : 1);
+  const size_t chunks = (w->n + w->chunk - 1) / w->chunk;
+  fsm_parallel_for(chunks, DRIVER(split_reduce_task), w);
+  w->total[0] = w->total[1] = 0.0;
+  for (size_t c = 0; c < chunks; c++) {
+    w->total[0] += w->part[c][0];
+    w->total[1] += w->part[c][1];
+  }
+  if (finish != NULL) finish(w);
+  fsm_parallel_for(chunks, DRIVER(split_map_task), w);
+}
+
+/* softmax VJP: dx = y * (dy - <y, dy>) */
+static void DRIVER(dot_reduce)(const DRIVER(split) *w, size_t off, size_t len, double *part) {
+  part[0] = w->k->rdot(len, w->x + off, w->z + off);
+}
+static void DRIVER(vsubmul_map)(const DRIVER(split) *w, size_t off, size_t len) {
+  w->k->vsubmul(len, w->x + off, w->z + off, (T)w->total[0], w->y + off);
+}
+static void DRIVER(softmax_backward_row)(const KERNELS *k, size_t n, const T *y, const T *dy,
+                                         T *dx) {
+  DRIVER(split) w;
+  DRIVER(split_init)(&w, k, n, y, dy, dx);
+  w.reduce = DRIVER(dot_reduce);
+  w.map = DRIVER(vsubmul_map);
+  DRIVER(split_row)(&w, NULL);
+}
+
+/* log-softmax VJP: dx = dz - exp(z) * sum(dz) */
+static void DRIVER(sum_reduce)(const DRIVER(split) *w, size_t off, size_t len, double *part) {
+  part[0] = w->k->rsum(len, w->z + off);
+}
+static void DRIVER(vsubscaleexp_map)(const DRIVER(split) *w, size_t off, size_t len) {
+  w->k->vsubscaleexp(len, w->x + off, w->z + off, (T)w->total[0], w->y + off);
+}
 static void DRIVER(log_softmax_backward_row)(const KERNELS *k, size_t n, const T *z, const T *dz,
                                              T *dx) {
-  const double sum = k->rsum(n, dz);
-  k->vsubscaleexp(n, z, dz, (T)sum, dx);
+  DRIVER(split) w;
+  DRIVER(split_init)(&w, k, n, z, dz, dx);
+  w.reduce = DRIVER(sum_reduce);
+  w.map = DRIVER(vsubscaleexp_map);
+  DRIVER(split_row)(&w, NULL);
 }
 
 typedef void (*DRIVER(vjp_fn))(const KERNELS *, size_t, const T *, const T *, T *);
@@ -391,42 +479,66 @@ static fsm_status DRIVER(run_soft)(const KERNELS *k, size_t rows, size_t cols, c
 
 /* ---- normalised maps: spherical, Taylor, StableMax and their logs */
 
-static void DRIVER(map_row)(const KERNELS *k, int kind, int log_out, double eps, size_t n,
-                            const T *x, T *y) {
-  double G, qa, qb, qc;
-  if (kind == MAP_STABLE) {
-    G = k->raddstable(n, x);
-    if (log_out) {
-      k->vlogstable(n, x, (T)log(G), y);
-    } else if ((double)(T)(1.0 / G) >= (double)T_MIN || !(G < INFINITY)) {
-      k->vscalestable(n, x, (T)(1.0 / G), y);
-    } else {  /* 1 / G is no normal T: divide in double */
-      for (size_t i = 0; i < n; i++) {
+static void DRIVER(map_reduce)(const DRIVER(split) *w, size_t off, size_t len, double *part) {
+  if (w->kind == MAP_STABLE)
+    part[0] = w->k->raddstable(len, w->x + off);
+  else
+    w->k->rsumsq(len, w->x + off, (T)0, part);
+}
+
+/* G and the quadratic's coefficients from the row's sums. */
+static void DRIVER(map_finish)(DRIVER(split) *w) {
+  if (w->kind == MAP_STABLE) {
+    w->G = w->total[0];
+  } else if (w->kind == MAP_SPHERICAL) {
+    w->G = w->total[1] + (double)w->n * w->eps;
+    w->qa = 1.0, w->qb = 0.0, w->qc = w->eps;
+  } else {
+    w->G = (double)w->n + w->total[0] + 0.5 * w->total[1];
+    w->qa = 0.5, w->qb = 1.0, w->qc = 1.0;
+  }
+}
+
+static void DRIVER(map_output)(const DRIVER(split) *w, size_t off, size_t len) {
+  const KERNELS *k = w->k;
+  const T *x = w->x + off;
+  T *y = w->y + off;
+  const double G = w->G, qa = w->qa, qb = w->qb, qc = w->qc;
+  /* 1 / G is no normal T (rows of huge values): divide in double */
+  const int divide = !((double)(T)(1.0 / G) >= (double)T_MIN || !(G < INFINITY));
+  if (w->kind == MAP_STABLE) {
+    if (w->log_out) {
+      k->vlogstable(len, x, (T)log(G), y);
+    } else if (!divide) {
+      k->vscalestable(len, x, (T)(1.0 / G), y);
+    } else {
+      for (size_t i = 0; i < len; i++) {
         const double v = (double)x[i];
         y[i] = (T)((v >= 0.0 ? v + 1.0 : 1.0 / (1.0 - v)) / G);
       }
     }
-    return;
-  }
-  double s[2];
-  k->rsumsq(n, x, (T)0, s);
-  if (kind == MAP_SPHERICAL) {
-    G = s[1] + (double)n * eps;
-    qa = 1.0, qb = 0.0, qc = eps;
+  } else if (w->log_out) {
+    k->vlogquad(len, x, (T)qa, (T)qb, (T)qc, (T)log(G), y);
+  } else if (!divide) {
+    k->vquadscale(len, x, (T)qa, (T)qb, (T)qc, (T)(1.0 / G), y);
   } else {
-    G = (double)n + s[0] + 0.5 * s[1];
-    qa = 0.5, qb = 1.0, qc = 1.0;
-  }
-  if (log_out) {
-    k->vlogquad(n, x, (T)qa, (T)qb, (T)qc, (T)log(G), y);
-  } else if ((double)(T)(1.0 / G) >= (double)T_MIN || !(G < INFINITY)) {
-    k->vquadscale(n, x, (T)qa, (T)qb, (T)qc, (T)(1.0 / G), y);
-  } else {  /* 1 / G is no normal T (rows of huge values): divide in double */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < len; i++) {
       const double v = (double)x[i];
       y[i] = (T)(((qa * v + qb) * v + qc) / G);
     }
   }
+}
+
+static void DRIVER(map_row)(const KERNELS *k, int kind, int log_out, double eps, size_t n,
+                            const T *x, T *y) {
+  DRIVER(split) w;
+  DRIVER(split_init)(&w, k, n, x, NULL, y);
+  w.reduce = DRIVER(map_reduce);
+  w.map = DRIVER(map_output);
+  w.kind = kind;
+  w.log_out = log_out;
+  w.eps = eps;
+  DRIVER(split_row)(&w, DRIVER(map_finish));
 }
 
 typedef struct DRIVER(map_call) {

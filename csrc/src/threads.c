@@ -1,0 +1,221 @@
+/*
+ * The thread pool (threads.h) and the thread-count setting.
+ *
+ * Why our own pool and not OpenMP: the library is linked into processes
+ * that already carry an OpenMP runtime or two (torch's libgomp, NumPy's
+ * OpenBLAS, a conda libomp); a second runtime in one process oversubscribes
+ * the cores or clashes outright, and OpenMP gives no control over what
+ * happens when several Python threads call in at once. The pool is
+ * persistent POSIX threads: started at the first parallel call, reused,
+ * rebuilt in a forked child (the parent's workers do not exist there), and
+ * joined at unload. One call at a time uses it; a concurrent caller runs
+ * its own work on its own thread, so N Python threads never start N x
+ * threads. docs/architecture.md explains the choice.
+ */
+#if !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1 /* sched_getaffinity, CPU_COUNT */
+#endif
+#include "threads.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fastsoftmax.h"
+
+#define FSM_MAX_THREADS 256
+
+/* ---------------------------------------------------------------- count */
+
+static size_t g_threads; /* 0: not chosen yet (atomic) */
+
+#if defined(__linux__)
+#include <sched.h>
+#include <unistd.h>
+
+/* The CPUs this process may run on, bounded by a cgroup v2 CPU quota
+ * ("quota period" in cpu.max): a container limited to 2 CPUs of a
+ * 64-CPU host gets 2. */
+static size_t default_threads(void) {
+  size_t n = 1;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int c = CPU_COUNT(&set);
+    n = c > 0 ? (size_t)c : 1;
+  } else {
+    const long c = sysconf(_SC_NPROCESSORS_ONLN);
+    n = c > 0 ? (size_t)c : 1;
+  }
+  FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
+  if (f != NULL) {
+    char quota[32];
+    unsigned long long period = 0;
+    if (fscanf(f, "%31s %llu", quota, &period) == 2 && period > 0 && quota[0] != 'm') {
+      const unsigned long long q = strtoull(quota, NULL, 10);
+      const size_t cpus = (size_t)((q + period - 1) / period);
+      if (cpus >= 1 && cpus < n) n = cpus;
+    }
+    fclose(f);
+  }
+  return n;
+}
+#else
+static size_t default_threads(void) { return 1; }
+#endif
+
+/* FASTSOFTMAX_NUM_THREADS (a positive integer) or the CPUs we may use. */
+static size_t initial_threads(void) {
+  const char *env = getenv("FASTSOFTMAX_NUM_THREADS");
+  if (env != NULL && env[0] != '\0') {
+    char *end;
+    const unsigned long long v = strtoull(env, &end, 10);
+    if (*end == '\0' && v >= 1) return v > FSM_MAX_THREADS ? FSM_MAX_THREADS : (size_t)v;
+  }
+  const size_t n = default_threads();
+  return n > FSM_MAX_THREADS ? FSM_MAX_THREADS : n;
+}
+
+size_t fsm_threads_wanted(void) {
+  size_t n = __atomic_load_n(&g_threads, __ATOMIC_ACQUIRE);
+  if (n == 0) {
+    n = initial_threads();
+    __atomic_store_n(&g_threads, n, __ATOMIC_RELEASE);
+  }
+  return n;
+}
+
+size_t fsm_get_num_threads(void) { return fsm_threads_wanted(); }
+
+fsm_status fsm_set_num_threads(size_t n) {
+  if (n > FSM_MAX_THREADS) return FSM_INVALID_ARGUMENT;
+  __atomic_store_n(&g_threads, n == 0 ? initial_threads() : n, __ATOMIC_RELEASE);
+  return FSM_OK;
+}
+
+/* ---------------------------------------------------------------- pool */
+
+static __thread int t_in_task; /* this thread is running a task */
+
+static void run_tasks(void (*task)(void *, size_t), void *ctx, size_t n, size_t *next) {
+  t_in_task = 1;
+  for (;;) {
+    const size_t i = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
+    if (i >= n) break;
+    task(ctx, i);
+  }
+  t_in_task = 0;
+}
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t g_done = PTHREAD_COND_INITIALIZER;
+static pthread_t g_workers[FSM_MAX_THREADS];
+/* the generation before the job a worker was started for: it must see
+ * that job's generation as new (it takes the lock only after the caller
+ * has published the job) */
+static unsigned long g_start_generation[FSM_MAX_THREADS];
+static size_t g_started;      /* workers running */
+static int g_busy;            /* a call is using the pool */
+static int g_quit;            /* unloading: workers leave */
+static unsigned long g_generation;
+static size_t g_participants; /* workers 0 .. g_participants-1 join the job */
+static size_t g_finished;     /* participants done with the job */
+static void (*g_task)(void *, size_t);
+static void *g_ctx;
+static size_t g_n_tasks, g_next;
+
+static void *worker_main(void *arg) {
+  const size_t id = (size_t)(uintptr_t)arg;
+  pthread_mutex_lock(&g_lock);
+  unsigned long seen = g_start_generation[id];
+  for (;;) {
+    while (!g_quit && g_generation == seen) pthread_cond_wait(&g_wake, &g_lock);
+    if (g_quit) break;
+    seen = g_generation;
+    if (id >= g_participants) continue;
+    pthread_mutex_unlock(&g_lock);
+    run_tasks(g_task, g_ctx, g_n_tasks, &g_next);
+    pthread_mutex_lock(&g_lock);
+    if (++g_finished == g_participants) pthread_cond_signal(&g_done);
+  }
+  pthread_mutex_unlock(&g_lock);
+  return NULL;
+}
+
+/* fork: the child has none of the parent's workers; start afresh. */
+static void atfork_prepare(void) { pthread_mutex_lock(&g_lock); }
+static void atfork_parent(void) { pthread_mutex_unlock(&g_lock); }
+static void atfork_child(void) {
+  pthread_mutex_init(&g_lock, NULL);
+  pthread_cond_init(&g_wake, NULL);
+  pthread_cond_init(&g_done, NULL);
+  g_started = 0;
+  g_busy = 0;
+  g_participants = g_finished = 0;
+}
+static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+static void register_atfork(void) { pthread_atfork(atfork_prepare, atfork_parent, atfork_child); }
+
+/* Joined when the library is unloaded or the process exits normally. */
+__attribute__((destructor)) static void stop_workers(void) {
+  pthread_mutex_lock(&g_lock);
+  const size_t started = g_started;
+  g_quit = 1;
+  pthread_cond_broadcast(&g_wake);
+  pthread_mutex_unlock(&g_lock);
+  for (size_t i = 0; i < started; i++) pthread_join(g_workers[i], NULL);
+  g_started = 0;
+}
+
+void fsm_parallel_for(size_t n_tasks, void (*task)(void *ctx, size_t i), void *ctx) {
+  size_t next = 0;
+  const size_t wanted = fsm_threads_wanted();
+  if (n_tasks < 2 || wanted < 2 || t_in_task) {
+    run_tasks(task, ctx, n_tasks, &next);
+    return;
+  }
+  pthread_once(&g_atfork_once, register_atfork);
+  pthread_mutex_lock(&g_lock);
+  if (g_busy || g_quit) { /* another call has the pool: work alone */
+    pthread_mutex_unlock(&g_lock);
+    run_tasks(task, ctx, n_tasks, &next);
+    return;
+  }
+  g_busy = 1;
+  size_t workers = (wanted < n_tasks ? wanted : n_tasks) - 1;
+  while (g_started < workers) {
+    g_start_generation[g_started] = g_generation;
+    if (pthread_create(&g_workers[g_started], NULL, worker_main, (void *)(uintptr_t)g_started) != 0)
+      break; /* fewer threads, same results */
+    g_started++;
+  }
+  if (workers > g_started) workers = g_started;
+  g_task = task;
+  g_ctx = ctx;
+  g_n_tasks = n_tasks;
+  g_next = 0;
+  g_participants = workers;
+  g_finished = 0;
+  g_generation++;
+  pthread_cond_broadcast(&g_wake);
+  pthread_mutex_unlock(&g_lock);
+
+  run_tasks(task, ctx, n_tasks, &g_next);
+
+  pthread_mutex_lock(&g_lock);
+  while (g_finished < g_participants) pthread_cond_wait(&g_done, &g_lock);
+  g_busy = 0;
+  pthread_mutex_unlock(&g_lock);
+}
+
+#else /* no POSIX threads: one thread */
+
+void fsm_parallel_for(size_t n_tasks, void (*task)(void *ctx, size_t i), void *ctx) {
+  size_t next = 0;
+  run_tasks(task, ctx, n_tasks, &next);
+}
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * The library's threads (threads.c): a small persistent pool that only the
+ * row executor (rows.c) and the chunked long-row drivers use. Internal.
+ *
+ * Results never depend on the number of threads: work is cut into tasks by
+ * the data's shape alone, every task computes the same bits whichever
+ * thread runs it, and partial states are merged in task order by the
+ * caller. Threads only decide who runs which task.
+ */
+#ifndef FSM_THREADS_H
+#define FSM_THREADS_H
+
+#include <stddef.h>
+
+/* Calls whose work (elements) is below this stay on the calling thread:
+ * waking a worker and waiting for it costs a few microseconds, about what
+ * 64K elements of softmax take on one core (bench/README.md, threads). */
+#define FSM_PARALLEL_MIN_ELEMENTS ((size_t)1 << 16)
+
+/* task(ctx, i) for every i in [0, n_tasks), in any order, on up to
+ * fsm_threads_wanted() threads (the caller included). Runs everything on
+ * the calling thread when one thread is wanted, when n_tasks < 2, when
+ * called from inside a task, or when the pool is serving another call
+ * (no oversubscription: concurrent callers each get their own thread). */
+void fsm_parallel_for(size_t n_tasks, void (*task)(void *ctx, size_t i), void *ctx);
+
+/* The number of threads a call may use (fsm_get_num_threads). */
+size_t fsm_threads_wanted(void);
+
+#endif /* FSM_THREADS_H */
