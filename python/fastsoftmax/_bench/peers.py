@@ -81,6 +81,7 @@ class Variant:
     algorithm: Optional[str] = None
     isa: Optional[str] = None
     out: bool = False  # True: writes into a preallocated out=; False: allocates its result
+    threads: int = 1  # threads the call may use (fastsoftmax, torch, onnxruntime)
 
     @property
     def name(self) -> str:
@@ -91,6 +92,8 @@ class Variant:
             name += f"@{self.isa}"
         if not self.out:
             name += " (new)"
+        if self.threads != 1:
+            name += f" x{self.threads}"
         return name
 
     def bytes_per_element(self, rows: int, cols: int) -> Optional[int]:
@@ -98,11 +101,23 @@ class Variant:
             return None
         return bytes_per_element(self.function, self.algorithm, rows, cols)
 
+    @contextlib.contextmanager
     def context(self):
-        return fastsoftmax.use_isa(self.isa) if self.isa else contextlib.nullcontext()
+        """The variant's ISA (fastsoftmax) and thread count while timing."""
+        with contextlib.ExitStack() as stack:
+            if self.library == "fastsoftmax":
+                stack.enter_context(fastsoftmax.threads(self.threads))
+            elif self.library == "torch":
+                torch = sys.modules["torch"]
+                previous = torch.get_num_threads()
+                torch.set_num_threads(self.threads)
+                stack.callback(torch.set_num_threads, previous)
+            active = stack.enter_context(fastsoftmax.use_isa(self.isa)) if self.isa else None
+            yield active
 
 
-def fastsoftmax_variant(function: str, algorithm: str, isa: str, out: bool = True) -> Variant:
+def fastsoftmax_variant(function: str, algorithm: str, isa: str, out: bool = True,
+                        threads: int = 1) -> Variant:
     fn = getattr(fastsoftmax, function)
     if out:
         def bind(x, y):
@@ -110,28 +125,31 @@ def fastsoftmax_variant(function: str, algorithm: str, isa: str, out: bool = Tru
     else:
         def bind(x, y):
             return lambda: fn(x, algorithm=algorithm)
-    return Variant("fastsoftmax", function, bind, algorithm, isa, out)
+    return Variant("fastsoftmax", function, bind, algorithm, isa, out, threads)
 
 
-def peer_variants(function: str, peers: Sequence[str] = ("numpy", "scipy", "torch", "onnxruntime")
-                  ) -> List[Variant]:
-    """The peers that are installed, in the order asked for."""
+def peer_variants(function: str, peers: Sequence[str] = ("numpy", "scipy", "torch", "onnxruntime"),
+                  threads: int = 1) -> List[Variant]:
+    """The peers that are installed, in the order asked for; torch and ONNX
+    Runtime with `threads` threads (NumPy and SciPy have one)."""
     out: List[Variant] = []
     for peer in peers:
         if peer not in _PEERS:
             raise ValueError(f"unknown peer {peer!r}; expected one of {', '.join(_PEERS)}")
-        bind = _PEERS[peer](function)
+        if threads != 1 and peer in ("numpy", "scipy"):
+            continue
+        bind = _PEERS[peer](function, threads)
         if bind is not None:
-            out.append(Variant(peer, function, bind))
+            out.append(Variant(peer, function, bind, threads=threads))
     return out
 
 
-def _numpy_peer(function):
+def _numpy_peer(function, threads=1):
     fn = numpy_softmax if function == "softmax" else numpy_log_softmax
     return lambda x, y: (lambda: fn(x))
 
 
-def _scipy_peer(function):
+def _scipy_peer(function, threads=1):
     special = _import_quietly("scipy.special")
     if special is None:
         return None
@@ -139,11 +157,11 @@ def _scipy_peer(function):
     return lambda x, y: (lambda: fn(x, axis=-1))
 
 
-def _torch_peer(function):
+def _torch_peer(function, threads=1):
     torch = _import_quietly("torch")
     if torch is None:
         return None
-    torch.set_num_threads(1)  # single thread, like fastsoftmax
+    torch.set_num_threads(1)  # one thread unless a variant's context says otherwise
     fn = getattr(torch, function)
 
     def bind(x, y):
@@ -152,7 +170,7 @@ def _torch_peer(function):
     return bind
 
 
-def _onnxruntime_peer(function):
+def _onnxruntime_peer(function, threads=1):
     ort, onnx = _import_quietly("onnxruntime"), _import_quietly("onnx")
     if ort is None or onnx is None:
         return None
@@ -166,7 +184,7 @@ def _onnxruntime_peer(function):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     try:
         session = ort.InferenceSession(model.SerializeToString(), options,
