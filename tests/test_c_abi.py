@@ -423,3 +423,81 @@ def test_training_functions(ffi, lib):
     assert abs(res[0] - np.log1p(2.0)) < 1e-15  # log-Taylor at x = 0, D = 3: log(3/1)
     assert lib.fsm_spherical_loss_partials(3, 2, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, res) == 1
     assert lib.fsm_spherical_loss_partials(1, 3, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, ffi.NULL) == 2
+
+
+def test_thread_isa(ffi, lib):
+    """fsm_set_thread_isa: the calling thread's override, seen by its own
+    calls only; other threads keep the process-wide ISA (issue 19)."""
+    import threading
+
+    detected = lib.fsm_detected_isa()
+    assert lib.fsm_thread_isa() == ISAS["auto"]
+    for bad in (5, 99, 0xFFFFFFFF):
+        assert lib.fsm_set_thread_isa(bad) == STATUS["FSM_UNKNOWN_ISA"]
+    for name, value in ISAS.items():
+        if name != "auto" and not lib.fsm_isa_supported(value):
+            assert lib.fsm_set_thread_isa(value) == STATUS["FSM_UNSUPPORTED_ISA"]
+    assert lib.fsm_thread_isa() == ISAS["auto"], "a refused fsm_set_thread_isa changed the ISA"
+
+    x = (np.random.default_rng(8).standard_normal((4, 300)) * 10).astype(np.float32)
+
+    def softmax_here():
+        y = np.full_like(x, np.nan)
+        assert lib.fsm_softmax_f32(4, 300, ptr(ffi, x), 300, ptr(ffi, y), 300, 0) == 0
+        check(x, y, np.float32, False)
+        return y
+
+    per_isa = {}
+    for name in supported_isas(lib):
+        assert lib.fsm_set_isa(ISAS[name]) == 0
+        per_isa[name] = softmax_here()
+    assert lib.fsm_set_isa(0) == 0
+
+    seen = {}
+    inside, release = threading.Event(), threading.Event()
+
+    def other():
+        inside.wait(10)
+        seen["active"] = lib.fsm_active_isa()
+        seen["thread"] = lib.fsm_thread_isa()
+        seen["y"] = softmax_here()
+        release.set()
+
+    th = threading.Thread(target=other)
+    th.start()
+    try:
+        assert lib.fsm_set_thread_isa(ISAS["scalar"]) == 0
+        assert lib.fsm_thread_isa() == ISAS["scalar"] and lib.fsm_active_isa() == ISAS["scalar"]
+        inside.set()
+        assert release.wait(10)
+        assert np.array_equal(softmax_here(), per_isa["scalar"])
+        # the process-wide setting does not override this thread's
+        assert lib.fsm_set_isa(detected) == 0
+        assert lib.fsm_active_isa() == ISAS["scalar"]
+    finally:
+        assert lib.fsm_set_thread_isa(ISAS["auto"]) == 0
+        th.join(10)
+    assert seen["active"] == detected and seen["thread"] == ISAS["auto"]
+    detected_name = ffi.string(lib.fsm_isa_name(detected)).decode()
+    assert np.array_equal(seen["y"], per_isa[detected_name])
+    assert lib.fsm_active_isa() == detected and lib.fsm_thread_isa() == ISAS["auto"]
+
+
+def test_num_threads(ffi, lib):
+    """fsm_set_num_threads / fsm_get_num_threads; a long row gives the same
+    bytes at 1 and 2 threads (chunks are cut by length, not by threads)."""
+    default = lib.fsm_get_num_threads()
+    assert default >= 1
+    assert lib.fsm_set_num_threads(257) == STATUS["FSM_INVALID_ARGUMENT"]
+    assert lib.fsm_get_num_threads() == default
+    x = np.random.default_rng(0).normal(size=(2, 1 << 18)).astype(np.float32)
+    out = []
+    for n in (1, 2):
+        assert lib.fsm_set_num_threads(n) == 0 and lib.fsm_get_num_threads() == n
+        y = np.empty_like(x)
+        assert lib.fsm_softmax_f32(2, x.shape[1], ptr(ffi, x), x.shape[1], ptr(ffi, y),
+                                   x.shape[1], ALGORITHMS["auto"]) == 0
+        out.append(y)
+    assert out[0].tobytes() == out[1].tobytes()
+    np.testing.assert_allclose(out[0].sum(-1), 1.0, rtol=1e-5)
+    assert lib.fsm_set_num_threads(0) == 0 and lib.fsm_get_num_threads() == default

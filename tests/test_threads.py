@@ -203,3 +203,47 @@ def test_threadpoolctl_sees_and_limits_fastsoftmax():
     assert fastsoftmax.get_num_threads() == 2
     with threadpoolctl.threadpool_limits(limits=1, user_api="fastsoftmax"):
         assert fastsoftmax.get_num_threads() == 1
+
+
+def _loss_cases(x, targets, soft):
+    """Every loss with its gradient, per row, as one flat array."""
+    def flat(res):
+        return np.concatenate([np.ravel(np.asarray(a, dtype=np.float64)) for a in res])
+    kw = dict(reduction="none", return_grad=True)
+    return {
+        "cross_entropy": lambda: flat(fastsoftmax.cross_entropy(x, targets, **kw)),
+        "cross_entropy smoothing": lambda: flat(fastsoftmax.cross_entropy(
+            x, targets, label_smoothing=0.1, **kw)),
+        "cross_entropy soft": lambda: flat(fastsoftmax.cross_entropy(x, soft, **kw)),
+        "log_spherical_loss": lambda: flat(fastsoftmax.log_spherical_loss(x, targets, 1e-3, **kw)),
+        "log_taylor_loss": lambda: flat(fastsoftmax.log_taylor_loss(x, targets, **kw)),
+        "z_loss": lambda: flat(fastsoftmax.z_loss(x, targets, **kw)),
+        "stablemax_cross_entropy": lambda: flat(fastsoftmax.stablemax_cross_entropy(
+            x, targets, **kw)),
+    }
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_losses_on_long_rows_same_bits_and_accurate(isa):
+    """Loss rows whose slices are cut into chunks (the target's left and
+    right slices each >= 128K): identical at every thread count, and the
+    cross-entropy against float64."""
+    rng = np.random.default_rng(5)
+    cols = 2 * CHUNK_MIN + 101
+    x = rng.normal(0.0, 2.0, size=(2, cols)).astype(np.float32)
+    targets = np.array([CHUNK_MIN + 50, cols - 7])
+    soft = rng.random(size=x.shape).astype(np.float32)
+    soft /= soft.sum(-1, keepdims=True)
+    with fastsoftmax.use_isa(isa):
+        for name, fn in _loss_cases(x, targets, soft).items():
+            _assert_same_bits(_each_thread_count(fn), f"{name} {isa}")
+        with fastsoftmax.threads(2):
+            loss, grad = fastsoftmax.cross_entropy(x, targets, reduction="none", return_grad=True)
+    ref_loss, ref_grad = reference_ce(x, targets)
+    np.testing.assert_allclose(loss, ref_loss, rtol=2e-6)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-5, atol=1e-12)
+
+
+def reference_ce(x, targets):
+    from reference import cross_entropy_rows64
+    return cross_entropy_rows64(x, targets)

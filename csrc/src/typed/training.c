@@ -137,6 +137,142 @@ static fsm_status DRIVER(run_vjp)(DRIVER(vjp_fn) row, const KERNELS *k, size_t r
   return fsm_run_plan(&plan);
 }
 
+/* ---- the loss rows' passes on long slices
+
+   The losses make several passes over slices of a row (the target entry
+   excluded). On a slice of FSM_CHUNK_MIN_COLS elements or more, each pass
+   runs on chunks (rows.h) in parallel; reductions merge the chunks' results
+   in chunk order. The cut follows the slice's length alone, so the results
+   do not depend on the thread count. Shorter slices call the kernel. */
+
+enum { P_RMAX, P_RADDEXP, P_RADDSTOREEXP, P_RADDEXTEXP, P_RSUM, P_RDOT, P_RSUMSQ, P_RADDSTABLE,
+       P_VAFFINE, P_VSCALE, P_VSCALEEXP, P_VSCALEEXTEXP, P_VSTABLEGRAD, P_VAXPBYC };
+
+typedef struct DRIVER(par) {
+  const KERNELS *k;
+  int op;
+  size_t n, chunk;
+  const T *x, *z;
+  T *y;
+  T a, b, c;
+  double part[FSM_MAX_CHUNKS][2];
+  T max[FSM_MAX_CHUNKS];
+  fsm_extsum ext[FSM_MAX_CHUNKS];
+} DRIVER(par);
+
+static void DRIVER(par_task)(void *ctx, size_t i) {
+  DRIVER(par) *w = ctx;
+  const KERNELS *k = w->k;
+  const size_t off = i * w->chunk, len = w->n - off < w->chunk ? w->n - off : w->chunk;
+  const T *x = w->x + off, *z = w->z != NULL ? w->z + off : NULL;
+  T *y = w->y != NULL ? w->y + off : NULL;
+  switch (w->op) {
+    case P_RMAX: w->max[i] = k->rmax(len, x); break;
+    case P_RADDEXP: w->part[i][0] = k->raddexp(len, x, w->c); break;
+    case P_RADDSTOREEXP: w->part[i][0] = k->raddstoreexp(len, x, w->c, y); break;
+    case P_RADDEXTEXP: w->ext[i] = k->raddextexp(len, x); break;
+    case P_RSUM: w->part[i][0] = k->rsum(len, x); break;
+    case P_RDOT: w->part[i][0] = k->rdot(len, x, z); break;
+    case P_RSUMSQ: k->rsumsq(len, x, w->c, w->part[i]); break;
+    case P_RADDSTABLE: w->part[i][0] = k->raddstable(len, x); break;
+    case P_VAFFINE: k->vaffine(len, x, w->a, w->c, w->b, y); break;
+    case P_VSCALE: k->vscale(len, x, w->a, y); break;
+    case P_VSCALEEXP: k->vscaleexp(len, x, w->c, w->a, y); break;
+    case P_VSCALEEXTEXP: k->vscaleextexp(len, x, w->a, w->b, y); break;
+    case P_VSTABLEGRAD: k->vstablegrad(len, x, w->a, y); break;
+    case P_VAXPBYC: k->vaxpbyc(len, x, z, w->a, w->b, w->c, y); break;
+  }
+}
+
+/* Runs one pass over chunks; returns the number of chunks. */
+static size_t DRIVER(par_run)(DRIVER(par) *w, const KERNELS *k, int op, size_t n, const T *x,
+                              const T *z, T *y, T a, T b, T c) {
+  w->k = k;
+  w->op = op;
+  w->n = n;
+  w->chunk = fsm_chunk_len(n);
+  w->x = x;
+  w->z = z;
+  w->y = y;
+  w->a = a;
+  w->b = b;
+  w->c = c;
+  const size_t chunks = (n + w->chunk - 1) / w->chunk;
+  fsm_parallel_for(chunks, DRIVER(par_task), w);
+  return chunks;
+}
+
+#define LONG_SLICE(n) ((n) >= FSM_CHUNK_MIN_COLS)
+
+static T DRIVER(p_rmax)(const KERNELS *k, size_t n, const T *x) {
+  if (!LONG_SLICE(n)) return k->rmax(n, x);
+  DRIVER(par) w;
+  const size_t chunks = DRIVER(par_run)(&w, k, P_RMAX, n, x, NULL, NULL, 0, 0, 0);
+  T m = -(T)INFINITY;
+  for (size_t i = 0; i < chunks; i++) m = w.max[i] > m ? w.max[i] : m;
+  return m;
+}
+
+/* raddexp, raddstoreexp (y != NULL), rsum, rdot, raddstable: one sum */
+static double DRIVER(p_sum)(const KERNELS *k, int op, size_t n, const T *x, const T *z, T *y,
+                            T c) {
+  if (!LONG_SLICE(n)) {
+    switch (op) {
+      case P_RADDEXP: return k->raddexp(n, x, c);
+      case P_RADDSTOREEXP: return k->raddstoreexp(n, x, c, y);
+      case P_RSUM: return k->rsum(n, x);
+      case P_RDOT: return k->rdot(n, x, z);
+      default: return k->raddstable(n, x);
+    }
+  }
+  DRIVER(par) w;
+  const size_t chunks = DRIVER(par_run)(&w, k, op, n, x, z, y, 0, 0, c);
+  double s = 0.0;
+  for (size_t i = 0; i < chunks; i++) s += w.part[i][0];
+  return s;
+}
+
+static void DRIVER(p_rsumsq)(const KERNELS *k, size_t n, const T *x, T c, double *s) {
+  if (!LONG_SLICE(n)) {
+    k->rsumsq(n, x, c, s);
+    return;
+  }
+  DRIVER(par) w;
+  const size_t chunks = DRIVER(par_run)(&w, k, P_RSUMSQ, n, x, NULL, NULL, 0, 0, c);
+  s[0] = s[1] = 0.0;
+  for (size_t i = 0; i < chunks; i++) {
+    s[0] += w.part[i][0];
+    s[1] += w.part[i][1];
+  }
+}
+
+static fsm_extsum DRIVER(p_raddextexp)(const KERNELS *k, size_t n, const T *x) {
+  if (!LONG_SLICE(n)) return k->raddextexp(n, x);
+  DRIVER(par) w;
+  const size_t chunks = DRIVER(par_run)(&w, k, P_RADDEXTEXP, n, x, NULL, NULL, 0, 0, 0);
+  fsm_extsum e = FSM_EXTSUM_EMPTY;
+  for (size_t i = 0; i < chunks; i++) fsm_extsum_add(&e, w.ext[i].mantissa, w.ext[i].exponent);
+  return e;
+}
+
+/* The elementwise passes: vaffine(a, c, b), vscale(a), vscaleexp(c, a),
+ * vscaleextexp(a, b), vstablegrad(a), vaxpbyc(a, b, c). */
+static void DRIVER(p_map)(const KERNELS *k, int op, size_t n, const T *x, const T *z, T *y, T a,
+                          T b, T c) {
+  if (!LONG_SLICE(n)) {
+    switch (op) {
+      case P_VAFFINE: k->vaffine(n, x, a, c, b, y); return;
+      case P_VSCALE: k->vscale(n, x, a, y); return;
+      case P_VSCALEEXP: k->vscaleexp(n, x, c, a, y); return;
+      case P_VSCALEEXTEXP: k->vscaleextexp(n, x, a, b, y); return;
+      case P_VSTABLEGRAD: k->vstablegrad(n, x, a, y); return;
+      default: k->vaxpbyc(n, x, z, a, b, c, y); return;
+    }
+  }
+  DRIVER(par) w;
+  DRIVER(par_run)(&w, k, op, n, x, z, y, a, b, c);
+}
+
 /* ---- log-sum-exp pieces */
 
 /* log of an extended sum P * 2^N. */
@@ -157,8 +293,8 @@ static void DRIVER(ext_scale)(fsm_extsum e, double extra, double g, T *s, T *ex)
 /* The max of two slices and one value; a NaN value is ignored (the sums
  * still turn the row NaN). */
 static T DRIVER(max3)(const KERNELS *k, size_t n1, const T *x1, size_t n2, const T *x2, T v) {
-  T m = k->rmax(n1, x1);
-  const T m2 = k->rmax(n2, x2);
+  T m = DRIVER(p_rmax)(k, n1, x1);
+  const T m2 = DRIVER(p_rmax)(k, n2, x2);
   m = m2 > m ? m2 : m;
   return v > m ? v : m;
 }
@@ -190,9 +326,11 @@ static int DRIVER(ce_rest_reload)(const KERNELS *k, size_t n, const T *x, size_t
   *m = x[c] > m_rest ? x[c] : m_rest;
   if (exp((double)m_rest - (double)*m) < (double)n * (double)T_MIN * 0x1p30) return 0;
   if (dx != NULL)
-    *sum_rest = k->raddstoreexp(nlo, lo, *m, dx) + k->raddstoreexp(nhi, hi, *m, dx + c + 1);
+    *sum_rest = DRIVER(p_sum)(k, P_RADDSTOREEXP, nlo, lo, NULL, dx, *m) +
+                DRIVER(p_sum)(k, P_RADDSTOREEXP, nhi, hi, NULL, dx + c + 1, *m);
   else
-    *sum_rest = k->raddexp(nlo, lo, *m) + k->raddexp(nhi, hi, *m);
+    *sum_rest = DRIVER(p_sum)(k, P_RADDEXP, nlo, lo, NULL, NULL, *m) +
+                DRIVER(p_sum)(k, P_RADDEXP, nhi, hi, NULL, NULL, *m);
   return 1;
 }
 
@@ -220,18 +358,18 @@ static double DRIVER(ce_row)(const KERNELS *k, size_t n, const T *x, size_t c,
   if (alpha > 0.0) {
     if (shifted) {
       double sums[2];
-      k->rsumsq(n, x, x[c], sums);
+      DRIVER(p_rsumsq)(k, n, x, x[c], sums);
       smooth_sum = sums[0];
     } else {
-      smooth_sum = k->rsum(n, x);
+      smooth_sum = DRIVER(p_sum)(k, P_RSUM, n, x, NULL, NULL, 0);
     }
   }
   if (xc < INFINITY) {
     if (DRIVER(ce_reload_form)(k, n) && DRIVER(ce_rest_reload)(k, n, x, c, dx, &m, &sum_rest)) {
       form = CE_RELOAD;
     } else {
-      rest = k->raddextexp(nlo, lo);
-      const fsm_extsum rest_hi = k->raddextexp(nhi, hi);
+      rest = DRIVER(p_raddextexp)(k, nlo, lo);
+      const fsm_extsum rest_hi = DRIVER(p_raddextexp)(k, nhi, hi);
       fsm_extsum_add(&rest, rest_hi.mantissa, rest_hi.exponent);
       if (DRIVER(in_two_pass_domain)(rest)) form = CE_EXT;
     }
@@ -245,7 +383,8 @@ static double DRIVER(ce_row)(const KERNELS *k, size_t n, const T *x, size_t c,
   } else {
     if (form == CE_MAX) {  /* outside the domain, an empty rest (cols == 1), +inf, NaN target */
       m = DRIVER(max3)(k, nlo, lo, nhi, hi, x[c]);
-      sum_rest = k->raddexp(nlo, lo, m) + k->raddexp(nhi, hi, m);
+      sum_rest = DRIVER(p_sum)(k, P_RADDEXP, nlo, lo, NULL, NULL, m) +
+                 DRIVER(p_sum)(k, P_RADDEXP, nhi, hi, NULL, NULL, m);
     }
     lse_rest = log(sum_rest) + (double)m;
     lr = log(sum_rest) + ((double)m - xc);  /* all -inf: NaN, as the reference */
@@ -266,27 +405,27 @@ static double DRIVER(ce_row)(const KERNELS *k, size_t n, const T *x, size_t c,
     if (form == CE_RELOAD) {  /* dx = g exp(x - m) / S + off, one pass */
       const T s = (T)(g / (sum_rest + exp(xc - (double)m)));
       if (alpha > 0.0) {
-        k->vaffine(nlo, dx, s, (T)0, off, dx);
-        k->vaffine(nhi, dx + c + 1, s, (T)0, off, dx + c + 1);
+        DRIVER(p_map)(k, P_VAFFINE, nlo, dx, NULL, dx, s, off, (T)0);
+        DRIVER(p_map)(k, P_VAFFINE, nhi, dx + c + 1, NULL, dx + c + 1, s, off, (T)0);
       } else {
-        k->vscale(nlo, dx, s, dx);
-        k->vscale(nhi, dx + c + 1, s, dx + c + 1);
+        DRIVER(p_map)(k, P_VSCALE, nlo, dx, NULL, dx, s, 0, 0);
+        DRIVER(p_map)(k, P_VSCALE, nhi, dx + c + 1, NULL, dx + c + 1, s, 0, 0);
       }
     } else {
       if (form == CE_EXT) {
         T s, e;
         DRIVER(ext_scale)(rest, fsm_softplus(-lr), g, &s, &e);
-        k->vscaleextexp(nlo, lo, s, e, dx);
-        k->vscaleextexp(nhi, hi, s, e, dx + c + 1);
+        DRIVER(p_map)(k, P_VSCALEEXTEXP, nlo, lo, NULL, dx, s, e, 0);
+        DRIVER(p_map)(k, P_VSCALEEXTEXP, nhi, hi, NULL, dx + c + 1, s, e, 0);
       } else {
         const double S = sum_rest + exp(xc - (double)m);
         const T s = (T)(g / S);
-        k->vscaleexp(nlo, lo, m, s, dx);
-        k->vscaleexp(nhi, hi, m, s, dx + c + 1);
+        DRIVER(p_map)(k, P_VSCALEEXP, nlo, lo, NULL, dx, s, 0, m);
+        DRIVER(p_map)(k, P_VSCALEEXP, nhi, hi, NULL, dx + c + 1, s, 0, m);
       }
       if (alpha > 0.0) {
-        k->vaffine(nlo, dx, (T)1, (T)0, off, dx);
-        k->vaffine(nhi, dx + c + 1, (T)1, (T)0, off, dx + c + 1);
+        DRIVER(p_map)(k, P_VAFFINE, nlo, dx, NULL, dx, (T)1, off, (T)0);
+        DRIVER(p_map)(k, P_VAFFINE, nhi, dx + c + 1, NULL, dx + c + 1, (T)1, off, (T)0);
       }
     }
     dx[c] = (T)gc;
@@ -298,8 +437,9 @@ static double DRIVER(ce_row)(const KERNELS *k, size_t n, const T *x, size_t c,
 
 static double DRIVER(ce_soft_row)(const KERNELS *k, size_t n, const T *x, const T *t, double alpha,
                                   double g, T *dx) {
-  const double sum_t = k->rsum(n, t), dot = k->rdot(n, t, x);
-  const double mean = alpha > 0.0 ? k->rsum(n, x) / (double)n : 0.0;
+  const double sum_t = DRIVER(p_sum)(k, P_RSUM, n, t, NULL, NULL, 0);
+  const double dot = DRIVER(p_sum)(k, P_RDOT, n, t, x, NULL, 0);
+  const double mean = alpha > 0.0 ? DRIVER(p_sum)(k, P_RSUM, n, x, NULL, NULL, 0) / (double)n : 0.0;
   const double A = (1.0 - alpha) * sum_t + alpha;
   /* the sum over the whole row includes its max's exp (1): no collapse, so
    * the reload form serves wherever the table's AUTO picks it */
@@ -307,7 +447,7 @@ static double DRIVER(ce_soft_row)(const KERNELS *k, size_t n, const T *x, const 
   fsm_extsum e = FSM_EXTSUM_EMPTY;
   int two_pass = 0, stored = 0;
   if (!reload) {
-    e = k->raddextexp(n, x);
+    e = DRIVER(p_raddextexp)(k, n, x);
     two_pass = DRIVER(in_two_pass_domain)(e);
   }
   T m = 0;
@@ -315,9 +455,9 @@ static double DRIVER(ce_soft_row)(const KERNELS *k, size_t n, const T *x, const 
   if (two_pass) {
     lse = DRIVER(ext_log)(e);
   } else {
-    m = k->rmax(n, x);
+    m = DRIVER(p_rmax)(k, n, x);
     stored = reload && dx != NULL;
-    sum = stored ? k->raddstoreexp(n, x, m, dx) : k->raddexp(n, x, m);
+    sum = DRIVER(p_sum)(k, stored ? P_RADDSTOREEXP : P_RADDEXP, n, x, NULL, stored ? dx : NULL, m);
     lse = (double)m + log(sum);
   }
   const double loss = A * lse - ((1.0 - alpha) * dot + alpha * mean);
@@ -328,12 +468,12 @@ static double DRIVER(ce_soft_row)(const KERNELS *k, size_t n, const T *x, const 
     } else if (two_pass) {
       T s, ex;
       DRIVER(ext_scale)(e, 0.0, 1.0, &s, &ex);
-      k->vscaleextexp(n, x, s, ex, dx);
+      DRIVER(p_map)(k, P_VSCALEEXTEXP, n, x, NULL, dx, s, ex, 0);
     } else {
-      k->vscaleexp(n, x, m, (T)(1.0 / sum), dx);
+      DRIVER(p_map)(k, P_VSCALEEXP, n, x, NULL, dx, (T)(1.0 / sum), 0, m);
     }
-    k->vaxpbyc(n, dx, t, (T)(A * g / p_scale), (T)(-(1.0 - alpha) * g),
-               (T)(-alpha * g / (double)n), dx);
+    DRIVER(p_map)(k, P_VAXPBYC, n, dx, t, dx, (T)(A * g / p_scale), (T)(-(1.0 - alpha) * g),
+                  (T)(-alpha * g / (double)n));
   }
   return loss;
 }
@@ -353,15 +493,15 @@ static double DRIVER(spherical_loss_row)(const KERNELS *k, size_t n, const T *x,
   double lo[2], hi[2], out[5];
   const int z = p->kind == FSM_LOSS_Z;
   if (z && isfinite((double)x[c])) K = x[c];
-  k->rsumsq(c, x, K, lo);
-  k->rsumsq(n - c - 1, x + c + 1, K, hi);
+  DRIVER(p_rsumsq)(k, c, x, K, lo);
+  DRIVER(p_rsumsq)(k, n - c - 1, x + c + 1, K, hi);
   int centred = !z;  /* K is the row's (rounded) mean, or no shift is needed */
   if (z) {
     const double d = (double)n, s = (lo[0] + hi[0]) / d, q = (lo[1] + hi[1]) / d;
     if (!(q * d <= SHIFT_RATIO_MAX * (q - s * s)) && isfinite(s)) {  /* also x_c not finite */
       K = (T)((double)K + s);
-      k->rsumsq(c, x, K, lo);
-      k->rsumsq(n - c - 1, x + c + 1, K, hi);
+      DRIVER(p_rsumsq)(k, c, x, K, lo);
+      DRIVER(p_rsumsq)(k, n - c - 1, x + c + 1, K, hi);
       centred = 1;
     }
   }
@@ -374,8 +514,8 @@ static double DRIVER(spherical_loss_row)(const KERNELS *k, size_t n, const T *x,
     const double a = 2.0 * out[1] * g;
     const T M = centred ? K : (T)((double)K + (lo[0] + hi[0]) / (double)n);
     const T b = (T)(out[2] * g + a * ((double)M - (double)K));
-    k->vaffine(c, x, (T)a, M, b, dx);
-    k->vaffine(n - c - 1, x + c + 1, (T)a, M, b, dx + c + 1);
+    DRIVER(p_map)(k, P_VAFFINE, c, x, NULL, dx, (T)a, b, M);
+    DRIVER(p_map)(k, P_VAFFINE, n - c - 1, x + c + 1, NULL, dx + c + 1, (T)a, b, M);
     dx[c] = (T)(out[4] * g);
   }
   return out[0];
@@ -387,13 +527,14 @@ static double DRIVER(stablemax_ce_row)(const KERNELS *k, size_t n, const T *x, s
                                        const fsm_loss_params *p, double g, T *dx) {
   (void)p;
   const double xc = (double)x[c];
-  const double rest = k->raddstable(c, x) + k->raddstable(n - c - 1, x + c + 1);
+  const double rest = DRIVER(p_sum)(k, P_RADDSTABLE, c, x, NULL, NULL, 0) +
+                      DRIVER(p_sum)(k, P_RADDSTABLE, n - c - 1, x + c + 1, NULL, NULL, 0);
   const double s_c = xc >= 0.0 ? xc + 1.0 : 1.0 / (1.0 - xc);
   const double S = rest + s_c;
   if (dx != NULL) {
     const T scale = (T)(g / S);
-    k->vstablegrad(c, x, scale, dx);
-    k->vstablegrad(n - c - 1, x + c + 1, scale, dx + c + 1);
+    DRIVER(p_map)(k, P_VSTABLEGRAD, c, x, NULL, dx, scale, 0, 0);
+    DRIVER(p_map)(k, P_VSTABLEGRAD, n - c - 1, x + c + 1, NULL, dx + c + 1, scale, 0, 0);
     dx[c] = (T)(-g * (rest / S) / (1.0 + fabs(xc)));
   }
   return xc == INFINITY ? NAN : log1p(rest / s_c);  /* inf - inf, as the reference */
