@@ -28,6 +28,10 @@ def info() -> int:
     llc_env = os.environ.get("FASTSOFTMAX_LLC_BYTES")
     print(f"llc          {_core.llc_bytes() >> 10} KiB (AUTO's cache-relative rules"
           + (f"; FASTSOFTMAX_LLC_BYTES={llc_env})" if llc_env else ")"))
+    threads_env = os.environ.get("FASTSOFTMAX_NUM_THREADS")
+    print(f"threads      {fastsoftmax.get_num_threads()} (same results at any count"
+          + (f"; FASTSOFTMAX_NUM_THREADS={threads_env})" if threads_env else ")"))
+    print("dtypes       float32, float64")
     print(f"kernels      {', '.join(fastsoftmax.KERNELS)}")
     print(f"compiler     {_core.compiler}")
     print(f"build flags  {_core.build_flags.strip() or '(none)'}")

@@ -1,11 +1,15 @@
 /* The AVX-512F table.
  *
- * AUTO crossover: NOT measured -- no AVX-512 CPU was available (the
- * development machine is a Zen 3; bench/c/README.md). Provisionally the
- * AVX2 table's measured value, 4M floats (x + y beyond a 32 MiB LLC):
- * with twice the exp throughput per instruction the two-pass should turn
- * memory bound, where its 12 bytes per element beat reload's 20, at or
- * below that length. Re-measure with fsm_kernel_bench -a on AVX-512. */
+ * AUTO crossover, measured natively on an AMD EPYC Zen 4 (family 25 model
+ * 17, 32 MiB L3; 2026-12-06; bench/results/xnnpack-zen4.md, one thread,
+ * elements/ns, three runs): in cache the three-pass reload leads (64K:
+ * reload 3.78-3.83, online 2.45-2.52, two-pass 2.00-2.03; 1M: 3.38-3.55 vs
+ * 2.40-2.48 vs 1.96-2.01). Out of cache the 12-byte algorithms win: 16M
+ * two-pass 1.35-1.61, online 1.28-1.62, reload 1.07-1.40; 64M 1.60 / 1.50 /
+ * 1.40; a cold 1M row 1.77-1.94 / 1.75-2.02 / 1.58-2.06. So AUTO takes the
+ * two-pass from 4M floats (x + y beyond the 32 MiB LLC), for softmax and
+ * log-softmax alike (log 16M: two-pass 1.30-1.44, online 1.26-1.44,
+ * three-pass 0.99-1.19). */
 #define FSM_TABLE_ISA avx512
 #define FSM_TABLE_ISA_ENUM FSM_ISA_AVX512
 #define FSM_TABLE_PARENT FSM_ISA_AVX2
