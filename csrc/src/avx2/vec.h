@@ -15,6 +15,9 @@
 
 typedef __m256 fsm_vf;
 #define FSM_VEC_LANES 8
+/* independent accumulators of the reductions: vmaxps has a latency of 3-4
+ * cycles and two ports, so 4 chains keep it busy */
+#define FSM_VEC_ACCS 4
 
 static inline fsm_vf fsm_vload(const float *p) { return _mm256_loadu_ps(p); }
 static inline void fsm_vstore(float *p, fsm_vf v) { _mm256_storeu_ps(p, v); }
@@ -25,6 +28,13 @@ static inline fsm_vf fsm_vset1(float c) { return _mm256_set1_ps(c); }
 static inline fsm_vf fsm_vadd(fsm_vf a, fsm_vf b) { return _mm256_add_ps(a, b); }
 static inline fsm_vf fsm_vsub(fsm_vf a, fsm_vf b) { return _mm256_sub_ps(a, b); }
 static inline fsm_vf fsm_vmul(fsm_vf a, fsm_vf b) { return _mm256_mul_ps(a, b); }
+/* the larger of a and b; b when either is NaN (x86 max) */
+static inline fsm_vf fsm_vmax(fsm_vf a, fsm_vf b) { return _mm256_max_ps(a, b); }
+static inline float fsm_vreduce_max(fsm_vf v) { return fsm_avx2_hmax(v); }
+/* rem < FSM_VEC_LANES elements, the other lanes `fill` */
+static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill) {
+  return fsm_avx2_load_tail_fill(p, rem, fill);
+}
 /* a * b + c, one rounding */
 static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return _mm256_fmadd_ps(a, b, c); }
 

@@ -13,6 +13,7 @@
 
 typedef __m512 fsm_vf;
 #define FSM_VEC_LANES 16
+#define FSM_VEC_ACCS 4
 
 static inline fsm_vf fsm_vload(const float *p) { return _mm512_loadu_ps(p); }
 static inline void fsm_vstore(float *p, fsm_vf v) { _mm512_storeu_ps(p, v); }
@@ -26,6 +27,11 @@ static inline fsm_vf fsm_vset1(float c) { return _mm512_set1_ps(c); }
 static inline fsm_vf fsm_vadd(fsm_vf a, fsm_vf b) { return _mm512_add_ps(a, b); }
 static inline fsm_vf fsm_vsub(fsm_vf a, fsm_vf b) { return _mm512_sub_ps(a, b); }
 static inline fsm_vf fsm_vmul(fsm_vf a, fsm_vf b) { return _mm512_mul_ps(a, b); }
+static inline fsm_vf fsm_vmax(fsm_vf a, fsm_vf b) { return _mm512_max_ps(a, b); }
+static inline float fsm_vreduce_max(fsm_vf v) { return _mm512_reduce_max_ps(v); }
+static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill) {
+  return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), fsm_avx512_tail_mask(rem), p);
+}
 static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return _mm512_fmadd_ps(a, b, c); }
 
 #endif /* FSM_AVX512_VEC_H */

@@ -13,6 +13,7 @@
 
 typedef float32x4_t fsm_vf;
 #define FSM_VEC_LANES 4
+#define FSM_VEC_ACCS 4
 
 static inline fsm_vf fsm_vload(const float *p) { return vld1q_f32(p); }
 static inline void fsm_vstore(float *p, fsm_vf v) { vst1q_f32(p, v); }
@@ -30,6 +31,11 @@ static inline fsm_vf fsm_vset1(float c) { return vdupq_n_f32(c); }
 static inline fsm_vf fsm_vadd(fsm_vf a, fsm_vf b) { return vaddq_f32(a, b); }
 static inline fsm_vf fsm_vsub(fsm_vf a, fsm_vf b) { return vsubq_f32(a, b); }
 static inline fsm_vf fsm_vmul(fsm_vf a, fsm_vf b) { return vmulq_f32(a, b); }
+static inline fsm_vf fsm_vmax(fsm_vf a, fsm_vf b) { return vmaxq_f32(a, b); }
+static inline float fsm_vreduce_max(fsm_vf v) { return vmaxvq_f32(v); }
+static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill) {
+  return fsm_neon_load_partial(p, rem, fill);
+}
 static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return vfmaq_f32(c, a, b); }
 
 #endif /* FSM_NEON_VEC_H */

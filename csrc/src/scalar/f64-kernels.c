@@ -34,12 +34,6 @@ static double extexp(double x, double *n) {
   return exp(t);
 }
 
-double fsm_f64_rmax__scalar(size_t n, const double *x) {
-  double m = -INFINITY;
-  for (size_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
-  return m;
-}
-
 double fsm_f64_raddstoreexp__scalar(size_t n, const double *x, double c, double *y) {
   return sum_exp(n, x, c, y);
 }

@@ -20,6 +20,8 @@ typedef double fsm_vf;
 #error "scalar/vec.h: compile with -DFSM_DTYPE_F32 or -DFSM_DTYPE_F64"
 #endif
 #define FSM_VEC_LANES 1
+/* eight independent scalar chains, which the compiler turns into vectors */
+#define FSM_VEC_ACCS 8
 
 static inline fsm_vf fsm_vload(const FSM_VEC_STORAGE *p) { return *p; }
 static inline void fsm_vstore(FSM_VEC_STORAGE *p, fsm_vf v) { *p = v; }
@@ -31,6 +33,12 @@ static inline fsm_vf fsm_vset1(fsm_vf c) { return c; }
 static inline fsm_vf fsm_vadd(fsm_vf a, fsm_vf b) { return a + b; }
 static inline fsm_vf fsm_vsub(fsm_vf a, fsm_vf b) { return a - b; }
 static inline fsm_vf fsm_vmul(fsm_vf a, fsm_vf b) { return a * b; }
+/* b if it is larger, else a (a NaN b never wins) */
+static inline fsm_vf fsm_vmax(fsm_vf a, fsm_vf b) { return b > a ? b : a; }
+static inline fsm_vf fsm_vreduce_max(fsm_vf v) { return v; }
+static inline fsm_vf fsm_vload_tail_fill(const FSM_VEC_STORAGE *p, size_t rem, fsm_vf fill) {
+  return rem ? *p : fill;
+}
 static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return a * b + c; }
 
 #endif /* FSM_SCALAR_VEC_H */
