@@ -35,7 +35,11 @@ struct DRIVER(split) {
 /* (Fields set one by one: an initializer would zero the 16 KiB of
  * partial sums on every row.) */
 static void DRIVER(split_init)(DRIVER(split) *w, const KERNELS *k, size_t n, const T *x, const T *z,
-                               T *y) {
+                               T *y,
+                               void (*reduce)(const DRIVER(split) *, size_t, size_t, double *),
+                               void (*map)(const DRIVER(split) *, size_t, size_t)) {
+  w->reduce = reduce;
+  w->map = map;
   w->k = k;
   w->n = n;
   w->x = x;
@@ -87,9 +91,7 @@ static void DRIVER(vsubmul_map)(const DRIVER(split) *w, size_t off, size_t len) 
 static void DRIVER(softmax_backward_row)(const KERNELS *k, size_t n, const T *y, const T *dy,
                                          T *dx) {
   DRIVER(split) w;
-  DRIVER(split_init)(&w, k, n, y, dy, dx);
-  w.reduce = DRIVER(dot_reduce);
-  w.map = DRIVER(vsubmul_map);
+  DRIVER(split_init)(&w, k, n, y, dy, dx, DRIVER(dot_reduce), DRIVER(vsubmul_map));
   DRIVER(split_row)(&w, NULL);
 }
 
@@ -103,9 +105,7 @@ static void DRIVER(vsubscaleexp_map)(const DRIVER(split) *w, size_t off, size_t 
 static void DRIVER(log_softmax_backward_row)(const KERNELS *k, size_t n, const T *z, const T *dz,
                                              T *dx) {
   DRIVER(split) w;
-  DRIVER(split_init)(&w, k, n, z, dz, dx);
-  w.reduce = DRIVER(sum_reduce);
-  w.map = DRIVER(vsubscaleexp_map);
+  DRIVER(split_init)(&w, k, n, z, dz, dx, DRIVER(sum_reduce), DRIVER(vsubscaleexp_map));
   DRIVER(split_row)(&w, NULL);
 }
 
@@ -673,9 +673,7 @@ static void DRIVER(map_output)(const DRIVER(split) *w, size_t off, size_t len) {
 static void DRIVER(map_row)(const KERNELS *k, int kind, int log_out, double eps, size_t n,
                             const T *x, T *y) {
   DRIVER(split) w;
-  DRIVER(split_init)(&w, k, n, x, NULL, y);
-  w.reduce = DRIVER(map_reduce);
-  w.map = DRIVER(map_output);
+  DRIVER(split_init)(&w, k, n, x, NULL, y, DRIVER(map_reduce), DRIVER(map_output));
   w.kind = kind;
   w.log_out = log_out;
   w.eps = eps;
