@@ -163,6 +163,138 @@ FSM_API fsm_status fsm_log_softmax_f64(size_t rows, size_t cols,
                                        double *y, size_t y_stride,
                                        fsm_algorithm algorithm);
 
+/* ----------------------------------------------------------------- states
+ *
+ * Mergeable softmax states (docs/math.md, "Exact states"): the statistics
+ * of a row, or of a piece of one, from which softmax, log-softmax and
+ * logsumexp follow. A row cut into pieces (a sharded vocabulary, the
+ * chunks of a Dask array) is reduced piece by piece, the states merged in
+ * any grouping, and each piece normalised from the merged state. The merge
+ * is exact: any tree of merges over the same pieces gives the same bits.
+ */
+
+/* The state of a row or of a piece of one: its largest entry and
+ *   sum_k exp(x_k) = sum_i sum[i] * 2^(32 * (top - i))
+ * as a wide fixed-point integer (four 32-bit bins below the highest bin of
+ * any merged piece, each bin an exact 64-bit sum). Special values: max NaN
+ * (a NaN in the row), +inf (a +inf and no NaN), -inf (empty or all -inf);
+ * then top is INT64_MIN and sum is 0. When |max| >= 2^60, sum[0] counts
+ * the entries equal to max (nothing else contributes) and top is 0. Treat
+ * the fields as opaque: produce states with fsm_softmax_state_f32/_f64 and
+ * fsm_merge_softmax_states only. 48 bytes, no padding. */
+typedef struct fsm_softmax_state {
+  double max;
+  int64_t top;
+  uint64_t sum[4];
+} fsm_softmax_state;
+
+/* fsm_softmax_state_f32: the state of each row of a float32 matrix. Rows
+ * of 128K elements or more are reduced in fixed chunks on the library's
+ * threads; a row's state depends on its values and length only.
+ *
+ * Arguments
+ *   rows, cols, x, x_stride  the input, as fsm_softmax_f32 (cols == 0
+ *               gives empty states).
+ *   states      rows states, states[r] for row r.
+ * Returns, checked in this order (nothing is written unless FSM_OK):
+ *   FSM_UNKNOWN_ISA or FSM_UNSUPPORTED_ISA  FASTSOFTMAX_ISA is bad;
+ *   FSM_NULL_POINTER, FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW  for x, as
+ *                          fsm_softmax_f32;
+ *   FSM_NULL_POINTER       states is NULL and rows > 0;
+ *   FSM_OK                 states holds the result.
+ * Thread safety: reentrant; concurrent calls on disjoint outputs are safe.
+ * Accuracy: the sum's relative error is that of the kernels' sums (a few
+ *   units of 2^-53 per chunk, float64 accumulation). */
+FSM_API fsm_status fsm_softmax_state_f32(size_t rows, size_t cols,
+                                         const float *x, size_t x_stride,
+                                         fsm_softmax_state *states);
+
+/* fsm_softmax_state_f64: fsm_softmax_state_f32 for float64 rows.
+ * Arguments, return codes and thread safety: as fsm_softmax_state_f32. */
+FSM_API fsm_status fsm_softmax_state_f64(size_t rows, size_t cols,
+                                         const double *x, size_t x_stride,
+                                         fsm_softmax_state *states);
+
+/* fsm_merge_softmax_states: out[i] = the state of the concatenation of
+ * the pieces a[i] and b[i] describe, for i < n. Associative and
+ * commutative bit for bit (integer additions, whole bins dropped below the
+ * highest), for up to 2^32 merged pieces per state.
+ *
+ * Arguments
+ *   n           the number of states; 0 reads and writes nothing.
+ *   a, b        the states to merge; read only.
+ *   out         n states; may be a or b (in place), no other overlap.
+ * Returns:
+ *   FSM_NULL_POINTER  n > 0 and a, b or out is NULL (nothing written);
+ *   FSM_OK            out holds the merged states.
+ * Thread safety: reentrant; concurrent calls on disjoint outputs are safe. */
+FSM_API fsm_status fsm_merge_softmax_states(size_t n, const fsm_softmax_state *a,
+                                            const fsm_softmax_state *b,
+                                            fsm_softmax_state *out);
+
+/* fsm_logsumexp_from_states: out[i] = log sum exp over the entries that
+ * states[i] describes, for i < n: NaN, +inf or -inf for the special states
+ * (a NaN, a +inf, none finite).
+ *
+ * Arguments
+ *   n           the number of states; 0 reads and writes nothing.
+ *   states      n states; read only.
+ *   out         n doubles.
+ * Returns:
+ *   FSM_NULL_POINTER  n > 0 and states or out is NULL (nothing written);
+ *   FSM_OK            out holds the results.
+ * Thread safety: reentrant; concurrent calls on disjoint outputs are safe.
+ * Accuracy: absolute error <= 1e-15 * max(1, |result|) beyond the sums'. */
+FSM_API fsm_status fsm_logsumexp_from_states(size_t n, const fsm_softmax_state *states,
+                                             double *out);
+
+/* fsm_softmax_from_state_f32: softmax of each row of x normalised by
+ * states[r], the (merged) state of the whole row x is a piece of:
+ *   y[r, i] = exp(x[r, i] - M_r) / S_r,  M_r, S_r the max and sum of exp(x - M_r)
+ *   from states[r].
+ * Entries of x above the state's max (x not part of what the state
+ * describes) give unspecified values. A state with a NaN, a +inf, or no
+ * finite entry gives a NaN row (the contract of fsm_softmax_f32).
+ *
+ * Arguments
+ *   rows, cols, x, x_stride, y, y_stride  as fsm_softmax_f32 (in place
+ *               allowed).
+ *   states      rows states; read only.
+ * Returns, checked in this order (nothing is written unless FSM_OK):
+ *   FSM_UNKNOWN_ISA or FSM_UNSUPPORTED_ISA  FASTSOFTMAX_ISA is bad;
+ *   FSM_NULL_POINTER, FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW  for x, then
+ *                          y, as fsm_softmax_f32;
+ *   FSM_NULL_POINTER       states is NULL and rows, cols > 0;
+ *   FSM_OK                 y holds the result.
+ * Thread safety: reentrant; concurrent calls on disjoint outputs are safe.
+ * Accuracy: as fsm_softmax_f32 when the state is the row's own. */
+FSM_API fsm_status fsm_softmax_from_state_f32(size_t rows, size_t cols,
+                                              const float *x, size_t x_stride,
+                                              const fsm_softmax_state *states,
+                                              float *y, size_t y_stride);
+
+/* fsm_log_softmax_from_state_f32: log-softmax of each row of x from
+ * states[r]: y[r, i] = (x[r, i] - M_r) - log S_r.
+ * Arguments, return codes and thread safety: as fsm_softmax_from_state_f32. */
+FSM_API fsm_status fsm_log_softmax_from_state_f32(size_t rows, size_t cols,
+                                                  const float *x, size_t x_stride,
+                                                  const fsm_softmax_state *states,
+                                                  float *y, size_t y_stride);
+
+/* fsm_softmax_from_state_f64: fsm_softmax_from_state_f32 for float64.
+ * Arguments, return codes and thread safety: as fsm_softmax_from_state_f32. */
+FSM_API fsm_status fsm_softmax_from_state_f64(size_t rows, size_t cols,
+                                              const double *x, size_t x_stride,
+                                              const fsm_softmax_state *states,
+                                              double *y, size_t y_stride);
+
+/* fsm_log_softmax_from_state_f64: fsm_log_softmax_from_state_f32 for float64.
+ * Arguments, return codes and thread safety: as fsm_softmax_from_state_f32. */
+FSM_API fsm_status fsm_log_softmax_from_state_f64(size_t rows, size_t cols,
+                                                  const double *x, size_t x_stride,
+                                                  const fsm_softmax_state *states,
+                                                  double *y, size_t y_stride);
+
 /* ---------------------------------------------------------------- training
  *
  * Gradients and losses (formulas: docs/math.md). Shared conventions:
