@@ -96,41 +96,37 @@ fsm_status fsm_set_num_threads(size_t n) {
 
 static __thread int t_in_task; /* this thread is running a task */
 
-static void run_tasks(void (*task)(void *, size_t), void *ctx, size_t n, size_t *next) {
-  t_in_task = 1;
-  for (;;) {
-    const size_t i = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
-    if (i >= n) break;
-    task(ctx, i);
-  }
-  t_in_task = 0;
-}
-
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
+#include <sched.h>
 
+/* A job: task(ctx, i) for i < g_n_tasks. Tasks are claimed one at a time
+ * through g_claim, whose high 32 bits are the job's generation and low 32
+ * bits the next index: a claim is a compare-and-swap that fails once the
+ * job has moved on, so a worker that wakes late can never run a task of a
+ * finished job, and the caller waits for the tasks (g_done), never for a
+ * worker to wake: on a busy machine the caller runs them all itself. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_wake = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t g_done = PTHREAD_COND_INITIALIZER;
 static pthread_t g_workers[FSM_MAX_THREADS];
 /* the generation before the job a worker was started for: it must see
  * that job's generation as new (it takes the lock only after the caller
  * has published the job) */
-static unsigned long g_start_generation[FSM_MAX_THREADS];
-static size_t g_started;      /* workers running */
-static int g_busy;            /* a call is using the pool */
-static int g_quit;            /* unloading: workers leave */
-static unsigned long g_generation;
-static size_t g_participants; /* workers 0 .. g_participants-1 join the job */
-static size_t g_finished;     /* participants done with the job */
+static uint32_t g_start_generation[FSM_MAX_THREADS];
+static size_t g_started;        /* workers running */
+static int g_busy;              /* a call is using the pool */
+static int g_quit;              /* unloading: workers leave */
+static uint32_t g_generation;   /* the current job's (atomic) */
+static size_t g_participants;   /* workers 0 .. g_participants-1 join the job */
+static uint64_t g_claim;        /* generation << 32 | next task index (atomic) */
+static size_t g_done;           /* tasks of the current job finished (atomic) */
 static void (*g_task)(void *, size_t);
 static void *g_ctx;
-static size_t g_n_tasks, g_next;
+static size_t g_n_tasks;
 
 /* Spin this many times (a few tens of microseconds) for the next job or
- * for the workers to finish, before sleeping on a condition variable:
- * back-to-back calls (the rows of a model's layers) then skip the wake-up
- * latency, which is about what a 256K-element call takes. */
+ * for the tasks to finish, before sleeping: back-to-back calls (the rows of
+ * a model's layers) then skip the wake-up latency. */
 #define FSM_SPIN 20000
 
 static inline void cpu_relax(void) {
@@ -141,10 +137,33 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/* Claims and runs tasks of job `generation` until none is left. */
+static void run_job(uint32_t generation) {
+  t_in_task = 1;
+  for (;;) {
+    uint64_t word = __atomic_load_n(&g_claim, __ATOMIC_ACQUIRE);
+    if ((uint32_t)(word >> 32) != generation) break;
+    /* read the job before claiming: a successful claim proves it was this
+     * job's (the caller publishes the next job only once every task of
+     * this one is done, and then this claim could not succeed) */
+    void (*task)(void *, size_t) = g_task;
+    void *ctx = g_ctx;
+    const size_t n = g_n_tasks;
+    const size_t i = (size_t)(word & 0xFFFFFFFFu);
+    if (i >= n) break;
+    if (!__atomic_compare_exchange_n(&g_claim, &word, word + 1, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+      continue;
+    task(ctx, i);
+    __atomic_add_fetch(&g_done, 1, __ATOMIC_RELEASE);
+  }
+  t_in_task = 0;
+}
+
 static void *worker_main(void *arg) {
   const size_t id = (size_t)(uintptr_t)arg;
   pthread_mutex_lock(&g_lock);
-  unsigned long seen = g_start_generation[id];
+  uint32_t seen = g_start_generation[id];
   for (;;) {
     pthread_mutex_unlock(&g_lock);
     for (int i = 0; i < FSM_SPIN && __atomic_load_n(&g_generation, __ATOMIC_ACQUIRE) == seen &&
@@ -156,10 +175,8 @@ static void *worker_main(void *arg) {
     seen = g_generation;
     if (id >= g_participants) continue;
     pthread_mutex_unlock(&g_lock);
-    run_tasks(g_task, g_ctx, g_n_tasks, &g_next);
+    run_job(seen);
     pthread_mutex_lock(&g_lock);
-    if (__atomic_add_fetch(&g_finished, 1, __ATOMIC_ACQ_REL) == g_participants)
-      pthread_cond_signal(&g_done);
   }
   pthread_mutex_unlock(&g_lock);
   return NULL;
@@ -171,10 +188,9 @@ static void atfork_parent(void) { pthread_mutex_unlock(&g_lock); }
 static void atfork_child(void) {
   pthread_mutex_init(&g_lock, NULL);
   pthread_cond_init(&g_wake, NULL);
-  pthread_cond_init(&g_done, NULL);
   g_started = 0;
   g_busy = 0;
-  g_participants = g_finished = 0;
+  g_participants = 0;
 }
 static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
 static void register_atfork(void) { pthread_atfork(atfork_prepare, atfork_parent, atfork_child); }
@@ -190,18 +206,24 @@ __attribute__((destructor)) static void stop_workers(void) {
   g_started = 0;
 }
 
+static void run_alone(size_t n_tasks, void (*task)(void *ctx, size_t i), void *ctx) {
+  const int nested = t_in_task;
+  t_in_task = 1;
+  for (size_t i = 0; i < n_tasks; i++) task(ctx, i);
+  t_in_task = nested;
+}
+
 void fsm_parallel_for(size_t n_tasks, void (*task)(void *ctx, size_t i), void *ctx) {
-  size_t next = 0;
   const size_t wanted = fsm_threads_wanted();
-  if (n_tasks < 2 || wanted < 2 || t_in_task) {
-    run_tasks(task, ctx, n_tasks, &next);
+  if (n_tasks < 2 || wanted < 2 || t_in_task || n_tasks > 0xFFFFFFFFu) {
+    run_alone(n_tasks, task, ctx);
     return;
   }
   pthread_once(&g_atfork_once, register_atfork);
   pthread_mutex_lock(&g_lock);
   if (g_busy || g_quit) { /* another call has the pool: work alone */
     pthread_mutex_unlock(&g_lock);
-    run_tasks(task, ctx, n_tasks, &next);
+    run_alone(n_tasks, task, ctx);
     return;
   }
   g_busy = 1;
@@ -213,22 +235,25 @@ void fsm_parallel_for(size_t n_tasks, void (*task)(void *ctx, size_t i), void *c
     g_started++;
   }
   if (workers > g_started) workers = g_started;
+  const uint32_t generation = g_generation + 1;
   g_task = task;
   g_ctx = ctx;
   g_n_tasks = n_tasks;
-  g_next = 0;
   g_participants = workers;
-  __atomic_store_n(&g_finished, 0, __ATOMIC_RELAXED);
-  __atomic_store_n(&g_generation, g_generation + 1, __ATOMIC_RELEASE);
+  __atomic_store_n(&g_done, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_claim, (uint64_t)generation << 32, __ATOMIC_RELEASE);
+  __atomic_store_n(&g_generation, generation, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&g_wake);
   pthread_mutex_unlock(&g_lock);
 
-  run_tasks(task, ctx, n_tasks, &g_next);
+  run_job(generation);
+  /* every task claimed; wait for those still running on workers */
+  for (unsigned spins = 0; __atomic_load_n(&g_done, __ATOMIC_ACQUIRE) < n_tasks; spins++) {
+    if (spins < FSM_SPIN) cpu_relax();
+    else sched_yield(); /* a worker was preempted mid-task */
+  }
 
-  for (int i = 0; i < FSM_SPIN && __atomic_load_n(&g_finished, __ATOMIC_ACQUIRE) < workers; i++)
-    cpu_relax();
   pthread_mutex_lock(&g_lock);
-  while (g_finished < g_participants) pthread_cond_wait(&g_done, &g_lock);
   g_busy = 0;
   pthread_mutex_unlock(&g_lock);
 }
@@ -236,8 +261,7 @@ void fsm_parallel_for(size_t n_tasks, void (*task)(void *ctx, size_t i), void *c
 #else /* no POSIX threads: one thread */
 
 void fsm_parallel_for(size_t n_tasks, void (*task)(void *ctx, size_t i), void *ctx) {
-  size_t next = 0;
-  run_tasks(task, ctx, n_tasks, &next);
+  for (size_t i = 0; i < n_tasks; i++) task(ctx, i);
 }
 
 #endif

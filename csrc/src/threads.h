@@ -12,10 +12,11 @@
 
 #include <stddef.h>
 
-/* Calls whose work (elements) is below this stay on the calling thread:
- * waking a worker and waiting for it costs a few microseconds, about what
- * 64K elements of softmax take on one core (bench/README.md, threads). */
-#define FSM_PARALLEL_MIN_ELEMENTS ((size_t)1 << 16)
+/* Calls whose work (elements) is below this stay on the calling thread.
+ * Measured (Zen 4, 2 threads vs 1, softmax from Python, medians; with this
+ * threshold at 1K): 4K-8K elements 0.96-1.09x, 16K 1.20-1.48x, 32K
+ * 1.35-1.66x, 64K 1.36-1.82x, 256K 1.78-1.88x (bench/README.md). */
+#define FSM_PARALLEL_MIN_ELEMENTS ((size_t)1 << 14)
 
 /* task(ctx, i) for every i in [0, n_tasks), in any order, on up to
  * fsm_threads_wanted() threads (the caller included). Runs everything on

@@ -1,6 +1,6 @@
 """Threads: how many the library's calls may use, and threadpoolctl support.
 
-Every call whose work is at least 64K elements splits its rows across the
+Every call whose work is at least 16K elements splits its rows across the
 threads, and a row of 128K elements or more is cut into chunks whose partial
 states merge in chunk order. The cut depends on the shape only, so results
 are bitwise identical at every thread count.
@@ -46,7 +46,7 @@ def set_num_threads(n: int) -> None:
 
     Notes
     -----
-    Calls of fewer than 64K elements always run on the calling thread. A call
+    Calls of fewer than 16K elements always run on the calling thread. A call
     made while another one is using the threads runs on its own thread, so
     several Python threads calling at once never oversubscribe the CPUs.
     """
