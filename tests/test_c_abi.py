@@ -501,3 +501,52 @@ def test_num_threads(ffi, lib):
     assert out[0].tobytes() == out[1].tobytes()
     np.testing.assert_allclose(out[0].sum(-1), 1.0, rtol=1e-5)
     assert lib.fsm_set_num_threads(0) == 0 and lib.fsm_get_num_threads() == default
+
+
+def test_states(ffi, lib):
+    """The mergeable softmax states through the ABI: a row cut in three,
+    the pieces' states merged in two groupings (the same bytes), logsumexp
+    and softmax / log-softmax of each piece from the merged state against
+    the float64 references; the NULL-pointer statuses."""
+    assert ffi.sizeof("fsm_softmax_state") == 48
+    rng = np.random.default_rng(20)
+    for dtype in (np.float32, np.float64):
+        f32 = dtype == np.float32
+        state_of = lib.fsm_softmax_state_f32 if f32 else lib.fsm_softmax_state_f64
+        sm = lib.fsm_softmax_from_state_f32 if f32 else lib.fsm_softmax_from_state_f64
+        lsm = lib.fsm_log_softmax_from_state_f32 if f32 else lib.fsm_log_softmax_from_state_f64
+        rows, cols = 3, 200
+        x = (rng.normal(0, 20, (rows, cols)) + rng.normal(0, 40, (rows, 1))).astype(dtype)
+        cuts = [(0, 50), (50, 51), (51, 200)]
+        st = [ffi.new("fsm_softmax_state[]", rows) for _ in cuts]
+        for (a, b), s in zip(cuts, st):
+            piece = np.ascontiguousarray(x[:, a:b])
+            assert state_of(rows, b - a, ptr(ffi, piece), b - a, s) == 0
+        ab_c = ffi.new("fsm_softmax_state[]", rows)
+        a_bc = ffi.new("fsm_softmax_state[]", rows)
+        assert lib.fsm_merge_softmax_states(rows, st[0], st[1], ab_c) == 0
+        assert lib.fsm_merge_softmax_states(rows, ab_c, st[2], ab_c) == 0  # in place
+        assert lib.fsm_merge_softmax_states(rows, st[2], st[1], a_bc) == 0
+        assert lib.fsm_merge_softmax_states(rows, a_bc, st[0], a_bc) == 0
+        assert bytes(ffi.buffer(ab_c)) == bytes(ffi.buffer(a_bc))
+        lse = np.empty(rows)
+        assert lib.fsm_logsumexp_from_states(rows, ab_c, ffi.cast("double *", lse.ctypes.data)) == 0
+        x64 = x.astype(np.float64)
+        want = np.log(np.exp(x64 - x64.max(1, keepdims=True)).sum(1)) + x64.max(1)
+        tol = 1e-6 if f32 else 1e-13
+        np.testing.assert_allclose(lse, want, rtol=tol, atol=tol)
+        y = np.empty_like(x)
+        z = np.empty_like(x)
+        for a, b in cuts:
+            piece = np.ascontiguousarray(x[:, a:b])
+            yp, zp = np.empty_like(piece), np.empty_like(piece)
+            assert sm(rows, b - a, ptr(ffi, piece), b - a, ab_c, ptr(ffi, yp), b - a) == 0
+            assert lsm(rows, b - a, ptr(ffi, piece), b - a, ab_c, ptr(ffi, zp), b - a) == 0
+            y[:, a:b], z[:, a:b] = yp, zp
+        check(x, y, dtype, log=False)
+        check(x, z, dtype, log=True)
+        # NULL pointers with a non-empty shape: the status, nothing written
+        assert state_of(rows, cols, ptr(ffi, x), cols, ffi.NULL) == STATUS["FSM_NULL_POINTER"]
+        assert sm(rows, cols, ptr(ffi, x), cols, ffi.NULL, ptr(ffi, y), cols) == STATUS["FSM_NULL_POINTER"]
+        assert lib.fsm_merge_softmax_states(1, ffi.NULL, st[0], st[0]) == STATUS["FSM_NULL_POINTER"]
+        assert lib.fsm_logsumexp_from_states(1, ffi.NULL, ffi.NULL) == STATUS["FSM_NULL_POINTER"]

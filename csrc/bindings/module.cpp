@@ -206,6 +206,7 @@ double bandwidth(const char *kind, size_t n, size_t reps) {
 }
 
 #include "training.inc"  // the training functions: register_training(m)
+#include "states.inc"    // the mergeable softmax states: register_states(m)
 
 }  // namespace
 
@@ -226,6 +227,7 @@ PYBIND11_MODULE(_core, m) {
         "arguments need the general path");
 
   register_training(m);
+  register_states(m);
 
   m.def("llc_bytes", &fsm_llc_bytes,
         "the last-level cache size AUTO's rules use (sysfs, sysconf or FASTSOFTMAX_LLC_BYTES)");

@@ -22,6 +22,9 @@ from ._arrays import _as_float_array, _over_rows
 # Training functions (VJPs, cross-entropy, spherical family, StableMax).
 from ._training import *  # noqa: F401,F403
 from ._training import __all__ as _training_all
+# Mergeable softmax states and linear + cross-entropy without logits.
+from ._states import STATE_DTYPE, softmax_state, merge_states, softmax_from_state, log_softmax_from_state, logsumexp_from_state, logsumexp  # noqa: F401,E501
+from ._linear import linear_cross_entropy  # noqa: F401
 
 __version__: str = _core.__version__
 
@@ -34,6 +37,8 @@ __all__ = [
     "set_isa",
     "use_isa",
     "get_include",
+    "STATE_DTYPE", "softmax_state", "merge_states", "softmax_from_state",
+    "log_softmax_from_state", "logsumexp_from_state", "logsumexp", "linear_cross_entropy",
     "get_library",
     "ALGORITHMS",
     "KERNELS",

@@ -1,0 +1,271 @@
+"""Mergeable softmax states: the statistics of a row (or of a piece of one)
+from which softmax, log-softmax and logsumexp follow, merged exactly.
+
+A state is one element of the structured dtype :data:`STATE_DTYPE` (the C
+struct ``fsm_softmax_state``: the row's max and its sum of ``exp`` as a
+wide fixed-point integer). Cut an axis into pieces, take each piece's state
+(:func:`softmax_state`), merge them in any grouping (:func:`merge_states`:
+associative and commutative bit for bit), then normalise each piece from
+the merged state (:func:`softmax_from_state`, :func:`log_softmax_from_state`)
+or read the logsumexp (:func:`logsumexp_from_state`). ``docs/math.md``
+("Exact states") has the arithmetic.
+
+Private module; the names are exported by ``fastsoftmax``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from . import _core
+from ._arrays import _as_float_array, _normalize_axis, _over_rows
+
+#: The dtype of a softmax state (48 bytes; the layout of ``fsm_softmax_state``).
+STATE_DTYPE = np.dtype([("max", "<f8"), ("top", "<i8"), ("sum", "<u8", (4,))])
+assert STATE_DTYPE.itemsize == 48
+
+
+def _check_state(state, name: str = "state") -> np.ndarray:
+    s = np.asarray(state)
+    if s.dtype != STATE_DTYPE:
+        raise TypeError(f"{name} must be an array of fastsoftmax.STATE_DTYPE (from softmax_state), "
+                        f"got dtype {s.dtype}")
+    return s
+
+
+def softmax_state(x, axis: int = -1, *, keepdims: bool = False) -> np.ndarray:
+    """The softmax state of every row of ``x`` along ``axis``.
+
+    Parameters
+    ----------
+    x : array_like
+        float32 or float64, any shape (0-d is one element).
+    axis : int, optional
+        The softmax axis (default -1).
+    keepdims : bool, optional
+        Keep ``axis`` with length 1 in the result.
+
+    Returns
+    -------
+    numpy.ndarray
+        Of :data:`STATE_DTYPE`, the shape of ``x`` without ``axis``.
+
+    Raises
+    ------
+    TypeError
+        ``x`` is not float32 or float64.
+    ValueError
+        ``axis`` out of range.
+    """
+    x = _as_float_array(x, "x")
+    if x.ndim == 0:
+        x = x.reshape(1)
+        axis = _normalize_axis(axis, 0) if axis not in (0, -1) else 0
+        s = softmax_state(x, 0, keepdims=True)
+        return s if keepdims else s.reshape(())
+    axis = _normalize_axis(axis, x.ndim)
+    moved = np.moveaxis(x, axis, -1)
+    lead = moved.shape[:-1]
+    x2 = np.ascontiguousarray(moved).reshape(int(np.prod(lead)), moved.shape[-1])
+    out = np.empty(x2.shape[0], dtype=STATE_DTYPE)
+    _core.softmax_state(x2, out)
+    out = out.reshape(lead)
+    return np.expand_dims(out, axis) if keepdims else out
+
+
+def _merge2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = np.broadcast_arrays(a, b)
+    a = np.ascontiguousarray(a)
+    b = np.ascontiguousarray(b)
+    out = np.empty(a.shape, dtype=STATE_DTYPE)
+    _core.merge_states(a, b, out)
+    return out
+
+
+def merge_states(a, b=None, *, axis: Optional[int] = None, keepdims: bool = False) -> np.ndarray:
+    """Merge softmax states: ``merge_states(a, b)`` elementwise (broadcasting),
+    or ``merge_states(a, axis=k)`` all states of ``a`` along axis ``k``.
+
+    The merge is exact: the result is the same, bit for bit, whatever the
+    grouping and order of merges over the same pieces (up to 2**32 pieces
+    per state).
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        States (:data:`STATE_DTYPE`).
+    axis : int, optional
+        With ``b`` omitted: the axis of ``a`` to merge along.
+    keepdims : bool, optional
+        With ``axis``: keep it with length 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        The merged states.
+
+    Raises
+    ------
+    TypeError
+        Not arrays of :data:`STATE_DTYPE`, or both ``b`` and ``axis`` given
+        (or neither).
+    ValueError
+        Shapes that do not broadcast, ``axis`` out of range.
+    """
+    a = _check_state(a, "a")
+    if (b is None) == (axis is None):
+        raise TypeError("merge_states takes either two states or one array and axis=")
+    if b is not None:
+        return _merge2(a, _check_state(b, "b"))
+    axis = _normalize_axis(axis, a.ndim)
+    s = np.moveaxis(a, axis, 0)
+    if s.shape[0] == 0:
+        empty = np.zeros(s.shape[1:], dtype=STATE_DTYPE)
+        empty["max"] = -np.inf
+        empty["top"] = np.iinfo(np.int64).min
+        s = empty[None]
+    while s.shape[0] > 1:  # pairwise: any tree gives the same bits
+        half = s.shape[0] // 2
+        merged = _merge2(s[0:2 * half:2], s[1:2 * half:2])
+        s = np.concatenate([merged, s[2 * half:]]) if s.shape[0] % 2 else merged
+    out = s[0]
+    return np.expand_dims(out, axis) if keepdims else out
+
+
+def logsumexp_from_state(state) -> np.ndarray:
+    """``log(sum(exp(x)))`` of the rows the states describe, in float64
+    (NaN for a row with a NaN, +inf for one with +inf, -inf when empty or
+    all -inf).
+
+    Parameters
+    ----------
+    state : numpy.ndarray
+        States (:data:`STATE_DTYPE`), any shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, the shape of ``state``.
+
+    Raises
+    ------
+    TypeError
+        ``state`` is not of :data:`STATE_DTYPE`.
+    """
+    s = np.ascontiguousarray(_check_state(state))
+    out = np.empty(s.shape, dtype=np.float64)
+    _core.logsumexp_from_states(s, out)
+    return out
+
+
+def logsumexp(x, axis: int = -1) -> np.ndarray:
+    """``log(sum(exp(x), axis))`` (like ``scipy.special.logsumexp``), through
+    the row's state.
+
+    Parameters
+    ----------
+    x : array_like
+        float32 or float64.
+    axis : int, optional
+        The axis to reduce (default -1).
+
+    Returns
+    -------
+    numpy.ndarray
+        The dtype of ``x``, its shape without ``axis``.
+
+    Raises
+    ------
+    TypeError
+        ``x`` is not float32 or float64.
+    ValueError
+        ``axis`` out of range.
+    """
+    x = _as_float_array(x, "x")
+    return logsumexp_from_state(softmax_state(x, axis)).astype(x.dtype)
+
+
+def _from_state(kind: str, x, state, axis, out):
+    x = _as_float_array(x, "x")
+    s = _check_state(state)
+    ax = _normalize_axis(axis, max(x.ndim, 1)) if x.ndim else 0
+    want = x.shape[:ax] + x.shape[ax + 1:]
+    if s.shape != want and s.shape != x.shape[:ax] + (1,) + x.shape[ax + 1:]:
+        try:
+            np.broadcast_to(s, want)
+        except ValueError:
+            raise ValueError(f"state must have the shape of x without axis {ax}, {want}; "
+                             f"got {s.shape}") from None
+    if x.ndim and s.ndim == x.ndim:
+        s = np.squeeze(s, ax)
+
+    def call(moved, om):
+        m = moved[0]
+        if not (m.flags.c_contiguous and om.flags.c_contiguous):
+            return False
+        st = np.ascontiguousarray(np.broadcast_to(s, m.shape[:-1])).reshape(-1)
+        _core.from_state(kind, m.reshape(-1, m.shape[-1]), st, om.reshape(-1, om.shape[-1]))
+        return True
+
+    return _over_rows((x,), axis, out, call)
+
+
+_FROM_STATE_DOC = """
+    Parameters
+    ----------
+    x : array_like
+        float32 or float64: a piece of the rows ``state`` describes (its
+        entries must be among those the state was taken from, or at least
+        not above the state's max).
+    state : numpy.ndarray
+        States (:data:`STATE_DTYPE`) of the whole rows, usually merged: the
+        shape of ``x`` without ``axis`` (or with it of length 1; broadcast).
+    axis : int, optional
+        The softmax axis (default -1).
+    out : numpy.ndarray, optional
+        Where to write the result (shape and dtype of ``x``; ``x`` itself
+        for in place).
+
+    Returns
+    -------
+    numpy.ndarray
+        Like ``x``. A state with a NaN, a +inf or no finite entry gives
+        NaN rows (as :func:`fastsoftmax.softmax` does).
+
+    Raises
+    ------
+    TypeError
+        Unsupported dtypes.
+    ValueError
+        ``axis`` out of range, ``state`` of the wrong shape, bad ``out``.
+"""
+
+
+def softmax_from_state(x, state, axis: int = -1, out: Optional[np.ndarray] = None) -> np.ndarray:
+    return _from_state("softmax", x, state, axis, out)
+
+
+def log_softmax_from_state(x, state, axis: int = -1,
+                           out: Optional[np.ndarray] = None) -> np.ndarray:
+    return _from_state("log_softmax", x, state, axis, out)
+
+
+softmax_from_state.__doc__ = """``exp(x - M) / S``: softmax of ``x`` normalised by
+    the state of the whole rows (``M``, ``S`` their max and sum of
+    ``exp(x - M)``).
+""" + _FROM_STATE_DOC
+log_softmax_from_state.__doc__ = """``(x - M) - log S``: log-softmax of ``x`` from the
+    state of the whole rows.
+""" + _FROM_STATE_DOC
+
+__all__ = [
+    "STATE_DTYPE",
+    "softmax_state",
+    "merge_states",
+    "softmax_from_state",
+    "log_softmax_from_state",
+    "logsumexp_from_state",
+    "logsumexp",
+]
