@@ -1,24 +1,45 @@
-/* raddextexp: sum exp(x) as per-lane (P, N), Dukhan & Ablavatski: the
- * UNROLL vectors of an iteration are merged in float (exact vscalef
- * rescaling, one rounding of the add), then added to the double-lane
- * accumulator (common.h); lanes merge exactly into the fsm_extsum at the
- * end. Unroll 4: NOT measured (no AVX-512 CPU was available; bench/c/README.md). */
+/* raddextexp: sum exp(x) as per-lane (P, N), Dukhan & Ablavatski, with the
+ * exponent rescale once per block (as avx2/f32-raddextexp.c): the block's
+ * lane maximum N' of n = rint(x log2 e) and the running N first, the
+ * double lanes rescaled by 2^(N - N') with vscalefpd once, then each
+ * vector adds vscalefps(p, n - N') into a float block sum, folded into the
+ * double lanes at the block's end. The empty-lane exponent stays finite
+ * (common.h), so a NaN survives the rescale on hardware. Zen 4, the kernel
+ * alone: see the commit measuring it (bench/results/xnnpack-zen4.md). */
 #include "common.h"
 
-#define UNROLL FSM_TUNED_UNROLL(4)
+#define BLOCK 8
+
+static inline __m512 ext_n(__m512 x) {
+  x = _mm512_max_ps(_mm512_set1_ps(FSM_EXT_XMIN_F32), x);
+  const __m512 biased =
+      _mm512_fmadd_ps(x, _mm512_set1_ps(FSM_LOG2E_F32), _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
+  return _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
+}
 
 fsm_extsum fsm_f32_raddextexp__avx512(size_t n, const float *x) {
   fsm_avx512_extsum_f64 sum = fsm_avx512_extsum_zero();
   size_t i = 0;
-  for (; i + UNROLL * 16 <= n; i += UNROLL * 16) {
-    __m512 e;
-    __m512 p = fsm_avx512_extexp(_mm512_loadu_ps(x + i), &e);
-    for (int u = 1; u < UNROLL; u++) {
-      __m512 e1;
-      const __m512 p1 = fsm_avx512_extexp(_mm512_loadu_ps(x + i + 16 * u), &e1);
-      fsm_avx512_extsum_merge(&p, &e, p1, e1);
+  for (; i + BLOCK * 16 <= n; i += BLOCK * 16) {
+    /* the running N second in the max: a NaN n leaves it alone, and the
+     * NaN reaches P through p */
+    __m512 n_max = sum.n;
+    for (int v = 0; v < BLOCK; v++) n_max = _mm512_max_ps(ext_n(_mm512_loadu_ps(x + i + 16 * v)), n_max);
+    const __m512 k_old = _mm512_sub_ps(sum.n, n_max);
+    sum.lo = _mm512_scalef_pd(sum.lo, fsm_avx512_cvt_lo(k_old));
+    sum.hi = _mm512_scalef_pd(sum.hi, fsm_avx512_cvt_hi(k_old));
+    sum.n = n_max;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (int v = 0; v < BLOCK; v += 2) {
+      __m512 e0, e1;
+      const __m512 p0 = fsm_avx512_extexp(_mm512_loadu_ps(x + i + 16 * v), &e0);
+      const __m512 p1 = fsm_avx512_extexp(_mm512_loadu_ps(x + i + 16 * v + 16), &e1);
+      acc0 = _mm512_add_ps(acc0, _mm512_scalef_ps(p0, _mm512_sub_ps(e0, n_max)));
+      acc1 = _mm512_add_ps(acc1, _mm512_scalef_ps(p1, _mm512_sub_ps(e1, n_max)));
     }
-    fsm_avx512_extsum_add(&sum, 0xFFFF, p, e);
+    const __m512 block_sum = _mm512_add_ps(acc0, acc1);
+    sum.lo = _mm512_add_pd(sum.lo, fsm_avx512_cvt_lo(block_sum));
+    sum.hi = _mm512_add_pd(sum.hi, fsm_avx512_cvt_hi(block_sum));
   }
   for (; i + 16 <= n; i += 16) {
     __m512 e;
