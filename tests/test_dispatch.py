@@ -95,3 +95,22 @@ def test_info_command():
     assert f"llc          {fastsoftmax._core.llc_bytes() >> 10} KiB" in r.stdout
     for kernel in fastsoftmax.KERNELS:
         assert kernel in r.stdout
+
+
+def test_use_isa_runs_under_a_bad_environment_override():
+    """A thread's override (use_isa) takes precedence over a bad
+    FASTSOFTMAX_ISA inside the block; outside it, calls raise again (the
+    process-wide state is not touched by use_isa)."""
+    r = run_python(
+        "import fastsoftmax, numpy as np\n"
+        "x = np.zeros(2, np.float32)\n"
+        "with fastsoftmax.use_isa('scalar') as active:\n"
+        "    print(active, fastsoftmax.softmax(x))\n"
+        "try:\n"
+        "    fastsoftmax.softmax(x)\n"
+        "except RuntimeError as e:\n"
+        "    print('RuntimeError', 'FASTSOFTMAX_ISA' in str(e))\n",
+        "sse9",
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:2] == ["scalar [0.5 0.5]", "RuntimeError True"], r.stdout

@@ -86,3 +86,23 @@ def test_rejected_call_writes_nothing():
     with pytest.raises(ValueError):
         fastsoftmax.softmax(x, out=out, algorithm="bogus")
     assert (out == 7.0).all()
+
+
+# ---------------------------------------------------------------- issue 19 regressions
+
+
+@pytest.mark.parametrize("name", ["scalar\0junk", "\0", "auto\0", "avx2\0scalar"])
+def test_isa_names_with_nul_are_refused(name):
+    """Defect 5: the name was cut at the NUL and "scalar\\0junk" accepted."""
+    before = fastsoftmax.isa()
+    with pytest.raises(ValueError, match="NUL"):
+        fastsoftmax.set_isa(name)
+    with pytest.raises(ValueError, match="NUL"):
+        with fastsoftmax.use_isa(name):
+            pass  # pragma: no cover
+    # the binding refuses it too, below the Python checks
+    with pytest.raises(ValueError, match="NUL"):
+        fastsoftmax._core.set_isa(name)
+    with pytest.raises(ValueError, match="NUL"):
+        fastsoftmax._core.set_thread_isa(name)
+    assert fastsoftmax.isa() == before

@@ -176,7 +176,13 @@ py::object try_rowwise_contiguous(const py::array &x, py::ssize_t axis, py::obje
   return std::move(out);
 }
 
+// An ISA name from Python. fsm_isa_from_name reads up to the first NUL,
+// so a name with an embedded NUL ("scalar\0junk") is refused here, before
+// it could be cut short and accepted.
 fsm_isa isa_from_name(const std::string &name) {
+  if (name.find('\0') != std::string::npos)
+    throw py::value_error("ISA name must not contain NUL characters; got " +
+                          std::string(py::repr(py::str(name))));
   fsm_isa isa;
   if (fsm_isa_from_name(name.c_str(), &isa) != FSM_OK)
     throw py::value_error("unknown ISA '" + name + "'; expected one of auto, scalar, avx2, avx512, neon");
@@ -255,6 +261,13 @@ PYBIND11_MODULE(_core, m) {
     if (status != FSM_OK)
       throw py::value_error("ISA '" + name + "' is not supported by this CPU or build");
   });
+  // The calling thread's override (fastsoftmax.use_isa): "auto" = none.
+  m.def("set_thread_isa", [](const std::string &name) {
+    const fsm_status status = fsm_set_thread_isa(isa_from_name(name));
+    if (status != FSM_OK)
+      throw py::value_error("ISA '" + name + "' is not supported by this CPU or build");
+  });
+  m.def("thread_isa", [] { return std::string(fsm_isa_name(fsm_thread_isa())); });
   m.def("environment_error", []() -> py::object {
     const fsm_status status = fsm_environment_status();
     if (status == FSM_OK) return py::none();

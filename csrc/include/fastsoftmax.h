@@ -14,9 +14,12 @@
  *   - Errors are returned as fsm_status codes; nothing aborts, nothing is
  *     printed, nothing is written when a call returns an error.
  *   - Thread safety: every function may be called from any thread at any
- *     time. The active ISA (fsm_set_isa) is process-wide; changing it while
- *     other threads compute is safe (each call uses one consistent table)
- *     but which table a concurrent call sees is unspecified.
+ *     time. The ISA a call uses is the calling thread's override
+ *     (fsm_set_thread_isa) if it set one, else the process-wide one
+ *     (fsm_set_isa, FASTSOFTMAX_ISA, detection). Changing the process-wide
+ *     ISA while other threads compute is safe (each call uses one
+ *     consistent table) but which table a concurrent call sees is
+ *     unspecified; a thread's own override is seen by its next call.
  *
  * Numerical contract (float32; README.md has the measured bounds)
  *   - A row containing NaN gives a NaN row. A row containing +inf, or whose
@@ -629,12 +632,14 @@ FSM_API fsm_status fsm_stablemax_cross_entropy_f64(size_t rows, size_t cols, con
  *                          out-of-cache choices.
  */
 
-/* fsm_active_isa: the ISA whose kernels the next float32 call will use:
- * the detected one, or what fsm_set_isa or a valid FASTSOFTMAX_ISA forced.
+/* fsm_active_isa: the ISA whose kernels the calling thread's next float32
+ * call will use: its fsm_set_thread_isa override if any, else the detected
+ * one, or what fsm_set_isa or a valid FASTSOFTMAX_ISA forced.
  * Never FSM_ISA_AUTO. The first call into the library detects the CPU and
  * reads FASTSOFTMAX_ISA (once per process).
- * Returns: an fsm_isa value. Thread safety: safe from any thread; the
- * answer may be stale if another thread calls fsm_set_isa concurrently. */
+ * Returns: an fsm_isa value. Thread safety: safe from any thread; without a
+ * thread override the answer may be stale if another thread calls
+ * fsm_set_isa concurrently. */
 FSM_API fsm_isa fsm_active_isa(void);
 
 /* fsm_detected_isa: the best ISA this CPU, OS (enabled register state) and
@@ -650,7 +655,8 @@ FSM_API fsm_isa fsm_detected_isa(void);
  * Thread safety: safe from any thread. */
 FSM_API int fsm_isa_supported(fsm_isa isa);
 
-/* fsm_set_isa: force the ISA of every later call in this process (tests,
+/* fsm_set_isa: force the process-wide ISA: that of every later call from a
+ * thread without its own override (fsm_set_thread_isa) (tests,
  * benchmarks). Only lowers: an ISA this CPU lacks is refused. FSM_ISA_AUTO
  * restores detection. Overrides FASTSOFTMAX_ISA and, on success, clears a
  * bad FASTSOFTMAX_ISA status.
@@ -660,12 +666,36 @@ FSM_API int fsm_isa_supported(fsm_isa isa);
  *   error.
  * Thread safety: safe from any thread; the switch is atomic, so each
  *   concurrent compute call uses one consistent kernel table, but which
- *   one it sees is unspecified. */
+ *   one it sees is unspecified. To force an ISA for a block of work while
+ *   other threads compute, use fsm_set_thread_isa instead. */
 FSM_API fsm_status fsm_set_isa(fsm_isa isa);
+
+/* fsm_set_thread_isa: force the ISA of every later call made by the
+ * calling thread only (what Python's fastsoftmax.use_isa uses). It takes
+ * precedence over fsm_set_isa and FASTSOFTMAX_ISA (a bad FASTSOFTMAX_ISA
+ * included: this thread's calls run). Work a call hands to the library's
+ * worker threads runs with the caller's ISA (the kernel table is chosen
+ * once per call, on the calling thread). Only lowers: an ISA this CPU
+ * lacks is refused. FSM_ISA_AUTO removes the override: the thread follows
+ * the process-wide ISA again. A new thread starts without an override.
+ * Arguments: isa, the ISA to use, or FSM_ISA_AUTO.
+ * Returns: FSM_OK; FSM_UNKNOWN_ISA if isa is not an fsm_isa value;
+ *   FSM_UNSUPPORTED_ISA if fsm_isa_supported(isa) is 0. Nothing changes on
+ *   error.
+ * Thread safety: affects the calling thread alone; no other thread's
+ *   calls or overrides see it. */
+FSM_API fsm_status fsm_set_thread_isa(fsm_isa isa);
+
+/* fsm_thread_isa: the calling thread's override (fsm_set_thread_isa), or
+ * FSM_ISA_AUTO when it has none (it follows the process-wide ISA).
+ * Returns: an fsm_isa value. Thread safety: safe from any thread (reads
+ * the calling thread's own setting). */
+FSM_API fsm_isa fsm_thread_isa(void);
 
 /* fsm_environment_status: the status of the FASTSOFTMAX_ISA environment
  * variable, read once at the first call into the library. While it is not
- * FSM_OK every compute call returns it, until fsm_set_isa succeeds.
+ * FSM_OK every compute call returns it, until fsm_set_isa succeeds (calls
+ * from a thread with an fsm_set_thread_isa override run).
  * Returns: FSM_OK (unset, empty or a supported name); FSM_UNKNOWN_ISA (not
  *   a name fsm_isa_from_name accepts); FSM_UNSUPPORTED_ISA (the CPU lacks
  *   it).
@@ -683,6 +713,10 @@ FSM_API const char *fsm_isa_name(fsm_isa isa);
 /* fsm_isa_from_name: parse an ISA name as fsm_isa_name prints it
  * (case-sensitive, no surrounding spaces).
  * Arguments: name, a NUL-terminated string; isa, where to store the value.
+ *   The name ends at its first NUL: a caller holding a length-delimited
+ *   string (a C++ std::string, a Python str) must refuse one with an
+ *   embedded NUL itself, as the Python bindings do ("scalar\0junk" is not
+ *   "scalar").
  * Returns: FSM_OK; FSM_UNKNOWN_ISA for any other string; FSM_NULL_POINTER
  *   if name or isa is NULL. *isa is written only on FSM_OK.
  * Thread safety: safe from any thread (no state). */

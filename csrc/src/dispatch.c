@@ -12,6 +12,12 @@
  * status of the FASTSOFTMAX_ISA override and an "initialised" flag. The
  * resolved tables are written once, before that word is first published;
  * concurrent first calls wait for the one thread that builds them.
+ *
+ * A thread may override that process-wide choice for itself
+ * (fsm_set_thread_isa): a thread-local ISA, consulted first. The drivers
+ * fetch the table once per call, on the calling thread, and pass it down,
+ * so work the library hands to its own worker threads runs with the
+ * caller's ISA.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +88,16 @@ static fsm_isa best_supported(void) {
   return best;
 }
 
+#if defined(_MSC_VER)
+#define FSM_THREAD_LOCAL __declspec(thread)
+#else
+#define FSM_THREAD_LOCAL __thread
+#endif
+
+/* The calling thread's override (fsm_set_thread_isa); FSM_ISA_AUTO: none.
+ * Only ever holds a supported ISA. */
+static FSM_THREAD_LOCAL fsm_isa t_isa = FSM_ISA_AUTO;
+
 #define STATE_READY       0x80000000u
 #define STATE_ACTIVE(s)   ((fsm_isa)((s) & 0xFFu))
 #define STATE_DETECTED(s) ((fsm_isa)(((s) >> 8) & 0xFFu))
@@ -131,28 +147,35 @@ static uint32_t load_state(void) {
   return s;
 }
 
+/* The ISA of the calling thread: its override, else the process-wide one. */
+static fsm_isa effective_isa(uint32_t s) {
+  return t_isa != FSM_ISA_AUTO ? t_isa : STATE_ACTIVE(s);
+}
+
 const fsm_f32_kernels *fsm_f32_kernels_for(fsm_isa isa) {
   const uint32_t s = load_state();
-  if (isa == FSM_ISA_AUTO) isa = STATE_ACTIVE(s);
+  if (isa == FSM_ISA_AUTO) isa = effective_isa(s);
   return supported(isa) ? &g_f32[isa] : NULL;
 }
 
 const fsm_f64_kernels *fsm_f64_kernels_for(fsm_isa isa) {
   const uint32_t s = load_state();
-  if (isa == FSM_ISA_AUTO) isa = STATE_ACTIVE(s);
+  if (isa == FSM_ISA_AUTO) isa = effective_isa(s);
   return supported(isa) ? &g_f64[isa] : NULL;
 }
 
+/* A thread override wins over a bad FASTSOFTMAX_ISA too: that thread asked
+ * for a supported ISA explicitly. */
 const fsm_f32_kernels *fsm_f32_active_kernels(fsm_status *status) {
   const uint32_t s = load_state();
-  *status = STATE_ENV(s);
-  return *status == FSM_OK ? &g_f32[STATE_ACTIVE(s)] : NULL;
+  *status = t_isa != FSM_ISA_AUTO ? FSM_OK : STATE_ENV(s);
+  return *status == FSM_OK ? &g_f32[effective_isa(s)] : NULL;
 }
 
 const fsm_f64_kernels *fsm_f64_active_kernels(fsm_status *status) {
   const uint32_t s = load_state();
-  *status = STATE_ENV(s);
-  return *status == FSM_OK ? &g_f64[STATE_ACTIVE(s)] : NULL;
+  *status = t_isa != FSM_ISA_AUTO ? FSM_OK : STATE_ENV(s);
+  return *status == FSM_OK ? &g_f64[effective_isa(s)] : NULL;
 }
 
 const fsm_isa_desc *fsm_isa_descriptor(fsm_isa isa) {
@@ -160,7 +183,7 @@ const fsm_isa_desc *fsm_isa_descriptor(fsm_isa isa) {
   return (int)isa > (int)FSM_ISA_AUTO && (int)isa < FSM_ISA_COUNT ? g_desc[isa] : NULL;
 }
 
-fsm_isa fsm_active_isa(void) { return STATE_ACTIVE(load_state()); }
+fsm_isa fsm_active_isa(void) { return effective_isa(load_state()); }
 
 fsm_isa fsm_detected_isa(void) { return STATE_DETECTED(load_state()); }
 
@@ -180,6 +203,16 @@ fsm_status fsm_set_isa(fsm_isa isa) {
   __atomic_store_n(&g_state, STATE_MAKE(active, detected, FSM_OK), __ATOMIC_RELEASE);
   return FSM_OK;
 }
+
+fsm_status fsm_set_thread_isa(fsm_isa isa) {
+  if (fsm_isa_name(isa) == NULL) return FSM_UNKNOWN_ISA;
+  (void)load_state();
+  if (isa != FSM_ISA_AUTO && !supported(isa)) return FSM_UNSUPPORTED_ISA;
+  t_isa = isa;
+  return FSM_OK;
+}
+
+fsm_isa fsm_thread_isa(void) { return t_isa; }
 
 #define FSM_ISA_NAME_CASE(suffix, value) case value: return #suffix;
 

@@ -179,7 +179,9 @@ def log_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
 
 
 def isa() -> str:
-    """The instruction set the next call will use: "scalar", "avx2", "avx512" or "neon"."""
+    """The instruction set the calling thread's next call will use: "scalar",
+    "avx2", "avx512" or "neon" (its :func:`use_isa` override if any, else the
+    process-wide one)."""
     return _core.isa()
 
 
@@ -193,38 +195,65 @@ def available_isas() -> tuple:
     return _core.available_isas()
 
 
+def _isa_name(name) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if "\0" in name:
+        raise ValueError(f"ISA name must not contain NUL characters; got {name!r}")
+    return name
+
+
 def set_isa(name: str) -> None:
     """Force an instruction set for the whole process ("auto" restores detection).
 
+    Threads inside a :func:`use_isa` block keep their own instruction set;
+    every other thread uses this one.
+
     Raises
     ------
+    TypeError
+        ``name`` is not a str.
     ValueError
-        ``name`` is unknown, or this CPU or build lacks it: forcing can only
-        lower the ISA.
+        ``name`` is unknown, contains a NUL character, or this CPU or build
+        lacks it: forcing can only lower the ISA.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str, got {type(name).__name__}")
-    _core.set_isa(name)
+    _core.set_isa(_isa_name(name))
 
 
 @contextlib.contextmanager
 def use_isa(name: str) -> Iterator[str]:
-    """Context manager forcing an instruction set, for tests and benchmarks.
+    """Context manager forcing an instruction set in the calling thread, for
+    tests and benchmarks.
 
-    The setting is process-wide (it affects other threads too) and the
-    previous one is restored on exit.
+    The setting is per thread (``fsm_set_thread_isa``): other threads keep
+    theirs, so overlapping blocks in several threads never leak into each
+    other or into the process-wide setting (:func:`set_isa`), which the
+    thread follows again on exit (or the enclosing block's ISA, when
+    nested). Inside the block it takes precedence over :func:`set_isa` and
+    ``FASTSOFTMAX_ISA``. Per OS thread, not per asyncio task.
+
+    Yields
+    ------
+    str
+        The instruction set now active in this thread.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`set_isa`; nothing changes then.
 
     Examples
     --------
     >>> with fastsoftmax.use_isa("scalar"):
     ...     y = fastsoftmax.softmax(x)
     """
-    previous = isa() if _core.environment_error() is None else "auto"
-    set_isa(name)
+    name = _isa_name(name)
+    previous = _core.thread_isa()
+    _core.set_thread_isa(name)
     try:
         yield isa()
     finally:
-        set_isa(previous)
+        _core.set_thread_isa(previous)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
