@@ -91,6 +91,17 @@ def test_rejected_call_writes_nothing():
 # ---------------------------------------------------------------- issue 19 regressions
 
 
+@pytest.mark.parametrize("func", FUNCS)
+@pytest.mark.parametrize("axis", [2 ** 63, -(2 ** 63) - 1, 2 ** 64 + 1, 2 ** 200])
+def test_huge_axis_is_a_value_error_naming_the_range(func, axis):
+    """Defect 2: an axis beyond int64 reached pybind11's conversion first,
+    which raised a TypeError that dumped the array. Validated first now."""
+    x = np.ones((2, 3), np.float32)
+    with pytest.raises(ValueError, match=r"^axis -?\d+ is out of bounds for an array of dimension 2 "
+                                         r"\(valid: -2 <= axis <= 1\)$"):
+        func(x, axis=axis)
+
+
 @pytest.mark.parametrize("name", ["scalar\0junk", "\0", "auto\0", "avx2\0scalar"])
 def test_isa_names_with_nul_are_refused(name):
     """Defect 5: the name was cut at the NUL and "scalar\\0junk" accepted."""

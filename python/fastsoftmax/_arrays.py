@@ -36,7 +36,9 @@ def _normalize_axis(axis, ndim: int) -> int:
     except TypeError:
         raise TypeError(f"axis must be an integer, got {type(axis).__name__}") from None
     if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of bounds for an array of dimension {ndim}")
+        valid = f"{-ndim} <= axis <= {ndim - 1}" if ndim else "0 or -1: a 0-d array is one element"
+        raise ValueError(f"axis {axis} is out of bounds for an array of dimension {ndim}"
+                         f" (valid: {valid})")
     return axis % ndim
 
 
