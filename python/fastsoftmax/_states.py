@@ -68,7 +68,7 @@ def softmax_state(x, axis: int = -1, *, keepdims: bool = False) -> np.ndarray:
     axis = _normalize_axis(axis, x.ndim)
     moved = np.moveaxis(x, axis, -1)
     lead = moved.shape[:-1]
-    x2 = np.ascontiguousarray(moved).reshape(int(np.prod(lead)), moved.shape[-1])
+    x2 = np.require(moved, requirements="CA").reshape(int(np.prod(lead)), moved.shape[-1])
     out = np.empty(x2.shape[0], dtype=STATE_DTYPE)
     _core.softmax_state(x2, out)
     out = out.reshape(lead)
@@ -77,8 +77,8 @@ def softmax_state(x, axis: int = -1, *, keepdims: bool = False) -> np.ndarray:
 
 def _merge2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = np.broadcast_arrays(a, b)
-    a = np.ascontiguousarray(a)
-    b = np.ascontiguousarray(b)
+    a = np.require(a, requirements="CA")
+    b = np.require(b, requirements="CA")
     out = np.empty(a.shape, dtype=STATE_DTYPE)
     _core.merge_states(a, b, out)
     return out
@@ -154,7 +154,7 @@ def logsumexp_from_state(state) -> np.ndarray:
     TypeError
         ``state`` is not of :data:`STATE_DTYPE`.
     """
-    s = np.ascontiguousarray(_check_state(state))
+    s = np.require(_check_state(state), requirements="CA")
     out = np.empty(s.shape, dtype=np.float64)
     _core.logsumexp_from_states(s, out)
     return out
@@ -203,9 +203,10 @@ def _from_state(kind: str, x, state, axis, out):
 
     def call(moved, om):
         m = moved[0]
-        if not (m.flags.c_contiguous and om.flags.c_contiguous):
+        if not (m.flags.c_contiguous and om.flags.c_contiguous and m.flags.aligned
+                and om.flags.aligned):
             return False
-        st = np.ascontiguousarray(np.broadcast_to(s, m.shape[:-1])).reshape(-1)
+        st = np.require(np.broadcast_to(s, m.shape[:-1]), requirements="CA").reshape(-1)
         _core.from_state(kind, m.reshape(-1, m.shape[-1]), st, om.reshape(-1, om.shape[-1]))
         return True
 
