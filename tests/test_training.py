@@ -440,3 +440,98 @@ def test_vjp_errors():
         fs.log_softmax_backward(np.zeros(3, np.int32), np.zeros(3, np.int32))
     with pytest.raises(ValueError, match=r"out must have shape"):
         fs.softmax_backward(y, y, out=np.zeros((3, 2), np.float32))
+
+
+# ---------------------------------------------------------------- issue 19 regressions
+
+LOSSES_WITH_INT_TARGETS = [
+    ("cross_entropy", {}),
+    ("log_spherical_loss", {}),
+    ("log_taylor_loss", {}),
+    ("z_loss", {}),
+    ("stablemax_cross_entropy", {}),
+]
+
+
+@pytest.mark.parametrize("name,kw", LOSSES_WITH_INT_TARGETS)
+@pytest.mark.parametrize("order", [">i8", ">i4", "<i8", "=i4"])
+def test_targets_in_any_byte_order(name, kw, order, rng):
+    """Defect 3: big-endian integer targets were refused with "targets must
+    be int32 or int64, got >i8"; they are converted, like big-endian logits."""
+    x = rng.normal(0, 2, (5, 7)).astype(np.float32)
+    c = np.array([0, 6, 3, -100, 2])
+    fn = getattr(fs, name)
+    got_l, got_g = fn(x, c.astype(order), reduction="none", return_grad=True, **kw)
+    want_l, want_g = fn(x, c.astype(np.int64), reduction="none", return_grad=True, **kw)
+    np.testing.assert_array_equal(got_l, want_l)
+    np.testing.assert_array_equal(got_g, want_g)
+    if name == "cross_entropy":  # and against the float64 reference
+        ref_l, ref_g = cross_entropy_rows64(x, c)
+        assert_close(got_l, ref_l, loss_tolerance(ref_l, np.float32), "CE loss, >i8 targets")
+        assert_close(got_g, ref_g, ce_grad_tolerance(x, softmax64(x), np.abs(softmax64(x) - ref_g),
+                                                     1.0, np.float32), "CE grad, >i8 targets")
+
+
+def test_big_endian_soft_targets_and_stats(rng):
+    x = rng.normal(0, 2, (4, 6))
+    t = rng.uniform(0, 1, (4, 6))
+    got = fs.cross_entropy(x, t.astype(">f8"), reduction="none")
+    ref_l, _ = soft_cross_entropy_rows64(x, t)
+    assert_close(got, ref_l, loss_tolerance(ref_l, np.float64, np.abs(x).max(-1)), "soft >f8")
+    s, q, xc = fs.spherical_stats(x, np.array([1, 0, 5, 2], ">i8"))
+    np.testing.assert_array_equal(xc, x[np.arange(4), [1, 0, 5, 2]])
+
+
+PARAMS = [
+    ("cross_entropy", "label_smoothing", {}),
+    ("log_spherical_loss", "eps", {}),
+    ("z_loss", "a", {}),
+    ("z_loss", "b", {}),
+    ("z_loss", "eps_z", {}),
+]
+
+
+@pytest.mark.parametrize("name,param,kw", PARAMS)
+@pytest.mark.parametrize("value", ["0.1", b"0.1", "nan", None, [0.1], np.array([0.1]), 1j])
+def test_loss_parameters_must_be_numbers(name, param, kw, value):
+    """Defect 4: label_smoothing="0.1" (any float() -able string) was
+    accepted; numbers only now, as in PyTorch, TypeError naming the argument."""
+    x = np.zeros((3, 4), np.float32)
+    with pytest.raises(TypeError, match=rf"^{param} must be a real number"):
+        getattr(fs, name)(x, np.array([0, 1, 2]), **{param: value}, **kw)
+
+
+@pytest.mark.parametrize("value", [0, 0.1, np.float32(0.1), np.float64(0.1), True, 1])
+def test_loss_parameters_accept_real_numbers(value, rng):
+    x = rng.normal(0, 1, (3, 4))
+    c = np.array([0, 1, 2])
+    got = fs.cross_entropy(x, c, label_smoothing=value, reduction="none")
+    ref_l, _ = cross_entropy_rows64(x, c, float(value))
+    assert_close(got, ref_l, loss_tolerance(ref_l, np.float64, np.abs(x).max(-1)), "CE")
+
+
+@pytest.mark.parametrize("name", ["spherical_softmax", "log_spherical_softmax"])
+def test_map_eps_must_be_a_number(name):
+    with pytest.raises(TypeError, match="^eps must be a real number"):
+        getattr(fs, name)(np.ones(3), eps="1e-3")
+
+
+@pytest.mark.parametrize("arg", ["q_rest", "s_rest", "x_c"])
+def test_partials_arguments_must_be_numbers(arg):
+    args = {"q_rest": 4.0, "s_rest": 1.0, "x_c": 0.5, arg: "1.0"}
+    with pytest.raises(TypeError, match=f"^{arg} must be a real number"):
+        fs.spherical_loss_partials("log_taylor", 3, **args)
+    with pytest.raises(ValueError, match=r"cols must be in \[1, 2\*\*63\)"):
+        fs.spherical_loss_partials("log_taylor", 2 ** 64, 4.0, 1.0, 0.5)
+
+
+def test_linear_cross_entropy_label_smoothing_must_be_a_number(rng):
+    h = rng.normal(0, 1, (3, 4))
+    W = rng.normal(0, 1, (5, 4))
+    t = np.array([0, 4, 2])
+    with pytest.raises(TypeError, match="^label_smoothing must be a real number"):
+        fs.linear_cross_entropy(h, W, t, label_smoothing="0.1")
+    got = fs.linear_cross_entropy(h, W, t.astype(">i8"), label_smoothing=0.1, reduction="none")
+    ref_l, _ = cross_entropy_rows64(h @ W.T, t, 0.1)
+    assert_close(got, ref_l, loss_tolerance(ref_l, np.float64, np.abs(h @ W.T).max(-1)) * 4,
+                 "linear CE, >i8 targets")

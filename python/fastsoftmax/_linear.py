@@ -15,6 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ._arrays import _as_float_array
+from ._training import _check_param
 from ._states import (
     logsumexp_from_state,
     merge_states,
@@ -98,7 +99,7 @@ def linear_cross_entropy(h, W, targets, *, bias=None, chunk: Optional[int] = Non
             raise ValueError(f"bias must be ({vocab},) of dtype {dtype}; got {bias.shape} {bias.dtype}")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}")
-    alpha = float(label_smoothing)
+    alpha = _check_param(label_smoothing, "label_smoothing")  # numbers only (issue 19)
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
     ignore_index = operator.index(ignore_index)

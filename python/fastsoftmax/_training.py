@@ -11,6 +11,7 @@ the C library once per array.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from typing import Optional
 
@@ -76,20 +77,39 @@ def _check_reduction(reduction) -> str:
     return reduction
 
 
-def _check_param(value, name: str, *, positive: bool = False) -> float:
+def _real(value, name: str) -> float:
+    """A real number (int, float, NumPy real scalar) as a float; anything
+    else, a string such as "0.1" included, is a TypeError (as in PyTorch)."""
+    if not isinstance(value, numbers.Real):
+        got = type(value).__name__
+        if isinstance(value, (str, bytes)):
+            got += f" {value!r}"
+        raise TypeError(f"{name} must be a real number (int or float), got {got}")
     try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}") from None
+        return float(value)
+    except OverflowError:  # an int beyond float's range
+        return math.copysign(math.inf, value)
+
+
+def _check_param(value, name: str, *, positive: bool = False) -> float:
+    v = _real(value, name)
     if math.isnan(v) or math.isinf(v) or (v <= 0.0 if positive else v < 0.0):
         raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'} and finite; got {value!r}")
     return v
 
 
+def _native(t: np.ndarray) -> np.ndarray:
+    """``t`` in native byte order (a big-endian ``>i8`` or ``>f4`` is
+    converted, not refused)."""
+    if t.dtype.kind in "iuf" and not t.dtype.isnative:
+        return t.astype(t.dtype.newbyteorder("="))
+    return t
+
+
 def _int_targets(targets, x: np.ndarray, axis: int, ignore_index: Optional[int]) -> np.ndarray:
     """Integer class targets as a flat int64 array (one per row), validated
     (``ignore_index`` None: every target must be a class)."""
-    t = np.asarray(targets)
+    t = _native(np.asarray(targets))
     if t.dtype not in _INT_TARGETS:
         raise TypeError(f"targets must be int32 or int64 class indices, got {t.dtype}")
     expected = x.shape[:axis] + x.shape[axis + 1:]
@@ -335,7 +355,7 @@ def cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
     alpha = _check_param(label_smoothing, "label_smoothing")
     if alpha > 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
-    t = np.asarray(targets)
+    t = _native(np.asarray(targets))
     if t.dtype.kind != "f":
         return _int_loss("cross_entropy", x, t, axis, reduction, ignore_index, return_grad,
                          grad_out, alpha)
@@ -527,15 +547,21 @@ def spherical_loss_partials(kind: str, cols: int, q_rest: float, s_rest: float, 
         and ``g_c``, the full gradient of the target entry. The dense
         gradient is ``2 f_q x + f_s`` plus ``f_c`` at ``c``.
     """
-    if kind not in _PARTIAL_KINDS:
+    if not isinstance(kind, str) or kind not in _PARTIAL_KINDS:
         raise ValueError(f"kind must be one of {', '.join(_PARTIAL_KINDS)}; got {kind!r}")
-    cols = operator.index(cols)
-    if cols < (3 if kind == "z" else 1):
-        raise ValueError(f"spherical_loss_partials: cols must be >= {3 if kind == 'z' else 1}"
-                         f" for kind={kind!r}; got {cols}")
+    try:
+        cols = operator.index(cols)
+    except TypeError:
+        raise TypeError(f"cols must be an integer, got {type(cols).__name__}") from None
+    if not (3 if kind == "z" else 1) <= cols < 2 ** 63:
+        raise ValueError(f"spherical_loss_partials: cols must be in [{3 if kind == 'z' else 1},"
+                         f" 2**63) for kind={kind!r}; got {cols}")
     p = {"log_spherical": (eps, 0.0, 0.0), "log_taylor": (0.0, 0.0, 0.0), "z": (a, b, eps_z)}[kind]
-    return _core.spherical_partials(_PARTIAL_KINDS[kind], cols, float(q_rest),
-                                    float(s_rest), float(x_c), *map(float, p))
+    names = {"log_spherical": ("eps", "p2", "p3"), "log_taylor": ("p1", "p2", "p3"),
+             "z": ("a", "b", "eps_z")}[kind]
+    return _core.spherical_partials(_PARTIAL_KINDS[kind], cols, _real(q_rest, "q_rest"),
+                                    _real(s_rest, "s_rest"), _real(x_c, "x_c"),
+                                    *(_real(v, n) for v, n in zip(p, names)))
 
 
 def log_spherical_loss(x, targets, eps: float = 1e-6, *, axis: int = -1, reduction: str = "mean",
@@ -619,10 +645,7 @@ def z_loss(logits, targets, a: float = 1.0, b: float = 0.0, eps_z: float = 0.0, 
     """
     x = _as_float_array(logits, "logits")
     a = _check_param(a, "a", positive=True)
-    try:
-        b = float(b)
-    except (TypeError, ValueError):
-        raise TypeError(f"b must be a real number, got {type(b).__name__}") from None
+    b = _real(b, "b")
     if not math.isfinite(b):
         raise ValueError(f"b must be finite; got {b!r}")
     eps_z = _check_param(eps_z, "eps_z")
