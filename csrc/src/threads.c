@@ -145,10 +145,12 @@ static void run_job(uint32_t generation) {
     if ((uint32_t)(word >> 32) != generation) break;
     /* read the job before claiming: a successful claim proves it was this
      * job's (the caller publishes the next job only once every task of
-     * this one is done, and then this claim could not succeed) */
-    void (*task)(void *, size_t) = g_task;
-    void *ctx = g_ctx;
-    const size_t n = g_n_tasks;
+     * this one is done, and then this claim could not succeed). A late
+     * worker may read while the caller writes the next job: atomic
+     * accesses, else a data race (ThreadSanitizer, .ci/robustness.sh) */
+    void (*task)(void *, size_t) = __atomic_load_n(&g_task, __ATOMIC_RELAXED);
+    void *ctx = __atomic_load_n(&g_ctx, __ATOMIC_RELAXED);
+    const size_t n = __atomic_load_n(&g_n_tasks, __ATOMIC_RELAXED);
     const size_t i = (size_t)(word & 0xFFFFFFFFu);
     if (i >= n) break;
     if (!__atomic_compare_exchange_n(&g_claim, &word, word + 1, 0, __ATOMIC_ACQ_REL,
@@ -236,9 +238,9 @@ void fsm_parallel_for(size_t n_tasks, void (*task)(void *ctx, size_t i), void *c
   }
   if (workers > g_started) workers = g_started;
   const uint32_t generation = g_generation + 1;
-  g_task = task;
-  g_ctx = ctx;
-  g_n_tasks = n_tasks;
+  __atomic_store_n(&g_task, task, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_ctx, ctx, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_n_tasks, n_tasks, __ATOMIC_RELAXED);
   g_participants = workers;
   __atomic_store_n(&g_done, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&g_claim, (uint64_t)generation << 32, __ATOMIC_RELEASE);
