@@ -333,3 +333,18 @@ def test_gil_released_for_large_arrays(rng):
     # 142-154K spins with the GIL released, 19K when the calls held it
     # (spins only between the calls)
     assert spins > 60_000, spins
+
+
+def test_two_pass_log_softmax_near_the_domain_limit(isa):
+    """Found by the fuzzer (issue 19): two-pass log-softmax of short rows
+    with |x| near 2^14 was off by up to 8 u (bound: 4 u): log sum exp(x) =
+    N ln2 + log P went to vsubc as N LN2_HI and a float remainder near 5
+    (rounded: 2^-22), and the scalar extexp rounded n LN2_LO (near 5) in
+    float. Every x of [-16384, 16384] by 1/16, rows of 1 and 2."""
+    x = np.arange(-16384.0, 16384.0 + 1, 0.0625, dtype=np.float32)
+    for cols in (1, 2):
+        rows = np.repeat(x[:, None], cols, axis=1)
+        rows[:, -1] += np.float32(0.75) * (cols - 1)
+        z = fastsoftmax.log_softmax(rows, algorithm="two_pass")
+        ref = log_softmax64(rows)
+        assert_close(z, ref, log_softmax_tolerance(rows, ref, np.float32), f"{isa} cols={cols}")

@@ -86,6 +86,11 @@ static inline float fsm_scalar_exp_poly(float t) {
   return p * t + 1.0f;
 }
 
+/* ln2 - FSM_LN2_HI_F32 in two parts for extexp's reduction: 9 bits (n * MID
+ * exact for |n| < 2^15), and the rest. */
+#define FSM_SCALAR_LN2_MID_F32 -0x1.bdp-13f
+#define FSM_SCALAR_LN2_LO2_F32 -0x1.05c61p-29f
+
 /* exp(x) = p * 2^n with p in [0.70, 1.42], for x clamped at FSM_EXT_XMIN_F32.
  * Exact reduction while |x| <= 2^14; beyond, n is still returned (possibly
  * huge or infinite) so that the caller can tell the row left the domain. */
@@ -93,7 +98,13 @@ static inline float fsm_scalar_extexp(float x, float *n) {
   x = x < FSM_EXT_XMIN_F32 ? FSM_EXT_XMIN_F32 : x;
   *n = (x * FSM_LOG2E_F32 + FSM_MAGIC_BIAS_F32) - FSM_MAGIC_BIAS_F32;
   float t = x - *n * FSM_LN2_HI_F32;  /* exact: |n| < 2^15 */
-  t = t - *n * FSM_LN2_LO_F32;
+  /* n * LN2_LO reaches 5 at |x| = 2^14: rounded to float it cost up to
+   * 2^-22 in t, 4 ulp of p, which the two-pass log-softmax passes on
+   * (found by the fuzzer, tests/fuzz; the SIMD kernels fuse it with an
+   * FMA). So a third Cody-Waite term: n * MID is exact, t - n * MID exact
+   * where n is large (both near n (ln2 - LN2_HI)), and n * LO2 tiny. */
+  t = t - *n * FSM_SCALAR_LN2_MID_F32;
+  t = t - *n * FSM_SCALAR_LN2_LO2_F32;
   return fsm_scalar_exp_poly(t);
 }
 

@@ -13,6 +13,18 @@ int DRIVER(in_two_pass_domain)(fsm_extsum sum) {
   return sum.exponent >= EXT_NMIN && sum.exponent <= EXT_NMAX;
 }
 
+/* log sum exp(x) = N ln2 + log P (two-pass) as hi + lo for vsubc: hi the T
+ * nearest to it, lo the rest, so that x - hi is exact wherever z = x - hi -
+ * lo is small and lo is tiny. (hi = N LN2_HI, lo = N (ln2 - LN2_HI) + log P
+ * rounded lo, about 5 for |x| near 16384, to T: 2^-22 in float, 8 u in z;
+ * found by the fuzzer, tests/fuzz.) N FSM_LN2_HI_F64 is exact (|N| < 2^21). */
+static void DRIVER(ext_log_split)(fsm_extsum sum, T *hi, T *lo) {
+  const double hi_d = sum.exponent * FSM_LN2_HI_F64;
+  const double lo_d = sum.exponent * FSM_LN2_LO_F64 + log(sum.mantissa);
+  *hi = (T)(hi_d + lo_d);
+  *lo = (T)((hi_d - (double)*hi) + lo_d); /* hi_d - hi: exact (Sterbenz) */
+}
+
 /* Do x and y of a call on rows x n elements fill the last-level cache?
  * Then its rows stream from memory: a row's first pass reads it from DRAM
  * even when the row alone would fit (the rows of a 32 x 128256 logits
@@ -193,9 +205,9 @@ static void DRIVER(chunk_output_task)(void *ctx, size_t c) {
   T *y = w->y + off;
   if (w->algorithm == FSM_ALGORITHM_TWO_PASS) {
     if (w->log_out) {
-      const T hi = (T)(w->ext.exponent * (double)LN2_HI);
-      const double ln2_lo = (FSM_LN2_HI_F64 - (double)LN2_HI) + FSM_LN2_LO_F64;
-      k->vsubc(len, x, hi, (T)(w->ext.exponent * ln2_lo + log(w->ext.mantissa)), y);
+      T hi, lo;
+      DRIVER(ext_log_split)(w->ext, &hi, &lo);
+      k->vsubc(len, x, hi, lo, y);
     } else {
       k->vscaleextexp(len, x, (T)(1.0 / w->ext.mantissa), (T)(-w->ext.exponent), y);
     }
@@ -284,13 +296,10 @@ static void DRIVER(log_softmax_row)(const KERNELS *k, fsm_algorithm algorithm, s
   if (algorithm == FSM_ALGORITHM_TWO_PASS) {
     const fsm_extsum sum = k->raddextexp(n, x);
     if (DRIVER(in_two_pass_domain)(sum)) {
-      /* log sum exp(x) = N ln2 + log P as hi + lo with hi = N * LN2_HI
-       * exact in T: x - hi is (nearly) exact, so z keeps T's precision
-       * even when |x| is large and z small (Cody-Waite again). */
-      const T hi = (T)(sum.exponent * (double)LN2_HI);
-      const double ln2_lo = (FSM_LN2_HI_F64 - (double)LN2_HI) + FSM_LN2_LO_F64;  /* ln2 - LN2_HI */
-      const double lo = sum.exponent * ln2_lo + log(sum.mantissa);
-      k->vsubc(n, x, hi, (T)lo, y);
+      /* z keeps T's precision even when |x| is large and z small */
+      T hi, lo;
+      DRIVER(ext_log_split)(sum, &hi, &lo);
+      k->vsubc(n, x, hi, lo, y);
       return;
     }
   }
