@@ -167,3 +167,15 @@ def test_worker_restarted_mid_computation(cluster):
     got = fut.result(timeout=120)
     np.testing.assert_allclose(got, fs.log_softmax(_seeded_numpy(x), axis=1), rtol=3e-6,
                                atol=3e-5)
+
+
+def test_states_computed_beforehand():
+    xn = _x(np.float32, (4, 5000))
+    x = da.from_array(xn, chunks=(2, 700))
+    states = fd.softmax_state(x).compute()
+    for st in (states, da.from_array(states, chunks=1)):
+        np.testing.assert_array_equal(fd.log_softmax(x, state=st).compute(),
+                                      fd.log_softmax(x).compute())
+    np.testing.assert_array_equal(fd.softmax(x, state=states).compute(), fd.softmax(x).compute())
+    with pytest.raises(ValueError):
+        fd.softmax(x, state=states[:3])

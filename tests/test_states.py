@@ -94,6 +94,16 @@ def test_axes_and_in_memory_agreement(dtype, axis):
     np.testing.assert_array_equal(y, fs.log_softmax_from_state(x, s, axis))
 
 
+def test_strided_rows_without_copy():
+    x = np.random.default_rng(5).normal(0, 4, (6, 500)).astype(np.float32)
+    v = x[::2, 10:400]  # rows with a stride: taken as they are
+    s = fs.softmax_state(v)
+    assert s.tobytes() == fs.softmax_state(v.copy()).tobytes()
+    out = np.zeros((3, 800), np.float32)[:, 100:490]
+    fs.log_softmax_from_state(v, s, out=out)
+    np.testing.assert_array_equal(out, fs.log_softmax_from_state(v.copy(), s))
+
+
 def test_long_rows_are_chunked_and_exact():
     rng = np.random.default_rng(2)
     x = rng.normal(0, 10, (2, (1 << 18) + 77)).astype(np.float32)

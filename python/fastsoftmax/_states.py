@@ -35,6 +35,21 @@ def _check_state(state, name: str = "state") -> np.ndarray:
     return s
 
 
+def _rows_view(a: np.ndarray):
+    """``a`` (N-d, the row axis last) as 2-D rows without a copy, or None:
+    unit inner stride, aligned, the leading axes collapsing into one."""
+    if not a.flags.aligned or (a.shape[-1] > 1 and a.strides[-1] != a.itemsize):
+        return None
+    v = a.view()
+    try:
+        v.shape = (int(np.prod(a.shape[:-1])), a.shape[-1])  # raises rather than copy
+    except AttributeError:
+        return None
+    if v.shape[0] > 1 and (v.strides[0] < v.shape[1] * v.itemsize or v.strides[0] % v.itemsize):
+        return None
+    return v
+
+
 def softmax_state(x, axis: int = -1, *, keepdims: bool = False) -> np.ndarray:
     """The softmax state of every row of ``x`` along ``axis``.
 
@@ -68,7 +83,9 @@ def softmax_state(x, axis: int = -1, *, keepdims: bool = False) -> np.ndarray:
     axis = _normalize_axis(axis, x.ndim)
     moved = np.moveaxis(x, axis, -1)
     lead = moved.shape[:-1]
-    x2 = np.require(moved, requirements="CA").reshape(int(np.prod(lead)), moved.shape[-1])
+    x2 = _rows_view(moved)
+    if x2 is None:
+        x2 = np.require(moved, requirements="CA").reshape(int(np.prod(lead)), moved.shape[-1])
     out = np.empty(x2.shape[0], dtype=STATE_DTYPE)
     _core.softmax_state(x2, out)
     out = out.reshape(lead)
@@ -203,11 +220,11 @@ def _from_state(kind: str, x, state, axis, out):
 
     def call(moved, om):
         m = moved[0]
-        if not (m.flags.c_contiguous and om.flags.c_contiguous and m.flags.aligned
-                and om.flags.aligned):
+        m2, o2 = _rows_view(m), _rows_view(om)
+        if m2 is None or o2 is None:
             return False
         st = np.require(np.broadcast_to(s, m.shape[:-1]), requirements="CA").reshape(-1)
-        _core.from_state(kind, m.reshape(-1, m.shape[-1]), st, om.reshape(-1, om.shape[-1]))
+        _core.from_state(kind, m2, st, o2)
         return True
 
     return _over_rows((x,), axis, out, call)

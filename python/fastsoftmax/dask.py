@@ -82,27 +82,50 @@ def softmax_state(x, axis: int = -1, *, split_every=None):
                          concatenate=True, meta=meta, name="fastsoftmax-state")
 
 
-def _normalised(kind, x, axis, split_every):
+def _normalised(kind, x, axis, split_every, state):
     x = _as_dask_float(x)
     axis = _normalize_axis(axis, x.ndim)
-    states = softmax_state(x, axis, split_every=split_every)
+    lead = x.chunks[:axis] + x.chunks[axis + 1:]
+    if state is None:
+        states = softmax_state(x, axis, split_every=split_every)
+    else:
+        states = state if isinstance(state, _da.Array) else _da.from_array(np.asarray(state))
+        if states.dtype != STATE_DTYPE or states.shape != x.shape[:axis] + x.shape[axis + 1:]:
+            raise ValueError("state must be softmax states of the shape of x without axis")
+        states = states.rechunk(lead)
     ind = tuple(range(x.ndim))
     sind = ind[:axis] + ind[axis + 1:]
     return _da.blockwise(_from_state_block, ind, x, ind, states, sind, kind=kind, axis=axis,
                          dtype=x.dtype, meta=np.empty((0,) * x.ndim, dtype=x.dtype),
-                         name=f"fastsoftmax-{kind}")
+                         token=f"fastsoftmax-{kind}")
 
 
-def softmax(x, axis: int = -1, *, split_every=None):
+_STATE_NOTE = """
+
+    ``state``: the states of ``x`` along ``axis`` computed beforehand (a
+    NumPy or dask array from :func:`softmax_state`); then the graph is only
+    the normalising pass. For arrays larger than memory, compute the states
+    first (``softmax_state(x).compute()``, small) and pass them here: in one
+    graph, every chunk of ``x`` is held from the states pass until the
+    normalising pass has used it (the whole array, unless the scheduler
+    spills it), while in two graphs the chunks are produced twice (read
+    twice from storage, or generated twice) and dropped after each use."""
+
+
+def softmax(x, axis: int = -1, *, split_every=None, state=None):
     """Softmax of a dask array along ``axis`` (lazy; the dtype and chunks of
     ``x``). float32 or float64."""
-    return _normalised("softmax", x, axis, split_every)
+    return _normalised("softmax", x, axis, split_every, state)
 
 
-def log_softmax(x, axis: int = -1, *, split_every=None):
+def log_softmax(x, axis: int = -1, *, split_every=None, state=None):
     """Log-softmax of a dask array along ``axis`` (lazy; the dtype and
     chunks of ``x``). float32 or float64."""
-    return _normalised("log_softmax", x, axis, split_every)
+    return _normalised("log_softmax", x, axis, split_every, state)
+
+
+softmax.__doc__ += _STATE_NOTE
+log_softmax.__doc__ += _STATE_NOTE
 
 
 def logsumexp(x, axis: int = -1, *, split_every=None):
