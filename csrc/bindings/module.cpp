@@ -216,6 +216,16 @@ double bandwidth(const char *kind, size_t n, size_t reps) {
 
 }  // namespace
 
+// For threadpoolctl (fastsoftmax/_threads.py): the thread count through two
+// uniquely named C symbols of this module, which is how threadpoolctl's
+// custom controllers find a library among those a process has loaded.
+extern "C" __attribute__((visibility("default"))) int fastsoftmax_threadpool_get_num_threads(void) {
+  return static_cast<int>(fsm_get_num_threads());
+}
+extern "C" __attribute__((visibility("default"))) void fastsoftmax_threadpool_set_num_threads(int n) {
+  fsm_set_num_threads(n > 0 ? static_cast<size_t>(n) : 0);
+}
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "fastsoftmax C library bindings (private; use the fastsoftmax package)";
   m.attr("__version__") = FSM_VERSION_STRING;
@@ -247,6 +257,11 @@ PYBIND11_MODULE(_core, m) {
   for (const char *const *name = fsm_kernel_names; *name != nullptr; name++) kernels.emplace_back(*name);
   m.attr("kernels") = py::tuple(py::cast(kernels));
 
+  m.def("get_num_threads", [] { return fsm_get_num_threads(); });
+  m.def("set_num_threads", [](size_t n) {
+    if (fsm_set_num_threads(n) != FSM_OK)
+      throw py::value_error("n must be at most 256 (0 restores the default)");
+  }, py::arg("n"));
   m.def("isa", [] { return std::string(fsm_isa_name(fsm_active_isa())); });
   m.def("detected_isa", [] { return std::string(fsm_isa_name(fsm_detected_isa())); });
   m.def("available_isas", [] {

@@ -708,6 +708,30 @@ FSM_API fsm_isa fsm_thread_isa(void);
  * Thread safety: safe from any thread. */
 FSM_API fsm_status fsm_environment_status(void);
 
+/* ---------------------------------------------------------------- threads */
+
+/* fsm_set_num_threads: the number of threads every later call may use (the
+ * calling thread included). Calls of less than 16K elements always run on
+ * the calling thread. Batches of rows are split across threads; a row of
+ * 128K elements or more is cut into chunks whose partial states (max and
+ * sum, or mantissa and exponent) merge in chunk order. The cut depends on
+ * the shape only, so results are bitwise identical at every thread count.
+ * A call made while another call is using the threads runs on its own
+ * thread (no oversubscription).
+ * Arguments: n, the number of threads, at most 256; 0 restores the
+ *   default: FASTSOFTMAX_NUM_THREADS if set to a positive integer, else the
+ *   CPUs this process may run on (affinity mask, cgroup CPU quota).
+ * Returns: FSM_OK; FSM_INVALID_ARGUMENT if n > 256 (nothing changes).
+ * Thread safety: safe from any thread; calls already running keep the
+ *   count they started with. */
+FSM_API fsm_status fsm_set_num_threads(size_t n);
+
+/* fsm_get_num_threads: the number of threads calls may use (see
+ * fsm_set_num_threads).
+ * Returns: the count, at least 1.
+ * Thread safety: safe from any thread. */
+FSM_API size_t fsm_get_num_threads(void);
+
 /* fsm_isa_name: the name of an ISA: "auto", "scalar", "avx2", "avx512" or
  * "neon".
  * Arguments: isa, any value.

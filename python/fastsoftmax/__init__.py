@@ -25,6 +25,7 @@ from ._training import __all__ as _training_all
 # Mergeable softmax states and linear + cross-entropy without logits.
 from ._states import STATE_DTYPE, softmax_state, merge_states, softmax_from_state, log_softmax_from_state, logsumexp_from_state, logsumexp  # noqa: F401,E501
 from ._linear import linear_cross_entropy  # noqa: F401
+from ._threads import get_num_threads, set_num_threads, threads
 
 __version__: str = _core.__version__
 
@@ -36,6 +37,9 @@ __all__ = [
     "available_isas",
     "set_isa",
     "use_isa",
+    "get_num_threads",
+    "set_num_threads",
+    "threads",
     "get_include",
     "STATE_DTYPE", "softmax_state", "merge_states", "softmax_from_state",
     "log_softmax_from_state", "logsumexp_from_state", "logsumexp", "linear_cross_entropy",
