@@ -554,8 +554,8 @@ def spherical_loss_partials(kind: str, cols: int, q_rest: float, s_rest: float, 
     except TypeError:
         raise TypeError(f"cols must be an integer, got {type(cols).__name__}") from None
     if not (3 if kind == "z" else 1) <= cols < 2 ** 63:
-        raise ValueError(f"spherical_loss_partials: cols must be in [{3 if kind == 'z' else 1},"
-                         f" 2**63) for kind={kind!r}; got {cols}")
+        raise ValueError(f"spherical_loss_partials: cols must be >= {3 if kind == 'z' else 1}"
+                         f" and < 2**63 for kind={kind!r}; got {cols}")
     p = {"log_spherical": (eps, 0.0, 0.0), "log_taylor": (0.0, 0.0, 0.0), "z": (a, b, eps_z)}[kind]
     names = {"log_spherical": ("eps", "p2", "p3"), "log_taylor": ("p1", "p2", "p3"),
              "z": ("a", "b", "eps_z")}[kind]
