@@ -44,7 +44,8 @@ PY_SUFFIXES = {".py", ".pyi"}
 HASH_COMMENT_SUFFIXES = {".cmake", ".txt", ".in", ".sh", ".toml", ".cfg", ".yml", ".yaml", ""}
 
 # Where definitions of fsm_* / FSM_* names are looked for (check (c)).
-DEFINITION_DIRS = ("csrc", os.path.join("tests", "c"), os.path.join("bench", "c"), "cmake")
+DEFINITION_DIRS = ("csrc", os.path.join("tests", "c"), os.path.join("tests", "fuzz"),
+                   os.path.join("bench", "c"), "cmake")
 DEFINITION_FILES = ("CMakeLists.txt",)
 
 # Names of documents that only ever existed outside the repository. Built

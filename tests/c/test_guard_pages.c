@@ -1,0 +1,294 @@
+/*
+ * Guard pages (issue 19): every kernel of the kernel list, for every ISA
+ * this machine runs (the SIMDe build: avx512 too) and both dtypes, on rows
+ * of every length 0..MAX_N that end exactly where an inaccessible page
+ * begins, and rows that start exactly where one ends; in place too. A
+ * read or write one element out of the row faults. Each placement must
+ * also give the bits of the same call on an ordinary buffer (the values
+ * themselves are checked against float64 references in
+ * test_conformance.c). Then the public softmax, log-softmax and
+ * cross-entropy, every algorithm, on such rows.
+ *
+ * The kernel list drives it: a kernel without a run_<dtype>_<name> adapter
+ * below does not compile.
+ */
+#include "test_util.h"
+#include "fastsoftmax.h"
+#include "kernels.h"
+
+#ifndef FSM_TEST_GUARD_PAGES
+int main(void) {
+  printf("test_guard_pages: no mmap/mprotect here, skipped\n");
+  return 0;
+}
+#else
+
+#define MAX_N 300
+
+/* A page of data between two inaccessible pages. */
+typedef struct fenced {
+  char *base, *data;
+  size_t page;
+} fenced;
+
+static fenced fenced_alloc(void) {
+  fenced f;
+  f.page = (size_t)sysconf(_SC_PAGESIZE);
+  f.base = mmap(NULL, 3 * f.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (f.base == MAP_FAILED) {
+    perror("mmap");
+    exit(2);
+  }
+  if (mprotect(f.base, f.page, PROT_NONE) != 0 ||
+      mprotect(f.base + 2 * f.page, f.page, PROT_NONE) != 0) {
+    perror("mprotect");
+    exit(2);
+  }
+  f.data = f.base + f.page;
+  return f;
+}
+
+/* n elements of `size` bytes ending at the upper guard (at_end) or
+ * starting at the lower one. */
+static void *place(const fenced *f, size_t n, size_t size, int at_end) {
+  return at_end ? f->data + f->page - n * size : f->data;
+}
+
+/* ---- one adapter per kernel and dtype: a fixed, valid call. Inputs x
+ * and z hold values in [-6, 0] (so exp's shift c = 0 is >= max); y is the
+ * output (may be x). r[0], r[1] receive what the kernel returns. */
+#define ADAPTERS(dt, S)                                                                          \
+  static void run_##dt##_rmax(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,     \
+                              S *y, double *r) {                                                 \
+    (void)z, (void)y;                                                                            \
+    r[0] = (double)k->rmax(n, x);                                                                \
+  }                                                                                              \
+  static void run_##dt##_raddstoreexp(const fsm_##dt##_kernels *k, size_t n, const S *x,         \
+                                      const S *z, S *y, double *r) {                             \
+    (void)z;                                                                                     \
+    r[0] = k->raddstoreexp(n, x, (S)0, y);                                                       \
+  }                                                                                              \
+  static void run_##dt##_raddexp(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,  \
+                                 S *y, double *r) {                                              \
+    (void)z, (void)y;                                                                            \
+    r[0] = k->raddexp(n, x, (S)0.5);                                                             \
+  }                                                                                              \
+  static void run_##dt##_vscaleexp(const fsm_##dt##_kernels *k, size_t n, const S *x,            \
+                                   const S *z, S *y, double *r) {                                \
+    (void)z, (void)r;                                                                            \
+    k->vscaleexp(n, x, (S)0, (S)0.25, y);                                                        \
+  }                                                                                              \
+  static void run_##dt##_vscale(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,   \
+                                S *y, double *r) {                                               \
+    (void)z, (void)r;                                                                            \
+    k->vscale(n, x, (S)-1.5, y);                                                                 \
+  }                                                                                              \
+  static void run_##dt##_raddextexp(const fsm_##dt##_kernels *k, size_t n, const S *x,           \
+                                    const S *z, S *y, double *r) {                               \
+    (void)z, (void)y;                                                                            \
+    const fsm_extsum e = k->raddextexp(n, x);                                                    \
+    r[0] = e.mantissa;                                                                           \
+    r[1] = e.exponent;                                                                           \
+  }                                                                                              \
+  static void run_##dt##_vscaleextexp(const fsm_##dt##_kernels *k, size_t n, const S *x,         \
+                                      const S *z, S *y, double *r) {                             \
+    (void)z, (void)r;                                                                            \
+    k->vscaleextexp(n, x, (S)0.5, (S)-1, y);                                                     \
+  }                                                                                              \
+  static void run_##dt##_vsubc(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,    \
+                               S *y, double *r) {                                                \
+    (void)z, (void)r;                                                                            \
+    k->vsubc(n, x, (S)1.25, (S)1e-9, y);                                                         \
+  }                                                                                              \
+  static void run_##dt##_rsum(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,     \
+                              S *y, double *r) {                                                 \
+    (void)z, (void)y;                                                                            \
+    r[0] = k->rsum(n, x);                                                                        \
+  }                                                                                              \
+  static void run_##dt##_rdot(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,     \
+                              S *y, double *r) {                                                 \
+    (void)y;                                                                                     \
+    r[0] = k->rdot(n, x, z);                                                                     \
+  }                                                                                              \
+  static void run_##dt##_rsumsq(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,   \
+                                S *y, double *r) {                                               \
+    (void)z, (void)y;                                                                            \
+    k->rsumsq(n, x, (S)-2, r);                                                                   \
+  }                                                                                              \
+  static void run_##dt##_vsubmul(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,  \
+                                 S *y, double *r) {                                              \
+    (void)r;                                                                                     \
+    k->vsubmul(n, x, z, (S)0.75, y);                                                             \
+  }                                                                                              \
+  static void run_##dt##_vsubscaleexp(const fsm_##dt##_kernels *k, size_t n, const S *x,         \
+                                      const S *z, S *y, double *r) {                             \
+    (void)r;                                                                                     \
+    k->vsubscaleexp(n, x, z, (S)0.5, y);                                                         \
+  }                                                                                              \
+  static void run_##dt##_vaffine(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,  \
+                                 S *y, double *r) {                                              \
+    (void)z, (void)r;                                                                            \
+    k->vaffine(n, x, (S)2, (S)-1, (S)0.5, y);                                                    \
+  }                                                                                              \
+  static void run_##dt##_vaxpbyc(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,  \
+                                 S *y, double *r) {                                              \
+    (void)r;                                                                                     \
+    k->vaxpbyc(n, x, z, (S)2, (S)-3, (S)0.125, y);                                               \
+  }                                                                                              \
+  static void run_##dt##_vquadscale(const fsm_##dt##_kernels *k, size_t n, const S *x,           \
+                                    const S *z, S *y, double *r) {                               \
+    (void)z, (void)r;                                                                            \
+    k->vquadscale(n, x, (S)0.5, (S)1, (S)1, (S)0.1, y);                                          \
+  }                                                                                              \
+  static void run_##dt##_vlogquad(const fsm_##dt##_kernels *k, size_t n, const S *x,             \
+                                  const S *z, S *y, double *r) {                                 \
+    (void)z, (void)r;                                                                            \
+    k->vlogquad(n, x, (S)1, (S)0, (S)1e-3, (S)2, y);                                             \
+  }                                                                                              \
+  static void run_##dt##_raddstable(const fsm_##dt##_kernels *k, size_t n, const S *x,           \
+                                    const S *z, S *y, double *r) {                               \
+    (void)z, (void)y;                                                                            \
+    r[0] = k->raddstable(n, x);                                                                  \
+  }                                                                                              \
+  static void run_##dt##_vscalestable(const fsm_##dt##_kernels *k, size_t n, const S *x,         \
+                                      const S *z, S *y, double *r) {                             \
+    (void)z, (void)r;                                                                            \
+    k->vscalestable(n, x, (S)0.5, y);                                                            \
+  }                                                                                              \
+  static void run_##dt##_vstablegrad(const fsm_##dt##_kernels *k, size_t n, const S *x,          \
+                                     const S *z, S *y, double *r) {                              \
+    (void)z, (void)r;                                                                            \
+    k->vstablegrad(n, x, (S)0.5, y);                                                             \
+  }                                                                                              \
+  static void run_##dt##_vlogstable(const fsm_##dt##_kernels *k, size_t n, const S *x,           \
+                                    const S *z, S *y, double *r) {                               \
+    (void)z, (void)r;                                                                            \
+    k->vlogstable(n, x, (S)0.5, y);                                                              \
+  }
+
+ADAPTERS(f32, float)
+ADAPTERS(f64, double)
+
+typedef void (*run_f32_fn)(const fsm_f32_kernels *, size_t, const float *, const float *, float *,
+                           double *);
+typedef void (*run_f64_fn)(const fsm_f64_kernels *, size_t, const double *, const double *,
+                           double *, double *);
+
+/* The kernel list: every entry needs its adapter (else: no such function). */
+#define ENTRY_F32(name, ret, params) {#name, run_f32_##name},
+#define ENTRY_F64(name, ret, params) {#name, run_f64_##name},
+static const struct {
+  const char *name;
+  run_f32_fn run;
+} KERNELS_F32[] = {FSM_KERNEL_LIST(ENTRY_F32, float, float)};
+static const struct {
+  const char *name;
+  run_f64_fn run;
+} KERNELS_F64[] = {FSM_KERNEL_LIST(ENTRY_F64, double, double)};
+
+static fenced g_x, g_z, g_y;
+static size_t g_calls = 0;
+
+/* Every kernel of one table at the guards, for one dtype. */
+#define GUARD_TABLE(dt, S, LIST)                                                                   \
+  static void guard_table_##dt(const fsm_##dt##_kernels *k, const char *isa) {                    \
+    static S xref[MAX_N], zref[MAX_N], yref[MAX_N], wref[MAX_N];                                  \
+    for (size_t i = 0; i < MAX_N; i++) {                                                          \
+      xref[i] = (S)(-6.0 * rng_uniform());                                                        \
+      zref[i] = (S)(-6.0 * rng_uniform());                                                        \
+    }                                                                                             \
+    for (size_t e = 0; e < sizeof LIST / sizeof LIST[0]; e++) {                                   \
+      for (size_t n = 0; n <= MAX_N; n++) {                                                       \
+        double r_ref[2] = {0, 0}, w_ref[2] = {0, 0};                                              \
+        for (size_t i = 0; i < MAX_N; i++) yref[i] = (S)7;                                        \
+        memcpy(wref, xref, sizeof wref);                                                          \
+        LIST[e].run(k, n, xref, zref, yref, r_ref);                                               \
+        LIST[e].run(k, n, wref, zref, wref, w_ref); /* in place */                                \
+        for (int at_end = 0; at_end < 2; at_end++) {                                              \
+          S *x = place(&g_x, n, sizeof(S), at_end), *z = place(&g_z, n, sizeof(S), !at_end);      \
+          S *y = place(&g_y, n, sizeof(S), at_end);                                               \
+          memcpy(x, xref, n * sizeof(S));                                                         \
+          memcpy(z, zref, n * sizeof(S));                                                         \
+          for (size_t i = 0; i < n; i++) y[i] = (S)7;                                             \
+          double r[2] = {0, 0};                                                                   \
+          LIST[e].run(k, n, x, z, y, r);                                                          \
+          g_calls++;                                                                              \
+          CHECK(memcmp(y, yref, n * sizeof(S)) == 0 && memcmp(r, r_ref, sizeof r) == 0,           \
+                "%s %s %s n=%zu %s: differs from an ordinary buffer", #dt, isa, LIST[e].name, n,  \
+                at_end ? "ending at the guard" : "starting at the guard");                        \
+          /* in place, at the guard */                                                            \
+          memcpy(y, xref, n * sizeof(S));                                                         \
+          LIST[e].run(k, n, y, z, y, r);                                                          \
+          g_calls++;                                                                              \
+          CHECK(memcmp(y, wref, n * sizeof(S)) == 0 && memcmp(r, w_ref, sizeof r) == 0,           \
+                "%s %s %s n=%zu in place: differs", #dt, isa, LIST[e].name, n);                   \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
+  }
+GUARD_TABLE(f32, float, KERNELS_F32)
+GUARD_TABLE(f64, double, KERNELS_F64)
+
+/* The public entry points on rows at the guards: every algorithm, every
+ * length, softmax and log-softmax (float32 and float64) and cross-entropy
+ * with the target at each end. */
+static void guard_public(const char *isa) {
+  static const fsm_algorithm algorithms[] = {FSM_ALGORITHM_AUTO, FSM_ALGORITHM_THREE_PASS_RELOAD,
+                                             FSM_ALGORITHM_THREE_PASS_RECOMPUTE,
+                                             FSM_ALGORITHM_TWO_PASS, FSM_ALGORITHM_ONLINE};
+  static float ref[MAX_N];
+  for (size_t n = 1; n <= MAX_N; n++) {
+    for (int at_end = 0; at_end < 2; at_end++) {
+      float *x = place(&g_x, n, sizeof(float), at_end), *y = place(&g_y, n, sizeof(float), at_end);
+      double *xd = place(&g_z, n, sizeof(double), at_end);
+      for (size_t i = 0; i < n; i++) xd[i] = x[i] = (float)(10.0 * rng_uniform() - 5.0);
+      for (size_t a = 0; a < sizeof algorithms / sizeof algorithms[0]; a++) {
+        for (int log_out = 0; log_out < 2; log_out++) {
+          fsm_status s = log_out ? fsm_log_softmax_f32(1, n, x, n, ref, n, algorithms[a])
+                                 : fsm_softmax_f32(1, n, x, n, ref, n, algorithms[a]);
+          s |= log_out ? fsm_log_softmax_f32(1, n, x, n, y, n, algorithms[a])
+                       : fsm_softmax_f32(1, n, x, n, y, n, algorithms[a]);
+          CHECK(s == FSM_OK && memcmp(y, ref, n * sizeof(float)) == 0,
+                "%s public %s n=%zu algorithm %d at the guard", isa,
+                log_out ? "log_softmax" : "softmax", n, (int)algorithms[a]);
+          s = log_out ? fsm_log_softmax_f64(1, n, xd, n, xd, n, algorithms[a])
+                      : fsm_softmax_f64(1, n, xd, n, xd, n, algorithms[a]);
+          CHECK(s == FSM_OK, "%s public f64 n=%zu", isa, n);
+          for (size_t i = 0; i < n; i++) xd[i] = x[i];
+          g_calls += 3;
+        }
+      }
+      const int64_t targets[2] = {0, (int64_t)n - 1};
+      float loss[1];
+      for (int t = 0; t < 2; t++) {
+        CHECK(fsm_cross_entropy_f32(1, n, x, n, targets + t, -100, 0.1, 1.0, loss, y, n) == FSM_OK,
+              "%s cross_entropy n=%zu at the guard", isa, n);
+        CHECK(isfinite(loss[0]) && loss[0] >= 0.0f, "%s cross_entropy loss %g", isa, loss[0]);
+        g_calls++;
+      }
+    }
+  }
+}
+
+int main(void) {
+  g_x = fenced_alloc();
+  g_z = fenced_alloc();
+  g_y = fenced_alloc();
+  if (MAX_N * sizeof(double) > g_x.page) {
+    fprintf(stderr, "page too small\n");
+    return 2;
+  }
+  for (int v = 0; v < FSM_ISA_COUNT; v++) {
+    if (v == FSM_ISA_AUTO || !fsm_isa_supported((fsm_isa)v)) continue;
+    const char *isa = fsm_isa_name((fsm_isa)v);
+    guard_table_f32(fsm_f32_kernels_for((fsm_isa)v), isa);
+    guard_table_f64(fsm_f64_kernels_for((fsm_isa)v), isa);
+    CHECK(fsm_set_thread_isa((fsm_isa)v) == FSM_OK, "set thread isa");
+    guard_public(isa);
+    CHECK(fsm_set_thread_isa(FSM_ISA_AUTO) == FSM_OK, "clear thread isa");
+    mark_isa_tested(isa);
+  }
+  printf("test_guard_pages: %zu calls at the guards\n", g_calls);
+  return finish("test_guard_pages");
+}
+#endif
