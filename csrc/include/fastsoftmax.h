@@ -536,7 +536,7 @@ FSM_API fsm_status fsm_log_softmax_backward_f64(size_t rows, size_t cols, const 
     size_t z_stride, const double *dz, size_t dz_stride, double *dx, size_t dx_stride);
 
 /* fsm_cross_entropy_f64: fsm_cross_entropy_f32 for float64, portable C (libm exp/log).
- * Accuracy (finite rows, u = 2^-53): loss within 64 u (|loss| + 1 + max |x|);
+ * Accuracy (finite rows, u = 2^-53): loss within 64 u (|loss| + 1);
  * gradient within (8 + |x - max|) u (p + t) grad_scale per element, with p
  * the softmax and t the target distribution: an absolute bound, at most
  * about 1.8e-15 grad_scale where |x - max| is small. It is not relative to
