@@ -147,8 +147,15 @@ bool rowwise(const py::array &x, py::array &out, int algorithm, bool log) {
 // over its last axis, out None (allocated here) or a C-contiguous array of
 // x's shape and dtype. Returns None when the call is anything else: the
 // Python layer then validates, reports errors and handles the general case.
-py::object try_rowwise_contiguous(const py::array &x, py::ssize_t axis, py::object out_obj,
+py::object try_rowwise_contiguous(const py::array &x, py::handle axis_obj, py::object out_obj,
                                   int algorithm, bool log) {
+  // The axis is taken as an object: an int beyond py::ssize_t (2**63) is
+  // no error here, only not the fast path (the general path names it).
+  const py::ssize_t axis = PyLong_AsSsize_t(axis_obj.ptr());
+  if (axis == -1 && PyErr_Occurred()) {
+    PyErr_Clear();
+    return py::none();
+  }
   const py::ssize_t ndim = x.ndim();
   if (ndim < 1 || (axis != -1 && axis != ndim - 1) || !is_float_row_major(x)) return py::none();
   py::array out;

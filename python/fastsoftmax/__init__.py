@@ -68,11 +68,9 @@ def _algorithm_code(algorithm) -> int:
 def _rowwise(x, axis, out, algorithm, log: bool) -> np.ndarray:
     # The common call (C-contiguous float rows over the last axis) is
     # checked and run in C++; anything else returns None and takes the
-    # general path below, which also reports every error. The axis is
-    # range-checked here, before pybind11 converts it to a C integer (an
-    # axis beyond int64 would fail that conversion with a TypeError).
-    if (type(x) is np.ndarray and type(axis) is int and type(algorithm) is str
-            and -x.ndim <= axis < x.ndim):
+    # general path below, which also reports every error (an axis beyond
+    # 2**63 too: the C++ side takes it as an object and declines).
+    if type(x) is np.ndarray and type(axis) is int and type(algorithm) is str:
         code = _core.algorithms.get(algorithm)
         if code is not None:
             result = _core.try_rowwise_contiguous(x, axis, out, code, log)
