@@ -7,12 +7,18 @@
  * 2.40-2.48 vs 1.96-2.01). Out of cache the 12-byte algorithms win: 16M
  * two-pass 1.35-1.61, online 1.28-1.62, reload 1.07-1.40; 64M 1.60 / 1.50 /
  * 1.40; a cold 1M row 1.77-1.94 / 1.75-2.02 / 1.58-2.06. So AUTO takes the
- * two-pass from 4M floats (x + y beyond the 32 MiB LLC), for softmax and
- * log-softmax alike (log 16M: two-pass 1.30-1.44, online 1.26-1.44,
- * three-pass 0.99-1.19). */
+ * two-pass from 4M floats (x + y beyond the 32 MiB LLC) for softmax.
+ * Log-softmax's two-pass needs no second exp (its last pass is vsubc), and
+ * since its raddextexp rescales once per block (e3e7875) it leads from 4K
+ * floats, in cache too (python -m fastsoftmax bench --quick, one thread,
+ * bench/results/quick-zen4.txt; two-pass vs three-pass elements/ns): 1K
+ * 0.62 vs 0.62, 4K 2.36 vs 2.24, 16K 3.35 vs 2.97, 64K 3.08 vs 2.65, 256K
+ * 3.24 vs 2.70, 1M 3.14 vs 2.44, cold 4M 1.96 vs 1.61, attention
+ * 1024x1024 3.48 vs 3.24, vocabulary 32x128256 2.26 vs 1.69. */
 #define FSM_TABLE_ISA avx512
 #define FSM_TABLE_ISA_ENUM FSM_ISA_AVX512
 #define FSM_TABLE_PARENT FSM_ISA_AVX2
 #define FSM_TABLE_CPU_FEATURES (FSM_CPU_AVX | FSM_CPU_AVX2 | FSM_CPU_FMA | FSM_CPU_AVX512F)
 #define FSM_TABLE_SOFTMAX_AUTO {(size_t)1 << 22, FSM_ALGORITHM_TWO_PASS, 0}
+#define FSM_TABLE_LOG_SOFTMAX_AUTO {4096, FSM_ALGORITHM_TWO_PASS, 0}
 #include "../kernel_table.inc"
