@@ -2,14 +2,17 @@
  * The element type of a typed/ translation unit. Every file in typed/ is
  * compiled once per dtype (CMake: -DFSM_DTYPE_F32, -DFSM_DTYPE_F64), so the
  * drivers and public entry points are written once:
- *   T              the storage type of rows (what callers pass)
- *   KERNELS        the resolved kernel table type for T
+ *   S              the storage type of rows (what callers pass and get)
+ *   C              the computing type: the kernels' scalar arguments and
+ *                  results, and every value a driver computes (float for
+ *                  the half-precision storage types)
+ *   KERNELS        the resolved kernel table type for S
  *   ACTIVE_KERNELS the active table (dispatch.c)
  *   DRIVER(name)   a driver's name with its dtype prefix (fsm_f32_...)
  *   PUBLIC(name)   a public function's name (fsm_softmax_f32)
  *   EXT_NMIN, EXT_NMAX  the two-pass domain (fsm_math.h)
- *   LN2_HI         ln2's leading bits in T: N * LN2_HI is exact in the domain
- *   T_MIN          the smallest normal T
+ *   LN2_HI         ln2's leading bits in C: N * LN2_HI is exact in the domain
+ *   C_MIN          the smallest normal C
  *   SHIFT_RATIO_MAX  the Z-loss statistics' largest accepted cancellation
  *                  ratio times D (typed/training.c)
  */
@@ -23,7 +26,8 @@
 #include "../rows.h"
 
 #if defined(FSM_DTYPE_F32)
-#define T float
+#define S float
+#define C float
 #define KERNELS fsm_f32_kernels
 #define ACTIVE_KERNELS fsm_f32_active_kernels
 #define DRIVER(name) fsm_f32_##name
@@ -31,13 +35,14 @@
 #define EXT_NMIN FSM_EXT_NMIN_F32
 #define EXT_NMAX FSM_EXT_NMAX_F32
 #define LN2_HI FSM_LN2_HI_F32
-#define T_MIN FLT_MIN
+#define C_MIN FLT_MIN
 /* a float row's shifted sums are formed in double; a cancellation R with
  * R * D <= 2^28 keeps their rounding (<= D 2^-53 relative, amplified by R)
  * below 2^-25, far below float's */
 #define SHIFT_RATIO_MAX 0x1p28
 #elif defined(FSM_DTYPE_F64)
-#define T double
+#define S double
+#define C double
 #define KERNELS fsm_f64_kernels
 #define ACTIVE_KERNELS fsm_f64_active_kernels
 #define DRIVER(name) fsm_f64_##name
@@ -45,7 +50,7 @@
 #define EXT_NMIN FSM_EXT_NMIN_F64
 #define EXT_NMAX FSM_EXT_NMAX_F64
 #define LN2_HI FSM_LN2_HI_F64
-#define T_MIN DBL_MIN
+#define C_MIN DBL_MIN
 /* double rows: the same cancellation is of double precision itself, so
  * the Z-loss statistics are always taken again about the mean (R = 1;
  * R D <= 1 holds only for a row equal to x_c throughout) */

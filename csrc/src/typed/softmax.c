@@ -13,16 +13,16 @@ int DRIVER(in_two_pass_domain)(fsm_extsum sum) {
   return sum.exponent >= EXT_NMIN && sum.exponent <= EXT_NMAX;
 }
 
-/* log sum exp(x) = N ln2 + log P (two-pass) as hi + lo for vsubc: hi the T
+/* log sum exp(x) = N ln2 + log P (two-pass) as hi + lo for vsubc: hi the C
  * nearest to it, lo the rest, so that x - hi is exact wherever z = x - hi -
  * lo is small and lo is tiny. (hi = N LN2_HI, lo = N (ln2 - LN2_HI) + log P
- * rounded lo, about 5 for |x| near 16384, to T: 2^-22 in float, 8 u in z;
+ * rounded lo, about 5 for |x| near 16384, to C: 2^-22 in float, 8 u in z;
  * found by the fuzzer, tests/fuzz.) N FSM_LN2_HI_F64 is exact (|N| < 2^21). */
-static void DRIVER(ext_log_split)(fsm_extsum sum, T *hi, T *lo) {
+static void DRIVER(ext_log_split)(fsm_extsum sum, C *hi, C *lo) {
   const double hi_d = sum.exponent * FSM_LN2_HI_F64;
   const double lo_d = sum.exponent * FSM_LN2_LO_F64 + log(sum.mantissa);
-  *hi = (T)(hi_d + lo_d);
-  *lo = (T)((hi_d - (double)*hi) + lo_d); /* hi_d - hi: exact (Sterbenz) */
+  *hi = (C)(hi_d + lo_d);
+  *lo = (C)((hi_d - (double)*hi) + lo_d); /* hi_d - hi: exact (Sterbenz) */
 }
 
 /* Do x and y of a call on rows x n elements fill the last-level cache?
@@ -30,7 +30,7 @@ static void DRIVER(ext_log_split)(fsm_extsum sum, T *hi, T *lo) {
  * even when the row alone would fit (the rows of a 32 x 128256 logits
  * matrix), and only a fused first pass overlaps that read with exps. */
 int DRIVER(fills_llc)(size_t rows, size_t n) {
-  return rows * n >= fsm_llc_bytes() / (2 * sizeof(T));
+  return rows * n >= fsm_llc_bytes() / (2 * sizeof(S));
 }
 
 /* AUTO: the rule's algorithm from its min_cols elements (or when the call
@@ -52,7 +52,7 @@ fsm_algorithm DRIVER(auto_algorithm)(fsm_algorithm algorithm, fsm_auto_rule rule
 #else
 #define FSM_PREFETCH(p) ((void)(p))
 #endif
-#define ONLINE_BLOCK (FSM_ONLINE_BLOCK_BYTES / sizeof(T))
+#define ONLINE_BLOCK (FSM_ONLINE_BLOCK_BYTES / sizeof(S))
 
 /* Online normaliser (docs/math.md) over blocks that stay in L1 or L2
  * between their two reads: the block's max, then its sum of exp(x - block
@@ -70,26 +70,26 @@ fsm_algorithm DRIVER(auto_algorithm)(fsm_algorithm algorithm, fsm_auto_rule rule
  * elements/ns; 4 to 16 chunks, and prefetching into L2 instead of L1,
  * measured alike; bench/c/README.md). block_max, if not NULL, receives
  * each block's max. Returns the row's max; *sum_out its sum of exp(x - max). */
-static T DRIVER(online_pass)(const KERNELS *k, size_t n, const T *x, T *y, size_t block,
-                             T *block_max, double *sum_out) {
+static C DRIVER(online_pass)(const KERNELS *k, size_t n, const S *x, S *y, size_t block,
+                             C *block_max, double *sum_out) {
   const size_t chunk_len = block / FSM_ONLINE_CHUNKS;
-  T max = -(T)INFINITY;
+  C max = -(C)INFINITY;
   double sum = 0.0;
   for (size_t i = 0; i < n; i += block) {
     const size_t len = n - i < block ? n - i : block;
-    const T m = k->rmax(len, x + i);
+    const C m = k->rmax(len, x + i);
     if (block_max != NULL) *block_max++ = m;
-    if (m == -(T)INFINITY) {
+    if (m == -(C)INFINITY) {
       sum += y != NULL ? k->raddstoreexp(len, x + i, 0, y + i) : k->raddexp(len, x + i, 0);
       continue;
     }
     const char *next = (const char *)(x + i + len);
     const size_t rest = n - i - len;
-    const size_t next_bytes = (rest < block ? rest : block) * sizeof(T);
+    const size_t next_bytes = (rest < block ? rest : block) * sizeof(S);
     double block_sum = 0.0;
     for (size_t j = 0; j < len; j += chunk_len) {
       const size_t c = len - j < chunk_len ? len - j : chunk_len;
-      for (size_t b = j * sizeof(T); b < (j + c) * sizeof(T) && b < next_bytes; b += 64)
+      for (size_t b = j * sizeof(S); b < (j + c) * sizeof(S) && b < next_bytes; b += 64)
         FSM_PREFETCH(next + b);
       block_sum += y != NULL ? k->raddstoreexp(c, x + i + j, m, y + i + j)
                              : k->raddexp(c, x + i + j, m);
@@ -115,15 +115,15 @@ static T DRIVER(online_pass)(const KERNELS *k, size_t n, const T *x, T *y, size_
  * 0.40-0.42 -> 0.47-0.48, 64M 0.46 -> 0.46-0.47; in cache (64K) it lost
  * 6%, so shorter rows keep the three passes. A block's scale below 1 can
  * make outputs subnormal (not flushed, unlike the exp's). */
-static void DRIVER(reload_blocked)(const KERNELS *k, size_t n, const T *x, T *y) {
+static void DRIVER(reload_blocked)(const KERNELS *k, size_t n, const S *x, S *y) {
   size_t block = ONLINE_BLOCK;
   if (n / block >= FSM_RELOAD_MAX_BLOCKS) block = (n / FSM_RELOAD_MAX_BLOCKS + 64) & ~(size_t)63;
-  T block_max[FSM_RELOAD_MAX_BLOCKS];
+  C block_max[FSM_RELOAD_MAX_BLOCKS];
   double sum;
-  const T max = DRIVER(online_pass)(k, n, x, y, block, block_max, &sum);
+  const C max = DRIVER(online_pass)(k, n, x, y, block, block_max, &sum);
   for (size_t i = 0, b = 0; i < n; i += block, b++) {
     const size_t len = n - i < block ? n - i : block;
-    k->vscale(len, y + i, (T)(exp((double)block_max[b] - (double)max) / sum), y + i);
+    k->vscale(len, y + i, (C)(exp((double)block_max[b] - (double)max) / sum), y + i);
   }
 }
 
@@ -131,7 +131,7 @@ static void DRIVER(reload_blocked)(const KERNELS *k, size_t n, const T *x, T *y)
 
 /* A chunk's state: (max, sum exp(x - max)) or the two-pass (P, N). */
 typedef struct DRIVER(chunk_state) {
-  T max;
+  C max;
   double sum;
   fsm_extsum ext;
 } DRIVER(chunk_state);
@@ -141,10 +141,10 @@ typedef struct DRIVER(chunked) {
   fsm_algorithm algorithm; /* resolved; two-pass falls back to online */
   int log_out;
   size_t n, chunk;
-  const T *x;
-  T *y;
+  const S *x;
+  S *y;
   DRIVER(chunk_state) st[FSM_MAX_CHUNKS];
-  T max;       /* the merged state */
+  C max;       /* the merged state */
   double sum;
   fsm_extsum ext;
 } DRIVER(chunked);
@@ -153,7 +153,7 @@ static void DRIVER(chunk_state_task)(void *ctx, size_t c) {
   DRIVER(chunked) *w = ctx;
   const KERNELS *k = w->k;
   const size_t off = c * w->chunk, len = w->n - off < w->chunk ? w->n - off : w->chunk;
-  const T *x = w->x + off;
+  const S *x = w->x + off;
   DRIVER(chunk_state) *st = &w->st[c];
   if (w->algorithm == FSM_ALGORITHM_TWO_PASS) {
     st->ext = k->raddextexp(len, x);
@@ -163,7 +163,7 @@ static void DRIVER(chunk_state_task)(void *ctx, size_t c) {
     /* a chunk of -inf only is summed against 0: its terms are 0 unless a
      * NaN hides there (online_pass's rule) */
     st->max = k->rmax(len, x);
-    const T c0 = st->max == -(T)INFINITY ? (T)0 : st->max;
+    const C c0 = st->max == -(C)INFINITY ? (C)0 : st->max;
     st->sum = w->algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD && !w->log_out
                   ? k->raddstoreexp(len, x, c0, w->y + off)
                   : k->raddexp(len, x, c0);
@@ -178,12 +178,12 @@ static int DRIVER(chunks_merge)(DRIVER(chunked) *w, size_t chunks) {
     for (size_t c = 0; c < chunks; c++) fsm_extsum_add(&w->ext, w->st[c].ext.mantissa, w->st[c].ext.exponent);
     return DRIVER(in_two_pass_domain)(w->ext);
   }
-  T max = -(T)INFINITY;
+  C max = -(C)INFINITY;
   double sum = 0.0;
   for (size_t c = 0; c < chunks; c++) {
-    const T m = w->st[c].max;
+    const C m = w->st[c].max;
     const double s = w->st[c].sum;
-    if (m == -(T)INFINITY) {
+    if (m == -(C)INFINITY) {
       sum += s;
     } else if (m > max) {
       sum = sum * exp((double)max - (double)m) + s;
@@ -201,30 +201,30 @@ static void DRIVER(chunk_output_task)(void *ctx, size_t c) {
   DRIVER(chunked) *w = ctx;
   const KERNELS *k = w->k;
   const size_t off = c * w->chunk, len = w->n - off < w->chunk ? w->n - off : w->chunk;
-  const T *x = w->x + off;
-  T *y = w->y + off;
+  const S *x = w->x + off;
+  S *y = w->y + off;
   if (w->algorithm == FSM_ALGORITHM_TWO_PASS) {
     if (w->log_out) {
-      T hi, lo;
+      C hi, lo;
       DRIVER(ext_log_split)(w->ext, &hi, &lo);
       k->vsubc(len, x, hi, lo, y);
     } else {
-      k->vscaleextexp(len, x, (T)(1.0 / w->ext.mantissa), (T)(-w->ext.exponent), y);
+      k->vscaleextexp(len, x, (C)(1.0 / w->ext.mantissa), (C)(-w->ext.exponent), y);
     }
   } else if (w->log_out) {
-    k->vsubc(len, x, w->max, (T)log(w->sum), y);
+    k->vsubc(len, x, w->max, (C)log(w->sum), y);
   } else if (w->algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD) {
     /* y holds exp(x - chunk max): scale by exp(chunk max - max) / sum */
-    k->vscale(len, y, (T)(exp((double)w->st[c].max - (double)w->max) / w->sum), y);
+    k->vscale(len, y, (C)(exp((double)w->st[c].max - (double)w->max) / w->sum), y);
   } else {
-    k->vscaleexp(len, x, w->max, (T)(1.0 / w->sum), y);
+    k->vscaleexp(len, x, w->max, (C)(1.0 / w->sum), y);
   }
 }
 
 /* Softmax or log-softmax of one long row (n >= FSM_CHUNK_MIN_COLS) with a
  * resolved algorithm. */
 static void DRIVER(chunked_row)(const KERNELS *k, fsm_algorithm algorithm, int log_out, size_t n,
-                                const T *x, T *y) {
+                                const S *x, S *y) {
   DRIVER(chunked) w;
   w.k = k;
   w.algorithm = algorithm == FSM_ALGORITHM_THREE_PASS_RECOMPUTE && log_out
@@ -247,7 +247,7 @@ static void DRIVER(chunked_row)(const KERNELS *k, fsm_algorithm algorithm, int l
 
 /* One row; `streaming`: the call's x and y fill the LLC (fills_llc). */
 static void DRIVER(softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_t n,
-                                const T *x, T *y, int streaming) {
+                                const S *x, S *y, int streaming) {
   if (n == 0) return;
   algorithm = DRIVER(auto_algorithm)(algorithm, k->softmax_auto, n, streaming);
   if (n >= FSM_CHUNK_MIN_COLS) {
@@ -258,7 +258,7 @@ static void DRIVER(softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_
     /* pass 1: sum exp(x) = P * 2^N; pass 2: y = exp(x) * (1/P) * 2^-N */
     const fsm_extsum sum = k->raddextexp(n, x);
     if (DRIVER(in_two_pass_domain)(sum)) {
-      k->vscaleextexp(n, x, (T)(1.0 / sum.mantissa), (T)(-sum.exponent), y);
+      k->vscaleextexp(n, x, (C)(1.0 / sum.mantissa), (C)(-sum.exponent), y);
       return;
     }
     /* Rare rows (|x| > domain, +inf, all -inf): online keeps the
@@ -267,26 +267,26 @@ static void DRIVER(softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_
   }
   if (algorithm == FSM_ALGORITHM_ONLINE) {
     double sum;
-    const T max = DRIVER(online_pass)(k, n, x, NULL, ONLINE_BLOCK, NULL, &sum);
-    k->vscaleexp(n, x, max, (T)(1.0 / sum), y);
+    const C max = DRIVER(online_pass)(k, n, x, NULL, ONLINE_BLOCK, NULL, &sum);
+    k->vscaleexp(n, x, max, (C)(1.0 / sum), y);
     return;
   }
   if (algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD && streaming && n >= 2 * ONLINE_BLOCK) {
     DRIVER(reload_blocked)(k, n, x, y);
     return;
   }
-  const T max = k->rmax(n, x);
+  const C max = k->rmax(n, x);
   if (algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD) {
     const double sum = k->raddstoreexp(n, x, max, y);
-    k->vscale(n, y, (T)(1.0 / sum), y);
+    k->vscale(n, y, (C)(1.0 / sum), y);
   } else {
     const double sum = k->raddexp(n, x, max);
-    k->vscaleexp(n, x, max, (T)(1.0 / sum), y);
+    k->vscaleexp(n, x, max, (C)(1.0 / sum), y);
   }
 }
 
 static void DRIVER(log_softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_t n,
-                                    const T *x, T *y, int streaming) {
+                                    const S *x, S *y, int streaming) {
   if (n == 0) return;
   algorithm = DRIVER(auto_algorithm)(algorithm, k->log_softmax_auto, n, streaming);
   if (n >= FSM_CHUNK_MIN_COLS) {
@@ -296,8 +296,8 @@ static void DRIVER(log_softmax_row)(const KERNELS *k, fsm_algorithm algorithm, s
   if (algorithm == FSM_ALGORITHM_TWO_PASS) {
     const fsm_extsum sum = k->raddextexp(n, x);
     if (DRIVER(in_two_pass_domain)(sum)) {
-      /* z keeps T's precision even when |x| is large and z small */
-      T hi, lo;
+      /* z keeps C's precision even when |x| is large and z small */
+      C hi, lo;
       DRIVER(ext_log_split)(sum, &hi, &lo);
       k->vsubc(n, x, hi, lo, y);
       return;
@@ -305,14 +305,14 @@ static void DRIVER(log_softmax_row)(const KERNELS *k, fsm_algorithm algorithm, s
   }
   /* The three-pass variants and online: (x - max) - log(sum exp(x - max)). */
   double sum;
-  T max;
+  C max;
   if (algorithm == FSM_ALGORITHM_ONLINE) {
     max = DRIVER(online_pass)(k, n, x, NULL, ONLINE_BLOCK, NULL, &sum);
   } else {
     max = k->rmax(n, x);
     sum = k->raddexp(n, x, max);
   }
-  k->vsubc(n, x, max, (T)log(sum), y);
+  k->vsubc(n, x, max, (C)log(sum), y);
 }
 
 /* One call: the table, the algorithm, and the row function. */
@@ -320,7 +320,7 @@ typedef struct DRIVER(softmax_call) {
   const KERNELS *k;
   fsm_algorithm algorithm;
   int streaming;
-  void (*row)(const KERNELS *, fsm_algorithm, size_t, const T *, T *, int);
+  void (*row)(const KERNELS *, fsm_algorithm, size_t, const S *, S *, int);
 } DRIVER(softmax_call);
 
 static fsm_status DRIVER(softmax_plan_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
@@ -331,20 +331,20 @@ static fsm_status DRIVER(softmax_plan_row)(const void *ctx, size_t r, size_t n, 
 }
 
 /* The shared argument checks, then the plan. */
-static fsm_status DRIVER(run)(DRIVER(softmax_call) call, size_t rows, size_t cols, const T *x,
-                              size_t x_stride, T *y, size_t y_stride) {
-  fsm_status status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(T));
-  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, y, y_stride, sizeof(T));
+static fsm_status DRIVER(run)(DRIVER(softmax_call) call, size_t rows, size_t cols, const S *x,
+                              size_t x_stride, S *y, size_t y_stride) {
+  fsm_status status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(S));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, y, y_stride, sizeof(S));
   if (status == FSM_OK) status = fsm_check_algorithm(call.algorithm);
   if (status != FSM_OK) return status;
   if (cols == 0) return FSM_OK;
   call.streaming = DRIVER(fills_llc)(rows, cols);
-  const fsm_plan plan = {rows, cols, sizeof(T), 2, {(void *)x, y}, {x_stride, y_stride},
+  const fsm_plan plan = {rows, cols, sizeof(S), 2, {(void *)x, y}, {x_stride, y_stride},
                          DRIVER(softmax_plan_row), &call};
   return fsm_run_plan(&plan);
 }
 
-fsm_status PUBLIC(softmax)(size_t rows, size_t cols, const T *x, size_t x_stride, T *y,
+fsm_status PUBLIC(softmax)(size_t rows, size_t cols, const S *x, size_t x_stride, S *y,
                            size_t y_stride, fsm_algorithm algorithm) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
@@ -353,7 +353,7 @@ fsm_status PUBLIC(softmax)(size_t rows, size_t cols, const T *x, size_t x_stride
   return DRIVER(run)(call, rows, cols, x, x_stride, y, y_stride);
 }
 
-fsm_status PUBLIC(log_softmax)(size_t rows, size_t cols, const T *x, size_t x_stride, T *y,
+fsm_status PUBLIC(log_softmax)(size_t rows, size_t cols, const S *x, size_t x_stride, S *y,
                                size_t y_stride, fsm_algorithm algorithm) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);

@@ -133,16 +133,16 @@ fsm_status fsm_logsumexp_from_states(size_t n, const fsm_softmax_state *states, 
 /* ---- per dtype */
 
 /* The state of one leaf: n contiguous elements. */
-static fsm_softmax_state DRIVER(state_leaf)(const KERNELS *k, size_t n, const T *x) {
+static fsm_softmax_state DRIVER(state_leaf)(const KERNELS *k, size_t n, const S *x) {
   if (n == 0) return fsm_state_special(-(double)INFINITY);
-  const T m = k->rmax(n, x);
-  if (m == -(T)INFINITY) {
+  const C m = k->rmax(n, x);
+  if (m == -(C)INFINITY) {
     /* all -inf, unless a NaN hides there (the max may drop it) */
     const double s = k->raddexp(n, x, 0);
     return fsm_state_special(s != s ? (double)NAN : -(double)INFINITY);
   }
   if (m != m) return fsm_state_special((double)NAN);
-  if (m == (T)INFINITY) {
+  if (m == (C)INFINITY) {
     for (size_t i = 0; i < n; i++)
       if (x[i] != x[i]) return fsm_state_special((double)NAN);
     return fsm_state_special((double)INFINITY);
@@ -175,10 +175,10 @@ typedef struct DRIVER(state_call) {
 typedef struct DRIVER(state_long) {
   const KERNELS *k;
   size_t n, chunk;
-  const T *x;
-  T *y;
+  const S *x;
+  S *y;
   int log_out, nan_out;
-  T c, s;                              /* from_state: the kernels' constants */
+  C c, s;                              /* from_state: the kernels' constants */
   fsm_softmax_state st[FSM_MAX_CHUNKS];
 } DRIVER(state_long);
 
@@ -190,7 +190,7 @@ static void DRIVER(state_chunk_task)(void *ctx, size_t c) {
 
 static fsm_status DRIVER(state_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
   const DRIVER(state_call) *call = ctx;
-  const T *x = ptr[0];
+  const S *x = ptr[0];
   if (n < FSM_CHUNK_MIN_COLS) {
     call->states[r] = DRIVER(state_leaf)(call->k, n, x);
     return FSM_OK;
@@ -212,19 +212,19 @@ static fsm_status DRIVER(state_row)(const void *ctx, size_t r, size_t n, void *c
 /* The constants of softmax (vscaleexp: y = s exp(x - c)) or log-softmax
  * (vsubc: y = (x - c) - s) from a state; *nan_out for states whose rows
  * give NaN (a NaN, +inf, empty or all -inf). */
-static void DRIVER(state_constants)(const fsm_softmax_state *st, int log_out, T *c, T *s,
+static void DRIVER(state_constants)(const fsm_softmax_state *st, int log_out, C *c, C *s,
                                     int *nan_out) {
   const double m = st->max;
   *nan_out = m != m || m == (double)INFINITY || m == -(double)INFINITY;
   if (*nan_out) return;
   const double ls = fsm_state_log_sum(st);
-  *c = (T)m;
-  *s = log_out ? (T)ls : (T)exp(-ls);
+  *c = (C)m;
+  *s = log_out ? (C)ls : (C)exp(-ls);
 }
 
-static void DRIVER(from_state_span)(const KERNELS *k, int log_out, size_t n, const T *x, T *y,
-                                    T c, T s, int nan_out) {
-  if (nan_out) k->vscale(n, x, (T)NAN, y);
+static void DRIVER(from_state_span)(const KERNELS *k, int log_out, size_t n, const S *x, S *y,
+                                    C c, C s, int nan_out) {
+  if (nan_out) k->vscale(n, x, (C)NAN, y);
   else if (log_out) k->vsubc(n, x, c, s, y);
   else k->vscaleexp(n, x, c, s, y);
 }
@@ -237,7 +237,7 @@ static void DRIVER(from_state_chunk_task)(void *ctx, size_t c) {
 
 static fsm_status DRIVER(from_state_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
   const DRIVER(state_call) *call = ctx;
-  T c = 0, s = 0;
+  C c = 0, s = 0;
   int nan_out;
   DRIVER(state_constants)(&call->in_states[r], call->log_out, &c, &s, &nan_out);
   if (n < FSM_CHUNK_MIN_COLS) {
@@ -258,12 +258,12 @@ static fsm_status DRIVER(from_state_row)(const void *ctx, size_t r, size_t n, vo
   return FSM_OK;
 }
 
-fsm_status PUBLIC(softmax_state)(size_t rows, size_t cols, const T *x, size_t x_stride,
+fsm_status PUBLIC(softmax_state)(size_t rows, size_t cols, const S *x, size_t x_stride,
                                  fsm_softmax_state *states) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
-  status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(T));
+  status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(S));
   if (status != FSM_OK) return status;
   if (rows == 0) return FSM_OK;
   if (states == NULL) return FSM_NULL_POINTER;
@@ -272,35 +272,35 @@ fsm_status PUBLIC(softmax_state)(size_t rows, size_t cols, const T *x, size_t x_
     return FSM_OK;
   }
   const DRIVER(state_call) call = {k, states, NULL, 0};
-  const fsm_plan plan = {rows, cols, sizeof(T), 1, {(void *)x}, {x_stride},
+  const fsm_plan plan = {rows, cols, sizeof(S), 1, {(void *)x}, {x_stride},
                          DRIVER(state_row), &call};
   return fsm_run_plan(&plan);
 }
 
-static fsm_status DRIVER(from_state)(int log_out, size_t rows, size_t cols, const T *x,
-                                     size_t x_stride, const fsm_softmax_state *states, T *y,
+static fsm_status DRIVER(from_state)(int log_out, size_t rows, size_t cols, const S *x,
+                                     size_t x_stride, const fsm_softmax_state *states, S *y,
                                      size_t y_stride) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
-  status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(T));
-  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, y, y_stride, sizeof(T));
+  status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(S));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, y, y_stride, sizeof(S));
   if (status != FSM_OK) return status;
   if (rows == 0 || cols == 0) return FSM_OK;
   if (states == NULL) return FSM_NULL_POINTER;
   const DRIVER(state_call) call = {k, NULL, states, log_out};
-  const fsm_plan plan = {rows, cols, sizeof(T), 2, {(void *)x, y}, {x_stride, y_stride},
+  const fsm_plan plan = {rows, cols, sizeof(S), 2, {(void *)x, y}, {x_stride, y_stride},
                          DRIVER(from_state_row), &call};
   return fsm_run_plan(&plan);
 }
 
-fsm_status PUBLIC(softmax_from_state)(size_t rows, size_t cols, const T *x, size_t x_stride,
-                                      const fsm_softmax_state *states, T *y, size_t y_stride) {
+fsm_status PUBLIC(softmax_from_state)(size_t rows, size_t cols, const S *x, size_t x_stride,
+                                      const fsm_softmax_state *states, S *y, size_t y_stride) {
   return DRIVER(from_state)(0, rows, cols, x, x_stride, states, y, y_stride);
 }
 
-fsm_status PUBLIC(log_softmax_from_state)(size_t rows, size_t cols, const T *x, size_t x_stride,
-                                          const fsm_softmax_state *states, T *y,
+fsm_status PUBLIC(log_softmax_from_state)(size_t rows, size_t cols, const S *x, size_t x_stride,
+                                          const fsm_softmax_state *states, S *y,
                                           size_t y_stride) {
   return DRIVER(from_state)(1, rows, cols, x, x_stride, states, y, y_stride);
 }

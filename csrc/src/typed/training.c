@@ -21,8 +21,8 @@ typedef struct DRIVER(split) DRIVER(split);
 struct DRIVER(split) {
   const KERNELS *k;
   size_t n, chunk;
-  const T *x, *z;   /* the inputs: (y, dy), (z, dz) or (x, unused) */
-  T *y;             /* the output */
+  const S *x, *z;   /* the inputs: (y, dy), (z, dz) or (x, unused) */
+  S *y;             /* the output */
   void (*reduce)(const DRIVER(split) *w, size_t off, size_t len, double *part);
   void (*map)(const DRIVER(split) *w, size_t off, size_t len);
   int kind, log_out;   /* the maps' parameters */
@@ -34,8 +34,8 @@ struct DRIVER(split) {
 
 /* (Fields set one by one: an initializer would zero the 16 KiB of
  * partial sums on every row.) */
-static void DRIVER(split_init)(DRIVER(split) *w, const KERNELS *k, size_t n, const T *x, const T *z,
-                               T *y,
+static void DRIVER(split_init)(DRIVER(split) *w, const KERNELS *k, size_t n, const S *x, const S *z,
+                               S *y,
                                void (*reduce)(const DRIVER(split) *, size_t, size_t, double *),
                                void (*map)(const DRIVER(split) *, size_t, size_t)) {
   w->reduce = reduce;
@@ -86,10 +86,10 @@ static void DRIVER(dot_reduce)(const DRIVER(split) *w, size_t off, size_t len, d
   part[0] = w->k->rdot(len, w->x + off, w->z + off);
 }
 static void DRIVER(vsubmul_map)(const DRIVER(split) *w, size_t off, size_t len) {
-  w->k->vsubmul(len, w->x + off, w->z + off, (T)w->total[0], w->y + off);
+  w->k->vsubmul(len, w->x + off, w->z + off, (C)w->total[0], w->y + off);
 }
-static void DRIVER(softmax_backward_row)(const KERNELS *k, size_t n, const T *y, const T *dy,
-                                         T *dx) {
+static void DRIVER(softmax_backward_row)(const KERNELS *k, size_t n, const S *y, const S *dy,
+                                         S *dx) {
   DRIVER(split) w;
   DRIVER(split_init)(&w, k, n, y, dy, dx, DRIVER(dot_reduce), DRIVER(vsubmul_map));
   DRIVER(split_row)(&w, NULL);
@@ -100,16 +100,16 @@ static void DRIVER(sum_reduce)(const DRIVER(split) *w, size_t off, size_t len, d
   part[0] = w->k->rsum(len, w->z + off);
 }
 static void DRIVER(vsubscaleexp_map)(const DRIVER(split) *w, size_t off, size_t len) {
-  w->k->vsubscaleexp(len, w->x + off, w->z + off, (T)w->total[0], w->y + off);
+  w->k->vsubscaleexp(len, w->x + off, w->z + off, (C)w->total[0], w->y + off);
 }
-static void DRIVER(log_softmax_backward_row)(const KERNELS *k, size_t n, const T *z, const T *dz,
-                                             T *dx) {
+static void DRIVER(log_softmax_backward_row)(const KERNELS *k, size_t n, const S *z, const S *dz,
+                                             S *dx) {
   DRIVER(split) w;
   DRIVER(split_init)(&w, k, n, z, dz, dx, DRIVER(sum_reduce), DRIVER(vsubscaleexp_map));
   DRIVER(split_row)(&w, NULL);
 }
 
-typedef void (*DRIVER(vjp_fn))(const KERNELS *, size_t, const T *, const T *, T *);
+typedef void (*DRIVER(vjp_fn))(const KERNELS *, size_t, const S *, const S *, S *);
 
 typedef struct DRIVER(vjp_call) {
   const KERNELS *k;
@@ -124,15 +124,15 @@ static fsm_status DRIVER(vjp_plan_row)(const void *ctx, size_t r, size_t n, void
 }
 
 static fsm_status DRIVER(run_vjp)(DRIVER(vjp_fn) row, const KERNELS *k, size_t rows, size_t cols,
-                                  const T *a, size_t as, const T *b, size_t bs, T *dx,
+                                  const S *a, size_t as, const S *b, size_t bs, S *dx,
                                   size_t dxs) {
-  fsm_status status = fsm_check_matrix(rows, cols, a, as, sizeof(T));
-  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, b, bs, sizeof(T));
-  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, dx, dxs, sizeof(T));
+  fsm_status status = fsm_check_matrix(rows, cols, a, as, sizeof(S));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, b, bs, sizeof(S));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, dx, dxs, sizeof(S));
   if (status != FSM_OK) return status;
   if (cols == 0) return FSM_OK;
   const DRIVER(vjp_call) call = {k, row};
-  const fsm_plan plan = {rows, cols, sizeof(T), 3, {(void *)a, (void *)b, dx}, {as, bs, dxs},
+  const fsm_plan plan = {rows, cols, sizeof(S), 3, {(void *)a, (void *)b, dx}, {as, bs, dxs},
                          DRIVER(vjp_plan_row), &call};
   return fsm_run_plan(&plan);
 }
@@ -152,11 +152,11 @@ typedef struct DRIVER(par) {
   const KERNELS *k;
   int op;
   size_t n, chunk;
-  const T *x, *z;
-  T *y;
-  T a, b, c;
+  const S *x, *z;
+  S *y;
+  C a, b, c;
   double part[FSM_MAX_CHUNKS][2];
-  T max[FSM_MAX_CHUNKS];
+  C max[FSM_MAX_CHUNKS];
   fsm_extsum ext[FSM_MAX_CHUNKS];
 } DRIVER(par);
 
@@ -164,8 +164,8 @@ static void DRIVER(par_task)(void *ctx, size_t i) {
   DRIVER(par) *w = ctx;
   const KERNELS *k = w->k;
   const size_t off = i * w->chunk, len = w->n - off < w->chunk ? w->n - off : w->chunk;
-  const T *x = w->x + off, *z = w->z != NULL ? w->z + off : NULL;
-  T *y = w->y != NULL ? w->y + off : NULL;
+  const S *x = w->x + off, *z = w->z != NULL ? w->z + off : NULL;
+  S *y = w->y != NULL ? w->y + off : NULL;
   switch (w->op) {
     case P_RMAX: w->max[i] = k->rmax(len, x); break;
     case P_RADDEXP: w->part[i][0] = k->raddexp(len, x, w->c); break;
@@ -185,8 +185,8 @@ static void DRIVER(par_task)(void *ctx, size_t i) {
 }
 
 /* Runs one pass over chunks; returns the number of chunks. */
-static size_t DRIVER(par_run)(DRIVER(par) *w, const KERNELS *k, int op, size_t n, const T *x,
-                              const T *z, T *y, T a, T b, T c) {
+static size_t DRIVER(par_run)(DRIVER(par) *w, const KERNELS *k, int op, size_t n, const S *x,
+                              const S *z, S *y, C a, C b, C c) {
   w->k = k;
   w->op = op;
   w->n = n;
@@ -204,18 +204,18 @@ static size_t DRIVER(par_run)(DRIVER(par) *w, const KERNELS *k, int op, size_t n
 
 #define LONG_SLICE(n) ((n) >= FSM_CHUNK_MIN_COLS)
 
-static T DRIVER(p_rmax)(const KERNELS *k, size_t n, const T *x) {
+static C DRIVER(p_rmax)(const KERNELS *k, size_t n, const S *x) {
   if (!LONG_SLICE(n)) return k->rmax(n, x);
   DRIVER(par) w;
   const size_t chunks = DRIVER(par_run)(&w, k, P_RMAX, n, x, NULL, NULL, 0, 0, 0);
-  T m = -(T)INFINITY;
+  C m = -(C)INFINITY;
   for (size_t i = 0; i < chunks; i++) m = w.max[i] > m ? w.max[i] : m;
   return m;
 }
 
 /* raddexp, raddstoreexp (y != NULL), rsum, rdot, raddstable: one sum */
-static double DRIVER(p_sum)(const KERNELS *k, int op, size_t n, const T *x, const T *z, T *y,
-                            T c) {
+static double DRIVER(p_sum)(const KERNELS *k, int op, size_t n, const S *x, const S *z, S *y,
+                            C c) {
   if (!LONG_SLICE(n)) {
     switch (op) {
       case P_RADDEXP: return k->raddexp(n, x, c);
@@ -232,7 +232,7 @@ static double DRIVER(p_sum)(const KERNELS *k, int op, size_t n, const T *x, cons
   return s;
 }
 
-static void DRIVER(p_rsumsq)(const KERNELS *k, size_t n, const T *x, T c, double *s) {
+static void DRIVER(p_rsumsq)(const KERNELS *k, size_t n, const S *x, C c, double *s) {
   if (!LONG_SLICE(n)) {
     k->rsumsq(n, x, c, s);
     return;
@@ -246,7 +246,7 @@ static void DRIVER(p_rsumsq)(const KERNELS *k, size_t n, const T *x, T c, double
   }
 }
 
-static fsm_extsum DRIVER(p_raddextexp)(const KERNELS *k, size_t n, const T *x) {
+static fsm_extsum DRIVER(p_raddextexp)(const KERNELS *k, size_t n, const S *x) {
   if (!LONG_SLICE(n)) return k->raddextexp(n, x);
   DRIVER(par) w;
   const size_t chunks = DRIVER(par_run)(&w, k, P_RADDEXTEXP, n, x, NULL, NULL, 0, 0, 0);
@@ -257,8 +257,8 @@ static fsm_extsum DRIVER(p_raddextexp)(const KERNELS *k, size_t n, const T *x) {
 
 /* The elementwise passes: vaffine(a, c, b), vscale(a), vscaleexp(c, a),
  * vscaleextexp(a, b), vstablegrad(a), vaxpbyc(a, b, c). */
-static void DRIVER(p_map)(const KERNELS *k, int op, size_t n, const T *x, const T *z, T *y, T a,
-                          T b, T c) {
+static void DRIVER(p_map)(const KERNELS *k, int op, size_t n, const S *x, const S *z, S *y, C a,
+                          C b, C c) {
   if (!LONG_SLICE(n)) {
     switch (op) {
       case P_VAFFINE: k->vaffine(n, x, a, c, b, y); return;
@@ -282,19 +282,19 @@ static double DRIVER(ext_log)(fsm_extsum e) { return log(e.mantissa) + e.exponen
  * g * exp(x - lse) with lse = log(P 2^N) + extra, extra >= 0:
  * exp(-lse) = exp(F) 2^-N, F = -log P - extra <= 0.35, split as
  * exp(F - kf ln2) 2^kf with kf = floor(F / ln2) <= 0, so e = kf - N <= -N. */
-static void DRIVER(ext_scale)(fsm_extsum e, double extra, double g, T *s, T *ex) {
+static void DRIVER(ext_scale)(fsm_extsum e, double extra, double g, C *s, C *ex) {
   const double F = -log(e.mantissa) - extra;
   double kf = floor(F / FSM_LN2_D);
   if (kf < -1e6) kf = -1e6;  /* a huge extra: every output underflows to 0 (NaN stays) */
-  *s = (T)(g * exp(F - kf * FSM_LN2_D));
-  *ex = (T)(kf - e.exponent);
+  *s = (C)(g * exp(F - kf * FSM_LN2_D));
+  *ex = (C)(kf - e.exponent);
 }
 
 /* The max of two slices and one value; a NaN value is ignored (the sums
  * still turn the row NaN). */
-static T DRIVER(max3)(const KERNELS *k, size_t n1, const T *x1, size_t n2, const T *x2, T v) {
-  T m = DRIVER(p_rmax)(k, n1, x1);
-  const T m2 = DRIVER(p_rmax)(k, n2, x2);
+static C DRIVER(max3)(const KERNELS *k, size_t n1, const S *x1, size_t n2, const S *x2, C v) {
+  C m = DRIVER(p_rmax)(k, n1, x1);
+  const C m2 = DRIVER(p_rmax)(k, n2, x2);
   m = m2 > m ? m2 : m;
   return v > m ? v : m;
 }
@@ -314,17 +314,17 @@ static int DRIVER(ce_reload_form)(const KERNELS *k, size_t n) {
  * entries summed (and stored in dx when asked). Returns 0, having read x
  * only, when the rest may consist of terms that underflow (softmax
  * collapse: every non-target logit far below the target): its largest
- * term exp(max_rest - m) is below n T_MIN 2^30, so the flushed terms could
+ * term exp(max_rest - m) is below n C_MIN 2^30, so the flushed terms could
  * move the sum by more than 2^-30 of itself; the row then takes the
  * extended sums. Deciding before anything is stored keeps dx == x (in
  * place) valid. NaN rows stay here (their sums are NaN). */
-static int DRIVER(ce_rest_reload)(const KERNELS *k, size_t n, const T *x, size_t c, T *dx,
-                                  T *m, double *sum_rest) {
-  const T *lo = x, *hi = x + c + 1;
+static int DRIVER(ce_rest_reload)(const KERNELS *k, size_t n, const S *x, size_t c, S *dx,
+                                  C *m, double *sum_rest) {
+  const S *lo = x, *hi = x + c + 1;
   const size_t nlo = c, nhi = n - c - 1;
-  const T m_rest = DRIVER(max3)(k, nlo, lo, nhi, hi, (T)-INFINITY);
+  const C m_rest = DRIVER(max3)(k, nlo, lo, nhi, hi, (C)-INFINITY);
   *m = x[c] > m_rest ? x[c] : m_rest;
-  if (exp((double)m_rest - (double)*m) < (double)n * (double)T_MIN * 0x1p30) return 0;
+  if (exp((double)m_rest - (double)*m) < (double)n * (double)C_MIN * 0x1p30) return 0;
   if (dx != NULL)
     *sum_rest = DRIVER(p_sum)(k, P_RADDSTOREEXP, nlo, lo, NULL, dx, *m) +
                 DRIVER(p_sum)(k, P_RADDSTOREEXP, nhi, hi, NULL, dx + c + 1, *m);
@@ -334,10 +334,10 @@ static int DRIVER(ce_rest_reload)(const KERNELS *k, size_t n, const T *x, size_t
   return 1;
 }
 
-static double DRIVER(ce_row)(const KERNELS *k, size_t n, const T *x, size_t c,
-                             const fsm_loss_params *p, double g, T *dx) {
+static double DRIVER(ce_row)(const KERNELS *k, size_t n, const S *x, size_t c,
+                             const fsm_loss_params *p, double g, S *dx) {
   const double alpha = p->p1;
-  const T *lo = x, *hi = x + c + 1;
+  const S *lo = x, *hi = x + c + 1;
   const size_t nlo = c, nhi = n - c - 1;
   const double xc = (double)x[c];
   double lse_rest, lr;  /* log S' (S' = sum_{k != c} exp x_k) and log S' - x_c */
@@ -347,7 +347,7 @@ static double DRIVER(ce_row)(const KERNELS *k, size_t n, const T *x, size_t c,
    * nothing stored). Where the table's AUTO picks three-pass for softmax
    * rows of this length, so does CE (+inf and NaN targets take MAX). */
   enum { CE_RELOAD, CE_EXT, CE_MAX } form = CE_MAX;
-  T m = 0;
+  C m = 0;
   double sum_rest = 0.0;
   /* Label smoothing's sum first: dx may be x itself (in place), and the
    * passes below write dx. The mean is taken of x_i - x_c (a shifted sum):
@@ -401,42 +401,42 @@ static double DRIVER(ce_row)(const KERNELS *k, size_t n, const T *x, size_t c,
   }
   if (dx != NULL) {
     const double gc = g * (alpha * (1.0 - 1.0 / (double)n) - fsm_sigmoid(lr));
-    const T off = (T)(-g * alpha / (double)n);
+    const C off = (C)(-g * alpha / (double)n);
     if (form == CE_RELOAD) {  /* dx = g exp(x - m) / S + off, one pass */
-      const T s = (T)(g / (sum_rest + exp(xc - (double)m)));
+      const C s = (C)(g / (sum_rest + exp(xc - (double)m)));
       if (alpha > 0.0) {
-        DRIVER(p_map)(k, P_VAFFINE, nlo, dx, NULL, dx, s, off, (T)0);
-        DRIVER(p_map)(k, P_VAFFINE, nhi, dx + c + 1, NULL, dx + c + 1, s, off, (T)0);
+        DRIVER(p_map)(k, P_VAFFINE, nlo, dx, NULL, dx, s, off, (C)0);
+        DRIVER(p_map)(k, P_VAFFINE, nhi, dx + c + 1, NULL, dx + c + 1, s, off, (C)0);
       } else {
         DRIVER(p_map)(k, P_VSCALE, nlo, dx, NULL, dx, s, 0, 0);
         DRIVER(p_map)(k, P_VSCALE, nhi, dx + c + 1, NULL, dx + c + 1, s, 0, 0);
       }
     } else {
       if (form == CE_EXT) {
-        T s, e;
+        C s, e;
         DRIVER(ext_scale)(rest, fsm_softplus(-lr), g, &s, &e);
         DRIVER(p_map)(k, P_VSCALEEXTEXP, nlo, lo, NULL, dx, s, e, 0);
         DRIVER(p_map)(k, P_VSCALEEXTEXP, nhi, hi, NULL, dx + c + 1, s, e, 0);
       } else {
-        const double S = sum_rest + exp(xc - (double)m);
-        const T s = (T)(g / S);
+        const double total = sum_rest + exp(xc - (double)m);
+        const C s = (C)(g / total);
         DRIVER(p_map)(k, P_VSCALEEXP, nlo, lo, NULL, dx, s, 0, m);
         DRIVER(p_map)(k, P_VSCALEEXP, nhi, hi, NULL, dx + c + 1, s, 0, m);
       }
       if (alpha > 0.0) {
-        DRIVER(p_map)(k, P_VAFFINE, nlo, dx, NULL, dx, (T)1, off, (T)0);
-        DRIVER(p_map)(k, P_VAFFINE, nhi, dx + c + 1, NULL, dx + c + 1, (T)1, off, (T)0);
+        DRIVER(p_map)(k, P_VAFFINE, nlo, dx, NULL, dx, (C)1, off, (C)0);
+        DRIVER(p_map)(k, P_VAFFINE, nhi, dx + c + 1, NULL, dx + c + 1, (C)1, off, (C)0);
       }
     }
-    dx[c] = (T)gc;
+    dx[c] = (C)gc;
   }
   return loss;
 }
 
 /* ---- cross-entropy, soft targets */
 
-static double DRIVER(ce_soft_row)(const KERNELS *k, size_t n, const T *x, const T *t, double alpha,
-                                  double g, T *dx) {
+static double DRIVER(ce_soft_row)(const KERNELS *k, size_t n, const S *x, const S *t, double alpha,
+                                  double g, S *dx) {
   const double sum_t = DRIVER(p_sum)(k, P_RSUM, n, t, NULL, NULL, 0);
   const double dot = DRIVER(p_sum)(k, P_RDOT, n, t, x, NULL, 0);
   const double mean = alpha > 0.0 ? DRIVER(p_sum)(k, P_RSUM, n, x, NULL, NULL, 0) / (double)n : 0.0;
@@ -450,7 +450,7 @@ static double DRIVER(ce_soft_row)(const KERNELS *k, size_t n, const T *x, const 
     e = DRIVER(p_raddextexp)(k, n, x);
     two_pass = DRIVER(in_two_pass_domain)(e);
   }
-  T m = 0;
+  C m = 0;
   double lse, sum = 0.0;
   if (two_pass) {
     lse = DRIVER(ext_log)(e);
@@ -466,22 +466,22 @@ static double DRIVER(ce_soft_row)(const KERNELS *k, size_t n, const T *x, const 
     if (stored) {
       p_scale = sum;  /* dx holds exp(x - m) */
     } else if (two_pass) {
-      T s, ex;
+      C s, ex;
       DRIVER(ext_scale)(e, 0.0, 1.0, &s, &ex);
       DRIVER(p_map)(k, P_VSCALEEXTEXP, n, x, NULL, dx, s, ex, 0);
     } else {
-      DRIVER(p_map)(k, P_VSCALEEXP, n, x, NULL, dx, (T)(1.0 / sum), 0, m);
+      DRIVER(p_map)(k, P_VSCALEEXP, n, x, NULL, dx, (C)(1.0 / sum), 0, m);
     }
-    DRIVER(p_map)(k, P_VAXPBYC, n, dx, t, dx, (T)(A * g / p_scale), (T)(-(1.0 - alpha) * g),
-                  (T)(-alpha * g / (double)n));
+    DRIVER(p_map)(k, P_VAXPBYC, n, dx, t, dx, (C)(A * g / p_scale), (C)(-(1.0 - alpha) * g),
+                  (C)(-alpha * g / (double)n));
   }
   return loss;
 }
 
 /* ---- spherical family (log-spherical, log-Taylor, Z-loss) */
 
-static double DRIVER(spherical_loss_row)(const KERNELS *k, size_t n, const T *x, size_t c,
-                                         const fsm_loss_params *p, double g, T *dx) {
+static double DRIVER(spherical_loss_row)(const KERNELS *k, size_t n, const S *x, size_t c,
+                                         const fsm_loss_params *p, double g, S *dx) {
   /* Z-loss needs the variance q/D - (s/D)^2 of sums shifted by K: in one
    * read pass, K = x_c (the row's own scale). The shifted form cancels by
    * the ratio R = (q/D) / var = 1 + ((mean - K)^2 / var), which multiplies
@@ -489,7 +489,7 @@ static double DRIVER(spherical_loss_row)(const KERNELS *k, size_t n, const T *x,
    * SHIFT_RATIO_MAX (x_c an outlier of its row, more so for long rows) the
    * sums are taken again about the mean, where R = 1. The other losses
    * need no shift. */
-  T K = (T)0;
+  C K = (C)0;
   double lo[2], hi[2], out[5];
   const int z = p->kind == FSM_LOSS_Z;
   if (z && isfinite((double)x[c])) K = x[c];
@@ -499,7 +499,7 @@ static double DRIVER(spherical_loss_row)(const KERNELS *k, size_t n, const T *x,
   if (z) {
     const double d = (double)n, s = (lo[0] + hi[0]) / d, q = (lo[1] + hi[1]) / d;
     if (!(q * d <= SHIFT_RATIO_MAX * (q - s * s)) && isfinite(s)) {  /* also x_c not finite */
-      K = (T)((double)K + s);
+      K = (C)((double)K + s);
       DRIVER(p_rsumsq)(k, c, x, K, lo);
       DRIVER(p_rsumsq)(k, n - c - 1, x + c + 1, K, hi);
       centred = 1;
@@ -512,36 +512,36 @@ static double DRIVER(spherical_loss_row)(const KERNELS *k, size_t n, const T *x,
      * a (x_i - M) + (b + a (M - K)), so that each entry rounds relative to
      * its own size, not to |x_i - x_c| */
     const double a = 2.0 * out[1] * g;
-    const T M = centred ? K : (T)((double)K + (lo[0] + hi[0]) / (double)n);
-    const T b = (T)(out[2] * g + a * ((double)M - (double)K));
-    DRIVER(p_map)(k, P_VAFFINE, c, x, NULL, dx, (T)a, b, M);
-    DRIVER(p_map)(k, P_VAFFINE, n - c - 1, x + c + 1, NULL, dx + c + 1, (T)a, b, M);
-    dx[c] = (T)(out[4] * g);
+    const C M = centred ? K : (C)((double)K + (lo[0] + hi[0]) / (double)n);
+    const C b = (C)(out[2] * g + a * ((double)M - (double)K));
+    DRIVER(p_map)(k, P_VAFFINE, c, x, NULL, dx, (C)a, b, M);
+    DRIVER(p_map)(k, P_VAFFINE, n - c - 1, x + c + 1, NULL, dx + c + 1, (C)a, b, M);
+    dx[c] = (C)(out[4] * g);
   }
   return out[0];
 }
 
 /* ---- StableMax cross-entropy */
 
-static double DRIVER(stablemax_ce_row)(const KERNELS *k, size_t n, const T *x, size_t c,
-                                       const fsm_loss_params *p, double g, T *dx) {
+static double DRIVER(stablemax_ce_row)(const KERNELS *k, size_t n, const S *x, size_t c,
+                                       const fsm_loss_params *p, double g, S *dx) {
   (void)p;
   const double xc = (double)x[c];
   const double rest = DRIVER(p_sum)(k, P_RADDSTABLE, c, x, NULL, NULL, 0) +
                       DRIVER(p_sum)(k, P_RADDSTABLE, n - c - 1, x + c + 1, NULL, NULL, 0);
   const double s_c = xc >= 0.0 ? xc + 1.0 : 1.0 / (1.0 - xc);
-  const double S = rest + s_c;
+  const double total = rest + s_c;
   if (dx != NULL) {
-    const T scale = (T)(g / S);
+    const C scale = (C)(g / total);
     DRIVER(p_map)(k, P_VSTABLEGRAD, c, x, NULL, dx, scale, 0, 0);
     DRIVER(p_map)(k, P_VSTABLEGRAD, n - c - 1, x + c + 1, NULL, dx + c + 1, scale, 0, 0);
-    dx[c] = (T)(-g * (rest / S) / (1.0 + fabs(xc)));
+    dx[c] = (C)(-g * (rest / total) / (1.0 + fabs(xc)));
   }
   return xc == INFINITY ? NAN : log1p(rest / s_c);  /* inf - inf, as the reference */
 }
 
-typedef double (*DRIVER(loss_fn))(const KERNELS *, size_t, const T *, size_t,
-                                  const fsm_loss_params *, double, T *);
+typedef double (*DRIVER(loss_fn))(const KERNELS *, size_t, const S *, size_t,
+                                  const fsm_loss_params *, double, S *);
 
 typedef struct DRIVER(loss_call) {
   const KERNELS *k;
@@ -550,17 +550,17 @@ typedef struct DRIVER(loss_call) {
   int64_t ignore_index;
   const fsm_loss_params *p;
   double g;
-  T *loss;
+  S *loss;
 } DRIVER(loss_call);
 
 static fsm_status DRIVER(loss_plan_row)(const void *ctx, size_t r, size_t cols, void *const *ptr) {
   const DRIVER(loss_call) *c = ctx;
   const int64_t t = c->targets[r];
-  T *dx = ptr[1];
+  S *dx = ptr[1];
   double L = 0.0;
   if (t == c->ignore_index) {
     if (dx != NULL)
-      for (size_t i = 0; i < cols; i++) dx[i] = (T)0;
+      for (size_t i = 0; i < cols; i++) dx[i] = (C)0;
   } else if (t < 0 || (uint64_t)t >= (uint64_t)cols) {
     /* validated before the plan: only targets overwritten by an earlier
      * row's gradient (overlapping dx, which the header forbids) get here */
@@ -568,23 +568,23 @@ static fsm_status DRIVER(loss_plan_row)(const void *ctx, size_t r, size_t cols, 
   } else {
     L = c->row(c->k, cols, ptr[0], (size_t)t, c->p, c->g, dx);
   }
-  if (c->loss != NULL) c->loss[r] = (T)L;
+  if (c->loss != NULL) c->loss[r] = (C)L;
   return FSM_OK;
 }
 
 static fsm_status DRIVER(run_loss)(DRIVER(loss_fn) row, const KERNELS *k, size_t rows, size_t cols,
-                                   const T *x, size_t xs, const int64_t *targets,
+                                   const S *x, size_t xs, const int64_t *targets,
                                    int64_t ignore_index, const fsm_loss_params *p,
-                                   fsm_status params, double g, T *loss, T *dx, size_t dxs) {
+                                   fsm_status params, double g, S *loss, S *dx, size_t dxs) {
   /* the header's order: the matrices, then the targets, then the loss
    * parameters (`params`: the caller's verdict on them) */
-  fsm_status status = fsm_check_matrix(rows, cols, x, xs, sizeof(T));
-  if (status == FSM_OK && dx != NULL) status = fsm_check_matrix(rows, cols, dx, dxs, sizeof(T));
+  fsm_status status = fsm_check_matrix(rows, cols, x, xs, sizeof(S));
+  if (status == FSM_OK && dx != NULL) status = fsm_check_matrix(rows, cols, dx, dxs, sizeof(S));
   if (status == FSM_OK) status = fsm_check_targets(rows, cols, targets, ignore_index, 1);
   if (status == FSM_OK) status = params;
   if (status != FSM_OK) return status;
   const DRIVER(loss_call) call = {k, row, targets, ignore_index, p, g, loss};
-  const fsm_plan plan = {rows, cols, sizeof(T), 2, {(void *)x, dx}, {xs, dxs},
+  const fsm_plan plan = {rows, cols, sizeof(S), 2, {(void *)x, dx}, {xs, dxs},
                          DRIVER(loss_plan_row), &call};
   return fsm_run_plan(&plan);
 }
@@ -592,7 +592,7 @@ static fsm_status DRIVER(run_loss)(DRIVER(loss_fn) row, const KERNELS *k, size_t
 typedef struct DRIVER(soft_call) {
   const KERNELS *k;
   double alpha, g;
-  T *loss;
+  S *loss;
 } DRIVER(soft_call);
 
 static fsm_status DRIVER(soft_plan_row)(const void *ctx, size_t r, size_t cols, void *const *ptr) {
@@ -600,20 +600,20 @@ static fsm_status DRIVER(soft_plan_row)(const void *ctx, size_t r, size_t cols, 
   /* an empty row: sum(t) = 0, no loss */
   const double L = cols == 0 ? 0.0 : DRIVER(ce_soft_row)(c->k, cols, ptr[0], ptr[1], c->alpha,
                                                           c->g, ptr[2]);
-  if (c->loss != NULL) c->loss[r] = (T)L;
+  if (c->loss != NULL) c->loss[r] = (C)L;
   return FSM_OK;
 }
 
-static fsm_status DRIVER(run_soft)(const KERNELS *k, size_t rows, size_t cols, const T *x,
-                                   size_t xs, const T *t, size_t ts, double alpha, double g,
-                                   T *loss, T *dx, size_t dxs) {
-  fsm_status status = fsm_check_matrix(rows, cols, x, xs, sizeof(T));
-  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, t, ts, sizeof(T));
-  if (status == FSM_OK && dx != NULL) status = fsm_check_matrix(rows, cols, dx, dxs, sizeof(T));
+static fsm_status DRIVER(run_soft)(const KERNELS *k, size_t rows, size_t cols, const S *x,
+                                   size_t xs, const S *t, size_t ts, double alpha, double g,
+                                   S *loss, S *dx, size_t dxs) {
+  fsm_status status = fsm_check_matrix(rows, cols, x, xs, sizeof(S));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, t, ts, sizeof(S));
+  if (status == FSM_OK && dx != NULL) status = fsm_check_matrix(rows, cols, dx, dxs, sizeof(S));
   if (status != FSM_OK) return status;
   if (!(alpha >= 0.0 && alpha <= 1.0)) return FSM_INVALID_ARGUMENT;
   const DRIVER(soft_call) call = {k, alpha, g, loss};
-  const fsm_plan plan = {rows, cols, sizeof(T), 3, {(void *)x, (void *)t, dx}, {xs, ts, dxs},
+  const fsm_plan plan = {rows, cols, sizeof(S), 3, {(void *)x, (void *)t, dx}, {xs, ts, dxs},
                          DRIVER(soft_plan_row), &call};
   return fsm_run_plan(&plan);
 }
@@ -624,7 +624,7 @@ static void DRIVER(map_reduce)(const DRIVER(split) *w, size_t off, size_t len, d
   if (w->kind == MAP_STABLE)
     part[0] = w->k->raddstable(len, w->x + off);
   else
-    w->k->rsumsq(len, w->x + off, (T)0, part);
+    w->k->rsumsq(len, w->x + off, (C)0, part);
 }
 
 /* G and the quadratic's coefficients from the row's sums. */
@@ -642,36 +642,36 @@ static void DRIVER(map_finish)(DRIVER(split) *w) {
 
 static void DRIVER(map_output)(const DRIVER(split) *w, size_t off, size_t len) {
   const KERNELS *k = w->k;
-  const T *x = w->x + off;
-  T *y = w->y + off;
+  const S *x = w->x + off;
+  S *y = w->y + off;
   const double G = w->G, qa = w->qa, qb = w->qb, qc = w->qc;
-  /* 1 / G is no normal T (rows of huge values): divide in double */
-  const int divide = !((double)(T)(1.0 / G) >= (double)T_MIN || !(G < INFINITY));
+  /* 1 / G is no normal C (rows of huge values): divide in double */
+  const int divide = !((double)(C)(1.0 / G) >= (double)C_MIN || !(G < INFINITY));
   if (w->kind == MAP_STABLE) {
     if (w->log_out) {
-      k->vlogstable(len, x, (T)log(G), y);
+      k->vlogstable(len, x, (C)log(G), y);
     } else if (!divide) {
-      k->vscalestable(len, x, (T)(1.0 / G), y);
+      k->vscalestable(len, x, (C)(1.0 / G), y);
     } else {
       for (size_t i = 0; i < len; i++) {
         const double v = (double)x[i];
-        y[i] = (T)((v >= 0.0 ? v + 1.0 : 1.0 / (1.0 - v)) / G);
+        y[i] = (C)((v >= 0.0 ? v + 1.0 : 1.0 / (1.0 - v)) / G);
       }
     }
   } else if (w->log_out) {
-    k->vlogquad(len, x, (T)qa, (T)qb, (T)qc, (T)log(G), y);
+    k->vlogquad(len, x, (C)qa, (C)qb, (C)qc, (C)log(G), y);
   } else if (!divide) {
-    k->vquadscale(len, x, (T)qa, (T)qb, (T)qc, (T)(1.0 / G), y);
+    k->vquadscale(len, x, (C)qa, (C)qb, (C)qc, (C)(1.0 / G), y);
   } else {
     for (size_t i = 0; i < len; i++) {
       const double v = (double)x[i];
-      y[i] = (T)(((qa * v + qb) * v + qc) / G);
+      y[i] = (C)(((qa * v + qb) * v + qc) / G);
     }
   }
 }
 
 static void DRIVER(map_row)(const KERNELS *k, int kind, int log_out, double eps, size_t n,
-                            const T *x, T *y) {
+                            const S *x, S *y) {
   DRIVER(split) w;
   DRIVER(split_init)(&w, k, n, x, NULL, y, DRIVER(map_reduce), DRIVER(map_output));
   w.kind = kind;
@@ -694,14 +694,14 @@ static fsm_status DRIVER(map_plan_row)(const void *ctx, size_t r, size_t cols, v
 }
 
 static fsm_status DRIVER(run_map)(const KERNELS *k, int kind, int log_out, double eps, size_t rows,
-                                  size_t cols, const T *x, size_t xs, T *y, size_t ys) {
-  fsm_status status = fsm_check_matrix(rows, cols, x, xs, sizeof(T));
-  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, y, ys, sizeof(T));
+                                  size_t cols, const S *x, size_t xs, S *y, size_t ys) {
+  fsm_status status = fsm_check_matrix(rows, cols, x, xs, sizeof(S));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, y, ys, sizeof(S));
   if (status != FSM_OK) return status;
   if (!(eps >= 0.0) || eps == INFINITY) return FSM_INVALID_ARGUMENT;
   if (cols == 0) return FSM_OK;
   const DRIVER(map_call) call = {k, kind, log_out, eps};
-  const fsm_plan plan = {rows, cols, sizeof(T), 2, {(void *)x, y}, {xs, ys},
+  const fsm_plan plan = {rows, cols, sizeof(S), 2, {(void *)x, y}, {xs, ys},
                          DRIVER(map_plan_row), &call};
   return fsm_run_plan(&plan);
 }
@@ -714,31 +714,31 @@ typedef struct DRIVER(stats_call) {
 
 static fsm_status DRIVER(stats_plan_row)(const void *ctx, size_t r, size_t cols, void *const *ptr) {
   const DRIVER(stats_call) *c = ctx;
-  const T *x = ptr[0];
+  const S *x = ptr[0];
   double s[2];
-  c->k->rsumsq(cols, x, (T)0, s);
+  c->k->rsumsq(cols, x, (C)0, s);
   c->stats[3 * r] = s[0];
   c->stats[3 * r + 1] = s[1];
   c->stats[3 * r + 2] = c->targets != NULL ? (double)x[(size_t)c->targets[r]] : NAN;
   return FSM_OK;
 }
 
-static fsm_status DRIVER(run_stats)(const KERNELS *k, size_t rows, size_t cols, const T *x,
+static fsm_status DRIVER(run_stats)(const KERNELS *k, size_t rows, size_t cols, const S *x,
                                     size_t xs, const int64_t *targets, double *stats) {
-  fsm_status status = fsm_check_matrix(rows, cols, x, xs, sizeof(T));
+  fsm_status status = fsm_check_matrix(rows, cols, x, xs, sizeof(S));
   if (status == FSM_OK && targets != NULL)
     status = fsm_check_targets(rows, cols, targets, 0, 0);
   if (status == FSM_OK && rows > 0 && stats == NULL) status = FSM_NULL_POINTER;
   if (status != FSM_OK) return status;
   const DRIVER(stats_call) call = {k, targets, stats};
-  const fsm_plan plan = {rows, cols, sizeof(T), 1, {(void *)x}, {xs}, DRIVER(stats_plan_row), &call};
+  const fsm_plan plan = {rows, cols, sizeof(S), 1, {(void *)x}, {xs}, DRIVER(stats_plan_row), &call};
   return fsm_run_plan(&plan);
 }
 
 /* ---- public entry points */
 
-fsm_status PUBLIC(softmax_backward)(size_t rows, size_t cols, const T *y, size_t y_stride,
-                                    const T *dy, size_t dy_stride, T *dx, size_t dx_stride) {
+fsm_status PUBLIC(softmax_backward)(size_t rows, size_t cols, const S *y, size_t y_stride,
+                                    const S *dy, size_t dy_stride, S *dx, size_t dx_stride) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
@@ -746,8 +746,8 @@ fsm_status PUBLIC(softmax_backward)(size_t rows, size_t cols, const T *y, size_t
                          dx, dx_stride);
 }
 
-fsm_status PUBLIC(log_softmax_backward)(size_t rows, size_t cols, const T *z, size_t z_stride,
-                                        const T *dz, size_t dz_stride, T *dx, size_t dx_stride) {
+fsm_status PUBLIC(log_softmax_backward)(size_t rows, size_t cols, const S *z, size_t z_stride,
+                                        const S *dz, size_t dz_stride, S *dx, size_t dx_stride) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
@@ -755,9 +755,9 @@ fsm_status PUBLIC(log_softmax_backward)(size_t rows, size_t cols, const T *z, si
                          dz_stride, dx, dx_stride);
 }
 
-fsm_status PUBLIC(cross_entropy)(size_t rows, size_t cols, const T *logits, size_t logits_stride,
+fsm_status PUBLIC(cross_entropy)(size_t rows, size_t cols, const S *logits, size_t logits_stride,
                                  const int64_t *targets, int64_t ignore_index,
-                                 double label_smoothing, double grad_scale, T *loss, T *dlogits,
+                                 double label_smoothing, double grad_scale, S *loss, S *dlogits,
                                  size_t dlogits_stride) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
@@ -769,10 +769,10 @@ fsm_status PUBLIC(cross_entropy)(size_t rows, size_t cols, const T *logits, size
                           ignore_index, &p, params, grad_scale, loss, dlogits, dlogits_stride);
 }
 
-fsm_status PUBLIC(cross_entropy_soft)(size_t rows, size_t cols, const T *logits,
-                                      size_t logits_stride, const T *targets,
+fsm_status PUBLIC(cross_entropy_soft)(size_t rows, size_t cols, const S *logits,
+                                      size_t logits_stride, const S *targets,
                                       size_t targets_stride, double label_smoothing,
-                                      double grad_scale, T *loss, T *dlogits,
+                                      double grad_scale, S *loss, S *dlogits,
                                       size_t dlogits_stride) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
@@ -781,7 +781,7 @@ fsm_status PUBLIC(cross_entropy_soft)(size_t rows, size_t cols, const T *logits,
                           label_smoothing, grad_scale, loss, dlogits, dlogits_stride);
 }
 
-fsm_status PUBLIC(spherical_stats)(size_t rows, size_t cols, const T *x, size_t x_stride,
+fsm_status PUBLIC(spherical_stats)(size_t rows, size_t cols, const S *x, size_t x_stride,
                                    const int64_t *targets, double *stats) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
@@ -790,7 +790,7 @@ fsm_status PUBLIC(spherical_stats)(size_t rows, size_t cols, const T *x, size_t 
 }
 
 #define FSM_MAP_FUNCTION(name, kind, log_out)                                                 \
-  fsm_status PUBLIC(name)(size_t rows, size_t cols, const T *x, size_t x_stride, T *y,        \
+  fsm_status PUBLIC(name)(size_t rows, size_t cols, const S *x, size_t x_stride, S *y,        \
                           size_t y_stride) {                                                  \
     fsm_status status;                                                                        \
     const KERNELS *k = ACTIVE_KERNELS(&status);                                                   \
@@ -803,7 +803,7 @@ FSM_MAP_FUNCTION(stablemax, MAP_STABLE, 0)
 FSM_MAP_FUNCTION(log_stablemax, MAP_STABLE, 1)
 #undef FSM_MAP_FUNCTION
 
-fsm_status PUBLIC(spherical_softmax)(size_t rows, size_t cols, const T *x, size_t x_stride, T *y,
+fsm_status PUBLIC(spherical_softmax)(size_t rows, size_t cols, const S *x, size_t x_stride, S *y,
                                      size_t y_stride, double eps) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
@@ -811,17 +811,17 @@ fsm_status PUBLIC(spherical_softmax)(size_t rows, size_t cols, const T *x, size_
   return DRIVER(run_map)(k, MAP_SPHERICAL, 0, eps, rows, cols, x, x_stride, y, y_stride);
 }
 
-fsm_status PUBLIC(log_spherical_softmax)(size_t rows, size_t cols, const T *x, size_t x_stride,
-                                         T *y, size_t y_stride, double eps) {
+fsm_status PUBLIC(log_spherical_softmax)(size_t rows, size_t cols, const S *x, size_t x_stride,
+                                         S *y, size_t y_stride, double eps) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
   return DRIVER(run_map)(k, MAP_SPHERICAL, 1, eps, rows, cols, x, x_stride, y, y_stride);
 }
 
-fsm_status PUBLIC(log_spherical_loss)(size_t rows, size_t cols, const T *x, size_t x_stride,
+fsm_status PUBLIC(log_spherical_loss)(size_t rows, size_t cols, const S *x, size_t x_stride,
                                       const int64_t *targets, int64_t ignore_index, double eps,
-                                      double grad_scale, T *loss, T *dx, size_t dx_stride) {
+                                      double grad_scale, S *loss, S *dx, size_t dx_stride) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
@@ -831,9 +831,9 @@ fsm_status PUBLIC(log_spherical_loss)(size_t rows, size_t cols, const T *x, size
                           ignore_index, &p, params, grad_scale, loss, dx, dx_stride);
 }
 
-fsm_status PUBLIC(log_taylor_loss)(size_t rows, size_t cols, const T *x, size_t x_stride,
+fsm_status PUBLIC(log_taylor_loss)(size_t rows, size_t cols, const S *x, size_t x_stride,
                                    const int64_t *targets, int64_t ignore_index,
-                                   double grad_scale, T *loss, T *dx, size_t dx_stride) {
+                                   double grad_scale, S *loss, S *dx, size_t dx_stride) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
@@ -842,9 +842,9 @@ fsm_status PUBLIC(log_taylor_loss)(size_t rows, size_t cols, const T *x, size_t 
                           ignore_index, &p, FSM_OK, grad_scale, loss, dx, dx_stride);
 }
 
-fsm_status PUBLIC(z_loss)(size_t rows, size_t cols, const T *x, size_t x_stride,
+fsm_status PUBLIC(z_loss)(size_t rows, size_t cols, const S *x, size_t x_stride,
                           const int64_t *targets, int64_t ignore_index, double a, double b,
-                          double eps_z, double grad_scale, T *loss, T *dx, size_t dx_stride) {
+                          double eps_z, double grad_scale, S *loss, S *dx, size_t dx_stride) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
@@ -856,9 +856,9 @@ fsm_status PUBLIC(z_loss)(size_t rows, size_t cols, const T *x, size_t x_stride,
                           loss, dx, dx_stride);
 }
 
-fsm_status PUBLIC(stablemax_cross_entropy)(size_t rows, size_t cols, const T *x, size_t x_stride,
+fsm_status PUBLIC(stablemax_cross_entropy)(size_t rows, size_t cols, const S *x, size_t x_stride,
                                            const int64_t *targets, int64_t ignore_index,
-                                           double grad_scale, T *loss, T *dx, size_t dx_stride) {
+                                           double grad_scale, S *loss, S *dx, size_t dx_stride) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
