@@ -29,6 +29,21 @@ from ._threads import get_num_threads, set_num_threads, threads
 
 __version__: str = _core.__version__
 
+
+# ---- framework adapters (issue 18) ------------------------------------------
+# fastsoftmax.torch and fastsoftmax.jax import their framework, so
+# `import fastsoftmax` never imports them: they load on first access
+# (`fastsoftmax.torch.softmax`) or with `import fastsoftmax.torch`.
+_ADAPTERS = ("torch", "jax")
+
+
+def __getattr__(name: str):
+    if name in _ADAPTERS:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# ---- end of framework adapters ----------------------------------------------
+
 __all__ = [
     "softmax",
     "log_softmax",

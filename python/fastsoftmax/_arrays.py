@@ -8,18 +8,68 @@ import it without importing each other.
 from __future__ import annotations
 
 import operator
+from typing import Optional
 
 import numpy as np
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _as_float_array(x, name: str) -> np.ndarray:
-    """``np.asarray(x)``, refusing anything that is not float32/float64."""
+# ---- array-API style input (issue 18): DLPack, __array__, framework hints ----
+
+def _is_traced(x) -> bool:
+    """A JAX tracer (an array inside ``jit``/``grad``/``vmap``: no values
+    yet), recognised without importing JAX."""
+    return any(c.__name__ == "Tracer" and c.__module__.startswith("jax")
+               for c in type(x).__mro__)
+
+
+def _adapter_hint(x, name: str) -> Optional[str]:
+    """Why ``x`` cannot become a NumPy array and what to call instead, for
+    the framework arrays that have an adapter module; None otherwise."""
+    if _is_traced(x):
+        return (f"{name} is a traced JAX array (inside jax.jit, jax.grad or jax.vmap), whose"
+                " values NumPy cannot read: use fastsoftmax.jax (softmax, log_softmax,"
+                " cross_entropy), which works under jit and grad")
+    if type(x).__module__.split(".")[0] == "torch":
+        if getattr(x, "requires_grad", False):
+            return (f"{name} is a torch.Tensor that requires grad: use fastsoftmax.torch"
+                    " (differentiable, torch.compile-able), or pass x.detach()")
+        device = getattr(x, "device", None)
+        if device is not None and getattr(device, "type", "cpu") != "cpu":
+            return f"{name} is a torch.Tensor on {device}: fastsoftmax computes on CPU tensors only"
+    return None
+
+
+def _as_array(x, name: str) -> np.ndarray:
+    """Any array-like as a NumPy array, sharing memory where the producer
+    allows: an ``ndarray`` as is; an object with ``__dlpack__`` (a CPU
+    torch.Tensor, jax.Array, CuPy-free array-API arrays) through
+    ``np.from_dlpack``; else ``np.asarray`` (``__array__``, the buffer
+    protocol, nested sequences). TypeError naming ``name`` when none works."""
+    if isinstance(x, np.ndarray):
+        return x
+    hint = _adapter_hint(x, name)
+    if hint is not None:
+        raise TypeError(hint)
+    if hasattr(type(x), "__dlpack__"):
+        try:
+            return np.from_dlpack(x)
+        except (BufferError, TypeError, ValueError, RuntimeError, AttributeError):
+            pass  # a dtype or device DLPack cannot hand NumPy: try __array__
     try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be array-like of float32 or float64: {exc}") from None
+        return np.asarray(x)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"{name} must be array-like of float32 or float64"
+                        f" (got {type(x).__name__}): {exc}") from None
+
+# ---- end of array-API style input ----
+
+
+def _as_float_array(x, name: str) -> np.ndarray:
+    """``x`` as a NumPy array (:func:`_as_array`), refusing anything that is
+    not float32/float64."""
+    arr = _as_array(x, name)
     if arr.dtype.kind == "f" and not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype not in _FLOAT_DTYPES:

@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 
 from . import _core
-from ._arrays import _as_float_array, _check_out, _normalize_axis, _over_rows
+from ._arrays import _as_array, _as_float_array, _check_out, _normalize_axis, _over_rows
 
 _REDUCTIONS = ("none", "mean", "sum")
 _INT_TARGETS = (np.dtype(np.int32), np.dtype(np.int64))
@@ -109,7 +109,7 @@ def _native(t: np.ndarray) -> np.ndarray:
 def _int_targets(targets, x: np.ndarray, axis: int, ignore_index: Optional[int]) -> np.ndarray:
     """Integer class targets as a flat int64 array (one per row), validated
     (``ignore_index`` None: every target must be a class)."""
-    t = _native(np.asarray(targets))
+    t = _native(_as_array(targets, "targets"))
     if t.dtype not in _INT_TARGETS:
         raise TypeError(f"targets must be int32 or int64 class indices, got {t.dtype}")
     expected = x.shape[:axis] + x.shape[axis + 1:]
@@ -355,7 +355,7 @@ def cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
     alpha = _check_param(label_smoothing, "label_smoothing")
     if alpha > 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
-    t = _native(np.asarray(targets))
+    t = _native(_as_array(targets, "targets"))
     if t.dtype.kind != "f":
         return _int_loss("cross_entropy", x, t, axis, reduction, ignore_index, return_grad,
                          grad_out, alpha)
