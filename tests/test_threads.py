@@ -155,6 +155,9 @@ def test_environment_variable_and_affinity():
     assert out == ["1", "1"]
 
 
+# JAX (imported by tests/test_jax.py earlier in the session) warns at every
+# fork about its own threads; the child here never touches JAX
+@pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
 def test_fork_then_call_in_the_child():
     x = _rows(2, CHUNK_MIN)
     with fastsoftmax.threads(2):
