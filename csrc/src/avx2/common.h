@@ -95,11 +95,13 @@ static inline void fsm_avx2_store_tail(float *y, size_t rem, __m256 v) {
   memcpy(y, buf, rem * sizeof(float));
 }
 
-/* 2^n for n = biased - MAGIC (biased from the magic-bias rint), n in
- * [-127, 127]: (n + 127) << 23 mod 2^32, so n == -127 gives +0.0. */
-static inline __m256 fsm_avx2_exp2_biased(__m256 biased_f32x8) {
-  const __m256i bits = _mm256_slli_epi32(_mm256_castps_si256(biased_f32x8), 23);
-  return _mm256_castsi256_ps(_mm256_add_epi32(bits, _mm256_set1_epi32(127 << 23)));
+/* 2^k from k_biased = k + FSM_AVX2_EXP2_BIAS, k integral in [-127, 127]:
+ * the magic-bias rint with the exponent bias folded in leaves k + 127 in
+ * the low bits, and shifting those into the exponent field is 2^k (k =
+ * -127 gives +0). One shift, no add. */
+#define FSM_AVX2_EXP2_BIAS (FSM_MAGIC_BIAS_F32 + 127.0f)
+static inline __m256i fsm_avx2_exp2_bits(__m256 k_biased) {
+  return _mm256_slli_epi32(_mm256_castps_si256(k_biased), 23);
 }
 
 /* The table exp of fsm_math.h on 8 lanes: T[n mod 8] is one vpermps of a
@@ -143,41 +145,50 @@ static inline __m256 fsm_avx2_exp_nonpositive(__m256 x) {
 
 /* extexp: the former polynomial exp (fsm_math.h), not the table: exp(x)
  * = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.
- * raddextexp and vscaleextexp both call this, so they see the same n. */
-static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *n) {
+ * raddextexp and vscaleextexp both call this, so they see the same n.
+ * _scaled returns s * p with every coefficient pre-multiplied by s (s
+ * loop-invariant: the products are hoisted), which saves vscaleextexp its
+ * multiply; s = 1 folds to extexp itself. */
+static inline __m256 fsm_avx2_extexp_scaled(__m256 x, float s, __m256 *n) {
   x = _mm256_max_ps(_mm256_set1_ps(FSM_EXT_XMIN_F32), x);
   const __m256 biased =
       _mm256_fmadd_ps(x, _mm256_set1_ps(FSM_LOG2E_F32), _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
   *n = _mm256_sub_ps(biased, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
   __m256 t = _mm256_fnmadd_ps(*n, _mm256_set1_ps(FSM_LN2_HI_F32), x);
   t = _mm256_fnmadd_ps(*n, _mm256_set1_ps(FSM_LN2_LO_F32), t);
-  __m256 p = _mm256_set1_ps(FSM_EXP_C6_F32);
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C5_F32));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C4_F32));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C3_F32));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C2_F32));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f));
-  return _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f));
+  __m256 p = _mm256_set1_ps(s * FSM_EXP_C6_F32);
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(s * FSM_EXP_C5_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(s * FSM_EXP_C4_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(s * FSM_EXP_C3_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(s * FSM_EXP_C2_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(s));
+  return _mm256_fmadd_ps(p, t, _mm256_set1_ps(s));
+}
+
+static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *n) {
+  return fsm_avx2_extexp_scaled(x, 1.0f, n);
 }
 
 /* 2^k for integral k <= 0 held in floats; +0 for k <= -127 and k = -inf. */
 static inline __m256 fsm_avx2_exp2_nonpositive(__m256 k) {
   k = _mm256_max_ps(_mm256_set1_ps(-127.0f), k);
-  return fsm_avx2_exp2_biased(_mm256_add_ps(k, _mm256_set1_ps(FSM_MAGIC_BIAS_F32)));
+  return _mm256_castsi256_ps(fsm_avx2_exp2_bits(_mm256_add_ps(k, _mm256_set1_ps(FSM_AVX2_EXP2_BIAS))));
 }
 
-/* ps * 2^k for integral k <= 0, and +0 wherever that would be subnormal
+/* ps * 2^k for integral k <= 0, and +-0 wherever that would be subnormal
  * (or k <= -127): the multiply never produces a subnormal (see
- * fsm_avx2_exp_nonpositive). The result is normal iff ps >= 2^(-126 - k),
- * a threshold built from the same bits as 2^k; NLT_UQ keeps NaN lanes. */
+ * fsm_avx2_exp_nonpositive). The result is normal iff |ps| >= 2^(-126 -
+ * k), a threshold built from the same bits as 2^k and compared as
+ * integers (|ps| as bits: a NaN passes; the integer compare also keeps
+ * the work off the FMA ports). */
 static inline __m256 fsm_avx2_scale_normal(__m256 ps, __m256 k) {
   k = _mm256_max_ps(_mm256_set1_ps(-127.0f), k);
-  const __m256 biased = _mm256_add_ps(k, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
-  const __m256i k_bits = _mm256_slli_epi32(_mm256_castps_si256(biased), 23); /* k << 23 */
-  const __m256 threshold =
-      _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_set1_epi32(1 << 23), k_bits));
-  const __m256 normal = _mm256_cmp_ps(ps, threshold, _CMP_NLT_UQ);
-  return _mm256_mul_ps(ps, _mm256_and_ps(fsm_avx2_exp2_biased(biased), normal));
+  const __m256i bits = fsm_avx2_exp2_bits(_mm256_add_ps(k, _mm256_set1_ps(FSM_AVX2_EXP2_BIAS)));
+  /* bits(2^(-126 - k)) - 1 = ((1 - k) << 23) - 1 = ((128 << 23) - 1) - ((k + 127) << 23) */
+  const __m256i below = _mm256_sub_epi32(_mm256_set1_epi32((128 << 23) - 1), bits);
+  const __m256i abs_ps = _mm256_and_si256(_mm256_castps_si256(ps), _mm256_set1_epi32(0x7fffffff));
+  const __m256i normal = _mm256_cmpgt_epi32(abs_ps, below);
+  return _mm256_mul_ps(ps, _mm256_castsi256_ps(_mm256_and_si256(bits, normal)));
 }
 
 static inline float fsm_avx2_hmax(__m256 v) {
