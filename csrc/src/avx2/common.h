@@ -95,14 +95,10 @@ static inline void fsm_avx2_store_tail(float *y, size_t rem, __m256 v) {
   memcpy(y, buf, rem * sizeof(float));
 }
 
-/* 2^k from k_biased = k + FSM_AVX2_EXP2_BIAS, k integral in [-127, 127]:
- * the magic-bias rint with the exponent bias folded in leaves k + 127 in
- * the low bits, and shifting those into the exponent field is 2^k (k =
- * -127 gives +0). One shift, no add. */
+/* The magic-bias rint with the exponent bias folded in: k +
+ * FSM_AVX2_EXP2_BIAS leaves k + 127 in the low bits, and shifting those
+ * into the exponent field is 2^k (k = -127 gives +0). */
 #define FSM_AVX2_EXP2_BIAS (FSM_MAGIC_BIAS_F32 + 127.0f)
-static inline __m256i fsm_avx2_exp2_bits(__m256 k_biased) {
-  return _mm256_slli_epi32(_mm256_castps_si256(k_biased), 23);
-}
 
 /* The table exp of fsm_math.h on 8 lanes: T[n mod 8] is one vpermps of a
  * register-resident table (it reads the low 3 bits of each index lane).
@@ -169,10 +165,17 @@ static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *n) {
   return fsm_avx2_extexp_scaled(x, 1.0f, n);
 }
 
-/* 2^k for integral k <= 0 held in floats; +0 for k <= -127 and k = -inf. */
+/* Bits of 2^k for integral k <= 0 held in floats; +0 for k <= -127, k =
+ * -inf and NaN. The clamp at -127 is an integer max on k's biased bits
+ * (k + 127 below 0, k far below, -inf: all at or below the magic bias's
+ * bits as integers), which keeps it off the FMA ports the exp saturates. */
+static inline __m256i fsm_avx2_exp2_nonpositive_bits(__m256 k) {
+  const __m256i biased = _mm256_castps_si256(_mm256_add_ps(k, _mm256_set1_ps(FSM_AVX2_EXP2_BIAS)));
+  return _mm256_slli_epi32(_mm256_max_epi32(biased, _mm256_set1_epi32((int)FSM_MAGIC_BITS_F32)), 23);
+}
+
 static inline __m256 fsm_avx2_exp2_nonpositive(__m256 k) {
-  k = _mm256_max_ps(_mm256_set1_ps(-127.0f), k);
-  return _mm256_castsi256_ps(fsm_avx2_exp2_bits(_mm256_add_ps(k, _mm256_set1_ps(FSM_AVX2_EXP2_BIAS))));
+  return _mm256_castsi256_ps(fsm_avx2_exp2_nonpositive_bits(k));
 }
 
 /* ps * 2^k for integral k <= 0, and +-0 wherever that would be subnormal
@@ -182,8 +185,7 @@ static inline __m256 fsm_avx2_exp2_nonpositive(__m256 k) {
  * integers (|ps| as bits: a NaN passes; the integer compare also keeps
  * the work off the FMA ports). */
 static inline __m256 fsm_avx2_scale_normal(__m256 ps, __m256 k) {
-  k = _mm256_max_ps(_mm256_set1_ps(-127.0f), k);
-  const __m256i bits = fsm_avx2_exp2_bits(_mm256_add_ps(k, _mm256_set1_ps(FSM_AVX2_EXP2_BIAS)));
+  const __m256i bits = fsm_avx2_exp2_nonpositive_bits(k);
   /* bits(2^(-126 - k)) - 1 = ((1 - k) << 23) - 1 = ((128 << 23) - 1) - ((k + 127) << 23) */
   const __m256i below = _mm256_sub_epi32(_mm256_set1_epi32((128 << 23) - 1), bits);
   const __m256i abs_ps = _mm256_and_si256(_mm256_castps_si256(ps), _mm256_set1_epi32(0x7fffffff));
