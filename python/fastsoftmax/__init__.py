@@ -1,12 +1,13 @@
 """fastsoftmax: fast, accurate softmax and log-softmax for CPUs.
 
 Hand-written AVX2, AVX-512 and NEON kernels (with a portable scalar
-fallback), chosen at run time for the CPU, behind a NumPy-first API that
-follows ``scipy.special.softmax``::
+fallback), chosen at run time for the CPU, behind a NumPy-first API
+(``axis=-1`` by default; ``fastsoftmax.scipy`` has SciPy's signatures and
+``axis=None`` default)::
 
     >>> import numpy as np, fastsoftmax
-    >>> fastsoftmax.softmax(np.array([1.0, 2.0, 3.0], dtype=np.float32))
-    array([0.09003057, 0.24472848, 0.66524094], dtype=float32)
+    >>> fastsoftmax.softmax(np.array([1.0, 2.0, 3.0])).round(6)
+    array([0.090031, 0.244728, 0.665241])
 """
 
 from __future__ import annotations
@@ -110,8 +111,10 @@ def softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
     axis : int, optional
         The axis to normalise over (default -1, the last).
     out : numpy.ndarray, optional
-        Where to write the result: the shape and dtype of ``x``, writeable.
-        ``out=x`` computes in place.
+        Where to write the result: the shape of ``x``, writeable, of the
+        dtype of ``x`` or any dtype NumPy's ``same_kind`` rule casts it to
+        (float32 into float64, as ``np.exp(x, out=...)`` does: computed in
+        ``x``'s dtype, then cast). ``out=x`` computes in place.
     algorithm : {"auto", "three_pass_reload", "three_pass_recompute", "two_pass", "online"}
         ``"auto"`` picks per row length from measured crossovers. All give
         the same result to within the documented bound. ``"two_pass"`` is
@@ -127,7 +130,8 @@ def softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
     Raises
     ------
     TypeError
-        ``x`` or ``out`` has an unsupported dtype, ``out`` is not an array.
+        ``x`` has an unsupported dtype, ``out`` is not an array or has a
+        dtype the result does not cast to under ``same_kind`` (an integer).
     ValueError
         Unknown ``algorithm``, ``axis`` out of range, ``out`` of the wrong
         shape or read-only.
@@ -152,8 +156,12 @@ def softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
 
     Examples
     --------
+    >>> import numpy as np, fastsoftmax
     >>> fastsoftmax.softmax(np.zeros((2, 4), np.float32), axis=0)[:, 0]
     array([0.5, 0.5], dtype=float32)
+    >>> fastsoftmax.softmax([[1.0, 1.0], [0.0, np.log(3.0)]])   # each row sums to 1
+    array([[0.5 , 0.5 ],
+           [0.25, 0.75]])
     """
     return _rowwise(x, axis, out, algorithm, log=False)
 
@@ -172,8 +180,9 @@ def log_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
     axis : int, optional
         The axis to normalise over (default -1).
     out : numpy.ndarray, optional
-        Where to write the result (shape and dtype of ``x``, writeable);
-        ``out=x`` works in place.
+        Where to write the result (shape of ``x``, writeable; ``x``'s dtype
+        or a ``same_kind`` cast of it, as for :func:`softmax`); ``out=x``
+        works in place.
     algorithm : {"auto", "three_pass_reload", "three_pass_recompute", "two_pass", "online"}
         For log-softmax both three-pass variants are the same computation
         (max, sum of exp, subtract); ``"two_pass"`` skips the max pass;
@@ -194,6 +203,12 @@ def log_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
     Special values follow :func:`softmax`: NaN rows, ``+inf`` and all
     ``-inf`` rows give NaN; a ``-inf`` entry gives ``-inf``. float32 absolute
     error is within about ``2**-23 * (|result| + 1)``.
+
+    Examples
+    --------
+    >>> import numpy as np, fastsoftmax
+    >>> fastsoftmax.log_softmax(np.array([1000.0, 0.0]))   # log(softmax) would give -inf
+    array([    0., -1000.])
     """
     return _rowwise(x, axis, out, algorithm, log=True)
 
@@ -264,8 +279,14 @@ def use_isa(name: str) -> Iterator[str]:
 
     Examples
     --------
-    >>> with fastsoftmax.use_isa("scalar"):
+    >>> import numpy as np, fastsoftmax
+    >>> x = np.linspace(-3, 3, 1000, dtype=np.float32)
+    >>> with fastsoftmax.use_isa("scalar") as active:
     ...     y = fastsoftmax.softmax(x)
+    >>> active
+    'scalar'
+    >>> bool(np.allclose(y, fastsoftmax.softmax(x), rtol=1e-6))   # every ISA agrees
+    True
     """
     name = _isa_name(name)
     previous = _core.thread_isa()

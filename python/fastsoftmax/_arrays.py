@@ -92,11 +92,19 @@ def _normalize_axis(axis, ndim: int) -> int:
     return axis % ndim
 
 
-def _check_out(out, x: np.ndarray, name: str = "out", of: str = "x") -> np.ndarray:
+def _check_out(out, x: np.ndarray, name: str = "out", of: str = "x",
+               same_kind: bool = False) -> np.ndarray:
+    """``out`` checked against ``x``: an array of its shape, writeable, of
+    its dtype or, with ``same_kind``, of one NumPy's ``same_kind`` rule casts
+    the result to (float32 into float64 or complex, float64 into float32)."""
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != x.dtype:
-        raise TypeError(f"{name} must have dtype {x.dtype} (the dtype of {of}), got {out.dtype}")
+        if not same_kind:
+            raise TypeError(f"{name} must have dtype {x.dtype} (the dtype of {of}), got {out.dtype}")
+        if not np.can_cast(x.dtype, out.dtype, casting="same_kind"):
+            raise TypeError(f"{name} must have a dtype the {x.dtype} result casts to under NumPy's"
+                            f" 'same_kind' rule (a float or complex dtype), got {out.dtype}")
     if out.shape != x.shape:
         raise ValueError(f"{name} must have shape {x.shape} (the shape of {of}), got {out.shape}")
     if not out.flags.writeable:
@@ -107,6 +115,10 @@ def _check_out(out, x: np.ndarray, name: str = "out", of: str = "x") -> np.ndarr
 def _over_rows(xs: tuple, axis, out, call) -> np.ndarray:
     """The axis / out / aliasing machinery every row-wise function shares.
 
+    ``out`` may have another dtype than ``xs[0]`` if NumPy's ``same_kind``
+    rule casts to it: the result is computed in the input's dtype and then
+    cast (``np.copyto``), like a NumPy ufunc's ``out=``.
+
     ``xs`` holds validated float arrays of one shape and dtype (the first is
     "x"); the result has that shape and dtype. ``call(moved, om)`` computes
     over the last axis of the N-d views ``moved`` (``xs`` with ``axis`` moved
@@ -115,6 +127,11 @@ def _over_rows(xs: tuple, axis, out, call) -> np.ndarray:
     finally a contiguous temporary output.
     """
     x = xs[0]
+    if isinstance(out, np.ndarray) and out.dtype != x.dtype:
+        # NumPy's same_kind casting (as ufuncs do): computed in x's dtype, then cast
+        _check_out(out, x, same_kind=True)
+        np.copyto(out, _over_rows(xs, axis, None, call), casting="same_kind")
+        return out
     if x.ndim == 0:
         result = _over_rows(tuple(a.reshape(1) for a in xs),
                             axis if axis in (0, -1) else _normalize_axis(axis, 0),

@@ -243,8 +243,9 @@ _FROM_STATE_DOC = """
     axis : int, optional
         The softmax axis (default -1).
     out : numpy.ndarray, optional
-        Where to write the result (shape and dtype of ``x``; ``x`` itself
-        for in place).
+        Where to write the result (shape of ``x``; its dtype or a
+        ``same_kind`` cast of it, as for ``softmax``; ``x`` itself for in
+        place).
 
     Returns
     -------

@@ -249,7 +249,8 @@ def softmax_backward(y, dy, axis: int = -1, *, out: Optional[np.ndarray] = None)
     axis : int, optional
         The axis softmax normalised over (default -1).
     out : numpy.ndarray, optional
-        Where to write ``dx`` (shape and dtype of ``y``, writeable).
+        Where to write ``dx`` (shape of ``y``, writeable; ``y``'s dtype or a
+        ``same_kind`` cast of it, as for ``softmax``).
 
     Returns
     -------
@@ -398,7 +399,8 @@ _MAP_DOC = """
     axis : int, optional
         The axis to normalise over (default -1).{extra}
     out : numpy.ndarray, optional
-        Where to write the result (shape and dtype of ``x``, writeable).
+        Where to write the result (shape of ``x``, writeable; ``x``'s dtype
+        or a ``same_kind`` cast of it, as for ``softmax``).
 
     Returns
     -------
