@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional, SupportsIndex, Tuple
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from ._arrays import _as_float_array, _over_rows
@@ -27,6 +28,7 @@ from ._training import __all__ as _training_all
 from ._states import STATE_DTYPE, softmax_state, merge_states, softmax_from_state, log_softmax_from_state, logsumexp_from_state, logsumexp  # noqa: F401,E501
 from ._linear import linear_cross_entropy  # noqa: F401
 from ._threads import get_num_threads, set_num_threads, threads
+from .typing import Algorithm, FloatArray  # issue 18: typed signatures
 
 __version__: str = _core.__version__
 
@@ -66,13 +68,13 @@ __all__ = [
 ] + _training_all
 
 #: The algorithm names accepted by ``algorithm=``.
-ALGORITHMS: tuple = tuple(_core.algorithms)
+ALGORITHMS: Tuple[str, ...] = tuple(_core.algorithms)
 
 #: The microkernels every ISA table provides (the kernel enumerator).
-KERNELS: tuple = _core.kernels
+KERNELS: Tuple[str, ...] = tuple(_core.kernels)
 
 #: The training microkernels (FSM_TRAINING_KERNEL_LIST).
-TRAINING_KERNELS: tuple = _core.training_kernels
+TRAINING_KERNELS: Tuple[str, ...] = tuple(_core.training_kernels)
 
 
 def _algorithm_code(algorithm) -> int:
@@ -98,8 +100,8 @@ def _rowwise(x, axis, out, algorithm, log: bool) -> np.ndarray:
     return _over_rows((x,), axis, out, lambda moved, om: _core.rowwise(moved[0], om, code, log))
 
 
-def softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
-            algorithm: str = "auto") -> np.ndarray:
+def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any]] = None,
+            algorithm: Algorithm = "auto") -> FloatArray:
     """Softmax along an axis: ``exp(x - max) / sum(exp(x - max))``.
 
     Parameters
@@ -166,8 +168,8 @@ def softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
     return _rowwise(x, axis, out, algorithm, log=False)
 
 
-def log_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None,
-                algorithm: str = "auto") -> np.ndarray:
+def log_softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any]] = None,
+                algorithm: Algorithm = "auto") -> FloatArray:
     """Log-softmax along an axis: ``(x - max) - log(sum(exp(x - max)))``.
 
     Computed directly (never as ``log(softmax(x))``), so tiny probabilities
@@ -225,7 +227,7 @@ def detected_isa() -> str:
     return _core.detected_isa()
 
 
-def available_isas() -> tuple:
+def available_isas() -> Tuple[str, ...]:
     """Every instruction set that can be forced here, lowest first."""
     return _core.available_isas()
 

@@ -10,11 +10,13 @@ Private module; :func:`linear_cross_entropy` is exported by ``fastsoftmax``.
 from __future__ import annotations
 
 import operator
-from typing import Optional
+from typing import Any, Dict, Literal, Optional, Tuple, Union, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._arrays import _as_float_array
+from .typing import Loss, Reduction
 from ._training import _check_param
 from ._states import (
     logsumexp_from_state,
@@ -32,9 +34,29 @@ def _chunk_buffer(buf: np.ndarray, tokens: int, c: int) -> np.ndarray:
     return buf.reshape(-1)[:tokens * c].reshape(tokens, c)
 
 
-def linear_cross_entropy(h, W, targets, *, bias=None, chunk: Optional[int] = None,
-                         reduction: str = "mean", ignore_index: int = -100,
-                         label_smoothing: float = 0.0, return_grad: bool = False):
+@overload
+def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
+                         bias: Optional[ArrayLike] = ..., chunk: Optional[int] = ...,
+                         reduction: Reduction = ..., ignore_index: int = ...,
+                         label_smoothing: float = ..., return_grad: Literal[False] = ...
+                         ) -> Loss: ...
+@overload
+def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
+                         bias: Optional[ArrayLike] = ..., chunk: Optional[int] = ...,
+                         reduction: Reduction = ..., ignore_index: int = ...,
+                         label_smoothing: float = ..., return_grad: Literal[True]
+                         ) -> Tuple[Loss, Dict[str, NDArray[Any]]]: ...
+@overload
+def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
+                         bias: Optional[ArrayLike] = ..., chunk: Optional[int] = ...,
+                         reduction: Reduction = ..., ignore_index: int = ...,
+                         label_smoothing: float = ..., return_grad: bool = ...
+                         ) -> Union[Loss, Tuple[Loss, Dict[str, NDArray[Any]]]]: ...
+def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
+                         bias: Optional[ArrayLike] = None, chunk: Optional[int] = None,
+                         reduction: Reduction = "mean", ignore_index: int = -100,
+                         label_smoothing: float = 0.0, return_grad: bool = False
+                         ) -> Union[Loss, Tuple[Loss, Dict[str, NDArray[Any]]]]:
     """Cross-entropy of the logits ``h @ W.T (+ bias)`` without forming them.
 
     Equal to ``cross_entropy(h @ W.T + bias, targets, ...)`` (the options

@@ -15,9 +15,10 @@ Private module; the names are exported by ``fastsoftmax``.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional, SupportsIndex
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from ._arrays import _as_float_array, _normalize_axis, _over_rows
@@ -50,7 +51,8 @@ def _rows_view(a: np.ndarray):
     return v
 
 
-def softmax_state(x, axis: int = -1, *, keepdims: bool = False) -> np.ndarray:
+def softmax_state(x: ArrayLike, axis: SupportsIndex = -1, *,
+                  keepdims: bool = False) -> NDArray[np.void]:
     """The softmax state of every row of ``x`` along ``axis``.
 
     Parameters
@@ -101,7 +103,8 @@ def _merge2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def merge_states(a, b=None, *, axis: Optional[int] = None, keepdims: bool = False) -> np.ndarray:
+def merge_states(a: ArrayLike, b: Optional[ArrayLike] = None, *,
+                 axis: Optional[SupportsIndex] = None, keepdims: bool = False) -> NDArray[np.void]:
     """Merge softmax states: ``merge_states(a, b)`` elementwise (broadcasting),
     or ``merge_states(a, axis=k)`` all states of ``a`` along axis ``k``.
 
@@ -151,7 +154,7 @@ def merge_states(a, b=None, *, axis: Optional[int] = None, keepdims: bool = Fals
     return np.expand_dims(out, axis) if keepdims else out
 
 
-def logsumexp_from_state(state) -> np.ndarray:
+def logsumexp_from_state(state: ArrayLike) -> NDArray[np.float64]:
     """``log(sum(exp(x)))`` of the rows the states describe, in float64
     (NaN for a row with a NaN, +inf for one with +inf, -inf when empty or
     all -inf).
@@ -262,12 +265,13 @@ _FROM_STATE_DOC = """
 """
 
 
-def softmax_from_state(x, state, axis: int = -1, out: Optional[np.ndarray] = None) -> np.ndarray:
+def softmax_from_state(x: ArrayLike, state: ArrayLike, axis: SupportsIndex = -1,
+                       out: Optional[NDArray[Any]] = None) -> NDArray[np.floating[Any]]:
     return _from_state("softmax", x, state, axis, out)
 
 
-def log_softmax_from_state(x, state, axis: int = -1,
-                           out: Optional[np.ndarray] = None) -> np.ndarray:
+def log_softmax_from_state(x: ArrayLike, state: ArrayLike, axis: SupportsIndex = -1,
+                           out: Optional[NDArray[Any]] = None) -> NDArray[np.floating[Any]]:
     return _from_state("log_softmax", x, state, axis, out)
 
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from typing import Optional
+from typing import Any, Literal, Optional, SupportsIndex, Tuple, Union, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from ._arrays import _as_array, _as_float_array, _check_out, _normalize_axis, _over_rows
+from .typing import FloatArray, Loss, LossAndGrad, Reduction
 
 _REDUCTIONS = ("none", "mean", "sum")
 _INT_TARGETS = (np.dtype(np.int32), np.dtype(np.int64))
@@ -237,7 +239,8 @@ def _vjp(kind: str, a, b, names, axis, out):
         lambda a2, b2, o2: _core.vjp(kind, a2, b2, o2)))
 
 
-def softmax_backward(y, dy, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
+                     out: Optional[NDArray[Any]] = None) -> FloatArray:
     """Vector-Jacobian product of softmax: ``dx = y * (dy - sum(dy * y))``.
 
     Parameters
@@ -273,7 +276,8 @@ def softmax_backward(y, dy, axis: int = -1, *, out: Optional[np.ndarray] = None)
     return _vjp("softmax", y, dy, ("y", "dy"), axis, out)
 
 
-def log_softmax_backward(z, dz, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = -1, *,
+                         out: Optional[NDArray[Any]] = None) -> FloatArray:
     """Vector-Jacobian product of log-softmax: ``dx = dz - exp(z) * sum(dz)``.
 
     Parameters
@@ -308,10 +312,27 @@ def log_softmax_backward(z, dz, axis: int = -1, *, out: Optional[np.ndarray] = N
 
 # ---------------------------------------------------------------- cross-entropy
 
-def cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
-                  ignore_index: int = -100, label_smoothing: float = 0.0,
-                  return_grad: bool = False,
-                  grad_out: Optional[np.ndarray] = None):
+@overload
+def cross_entropy(logits: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = ...,
+    reduction: Literal["none"], ignore_index: int = ..., label_smoothing: float = ...,
+    return_grad: Literal[False] = ..., grad_out: None = ...) -> FloatArray: ...
+@overload
+def cross_entropy(logits: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = ...,
+    reduction: Literal["mean", "sum"] = ..., ignore_index: int = ..., label_smoothing: float = ...,
+    return_grad: Literal[False] = ..., grad_out: None = ...) -> np.floating[Any]: ...
+@overload
+def cross_entropy(logits: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = ...,
+    reduction: Reduction = ..., ignore_index: int = ..., label_smoothing: float = ...,
+    return_grad: Literal[True], grad_out: Optional[NDArray[Any]] = ...) -> LossAndGrad: ...
+@overload
+def cross_entropy(logits: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = ...,
+    reduction: Reduction = ..., ignore_index: int = ..., label_smoothing: float = ...,
+    return_grad: bool = ..., grad_out: Optional[NDArray[Any]] = ...
+) -> Union[Loss, LossAndGrad]: ...
+def cross_entropy(logits: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = -1,
+                  reduction: Reduction = "mean", ignore_index: int = -100,
+                  label_smoothing: float = 0.0, return_grad: bool = False,
+                  grad_out: Optional[NDArray[Any]] = None) -> Union[Loss, LossAndGrad]:
     """Softmax cross-entropy, fused with its gradient (like
     ``torch.nn.functional.cross_entropy``, any class axis).
 
@@ -422,8 +443,8 @@ _EPS_DOC = """
         units). ``eps = 0`` with an all-zero row gives NaN (0/0)."""
 
 
-def spherical_softmax(x, axis: int = -1, *, eps: float = 1e-6,
-                      out: Optional[np.ndarray] = None) -> np.ndarray:
+def spherical_softmax(x: ArrayLike, axis: SupportsIndex = -1, *, eps: float = 1e-6,
+                      out: Optional[NDArray[Any]] = None) -> FloatArray:
     """Spherical softmax: ``(x**2 + eps) / sum(x**2 + eps)`` (docs/math.md#spherical-softmax).
 
     Even in ``x``: the predicted class is ``argmax |x|``, not ``argmax x``.
@@ -432,8 +453,8 @@ def spherical_softmax(x, axis: int = -1, *, eps: float = 1e-6,
     return _map("spherical_softmax", x, axis, out, _check_param(eps, "eps"))
 
 
-def log_spherical_softmax(x, axis: int = -1, *, eps: float = 1e-6,
-                          out: Optional[np.ndarray] = None) -> np.ndarray:
+def log_spherical_softmax(x: ArrayLike, axis: SupportsIndex = -1, *, eps: float = 1e-6,
+                          out: Optional[NDArray[Any]] = None) -> FloatArray:
     """Log-spherical softmax: ``log(x**2 + eps) - log(sum(x**2 + eps))``.
 
     A zero logit with ``eps = 0`` gives ``-inf``.
@@ -441,7 +462,8 @@ def log_spherical_softmax(x, axis: int = -1, *, eps: float = 1e-6,
     return _map("log_spherical_softmax", x, axis, out, _check_param(eps, "eps"))
 
 
-def taylor_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+def taylor_softmax(x: ArrayLike, axis: SupportsIndex = -1, *,
+                   out: Optional[NDArray[Any]] = None) -> FloatArray:
     """Taylor softmax: ``g(x) / sum(g(x))``, ``g(x) = 1 + x + x**2 / 2``
     (docs/math.md#taylor-softmax).
 
@@ -451,12 +473,14 @@ def taylor_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np
     return _map("taylor_softmax", x, axis, out)
 
 
-def log_taylor_softmax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+def log_taylor_softmax(x: ArrayLike, axis: SupportsIndex = -1, *,
+                       out: Optional[NDArray[Any]] = None) -> FloatArray:
     """Log-Taylor softmax: ``log g(x) - log(sum(g(x)))``, ``g(x) = 1 + x + x**2 / 2``."""
     return _map("log_taylor_softmax", x, axis, out)
 
 
-def stablemax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+def stablemax(x: ArrayLike, axis: SupportsIndex = -1, *,
+              out: Optional[NDArray[Any]] = None) -> FloatArray:
     """StableMax (Prieto et al.): ``s(x) / sum(s(x))`` with ``s(x) = x + 1`` for
     ``x >= 0`` and ``1 / (1 - x)`` below (docs/math.md#stablemax).
 
@@ -465,7 +489,8 @@ def stablemax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndar
     return _map("stablemax", x, axis, out)
 
 
-def log_stablemax(x, axis: int = -1, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+def log_stablemax(x: ArrayLike, axis: SupportsIndex = -1, *,
+                  out: Optional[NDArray[Any]] = None) -> FloatArray:
     """log-StableMax: ``log s(x) - log(sum(s(x)))`` (``log s`` through ``log1p``)."""
     return _map("log_stablemax", x, axis, out)
 
@@ -492,7 +517,8 @@ for _f, _extra, _raises in (
 
 # ---------------------------------------------------------------- spherical family
 
-def spherical_stats(x, targets=None, *, axis: int = -1):
+def spherical_stats(x: ArrayLike, targets: Optional[ArrayLike] = None, *,
+                    axis: SupportsIndex = -1) -> Tuple[NDArray[np.float64], ...]:
     """The spherical family's row statistics: ``(sum x, sum x**2)``, plus
     ``x[c]`` when integer ``targets`` are given (docs/math.md#spherical-family).
 
@@ -525,7 +551,7 @@ def spherical_stats(x, targets=None, *, axis: int = -1):
 
 def spherical_loss_partials(kind: str, cols: int, q_rest: float, s_rest: float, x_c: float, *,
                             eps: float = 1e-6, a: float = 1.0, b: float = 0.0,
-                            eps_z: float = 0.0):
+                            eps_z: float = 0.0) -> Tuple[float, float, float, float, float]:
     """The spherical-family loss math once: ``(L, f_q, f_s, f_c, g_c)`` from the
     non-target statistics (scalars; the O(d^2) setting of
     docs/math.md#large-output-layers).
@@ -566,9 +592,27 @@ def spherical_loss_partials(kind: str, cols: int, q_rest: float, s_rest: float, 
                                     *(_real(v, n) for v, n in zip(p, names)))
 
 
-def log_spherical_loss(x, targets, eps: float = 1e-6, *, axis: int = -1, reduction: str = "mean",
+@overload
+def log_spherical_loss(x: ArrayLike, targets: ArrayLike, eps: float = ..., *, axis: SupportsIndex = ...,
+    reduction: Literal["none"], ignore_index: int = ...,
+    return_grad: Literal[False] = ..., grad_out: None = ...) -> FloatArray: ...
+@overload
+def log_spherical_loss(x: ArrayLike, targets: ArrayLike, eps: float = ..., *, axis: SupportsIndex = ...,
+    reduction: Literal["mean", "sum"] = ..., ignore_index: int = ...,
+    return_grad: Literal[False] = ..., grad_out: None = ...) -> np.floating[Any]: ...
+@overload
+def log_spherical_loss(x: ArrayLike, targets: ArrayLike, eps: float = ..., *, axis: SupportsIndex = ...,
+    reduction: Reduction = ..., ignore_index: int = ...,
+    return_grad: Literal[True], grad_out: Optional[NDArray[Any]] = ...) -> LossAndGrad: ...
+@overload
+def log_spherical_loss(x: ArrayLike, targets: ArrayLike, eps: float = ..., *, axis: SupportsIndex = ...,
+    reduction: Reduction = ..., ignore_index: int = ...,
+    return_grad: bool = ..., grad_out: Optional[NDArray[Any]] = ...
+) -> Union[Loss, LossAndGrad]: ...
+def log_spherical_loss(x: ArrayLike, targets: ArrayLike, eps: float = 1e-6, *,
+                       axis: SupportsIndex = -1, reduction: Reduction = "mean",
                        ignore_index: int = -100, return_grad: bool = False,
-                       grad_out: Optional[np.ndarray] = None):
+                       grad_out: Optional[NDArray[Any]] = None) -> Union[Loss, LossAndGrad]:
     """Log-spherical-softmax loss: ``log(sum(x**2) + D eps) - log(x[c]**2 + eps)``.
 
     Gradient ``2 x / N`` plus ``-2 x[c] / (x[c]**2 + eps)`` at the target
@@ -589,9 +633,27 @@ def log_spherical_loss(x, targets, eps: float = 1e-6, *, axis: int = -1, reducti
                      return_grad, grad_out, _check_param(eps, "eps"))
 
 
-def log_taylor_loss(x, targets, *, axis: int = -1, reduction: str = "mean",
-                    ignore_index: int = -100, return_grad: bool = False,
-                    grad_out: Optional[np.ndarray] = None):
+@overload
+def log_taylor_loss(x: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = ...,
+    reduction: Literal["none"], ignore_index: int = ...,
+    return_grad: Literal[False] = ..., grad_out: None = ...) -> FloatArray: ...
+@overload
+def log_taylor_loss(x: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = ...,
+    reduction: Literal["mean", "sum"] = ..., ignore_index: int = ...,
+    return_grad: Literal[False] = ..., grad_out: None = ...) -> np.floating[Any]: ...
+@overload
+def log_taylor_loss(x: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = ...,
+    reduction: Reduction = ..., ignore_index: int = ...,
+    return_grad: Literal[True], grad_out: Optional[NDArray[Any]] = ...) -> LossAndGrad: ...
+@overload
+def log_taylor_loss(x: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = ...,
+    reduction: Reduction = ..., ignore_index: int = ...,
+    return_grad: bool = ..., grad_out: Optional[NDArray[Any]] = ...
+) -> Union[Loss, LossAndGrad]: ...
+def log_taylor_loss(x: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = -1,
+                    reduction: Reduction = "mean", ignore_index: int = -100,
+                    return_grad: bool = False,
+                    grad_out: Optional[NDArray[Any]] = None) -> Union[Loss, LossAndGrad]:
     """Log-Taylor-softmax loss: ``log T - log g(x[c])``, ``g(x) = 1 + x + x**2/2``,
     ``T = D + sum x + sum x**2 / 2``.
 
@@ -608,10 +670,27 @@ def log_taylor_loss(x, targets, *, axis: int = -1, reduction: str = "mean",
                      grad_out)
 
 
-def z_loss(logits, targets, a: float = 1.0, b: float = 0.0, eps_z: float = 0.0, *,
-           axis: int = -1, reduction: str = "mean", ignore_index: int = -100,
-           return_grad: bool = False,
-           grad_out: Optional[np.ndarray] = None):
+@overload
+def z_loss(logits: ArrayLike, targets: ArrayLike, a: float = ..., b: float = ..., eps_z: float = ..., *, axis: SupportsIndex = ...,
+    reduction: Literal["none"], ignore_index: int = ...,
+    return_grad: Literal[False] = ..., grad_out: None = ...) -> FloatArray: ...
+@overload
+def z_loss(logits: ArrayLike, targets: ArrayLike, a: float = ..., b: float = ..., eps_z: float = ..., *, axis: SupportsIndex = ...,
+    reduction: Literal["mean", "sum"] = ..., ignore_index: int = ...,
+    return_grad: Literal[False] = ..., grad_out: None = ...) -> np.floating[Any]: ...
+@overload
+def z_loss(logits: ArrayLike, targets: ArrayLike, a: float = ..., b: float = ..., eps_z: float = ..., *, axis: SupportsIndex = ...,
+    reduction: Reduction = ..., ignore_index: int = ...,
+    return_grad: Literal[True], grad_out: Optional[NDArray[Any]] = ...) -> LossAndGrad: ...
+@overload
+def z_loss(logits: ArrayLike, targets: ArrayLike, a: float = ..., b: float = ..., eps_z: float = ..., *, axis: SupportsIndex = ...,
+    reduction: Reduction = ..., ignore_index: int = ...,
+    return_grad: bool = ..., grad_out: Optional[NDArray[Any]] = ...
+) -> Union[Loss, LossAndGrad]: ...
+def z_loss(logits: ArrayLike, targets: ArrayLike, a: float = 1.0, b: float = 0.0,
+           eps_z: float = 0.0, *, axis: SupportsIndex = -1, reduction: Reduction = "mean",
+           ignore_index: int = -100, return_grad: bool = False,
+           grad_out: Optional[NDArray[Any]] = None) -> Union[Loss, LossAndGrad]:
     """Z-loss (de Brébisson & Vincent): ``softplus(a * (b - z_c)) / a`` with the
     z-normalised target logit ``z_c = (x[c] - mean(x)) / sqrt(var(x) + eps_z)``
     (population variance, docs/math.md#z-loss). Not the auxiliary ``log(Z)**2``
@@ -659,9 +738,28 @@ def z_loss(logits, targets, a: float = 1.0, b: float = 0.0, eps_z: float = 0.0, 
                      a, b, eps_z)
 
 
-def stablemax_cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
-                            ignore_index: int = -100, return_grad: bool = False,
-                            grad_out: Optional[np.ndarray] = None):
+@overload
+def stablemax_cross_entropy(logits: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = ...,
+    reduction: Literal["none"], ignore_index: int = ...,
+    return_grad: Literal[False] = ..., grad_out: None = ...) -> FloatArray: ...
+@overload
+def stablemax_cross_entropy(logits: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = ...,
+    reduction: Literal["mean", "sum"] = ..., ignore_index: int = ...,
+    return_grad: Literal[False] = ..., grad_out: None = ...) -> np.floating[Any]: ...
+@overload
+def stablemax_cross_entropy(logits: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = ...,
+    reduction: Reduction = ..., ignore_index: int = ...,
+    return_grad: Literal[True], grad_out: Optional[NDArray[Any]] = ...) -> LossAndGrad: ...
+@overload
+def stablemax_cross_entropy(logits: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = ...,
+    reduction: Reduction = ..., ignore_index: int = ...,
+    return_grad: bool = ..., grad_out: Optional[NDArray[Any]] = ...
+) -> Union[Loss, LossAndGrad]: ...
+def stablemax_cross_entropy(logits: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex = -1,
+                            reduction: Reduction = "mean", ignore_index: int = -100,
+                            return_grad: bool = False,
+                            grad_out: Optional[NDArray[Any]] = None
+                            ) -> Union[Loss, LossAndGrad]:
     """StableMax cross-entropy (Prieto et al.): ``log(sum s(x)) - log s(x[c])``.
 
     Gradient ``s'(x) / S`` plus ``-1 / (1 + |x[c]|)`` at the target, with

@@ -19,6 +19,8 @@ scheduler, ``dask.distributed`` included.
 
 from __future__ import annotations
 
+from typing import Any, Optional, SupportsIndex
+
 import numpy as np
 
 from . import _states
@@ -69,7 +71,8 @@ def _lse_block(state, dtype):
     return _states.logsumexp_from_state(state).astype(dtype)
 
 
-def softmax_state(x, axis: int = -1, *, split_every=None):
+def softmax_state(x: Any, axis: SupportsIndex = -1, *, split_every: Optional[int] = None
+                  ) -> "_da.Array":
     """The softmax states of ``x`` along ``axis``: a lazy dask array of
     :data:`fastsoftmax.STATE_DTYPE`, the shape of ``x`` without ``axis``.
     ``split_every``: the fan-in of the reduction tree (dask's default if
@@ -112,13 +115,15 @@ _STATE_NOTE = """
     twice from storage, or generated twice) and dropped after each use."""
 
 
-def softmax(x, axis: int = -1, *, split_every=None, state=None):
+def softmax(x: Any, axis: SupportsIndex = -1, *, split_every: Optional[int] = None,
+            state: Any = None) -> "_da.Array":
     """Softmax of a dask array along ``axis`` (lazy; the dtype and chunks of
     ``x``). float32 or float64."""
     return _normalised("softmax", x, axis, split_every, state)
 
 
-def log_softmax(x, axis: int = -1, *, split_every=None, state=None):
+def log_softmax(x: Any, axis: SupportsIndex = -1, *, split_every: Optional[int] = None,
+                state: Any = None) -> "_da.Array":
     """Log-softmax of a dask array along ``axis`` (lazy; the dtype and
     chunks of ``x``). float32 or float64."""
     return _normalised("log_softmax", x, axis, split_every, state)
@@ -128,7 +133,8 @@ softmax.__doc__ += _STATE_NOTE
 log_softmax.__doc__ += _STATE_NOTE
 
 
-def logsumexp(x, axis: int = -1, *, split_every=None):
+def logsumexp(x: Any, axis: SupportsIndex = -1, *, split_every: Optional[int] = None
+              ) -> "_da.Array":
     """``log(sum(exp(x), axis))`` of a dask array (lazy; the dtype of ``x``,
     its shape without ``axis``)."""
     x = _as_dask_float(x)
@@ -162,8 +168,9 @@ def _finish_block(lse, picked, hits, rowsum, targets, ignore_index, alpha, cols,
     return np.where(valid, loss, 0.0).astype(dtype)
 
 
-def cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
-                  ignore_index: int = -100, label_smoothing: float = 0.0, split_every=None):
+def cross_entropy(logits: Any, targets: Any, *, axis: SupportsIndex = -1, reduction: str = "mean",
+                  ignore_index: int = -100, label_smoothing: float = 0.0,
+                  split_every: Optional[int] = None) -> "_da.Array":
     """Softmax cross-entropy with integer targets of a dask array (lazy),
     as :func:`fastsoftmax.cross_entropy` computes it in memory (no
     gradient): ``loss = LSE(x) - x[target]``, with label smoothing

@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the README's run: a row sweep to 4M and two 2-D workloads (< 60 s)")
     parser.add_argument("--json", metavar="FILE", help="write every result as JSON")
     parser.add_argument("--plot", metavar="FILE.png",
-                        help="plot elements/ns against row length (needs matplotlib)")
+                        help="draw the run as a PNG, 2000 px wide: elements/ns against row "
+                        "length (log scale) and the 2-D workloads (needs matplotlib)")
     parser.add_argument("--sizes", choices=sorted(SIZE_SETS), default=None,
                         help="workload set (default: all, or quick with --quick)")
     parser.add_argument("--functions", default="softmax,log_softmax",
@@ -32,8 +33,55 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds of timing per result (default 0.25, 0.06 with --quick)")
     parser.add_argument("--cache", choices=("auto", "hot", "cold"), default="auto",
                         help="auto: cold (rotating buffers) when input+output exceed LLC/2")
+    parser.add_argument("--no-progress", dest="progress", action="store_false",
+                        help="no progress bar (it goes to stderr, only when stderr is a terminal)")
     # for the tests: pretend the LLC is this many bytes (rotation with tiny buffers)
     parser.add_argument("--llc", type=int, default=None, help=argparse.SUPPRESS)
+
+
+class _Progress:
+    """A progress bar on stderr while the run measures: tqdm's when it is
+    installed (``pip install 'fastsoftmax[bench]'``), else one plain line
+    rewritten in place; nothing when stderr is not a terminal (logs, CI) or
+    with ``--no-progress``. stdout (the tables) is never touched."""
+
+    def __init__(self, total: int, enabled: bool, stream=None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.total, self.done, self.bar = total, 0, None
+        self.enabled = enabled and bool(getattr(self.stream, "isatty", lambda: False)())
+        if self.enabled:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                pass
+            else:
+                self.bar = tqdm(total=total, file=self.stream, unit="step", leave=False,
+                                dynamic_ncols=True, bar_format="{desc} {bar} {n_fmt}/{total_fmt}"
+                                " [{elapsed}<{remaining}]")
+
+    def step(self, what: str) -> None:
+        """Announce the step about to run (and count the previous one as done)."""
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.set_description_str(what)
+        else:
+            self.stream.write(f"\r\x1b[2K[{self.done}/{self.total}] {what}")
+            self.stream.flush()
+
+    def advance(self) -> None:
+        self.done += 1
+        if self.enabled and self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.close()
+        else:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
 
 
 def run(args) -> int:
@@ -72,6 +120,7 @@ def run(args) -> int:
 
     results: List[Result] = []
     layouts: Dict[str, Tuple[List[str], List[str]]] = {}
+    progress = _Progress(len(functions) * (len(workloads) + 1), getattr(args, "progress", True))
     for function in functions:
         variants = [fastsoftmax_variant(function, a, detected) for a in algorithms]
         variants.append(fastsoftmax_variant(function, "auto", detected, out=False))
@@ -79,12 +128,17 @@ def run(args) -> int:
         peers = peer_variants(function)
         layouts[function] = ([v.name for v in variants], [p.name for p in peers])
         for w in workloads:
+            progress.step(f"{function} {w.name}")
             cold = None if args.cache == "auto" else args.cache == "cold"
             buffers = Buffers(w, llc, cold)
             ref = reference(function, buffers.x)
             results += measure(variants + peers, buffers, budget, ceiling_start["copy"], ref)
             del buffers, ref
+            progress.advance()
+        progress.step(f"{function}: bandwidth ceiling")
         ceilings.append(ceiling_for(size_set, llc))
+        progress.advance()
+    progress.close()
 
     ceiling_end = ceilings[-1]
     # The ceiling of record is the highest measured: fractions are never flattered.

@@ -71,46 +71,113 @@ def _print_tables(function: str, results: List[Result], fsm_names: List[str],
         print(line)
 
 
+# Peers keep one colour everywhere (every panel, every run); fastsoftmax's
+# variants take the rest of the palette in a fixed order.
+_PEER_COLOURS = {"numpy": "#7f7f7f", "scipy": "#bcbd22", "torch": "#d62728",
+                 "onnxruntime": "#9467bd"}
+_OURS_ORDER = ("auto", "auto (new)", "three_pass_reload", "three_pass_recompute", "two_pass",
+               "online")
+_OURS_COLOURS = ("#1f77b4", "#17becf", "#ff7f0e", "#2ca02c", "#8c564b", "#e377c2",
+                 "#aec7e8", "#98df8a", "#ffbb78", "#c49c94")
+
+
+def _colours(variants: List[str]) -> Dict[str, str]:
+    """A colour per variant name, the same whatever the run measured."""
+    ours = [v for v in _OURS_ORDER if v in variants]
+    ours += sorted(v for v in variants if v not in _PEER_COLOURS and v not in ours)
+    table = {v: _OURS_COLOURS[i % len(_OURS_COLOURS)] for i, v in enumerate(ours)}
+    table.update({p: c for p, c in _PEER_COLOURS.items() if p in variants})
+    return table
+
+
+def _size_label(n: float, _pos: object = None) -> str:
+    n = int(round(n))
+    for shift, unit in ((30, "G"), (20, "M"), (10, "K")):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift}{unit}"
+    return str(n)
+
+
 def plot(results: List[Result], ceiling: Dict[str, float], info: Dict[str, object],
          path: str) -> None:
-    """elements/ns against row length (single-row workloads), one line per
-    variant and peer, with the bandwidth ceilings as lines."""
+    """The run as a picture (2000 x 1100 px at 100 dpi): per function, the
+    one-row sweep (elements/ns against row length, both axes logarithmic,
+    the copy-bandwidth ceilings as grey lines) and the 2-D workloads (bars,
+    one group per workload). One legend; each variant and peer keeps its
+    colour in every panel."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.lines import Line2D
     except ImportError:
         raise SystemExit("--plot needs matplotlib: pip install 'fastsoftmax[bench]' "
                          "(or pip install matplotlib)") from None
+    from matplotlib.ticker import FuncFormatter
+
     functions = [f for f in FUNCTIONS if any(r.function == f for r in results)]
-    fig, axes = plt.subplots(1, len(functions), figsize=(6.5 * len(functions), 4.6), squeeze=False)
+    colour = _colours(list(dict.fromkeys(r.variant for r in results)))
+    variants = list(colour)  # ours in a fixed order, then the peers
+    ours = {r.variant for r in results if r.library == "fastsoftmax"}
     copy = ceiling["copy"]
-    for ax, function in zip(axes[0], functions):
-        rows = [r for r in results if r.function == function and r.rows == 1]
-        variants = list(dict.fromkeys(r.variant for r in rows))
+    fig, axes = plt.subplots(len(functions), 2, figsize=(20, 5.5 * len(functions)), squeeze=False,
+                             gridspec_kw={"width_ratios": [3, 2]})
+    for (ax, bx), function in zip(axes, functions):
+        mine = [r for r in results if r.function == function]
+        sweep = [r for r in mine if r.rows == 1]
         for v in variants:
-            pts = sorted((r.cols, r.elements_per_ns) for r in rows if r.variant == v)
-            ours = any(r.library == "fastsoftmax" for r in rows if r.variant == v)
-            style = "-o" if ours else "--s"
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, ms=3, lw=1.2, label=v)
-        x0 = min((r.cols for r in rows), default=1024)
-        for bpe in sorted(set(BYTES_PER_ELEMENT[function].values())):
-            ax.axhline(copy / bpe, color="grey", lw=0.8, ls=":")
-            ax.text(x0, copy / bpe, f"copy ceiling at {bpe} B/element", fontsize=7, color="grey",
-                    va="bottom")
-        # to the right of this line the rows are measured cold (x + y > LLC/2)
-        ax.axvline(int(info["llc_bytes"]) // 16, color="black", lw=0.6, ls="-.")
-        ax.annotate(" cold (rotating buffers) ->", (int(info["llc_bytes"]) // 16, 0.02),
-                    xycoords=("data", "axes fraction"), fontsize=7)
+            pts = sorted((r.cols, r.elements_per_ns) for r in sweep if r.variant == v)
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts],
+                        "-o" if v in ours else "--s", color=colour[v], ms=4, lw=1.6)
+        for k, bpe in enumerate(sorted(set(BYTES_PER_ELEMENT[function].values()))):
+            ax.axhline(copy / bpe, color="0.45", lw=0.9, ls=(0, (1 + k, 2)))
+            # labels at the right edge, outside the data, one per line
+            ax.annotate(f"copy ceiling, {bpe} B/el", (1.0, copy / bpe),
+                        xycoords=("axes fraction", "data"), xytext=(4, 0),
+                        textcoords="offset points", fontsize=9, color="0.35", va="center")
+        llc_cols = int(info["llc_bytes"]) // 16  # x + y > LLC/2 from here: measured cold
+        if sweep:
+            ax.axvspan(llc_cols, max(r.cols for r in sweep) * 1.5, color="0.92", zorder=0)
+            ax.text(llc_cols, 0.98, "  cold (rotating buffers)", transform=ax.get_xaxis_transform(),
+                    fontsize=9, va="top")
         ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(FuncFormatter(_size_label))
         ax.set_yscale("log")
-        ax.set_xlabel("row length (float32 elements, one row)")
-        ax.set_ylabel("elements / ns (higher is better)")
-        ax.set_title(f"{function}, {info['isa']}, 1 thread")
-        ax.grid(True, which="both", lw=0.3, alpha=0.5)
-        ax.legend(fontsize=7, ncol=2)
-    fig.suptitle(f"fastsoftmax {info['fastsoftmax']} on {info['cpu']} "
-                 f"(copy ceiling {copy:.1f} GB/s, same run)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=72)
+        ax.set_xlabel("row length (float32 elements, one row; log scale)", fontsize=11)
+        ax.set_ylabel("elements / ns (higher is better)", fontsize=11)
+        ax.set_title(f"{function}: one row, {info['isa']}, 1 thread", fontsize=12)
+        ax.grid(True, which="both", lw=0.3, alpha=0.6)
+
+        shaped = [w for w in dict.fromkeys(r.workload for r in mine if r.rows > 1)]
+        width = 0.8 / max(len(variants), 1)
+        for j, v in enumerate(variants):
+            xs, ys = [], []
+            for i, w in enumerate(shaped):
+                r = next((r for r in mine if r.workload == w and r.variant == v), None)
+                if r is not None:
+                    xs.append(i - 0.4 + (j + 0.5) * width)
+                    ys.append(r.elements_per_ns)
+            if xs:
+                bx.bar(xs, ys, width * 0.92, color=colour[v],
+                       hatch=None if v in ours else "//", edgecolor="white", lw=0.3)
+        bx.set_xticks(range(len(shaped)))
+        cache = {r.workload: r.cache for r in mine}
+        bx.set_xticklabels([f"{w}\n({cache[w]})" for w in shaped], fontsize=10)
+        bx.set_ylabel("elements / ns (higher is better)", fontsize=11)
+        bx.set_title(f"{function}: 2-D workloads (rows x cols)", fontsize=12)
+        bx.grid(True, axis="y", lw=0.3, alpha=0.6)
+        if not shaped:
+            bx.text(0.5, 0.5, "no 2-D workloads in this run", ha="center",
+                    transform=bx.transAxes)
+    handles = [Line2D([], [], color=colour[v], marker="o" if v in ours else "s",
+                      ls="-" if v in ours else "--", lw=2, label=v) for v in variants]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 7), fontsize=11,
+               frameon=False, title="solid: fastsoftmax (name = algorithm, @isa = forced ISA,"
+               " (new) = no out=); dashed / hatched: peers")
+    fig.suptitle(f"fastsoftmax {info['fastsoftmax']} on {info['cpu']} (copy ceiling {copy:.1f}"
+                 f" GB/s, measured in the same run)", fontsize=13)
+    legend_rows = -(-len(handles) // 7)
+    fig.tight_layout(rect=(0, 0.04 + 0.03 * legend_rows, 0.95, 0.97))
+    fig.savefig(path, dpi=100)
     plt.close(fig)
