@@ -62,6 +62,19 @@ def test_axes_match_scipy(isa, pair, axis, dtype, rng):
     assert np.array_equal(x, before)
 
 
+def test_reachable_from_the_package():
+    """``fastsoftmax.scipy`` loads on first access, like the framework
+    adapters, and imports no SciPy itself."""
+    assert fastsoftmax.scipy.softmax is fss.softmax
+    assert fastsoftmax.scipy.log_softmax is fss.log_softmax
+    import subprocess
+    import sys
+    code = ("import sys, fastsoftmax, numpy as np; y = fastsoftmax.scipy.softmax(np.arange(3));"
+            " assert 'scipy' not in sys.modules, 'scipy imported'; print(y.dtype)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "float64", proc.stderr
+
+
 def test_default_axis_is_the_whole_array(rng):
     x = rng.normal(size=(4, 5))
     y = fss.softmax(x)

@@ -37,10 +37,10 @@ __version__: str = _core.__version__
 # fastsoftmax.torch and fastsoftmax.jax import their framework, so
 # `import fastsoftmax` never imports them: they load on first access
 # (`fastsoftmax.torch.softmax`) or with `import fastsoftmax.torch`.
-_ADAPTERS = ("torch", "jax")
+_ADAPTERS = ("torch", "jax", "scipy")  # scipy: SciPy's signatures, imports no SciPy
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _ADAPTERS:
         import importlib
         return importlib.import_module(f"{__name__}.{name}")

@@ -41,6 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import fastsoftmax as _fs
+from fastsoftmax.typing import Reduction
 
 __all__ = ["softmax", "log_softmax", "cross_entropy"]
 
@@ -120,7 +121,7 @@ def _rowwise_bwd(axis, log, y, dy):
 _rowwise_diff.defvjp(_rowwise_fwd, _rowwise_bwd)
 
 
-def softmax(x, axis: int = -1):
+def softmax(x: jax.Array, axis: int = -1) -> jax.Array:
     """Softmax along ``axis`` (like ``jax.nn.softmax``), computed by the
     fastsoftmax kernels on the host.
 
@@ -149,7 +150,7 @@ def softmax(x, axis: int = -1):
     return _rowwise_diff(x, _axis(axis, x.ndim), False)
 
 
-def log_softmax(x, axis: int = -1):
+def log_softmax(x: jax.Array, axis: int = -1) -> jax.Array:
     """Log-softmax along ``axis`` (like ``jax.nn.log_softmax``); parameters,
     returns and errors as :func:`softmax`, the gradient through the
     library's log-softmax VJP."""
@@ -211,8 +212,9 @@ def _ce_bwd(axis, reduction, ignore_index, alpha, res, g):
 _ce.defvjp(_ce_fwd, _ce_bwd)
 
 
-def cross_entropy(logits, targets, *, axis: int = -1, reduction: str = "mean",
-                  ignore_index: int = -100, label_smoothing: float = 0.0):
+def cross_entropy(logits: jax.Array, targets: jax.Array, *, axis: int = -1,
+                  reduction: Reduction = "mean", ignore_index: int = -100,
+                  label_smoothing: float = 0.0) -> jax.Array:
     """Softmax cross-entropy fused with its gradient (as
     :func:`fastsoftmax.cross_entropy`, on JAX arrays).
 

@@ -33,6 +33,7 @@ import torch
 import fastsoftmax as _fs
 
 from ._arrays import _normalize_axis
+from .typing import Reduction
 
 __all__ = ["softmax", "log_softmax", "cross_entropy"]
 
@@ -271,7 +272,7 @@ def _cross_entropy_grad(ctx, grad_loss, _grad_grad):
 _cross_entropy_op.register_autograd(_cross_entropy_grad, setup_context=_cross_entropy_setup)
 
 
-def cross_entropy(input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean",
+def cross_entropy(input: torch.Tensor, target: torch.Tensor, *, reduction: Reduction = "mean",
                   ignore_index: int = -100, label_smoothing: float = 0.0,
                   dim: Optional[int] = None) -> torch.Tensor:
     """Softmax cross-entropy of CPU logits, fused with its gradient (like
