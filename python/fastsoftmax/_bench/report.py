@@ -136,11 +136,14 @@ def plot(results: List[Result], ceiling: Dict[str, float], info: Dict[str, objec
             ax.annotate(f"copy ceiling, {bpe} B/el", (1.0, copy / bpe),
                         xycoords=("axes fraction", "data"), xytext=(4, 0),
                         textcoords="offset points", fontsize=9, color="0.35", va="center")
-        llc_cols = int(info["llc_bytes"]) // 16  # x + y > LLC/2 from here: measured cold
-        if sweep:
-            ax.axvspan(llc_cols, max(r.cols for r in sweep) * 1.5, color="0.92", zorder=0)
-            ax.text(llc_cols, 0.98, "  cold (rotating buffers)", transform=ax.get_xaxis_transform(),
-                    fontsize=9, va="top")
+        cold = sorted({r.cols for r in sweep if r.cache == "cold"})
+        if cold:  # the rows measured cold (x + y beyond LLC/2: rotating buffers), shaded
+            warm = [r.cols for r in sweep if r.cache != "cold" and r.cols < cold[0]]
+            start = (max(warm) * cold[0]) ** 0.5 if warm else cold[0] / 1.4
+            ax.axvspan(start, cold[-1] * 1.4, color="0.92", zorder=0)
+            ax.text(0.995, 0.02, "shaded: measured cold (rotating buffers)", ha="right",
+                    transform=ax.transAxes, fontsize=9, va="bottom",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
         ax.set_xscale("log", base=2)
         ax.xaxis.set_major_formatter(FuncFormatter(_size_label))
         ax.set_yscale("log")
