@@ -13,6 +13,7 @@ tables."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -39,9 +40,17 @@ def _pyright():
     return [sys.executable, "-m", "pyright"]
 
 
+def _env():
+    """pyright finds the packages through the first ``python`` on PATH: this
+    interpreter's, whether or not its venv is activated."""
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    return env
+
+
 def test_verifytypes_score():
     cmd = _pyright() + ["--verifytypes", "fastsoftmax", "--ignoreexternal", "--outputjson"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=_env())
     report = json.loads(proc.stdout)
     score = report["typeCompleteness"]["completenessScore"]
     untyped = [d["message"] for d in report.get("generalDiagnostics", [])
@@ -77,7 +86,7 @@ def test_user_code_type_checks_as_intended(tmp_path):
     src.write_text(textwrap.dedent(USER_CODE))
     (tmp_path / "pyrightconfig.json").write_text(json.dumps({"typeCheckingMode": "basic"}))
     proc = subprocess.run(cmd + ["--outputjson", str(src)], capture_output=True, text=True,
-                          timeout=600, cwd=tmp_path)
+                          timeout=600, cwd=tmp_path, env=_env())
     report = json.loads(proc.stdout)
     lines = src.read_text().splitlines()
     errors = {d["range"]["start"]["line"] for d in report["generalDiagnostics"]
