@@ -223,6 +223,10 @@ double bandwidth(const char *kind, size_t n, size_t reps) {
 
 }  // namespace
 
+#ifdef FSM_HAVE_XLA_FFI
+#include "xla_ffi.inc"  // issue 18: XLA FFI handlers for fastsoftmax.jax, xla_ffi_targets()
+#endif
+
 // For threadpoolctl (fastsoftmax/_threads.py): the thread count through two
 // uniquely named C symbols of this module, which is how threadpoolctl's
 // custom controllers find a library among those a process has loaded.
@@ -251,6 +255,10 @@ PYBIND11_MODULE(_core, m) {
 
   register_training(m);
   register_states(m);
+#ifdef FSM_HAVE_XLA_FFI
+  m.def("xla_ffi_targets", &xla_ffi_targets,
+        "{name: PyCapsule} of the XLA FFI handlers, for jax.ffi.register_ffi_target");
+#endif
 
   m.def("llc_bytes", &fsm_llc_bytes,
         "the last-level cache size AUTO's rules use (sysfs, sysconf or FASTSOFTMAX_LLC_BYTES)");

@@ -2,17 +2,23 @@
 ``jax.Array`` (CPU, float32 or float64), usable under ``jax.jit``,
 ``jax.grad``/``jax.vjp`` (reverse mode) and ``jax.vmap``.
 
-How it calls the C library: ``jax.pure_callback`` (XLA hands the callback
-the input buffers as NumPy arrays on the host, and copies the returned
-arrays back), wrapped in ``jax.custom_vjp`` whose backward is the library's
-VJP kernels (``fastsoftmax.softmax_backward``, ``log_softmax_backward``)
-and, for the cross-entropy, the gradient the forward computed in the same
-fused pass. This is the portable path: it needs nothing at build time and
-works with any jaxlib, at the cost of a host callback per call (a few
-microseconds, plus one copy of the output) and of being opaque to XLA's
-fusion. A typed XLA FFI custom call (``jax.ffi``) would avoid the
-callback; it needs XLA's FFI headers at build time, which a pip build of
-fastsoftmax does not have, so it is not provided (see docs/frameworks.md).
+How it calls the C library, by one of two paths (``BACKEND`` says which):
+
+- ``"ffi"``: typed XLA FFI custom calls (``jax.ffi.ffi_call``) into handlers
+  compiled into ``fastsoftmax._core``: XLA passes its own buffers to the C
+  kernels, no Python and no copy on the way. Available when the package was
+  built with XLA's FFI headers (a build that finds jax, see
+  docs/frameworks.md).
+- ``"callback"``, the fallback: ``jax.pure_callback`` (XLA hands the
+  callback the input buffers as NumPy arrays on the host and copies the
+  returned arrays back); works with any build, at the cost of a host
+  callback per call (a few microseconds) and one copy of the output.
+  ``FASTSOFTMAX_JAX_BACKEND=callback`` forces it.
+
+Either way each function is a ``jax.custom_vjp`` whose backward is the
+library's VJP kernels (``softmax_backward``, ``log_softmax_backward``) and,
+for the cross-entropy, the gradient the forward computed in the same fused
+pass; both are opaque to XLA's fusion.
 
 Importing this module imports JAX; ``import fastsoftmax`` alone does not.
 Passing a traced array to the NumPy functions (``fastsoftmax.softmax``
@@ -35,15 +41,35 @@ from __future__ import annotations
 
 import functools
 import operator
+import os
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import fastsoftmax as _fs
+from fastsoftmax import _core
 from fastsoftmax.typing import Reduction
 
-__all__ = ["softmax", "log_softmax", "cross_entropy"]
+__all__ = ["softmax", "log_softmax", "cross_entropy", "BACKEND"]
+
+
+def _register_ffi_targets() -> bool:
+    """Registers _core's XLA FFI handlers with JAX; False when this build
+    has none (or FASTSOFTMAX_JAX_BACKEND=callback)."""
+    targets = getattr(_core, "xla_ffi_targets", None)
+    if targets is None or os.environ.get("FASTSOFTMAX_JAX_BACKEND", "") == "callback":
+        return False
+    for name, capsule in targets().items():
+        jax.ffi.register_ffi_target(name, capsule, platform="cpu")
+    return True
+
+
+#: "ffi" (XLA custom calls into the C library) or "callback"
+#: (``jax.pure_callback``, the fallback): the path this process uses.
+BACKEND: str = "ffi" if _register_ffi_targets() else "callback"
+# read at trace time (the tests switch it to run both paths)
+_use_ffi: bool = BACKEND == "ffi"
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _INT_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
@@ -91,7 +117,22 @@ def _shape_of(x):
 
 # ---------------------------------------------------------------- softmax / log-softmax
 
+def _ffi_rows(name: str, like, *args, axis: int, **attrs):
+    """The FFI target ``name`` over rows: ``axis`` moved last in every
+    argument of the result's rank, the call, the axis moved back."""
+    moved = [jnp.moveaxis(a, axis, -1) if a.ndim == len(like.shape) and a.ndim else a
+             for a in args]
+    dims = list(like.shape)
+    shape = tuple(dims[:axis % len(dims)] + dims[axis % len(dims) + 1:] + [dims[axis]]) if dims else ()
+    out = jax.ffi.ffi_call(name, jax.ShapeDtypeStruct(shape, like.dtype),
+                           vmap_method="broadcast_all")(*moved, **attrs)
+    return jnp.moveaxis(out, -1, axis) if like.shape else out
+
+
 def _rowwise(x, axis: int, log: bool):
+    if _use_ffi:
+        return _ffi_rows("fastsoftmax_log_softmax" if log else "fastsoftmax_softmax",
+                         _shape_of(x), x, axis=axis)
     fn = _fs.log_softmax if log else _fs.softmax
     # the batch dimensions vmap adds are leading: a negative axis still names
     # the class axis, so the batched call is one call ("expand_dims")
@@ -100,6 +141,8 @@ def _rowwise(x, axis: int, log: bool):
 
 
 def _vjp(kind: str, y, dy, axis: int):
+    if _use_ffi:
+        return _ffi_rows(f"fastsoftmax_{kind}_backward", _shape_of(y), y, dy, axis=axis)
     fn = _fs.softmax_backward if kind == "softmax" else _fs.log_softmax_backward
     return _callback(lambda a, b: fn(np.asarray(a), np.asarray(b), axis), _shape_of(y), y, dy)
 
@@ -166,8 +209,23 @@ def _ce_shapes(logits, axis: int, reduction: str):
     return jax.ShapeDtypeStruct(loss_shape, logits.dtype)
 
 
+_REDUCTION_CODES = {"none": 0, "sum": 1, "mean": 2}
+
+
 def _ce_call(logits, targets, axis, reduction, ignore_index, alpha, need_grad: bool):
     loss_like = _ce_shapes(logits, axis, reduction)
+    if _use_ffi:
+        x = jnp.moveaxis(logits, axis, -1)
+        t = jnp.moveaxis(targets, axis, -1) if targets.ndim == logits.ndim else targets
+        grad_shape = x.shape if need_grad else (0,)
+        # a mean or sum mixes every row: vmap must call once per batch element
+        loss, grad = jax.ffi.ffi_call(
+            "fastsoftmax_cross_entropy",
+            (loss_like, jax.ShapeDtypeStruct(grad_shape, x.dtype)),
+            vmap_method="broadcast_all" if reduction == "none" else "sequential",
+        )(x, t, ignore_index=np.int64(ignore_index), label_smoothing=np.float64(alpha),
+          reduction=np.int64(_REDUCTION_CODES[reduction]), need_grad=np.int64(need_grad))
+        return (loss, jnp.moveaxis(grad, -1, axis)) if need_grad else loss
 
     def host(x, t):
         res = _fs.cross_entropy(np.asarray(x), np.asarray(t), axis=axis, reduction=reduction,
@@ -247,8 +305,8 @@ def cross_entropy(logits: jax.Array, targets: jax.Array, *, axis: int = -1,
         As :func:`fastsoftmax.cross_entropy` for the arguments JAX knows at
         trace time (dtypes, shapes, ``axis``, ``reduction``,
         ``label_smoothing``); target values out of range fail when the
-        callback runs (an ``XlaRuntimeError`` carrying the ValueError's
-        message).
+        computation runs (JAX's runtime error, carrying the library's
+        "target out of range" status or the ValueError's message).
     """
     x = _as_jax(logits, "logits")
     if x.ndim == 0:
