@@ -239,3 +239,50 @@ def test_concurrent_calls_from_threads(rng):
     for i, g in enumerate(got):
         for a, b in zip(g, want[i % len(xs)]):
             assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_ffi_handlers_check_buffer_sizes(backend):
+    """The FFI targets can be called by name from any jax.ffi.ffi_call:
+    wrong sizes are refused, never read or written out of bounds."""
+    if backend != "ffi":
+        pytest.skip("FFI handlers only")
+    f32 = jnp.float32
+    calls = [
+        ("softmax", jax.ShapeDtypeStruct((2, 3), f32), (jnp.ones((3, 3), f32),), {},
+         "the result has the wrong size"),
+        ("softmax_backward", jax.ShapeDtypeStruct((3, 3), f32),
+         (jnp.ones((3, 3), f32), jnp.ones((2, 3), f32)), {}, "upstream gradient"),
+        ("cross_entropy", (jax.ShapeDtypeStruct((), f32), jax.ShapeDtypeStruct((0,), f32)),
+         (jnp.ones((3, 4), f32), jnp.zeros(2, jnp.int32)),
+         dict(ignore_index=np.int64(-100), label_smoothing=np.float64(0), reduction=np.int64(2),
+              need_grad=np.int64(0)), "targets has the wrong size"),
+        ("cross_entropy", (jax.ShapeDtypeStruct((), f32), jax.ShapeDtypeStruct((0,), f32)),
+         (jnp.ones((3, 4), f32), jnp.zeros(3, jnp.int32)),
+         dict(ignore_index=np.int64(-100), label_smoothing=np.float64(0), reduction=np.int64(2),
+              need_grad=np.int64(1)), "the gradient has the wrong size"),
+    ]
+    for name, like, args, attrs, match in calls:
+        with pytest.raises(Exception, match=match):
+            jax.block_until_ready(jax.ffi.ffi_call(f"fastsoftmax_{name}", like)(*args, **attrs))
+
+
+def test_ffi_calls_compute_in_the_default_floating_point_environment(backend):
+    """XLA runs with denormals flushed; the handlers compute in the default
+    environment (the NumPy path's results, subnormal outputs kept), and the
+    library's thread pool, when the first parallel call comes from XLA,
+    does not inherit XLA's flush mode. A fresh process, so that the pool
+    is started by the FFI call."""
+    if backend != "ffi":
+        pytest.skip("FFI handlers only")
+    import subprocess
+    import sys
+    code = (
+        "import threading, numpy as np, jax, jax.numpy as jnp, fastsoftmax as fs, fastsoftmax.jax as fsj\n"
+        "assert fsj.BACKEND == 'ffi'\n"
+        "x = np.zeros((8, 4099), np.float32); x[:, 2] = -87.3   # output ~3e-42, subnormal\n"
+        "f = jax.jit(fsj.softmax)\n"
+        "t = threading.Thread(target=lambda: f(jnp.asarray(x)).block_until_ready()); t.start(); t.join()\n"
+        "y_ffi, y_np = np.asarray(f(jnp.asarray(x))), fs.softmax(x)\n"
+        "assert (y_np[:, 2] != 0).all(), y_np[:, 2]\n"
+        "assert np.array_equal(y_ffi, y_np), (y_ffi[:, 2], y_np[:, 2])\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
