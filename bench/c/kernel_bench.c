@@ -70,6 +70,12 @@ BENCH_KERNEL(raddstable, 4) { g_sink = k->raddstable(c->n, c->x); }
 BENCH_KERNEL(vscalestable, 8) { k->vscalestable(c->n, c->x, 1e-3f, c->y); }
 BENCH_KERNEL(vstablegrad, 8) { k->vstablegrad(c->n, c->x, 1e-3f, c->y); }
 BENCH_KERNEL(vlogstable, 8) { k->vlogstable(c->n, c->x, 3.0f, c->y); }
+/* the fused options' first pass: scale and an additive mask row (z) */
+BENCH_KERNEL(rfusemax, 12) {
+  const fsm_fuse_params p = {0.125, 0.0, c->z, NULL, 0.0, 0.0};
+  g_sink = k->rfusemax(c->n, c->x, &p, c->y);
+}
+BENCH_KERNEL(vcapgrad, 12) { k->vcapgrad(c->n, c->x, c->z, 0.5f, 30.0f, c->y); }
 
 typedef struct bench_kernel {
   const char *name;

@@ -220,6 +220,7 @@ double bandwidth(const char *kind, size_t n, size_t reps) {
 
 #include "training.inc"  // the training functions: register_training(m)
 #include "states.inc"    // the mergeable softmax states: register_states(m)
+#include "fused.inc"     // the fused softmax options: register_fused(m)
 
 }  // namespace
 
@@ -255,6 +256,7 @@ PYBIND11_MODULE(_core, m) {
 
   register_training(m);
   register_states(m);
+  register_fused(m);
 #ifdef FSM_HAVE_XLA_FFI
   m.def("xla_ffi_targets", &xla_ffi_targets,
         "{name: PyCapsule} of the XLA FFI handlers, for jax.ffi.register_ffi_target");

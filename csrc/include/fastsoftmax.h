@@ -708,6 +708,136 @@ FSM_API fsm_isa fsm_thread_isa(void);
  * Thread safety: safe from any thread. */
 FSM_API fsm_status fsm_environment_status(void);
 
+/* ------------------------------------------- fused options (attention, decoding) */
+
+/* Options fused into the softmax passes (docs/fused.md has the mathematics
+ * and the gradients). For row r, column j, the logits are transformed in
+ * this order before the softmax:
+ *   z = x * scale
+ *   z = softcap * tanh(z / softcap)                        (softcap > 0)
+ *   z = z + mask[r, j]                                     (FSM_MASK_ADDITIVE)
+ *   z = z + slope[r] * (j - i - causal_offset)             (alibi_slopes)
+ *   z = -inf where keep[r, j] == 0                         (FSM_MASK_KEEP)
+ *   z = -inf where j > i + causal_offset                   (causal)
+ * and the softmax is taken over z_0 .. z_{cols-1} and, if sink is set, one
+ * more logit sink[r] that joins the max and the normaliser but has no
+ * output column. i is row r's index along the last row dimension (the
+ * query axis of attention scores (batch, heads, queries, keys)).
+ *
+ * Row dimensions: the rows are the C-ordered product of shape[0 .. ndim)
+ * (ndim == 0: one dimension of `rows`). Per-row operands (mask rows, keep
+ * rows, slopes, sinks) are located by element strides along each of these
+ * dimensions, 0 to broadcast: row r at index (i_0, ..., i_{ndim-1}) uses
+ * mask + sum_d i_d * mask_strides[d]; its cols elements are contiguous.
+ * Nothing checks that these addresses lie in the caller's arrays.
+ *
+ * Fully masked rows (every z_j = -inf and no finite sink): masked_rows
+ * FSM_MASKED_ROWS_NAN writes NaN (as torch and the plain functions do),
+ * FSM_MASKED_ROWS_ZERO writes 0 (softmax) or -inf (log-softmax); their
+ * lse is -inf either way. */
+#define FSM_OPTIONS_MAX_DIMS 8
+
+typedef enum fsm_mask_kind {
+  FSM_MASK_NONE = 0,
+  FSM_MASK_ADDITIVE = 1, /* elements of x's dtype, added to z */
+  FSM_MASK_KEEP = 2      /* bytes: nonzero keeps the entry, 0 masks it (torch SDPA's bool attn_mask) */
+} fsm_mask_kind;
+
+typedef enum fsm_masked_rows {
+  FSM_MASKED_ROWS_NAN = 0,
+  FSM_MASKED_ROWS_ZERO = 1
+} fsm_masked_rows;
+
+typedef struct fsm_softmax_options {
+  double scale;           /* finite, > 0 (1: none; a temperature T is scale 1/T) */
+  double softcap;         /* 0: none; else finite, > 0 */
+  size_t ndim;            /* <= FSM_OPTIONS_MAX_DIMS; product of shape == rows */
+  size_t shape[FSM_OPTIONS_MAX_DIMS];
+  fsm_mask_kind mask_kind;
+  const void *mask;       /* FSM_MASK_NONE: ignored */
+  ptrdiff_t mask_strides[FSM_OPTIONS_MAX_DIMS];
+  int causal;             /* nonzero: mask columns j > i + causal_offset */
+  ptrdiff_t causal_offset;
+  const void *alibi_slopes;  /* NULL: none; elements of x's dtype */
+  ptrdiff_t alibi_strides[FSM_OPTIONS_MAX_DIMS];
+  const void *sink;          /* NULL: none; elements of x's dtype */
+  ptrdiff_t sink_strides[FSM_OPTIONS_MAX_DIMS];
+  fsm_masked_rows masked_rows;
+  void *lse;              /* NULL, or `rows` elements of x's dtype receiving log sum exp
+                             over the row's z and its sink (the saved state of
+                             flash-attention style code) */
+} fsm_softmax_options;
+
+/* fsm_softmax_options_init: the defaults (scale 1, everything else off).
+ * Always initialise a struct with it, then set the fields you need. */
+FSM_API void fsm_softmax_options_init(fsm_softmax_options *options);
+
+/* fsm_softmax_ex_f32 / fsm_log_softmax_ex_f32: softmax / log-softmax of z
+ * (above) along each row. options == NULL means the plain function.
+ * Passes: the transform, fused with the max, writes z into y (rfusemax);
+ * the softmax passes then run over y, in cache. algorithm: AUTO and
+ * THREE_PASS_RELOAD store exp(z - max) and scale; THREE_PASS_RECOMPUTE
+ * evaluates the exps twice; TWO_PASS takes (mantissa, exponent) sums;
+ * ONLINE runs as THREE_PASS_RELOAD (the max already came with the first
+ * pass). Columns a causal mask removes are not computed at all. Long rows
+ * are not split across threads (rows are).
+ * Returns: as fsm_softmax_f32, and FSM_INVALID_ARGUMENT for options out of
+ *   range (scale or softcap NaN, infinite or <= 0; ndim too large or a
+ *   shape whose product is not rows; an unknown mask_kind or masked_rows;
+ *   a NULL mask with a mask_kind); nothing is written then.
+ * Accuracy: as the plain functions relative to the transformed logits,
+ *   which carry the float rounding of each step (softcap: absolute error
+ *   about 2^-22 softcap). In place (y == x) is allowed.
+ * Thread safety: as fsm_softmax_f32 (the options are only read). */
+FSM_API fsm_status fsm_softmax_ex_f32(size_t rows, size_t cols, const float *x, size_t x_stride,
+                                      float *y, size_t y_stride, fsm_algorithm algorithm,
+                                      const fsm_softmax_options *options);
+FSM_API fsm_status fsm_log_softmax_ex_f32(size_t rows, size_t cols, const float *x,
+                                          size_t x_stride, float *y, size_t y_stride,
+                                          fsm_algorithm algorithm,
+                                          const fsm_softmax_options *options);
+/* float64: the same, portable C (libm exp and tanh-equivalent). */
+FSM_API fsm_status fsm_softmax_ex_f64(size_t rows, size_t cols, const double *x, size_t x_stride,
+                                      double *y, size_t y_stride, fsm_algorithm algorithm,
+                                      const fsm_softmax_options *options);
+FSM_API fsm_status fsm_log_softmax_ex_f64(size_t rows, size_t cols, const double *x,
+                                          size_t x_stride, double *y, size_t y_stride,
+                                          fsm_algorithm algorithm,
+                                          const fsm_softmax_options *options);
+
+/* fsm_softmax_backward_ex_f32: the VJP of fsm_softmax_ex_f32 with respect
+ * to x: dz = y * (dy - <dy, y>), then the chain rule of the transform:
+ * dx = dz * scale (no softcap) or dz * scale * (1 - tanh(x scale /
+ * softcap)^2). Masks, ALiBi and sinks add terms independent of x (their
+ * entries of dz are 0 where masked, since y is). y is the forward output;
+ * x the forward input, read only when softcap > 0 (may be NULL otherwise).
+ * Only scale and softcap of the options are used (the rest need not be
+ * set; lse is not written).
+ * fsm_log_softmax_backward_ex_f32: the same for log-softmax, z its output:
+ * dz = dy - exp(z) sum(dy), dx as above, and dx = 0 where z = -inf when a
+ * mask or causal option is set (those entries do not depend on x).
+ * Returns: as fsm_softmax_backward_f32, FSM_INVALID_ARGUMENT as above,
+ *   FSM_NULL_POINTER for a NULL x with softcap > 0. dx may alias dy. */
+FSM_API fsm_status fsm_softmax_backward_ex_f32(size_t rows, size_t cols, const float *y,
+                                               size_t y_stride, const float *dy, size_t dy_stride,
+                                               const float *x, size_t x_stride, float *dx,
+                                               size_t dx_stride, const fsm_softmax_options *options);
+FSM_API fsm_status fsm_log_softmax_backward_ex_f32(size_t rows, size_t cols, const float *z,
+                                                   size_t z_stride, const float *dz,
+                                                   size_t dz_stride, const float *x,
+                                                   size_t x_stride, float *dx, size_t dx_stride,
+                                                   const fsm_softmax_options *options);
+FSM_API fsm_status fsm_softmax_backward_ex_f64(size_t rows, size_t cols, const double *y,
+                                               size_t y_stride, const double *dy, size_t dy_stride,
+                                               const double *x, size_t x_stride, double *dx,
+                                               size_t dx_stride, const fsm_softmax_options *options);
+FSM_API fsm_status fsm_log_softmax_backward_ex_f64(size_t rows, size_t cols, const double *z,
+                                                   size_t z_stride, const double *dz,
+                                                   size_t dz_stride, const double *x,
+                                                   size_t x_stride, double *dx, size_t dx_stride,
+                                                   const fsm_softmax_options *options);
+/* ------------------------------------------- end of fused options */
+
 /* ---------------------------------------------------------------- threads */
 
 /* fsm_set_num_threads: the number of threads every later call may use (the

@@ -19,6 +19,17 @@ typedef struct fsm_extsum {
   double exponent;
 } fsm_extsum;
 
+/* ---- fused softmax options: the per-row pre-transform of rfusemax
+ * (generic/rfusemax.c, typed/fused.c). z = x * scale; if cap > 0, z = cap
+ * tanh(z / cap); if mask, z += mask[i] (mask holds the row's storage type);
+ * if slope != 0, z += slope * i + bias; if keep, z = -inf where keep[i] == 0. */
+typedef struct fsm_fuse_params {
+  double scale, cap;
+  const void *mask;
+  const unsigned char *keep;
+  double slope, bias;
+} fsm_fuse_params;
+
 #include "kernels.def"
 
 /* Every ISA the public enum names, with its kernel-name suffix. Which of

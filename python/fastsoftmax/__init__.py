@@ -29,6 +29,7 @@ from ._states import STATE_DTYPE, softmax_state, merge_states, softmax_from_stat
 from ._linear import linear_cross_entropy  # noqa: F401
 from ._threads import get_num_threads, set_num_threads, threads
 from .typing import Algorithm, FloatArray  # issue 18: typed signatures
+from ._fused import fused_rowwise as _fused_rowwise
 
 __version__: str = _core.__version__
 
@@ -83,7 +84,23 @@ def _algorithm_code(algorithm) -> int:
     return _core.algorithms[algorithm]
 
 
-def _rowwise(x, axis, out, algorithm, log: bool) -> np.ndarray:
+# ---- fused options (docs/fused.md): any option given takes _fused's path
+_FUSED_DEFAULTS = dict(scale=None, temperature=None, softcap=None, mask=None, causal=False,
+                       causal_offset=0, alibi_slopes=None, sink=None, masked_rows="nan",
+                       return_lse=False)
+
+
+def _fused_requested(options: dict) -> bool:
+    for name, default in _FUSED_DEFAULTS.items():
+        v = options[name]
+        if v is not default and not (type(v) is type(default) and v == default):
+            return True
+    return False
+
+
+def _rowwise(x, axis, out, algorithm, log: bool, options: Optional[dict] = None) -> np.ndarray:
+    if options is not None and _fused_requested(options):
+        return _fused_rowwise(x, axis, out, _algorithm_code(algorithm), log, **options)
     # The common call (C-contiguous float rows over the last axis) is
     # checked and run in C++; anything else returns None and takes the
     # general path below, which also reports every error (an axis beyond
@@ -101,7 +118,11 @@ def _rowwise(x, axis, out, algorithm, log: bool) -> np.ndarray:
 
 
 def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any]] = None,
-            algorithm: Algorithm = "auto") -> FloatArray:
+            algorithm: Algorithm = "auto", scale: Optional[float] = None, temperature: Optional[float] = None,
+            softcap: Optional[float] = None, mask: Optional[ArrayLike] = None,
+            causal: bool = False, causal_offset: int = 0, alibi_slopes: Optional[ArrayLike] = None,
+            sink: Optional[ArrayLike] = None, masked_rows: str = "nan",
+            return_lse: bool = False) -> Any:
     """Softmax along an axis: ``exp(x - max) / sum(exp(x - max))``.
 
     Parameters
@@ -123,11 +144,47 @@ def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any
         Dukhan & Ablavatski's (mantissa, exponent) sums; ``"online"`` the
         online normaliser over cache-sized blocks: both read ``x`` from
         memory twice and write the result once.
+    scale, temperature : float, optional
+        Multiply the logits by ``scale`` (e.g. ``1/sqrt(d)`` for attention)
+        or divide them by ``temperature`` (decoding) before everything
+        else; finite and > 0; give at most one.
+    softcap : float, optional
+        Soft-cap the scaled logits: ``z = softcap * tanh(z / softcap)``
+        (Gemma 2); finite and > 0.
+    mask : array_like, optional
+        Broadcastable to ``x``'s shape (e.g. ``(L, L)`` against
+        ``(B, H, L, L)``). A float mask is added to the logits (``-inf``
+        removes an entry); a bool mask keeps the entries where it is True
+        (like ``attn_mask`` of torch's ``scaled_dot_product_attention``).
+    causal : bool, optional
+        Remove the columns ``j > i + causal_offset``, ``i`` the index along
+        the axis before the last (the queries); those columns are not
+        computed at all. Needs ``axis=-1``.
+    causal_offset : int, optional
+        The first query's position among the keys: ``Lk - Lq`` for ``Lq``
+        new queries against a KV cache of ``Lk`` keys (default 0).
+    alibi_slopes : array_like, optional
+        ALiBi: adds ``slope * (j - i - causal_offset)``, one slope per
+        leading index (broadcastable to ``x.shape[:-2]``, e.g. ``(H,)``
+        per head). Needs ``axis=-1``.
+    sink : array_like, optional
+        Attention-sink logits, broadcastable to ``x``'s shape with the
+        softmax axis of length 1 (e.g. ``(H, 1, 1)`` per head): an extra
+        column that joins the max and the normaliser but is not output,
+        so a row sums to less than 1. Not scaled or masked.
+    masked_rows : {"nan", "zero"}
+        Rows whose every entry is masked (and have no sink): NaN like torch
+        (default), or 0 (softmax) / ``-inf`` (log-softmax).
+    return_lse : bool, optional
+        Also return the per-row log-sum-exp of the transformed logits and
+        the sink (shape ``x.shape`` without ``axis``; ``-inf`` for fully
+        masked rows), the state flash-attention style code keeps.
 
     Returns
     -------
-    numpy.ndarray
-        ``out`` if given, else a new array of the dtype and shape of ``x``.
+    numpy.ndarray or (numpy.ndarray, numpy.ndarray)
+        ``out`` if given, else a new array of the dtype and shape of ``x``;
+        with ``return_lse=True`` the pair ``(y, lse)``.
 
     Raises
     ------
@@ -137,6 +194,12 @@ def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any
     ValueError
         Unknown ``algorithm``, ``axis`` out of range, ``out`` of the wrong
         shape or read-only.
+        An option out of range (``scale``/``temperature``/``softcap`` not
+        finite and > 0 or given both, NaN in ``mask``/``sink``/
+        ``alibi_slopes``, an operand that does not broadcast, ``causal``
+        or ``alibi_slopes`` with another axis, unknown ``masked_rows``);
+        a non-bool, non-float ``mask`` or a non-float ``sink`` is a
+        ``TypeError``.
     RuntimeError
         ``FASTSOFTMAX_ISA`` names an ISA that is unknown or not supported.
 
@@ -165,11 +228,18 @@ def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any
     array([[0.5 , 0.5 ],
            [0.25, 0.75]])
     """
-    return _rowwise(x, axis, out, algorithm, log=False)
+    return _rowwise(x, axis, out, algorithm, False, dict(
+        scale=scale, temperature=temperature, softcap=softcap, mask=mask, causal=causal,
+        causal_offset=causal_offset, alibi_slopes=alibi_slopes, sink=sink,
+        masked_rows=masked_rows, return_lse=return_lse))
 
 
 def log_softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any]] = None,
-                algorithm: Algorithm = "auto") -> FloatArray:
+                algorithm: Algorithm = "auto", scale: Optional[float] = None, temperature: Optional[float] = None,
+                softcap: Optional[float] = None, mask: Optional[ArrayLike] = None,
+                causal: bool = False, causal_offset: int = 0, alibi_slopes: Optional[ArrayLike] = None,
+                sink: Optional[ArrayLike] = None, masked_rows: str = "nan",
+                return_lse: bool = False) -> Any:
     """Log-softmax along an axis: ``(x - max) - log(sum(exp(x - max)))``.
 
     Computed directly (never as ``log(softmax(x))``), so tiny probabilities
@@ -189,11 +259,14 @@ def log_softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray
         For log-softmax both three-pass variants are the same computation
         (max, sum of exp, subtract); ``"two_pass"`` skips the max pass;
         ``"online"`` takes the max and the sum in one read from memory.
+    scale, temperature, softcap, mask, causal, causal_offset, alibi_slopes, sink, masked_rows, return_lse
+        The fused options of :func:`softmax`, applied in the same order.
 
     Returns
     -------
-    numpy.ndarray
-        ``out`` if given, else a new array like ``x``.
+    numpy.ndarray or (numpy.ndarray, numpy.ndarray)
+        ``out`` if given, else a new array like ``x``; with
+        ``return_lse=True`` the pair ``(y, lse)``.
 
     Raises
     ------
@@ -212,7 +285,10 @@ def log_softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray
     >>> fastsoftmax.log_softmax(np.array([1000.0, 0.0]))   # log(softmax) would give -inf
     array([    0., -1000.])
     """
-    return _rowwise(x, axis, out, algorithm, log=True)
+    return _rowwise(x, axis, out, algorithm, True, dict(
+        scale=scale, temperature=temperature, softcap=softcap, mask=mask, causal=causal,
+        causal_offset=causal_offset, alibi_slopes=alibi_slopes, sink=sink,
+        masked_rows=masked_rows, return_lse=return_lse))
 
 
 def isa() -> str:

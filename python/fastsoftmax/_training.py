@@ -240,7 +240,9 @@ def _vjp(kind: str, a, b, names, axis, out):
 
 
 def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
-                     out: Optional[NDArray[Any]] = None) -> FloatArray:
+                     out: Optional[NDArray[Any]] = None, x: Optional[ArrayLike] = None,
+                     scale: Optional[float] = None, temperature: Optional[float] = None,
+                     softcap: Optional[float] = None) -> FloatArray:
     """Vector-Jacobian product of softmax: ``dx = y * (dy - sum(dy * y))``.
 
     Parameters
@@ -254,6 +256,12 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
     out : numpy.ndarray, optional
         Where to write ``dx`` (shape of ``y``, writeable; ``y``'s dtype or a
         ``same_kind`` cast of it, as for ``softmax``).
+    x, scale, temperature, softcap : optional
+        The options of the forward :func:`fastsoftmax.softmax` call: the
+        gradient is then with respect to its ``x``, ``dx = dz * scale``, or
+        ``dz * scale * (1 - tanh(scale x / softcap)**2)`` with a soft cap
+        (which needs ``x``, the forward input). Masks, ALiBi and sinks need
+        nothing: masked entries have ``y = 0`` and so ``dz = 0``.
 
     Returns
     -------
@@ -273,11 +281,17 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
     float32 accuracy: ``|dx - ref| <= 4 * 2**-24 * |y| * (|dy| + |<dy, y>|)``
     (+ FLT_MIN). ``sum(dx) == 0`` up to rounding.
     """
+    if scale is not None or temperature is not None or softcap is not None:
+        from ._fused import fused_vjp
+        return fused_vjp(False, y, dy, ("y", "dy"), axis, out, x=x, scale=scale,
+                         temperature=temperature, softcap=softcap, masked=False)
     return _vjp("softmax", y, dy, ("y", "dy"), axis, out)
 
 
 def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = -1, *,
-                         out: Optional[NDArray[Any]] = None) -> FloatArray:
+                         out: Optional[NDArray[Any]] = None, x: Optional[ArrayLike] = None,
+                         scale: Optional[float] = None, temperature: Optional[float] = None,
+                         softcap: Optional[float] = None, masked: bool = False) -> FloatArray:
     """Vector-Jacobian product of log-softmax: ``dx = dz - exp(z) * sum(dz)``.
 
     Parameters
@@ -290,6 +304,11 @@ def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = -1, 
         The axis log-softmax normalised over (default -1).
     out : numpy.ndarray, optional
         Where to write ``dx``.
+    x, scale, temperature, softcap : optional
+        As for :func:`softmax_backward`: the forward options' chain rule.
+    masked : bool, optional
+        The forward call had a mask or ``causal=True``: entries where
+        ``z = -inf`` get ``dx = 0`` (they do not depend on ``x``).
 
     Returns
     -------
@@ -307,6 +326,10 @@ def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = -1, 
     (+ FLT_MIN); ``exp(z)`` is the softmax kernels' exp (<= 2 ulp, 0 below
     about -87.7).
     """
+    if scale is not None or temperature is not None or softcap is not None or masked is not False:
+        from ._fused import fused_vjp
+        return fused_vjp(True, z, dz, ("z", "dz"), axis, out, x=x, scale=scale,
+                         temperature=temperature, softcap=softcap, masked=masked)
     return _vjp("log_softmax", z, dz, ("z", "dz"), axis, out)
 
 

@@ -709,6 +709,79 @@ static void check_vlogstable(conf *t) {
   }
 }
 
+/* rfusemax: y = z(x) (fsm_fuse_params), returns max z; y == x allowed.
+ * Four parameter sets: scale alone; scale, additive mask (second input),
+ * ALiBi and keep mask; the soft cap alone; all of them. z's reference is
+ * the float64 formula on the stored inputs; the tolerance covers the
+ * float roundings of each step (4 u per magnitude) and the soft cap's tanh
+ * (absolute 16 u cap). The keep mask drops every 3rd entry (exactly -inf). */
+static double tanh_tol(const conf *t, double cap) { return 16.0 * t->tb->p->u * cap; }
+static void check_rfusemax(conf *t) {
+  double *x = t->in[0], *m = t->in[1];
+  unsigned char *keep = malloc(t->n + 1);
+  if (keep == NULL) exit(2);
+  for (size_t i = 0; i < t->n; i++) {
+    x[i] = t->r1[i];
+    m[i] = t->r2[i];
+    keep[i] = (unsigned char)(i % 3 != 1);
+  }
+  /* long rows (4099, 65537): the full set only, out of place (qemu time) */
+  for (int set = t->n > 1025 ? 3 : 0; set < 4; set++) {
+    const double scale = rnd(t, set == 2 ? 1.0 : 0.37), cap = set >= 2 ? 4.0 : 0.0;
+    const int use_mask = set == 1 || set == 3;
+    const double slope = use_mask ? 0.0625 : 0.0, bias = use_mask ? -2.5 : 0.0;
+    const fsm_fuse_params p = {scale, cap, NULL, use_mask ? keep : NULL, slope, bias};
+    double max = -INFINITY;
+    for (size_t i = 0; i < t->n; i++) {
+      double z = rnd(t, x[i]) * scale, tol = ew_tol(t, fabs(z));
+      if (cap > 0.0) {
+        z = cap * tanh(z / cap);
+        tol += tanh_tol(t, cap) + ew_tol(t, fabs(z));
+      }
+      if (use_mask) {
+        z += m[i] + slope * (double)i + bias;
+        tol += ew_tol(t, fabs(z) + fabs(m[i]) + fabs(slope * (double)i) + fabs(bias));
+        if (!keep[i]) z = -INFINITY;
+      }
+      t->ref[i] = z;
+      t->tol[i] = tol;
+      if (z > max) max = z;
+    }
+    for (int alias = OUT_OF_PLACE; alias <= (t->n > 1025 ? OUT_OF_PLACE : ALIAS_X); alias++) {
+      void *px, *pm, *py;
+      setup(t, 2, alias, &px, &pm, &py);
+      fsm_fuse_params q = p;
+      q.mask = use_mask ? pm : NULL;
+      const double got = KCALL(t, rfusemax, t->n, px, &q, py);
+      double max_tol = 0.0;
+      for (size_t i = 0; i < t->n; i++)
+        if (t->ref[i] == max) max_tol = t->tol[i];
+      expect_value(t, " max", got, max, max_tol + fabs(max) * t->tb->p->u * 8.0);
+      expect_row(t);
+    }
+  }
+  free(keep);
+}
+
+/* vcapgrad: y = g s (1 - tanh(s x / c)^2); y == g allowed */
+static void check_vcapgrad(conf *t) {
+  double *x = t->in[0], *g = t->in[1];
+  const double s = rnd(t, 0.5), c = rnd(t, 3.0);
+  for (size_t i = 0; i < t->n; i++) {
+    x[i] = t->r1[i];
+    g[i] = t->r2[i];
+    const double th = tanh(s * x[i] / c);
+    t->ref[i] = g[i] * s * (1.0 - th * th);
+    t->tol[i] = fabs(g[i] * s) * (ew_tol(t, 1.0) + 2.0 * tanh_tol(t, 1.0)) + t->tb->p->tiny;
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_Z; alias += 2) {
+    void *px, *pg, *py;
+    setup(t, 2, alias, &px, &pg, &py);
+    KCALL(t, vcapgrad, t->n, px, pg, s, c, py);
+    expect_row(t);
+  }
+}
+
 /* One check per kernel of the list: a kernel without one does not compile. */
 #define CONF_CHECK(name, ret, params) check_##name,
 static void (*const CHECKS[N_KERNELS])(conf *) = {FSM_KERNEL_LIST(CONF_CHECK, float, float)};

@@ -164,6 +164,16 @@ static void *place(const fenced *f, size_t n, size_t size, int at_end) {
                                     const S *z, S *y, double *r) {                               \
     (void)z, (void)r;                                                                            \
     k->vlogstable(n, x, (S)0.5, y);                                                              \
+  }                                                                                              \
+  static void run_##dt##_rfusemax(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z, \
+                                  S *y, double *r) {                                             \
+    const fsm_fuse_params p = {0.5, 3.0, z, NULL, 0.25, -1.0};                                  \
+    r[0] = k->rfusemax(n, x, &p, y);                                                             \
+  }                                                                                              \
+  static void run_##dt##_vcapgrad(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z, \
+                                  S *y, double *r) {                                             \
+    (void)r;                                                                                     \
+    k->vcapgrad(n, x, z, (S)0.5, (S)3, y);                                                       \
   }
 
 ADAPTERS(f32, float)

@@ -38,4 +38,21 @@ static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill)
 /* a * b + c, one rounding */
 static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return _mm256_fmadd_ps(a, b, c); }
 
+/* ---- fused softmax options (generic/rfusemax.c, generic/vcapgrad.c) */
+static inline fsm_vf fsm_vmin(fsm_vf a, fsm_vf b) { return _mm256_min_ps(a, b); }
+static inline fsm_vf fsm_vdiv(fsm_vf a, fsm_vf b) { return _mm256_div_ps(a, b); }
+/* the magnitude of m with the sign of s */
+static inline fsm_vf fsm_vcopysign(fsm_vf m, fsm_vf s) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  return _mm256_or_ps(_mm256_andnot_ps(sign, m), _mm256_and_ps(sign, s));
+}
+/* exp(v) for v <= 0: the three-pass kernels' exp */
+static inline fsm_vf fsm_vexp_nonpositive(fsm_vf v) { return fsm_avx2_exp_nonpositive(v); }
+/* v where keep[lane] != 0, -inf where it is 0 (FSM_VEC_LANES bytes read) */
+static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
+  const __m256i k = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)keep));
+  const __m256 drop = _mm256_castsi256_ps(_mm256_cmpeq_epi32(k, _mm256_setzero_si256()));
+  return _mm256_blendv_ps(v, _mm256_set1_ps(-INFINITY), drop);
+}
+
 #endif /* FSM_AVX2_VEC_H */

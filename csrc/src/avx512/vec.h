@@ -34,4 +34,20 @@ static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill)
 }
 static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return _mm512_fmadd_ps(a, b, c); }
 
+/* ---- fused softmax options (generic/rfusemax.c, generic/vcapgrad.c) */
+static inline fsm_vf fsm_vmin(fsm_vf a, fsm_vf b) { return _mm512_min_ps(a, b); }
+static inline fsm_vf fsm_vdiv(fsm_vf a, fsm_vf b) { return _mm512_div_ps(a, b); }
+/* the magnitude of m with the sign of s (AVX-512F: integer logic) */
+static inline fsm_vf fsm_vcopysign(fsm_vf m, fsm_vf s) {
+  const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
+  return _mm512_castsi512_ps(_mm512_or_si512(_mm512_andnot_si512(sign, _mm512_castps_si512(m)),
+                                             _mm512_and_si512(sign, _mm512_castps_si512(s))));
+}
+static inline fsm_vf fsm_vexp_nonpositive(fsm_vf v) { return fsm_avx512_exp_nonpositive(v); }
+static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
+  const __m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)keep);
+  const __mmask16 k = (__mmask16)~_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_setzero_si128()));
+  return _mm512_mask_blend_ps(k, _mm512_set1_ps(-INFINITY), v);
+}
+
 #endif /* FSM_AVX512_VEC_H */

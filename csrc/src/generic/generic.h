@@ -59,4 +59,15 @@
                       OP(fsm_vload_tail((a) + j_, (n) - j_), fsm_vload_tail((b) + j_, (n) - j_))); \
   } while (0)
 
+/* tanh(u) = sign(u) (1 - e) / (1 + e) with e = exp(-2|u|) <= 1, the
+ * three-pass kernels' exp: no overflow anywhere, +-1 for +-inf, NaN stays
+ * NaN. Absolute error about 2 ulp(1), which is what the soft cap's c tanh(z
+ * / c) needs (a softmax is sensitive to absolute errors in its inputs). */
+static inline fsm_vf fsm_vtanh(fsm_vf u) {
+  const fsm_vf one = fsm_vset1((C)1);
+  const fsm_vf neg_abs = fsm_vmin(u, fsm_vsub(fsm_vset1((C)0), u));
+  const fsm_vf e = fsm_vexp_nonpositive(fsm_vadd(neg_abs, neg_abs));
+  return fsm_vcopysign(fsm_vdiv(fsm_vsub(one, e), fsm_vadd(one, e)), u);
+}
+
 #endif /* FSM_GENERIC_H */

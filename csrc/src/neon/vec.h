@@ -38,4 +38,20 @@ static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill)
 }
 static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return vfmaq_f32(c, a, b); }
 
+/* ---- fused softmax options (generic/rfusemax.c, generic/vcapgrad.c) */
+static inline fsm_vf fsm_vmin(fsm_vf a, fsm_vf b) { return vminq_f32(a, b); }
+static inline fsm_vf fsm_vdiv(fsm_vf a, fsm_vf b) { return vdivq_f32(a, b); }
+static inline fsm_vf fsm_vcopysign(fsm_vf m, fsm_vf s) {
+  return vbslq_f32(vdupq_n_u32(0x80000000u), s, m);
+}
+static inline fsm_vf fsm_vexp_nonpositive(fsm_vf v) {
+  return fsm_neon_exp_nonpositive(v, fsm_neon_expt_table_load(), fsm_neon_expt_k_load());
+}
+static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
+  uint32_t bytes;
+  memcpy(&bytes, keep, sizeof bytes);
+  const uint32x4_t k = vmovl_u16(vget_low_u16(vmovl_u8(vreinterpret_u8_u32(vdup_n_u32(bytes)))));
+  return vbslq_f32(vceqq_u32(k, vdupq_n_u32(0)), vdupq_n_f32(-INFINITY), v);
+}
+
 #endif /* FSM_NEON_VEC_H */

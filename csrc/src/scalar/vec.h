@@ -9,6 +9,7 @@
 #define FSM_SCALAR_VEC_H
 
 #include "../kernels.h"
+#include "exp.h"
 
 #if defined(FSM_DTYPE_F32)
 typedef float fsm_vf;
@@ -40,5 +41,19 @@ static inline fsm_vf fsm_vload_tail_fill(const FSM_VEC_STORAGE *p, size_t rem, f
   return rem ? *p : fill;
 }
 static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return a * b + c; }
+
+/* ---- fused softmax options (generic/rfusemax.c, generic/vcapgrad.c) */
+static inline fsm_vf fsm_vmin(fsm_vf a, fsm_vf b) { return b < a ? b : a; }
+static inline fsm_vf fsm_vdiv(fsm_vf a, fsm_vf b) { return a / b; }
+#if defined(FSM_DTYPE_F32)
+static inline fsm_vf fsm_vcopysign(fsm_vf m, fsm_vf s) { return copysignf(m, s); }
+static inline fsm_vf fsm_vexp_nonpositive(fsm_vf v) { return fsm_scalar_exp_nonpositive(v); }
+#else
+static inline fsm_vf fsm_vcopysign(fsm_vf m, fsm_vf s) { return copysign(m, s); }
+static inline fsm_vf fsm_vexp_nonpositive(fsm_vf v) { return exp(v); }
+#endif
+static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
+  return *keep ? v : -(fsm_vf)INFINITY;
+}
 
 #endif /* FSM_SCALAR_VEC_H */
