@@ -814,8 +814,9 @@ FSM_API fsm_status fsm_log_softmax_ex_f64(size_t rows, size_t cols, const double
  * Only scale and softcap of the options are used (the rest need not be
  * set; lse is not written).
  * fsm_log_softmax_backward_ex_f32: the same for log-softmax, z its output:
- * dz = dy - exp(z) sum(dy), dx as above, and dx = 0 where z = -inf when a
- * mask or causal option is set (those entries do not depend on x).
+ * dz = dy - exp(z) sum(dy), dx as above. When a mask or causal option is
+ * set, the entries where z = -inf are constants of the forward pass: their
+ * dy leaves the sum and their dx is 0.
  * Returns: as fsm_softmax_backward_f32, FSM_INVALID_ARGUMENT as above,
  *   FSM_NULL_POINTER for a NULL x with softcap > 0. dx may alias dy. */
 FSM_API fsm_status fsm_softmax_backward_ex_f32(size_t rows, size_t cols, const float *y,

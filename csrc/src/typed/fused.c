@@ -173,29 +173,41 @@ fsm_status PUBLIC(log_softmax_ex)(size_t rows, size_t cols, const T *x, size_t x
   return DRIVER(fused_run)(rows, cols, x, x_stride, y, y_stride, algorithm, options, 1);
 }
 
-/* ---- the VJPs: the plain VJP, then the transform's chain rule per row */
+/* ---- the VJPs: the plain VJP's passes, then the transform's chain rule,
+ * per row (in cache) */
 
-typedef struct DRIVER(chain_call) {
+typedef struct DRIVER(vjp_ex_call) {
   const KERNELS *k;
   const fsm_softmax_options *o;
-  const T *out; /* the forward output (log-softmax: zero dx where it is -inf) */
-  size_t out_stride;
-  int zero_masked;
-} DRIVER(chain_call);
+  const T *x; /* the forward input (soft cap only) */
+  size_t x_stride;
+  int log_out, masked;
+} DRIVER(vjp_ex_call);
 
-static fsm_status DRIVER(chain_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
-  const DRIVER(chain_call) *c = ctx;
-  const T *x = ptr[0];
-  T *dx = ptr[1];
-  if (c->o->softcap > 0.0)
-    c->k->vcapgrad(n, x, dx, (T)c->o->scale, (T)c->o->softcap, dx);
-  else if (c->o->scale != 1.0)
-    c->k->vscale(n, dx, (T)c->o->scale, dx);
-  if (c->zero_masked) {
-    const T *z = c->out + r * c->out_stride;
+static fsm_status DRIVER(vjp_ex_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(vjp_ex_call) *c = ctx;
+  const KERNELS *k = c->k;
+  const T *out = ptr[0], *dout = ptr[1];
+  T *dx = ptr[2];
+  if (!c->log_out) {
+    /* dz = y (dy - <dy, y>): masked entries have y = 0, so dz = 0 there */
+    k->vsubmul(n, out, dout, (T)k->rdot(n, out, dout), dx);
+  } else if (!c->masked) {
+    k->vsubscaleexp(n, out, dout, (T)k->rsum(n, dout), dx);
+  } else {
+    /* masked entries (z = -inf) are constants: their dz leaves the sum,
+     * and their dx is 0 */
+    double sum = 0.0;
     for (size_t j = 0; j < n; j++)
-      if (z[j] == -(T)INFINITY) dx[j] = 0;
+      if (out[j] != -(T)INFINITY) sum += (double)dout[j];
+    k->vsubscaleexp(n, out, dout, (T)sum, dx);
+    for (size_t j = 0; j < n; j++)
+      if (out[j] == -(T)INFINITY) dx[j] = 0;
   }
+  if (c->o->softcap > 0.0)
+    k->vcapgrad(n, c->x + r * c->x_stride, dx, (T)c->o->scale, (T)c->o->softcap, dx);
+  else if (c->o->scale != 1.0)
+    k->vscale(n, dx, (T)c->o->scale, dx);
   return FSM_OK;
 }
 
@@ -203,30 +215,26 @@ static fsm_status DRIVER(backward_ex)(size_t rows, size_t cols, const T *out, si
                                       const T *dout, size_t dout_stride, const T *x,
                                       size_t x_stride, T *dx, size_t dx_stride,
                                       const fsm_softmax_options *o, int log_out) {
-  fsm_status status;
-  const KERNELS *k = ACTIVE_KERNELS(&status);
-  if (k == NULL) return status;
-  if (o != NULL) {
-    status = DRIVER(check_options)(o, rows);
-    if (status != FSM_OK) return status;
-    if (o->softcap > 0.0) {
-      status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(T));
-      if (status != FSM_OK) return status;
-    }
-  }
-  status = log_out ? PUBLIC(log_softmax_backward)(rows, cols, out, out_stride, dout, dout_stride,
+  if (o == NULL)
+    return log_out ? PUBLIC(log_softmax_backward)(rows, cols, out, out_stride, dout, dout_stride,
                                                   dx, dx_stride)
                    : PUBLIC(softmax_backward)(rows, cols, out, out_stride, dout, dout_stride, dx,
                                               dx_stride);
-  if (status != FSM_OK || o == NULL || rows * cols == 0) return status;
-  const int zero_masked = log_out && (o->causal || o->mask_kind != FSM_MASK_NONE);
-  if (o->softcap == 0.0 && o->scale == 1.0 && !zero_masked) return FSM_OK;
-  const DRIVER(chain_call) call = {k, o, out, out_stride, zero_masked};
-  /* x is only read with a soft cap; otherwise dx stands in for it */
-  const T *xs = o->softcap > 0.0 ? x : dx;
-  const fsm_plan plan = {rows, cols, sizeof(T), 2, {(void *)xs, dx},
-                         {o->softcap > 0.0 ? x_stride : dx_stride, dx_stride},
-                         DRIVER(chain_row), &call};
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  status = fsm_check_matrix(rows, cols, out, out_stride, sizeof(T));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, dout, dout_stride, sizeof(T));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, dx, dx_stride, sizeof(T));
+  if (status == FSM_OK && o->softcap > 0.0)
+    status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(T));
+  if (status == FSM_OK) status = DRIVER(check_options)(o, rows);
+  if (status != FSM_OK) return status;
+  if (rows == 0 || cols == 0) return FSM_OK;
+  const DRIVER(vjp_ex_call) call = {k, o, x, x_stride, log_out,
+                                    o->causal || o->mask_kind != FSM_MASK_NONE};
+  const fsm_plan plan = {rows, cols, sizeof(T), 3, {(void *)out, (void *)dout, dx},
+                         {out_stride, dout_stride, dx_stride}, DRIVER(vjp_ex_row), &call};
   return fsm_run_plan(&plan);
 }
 
