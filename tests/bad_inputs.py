@@ -336,6 +336,12 @@ C_TEMPLATES = {
     "fsm_softmax_state_{dt}": _MAT + ["st_out"],
     "fsm_softmax_from_state_{dt}": _MAT + ["st_in", "y", "ys"],
     "fsm_log_softmax_from_state_{dt}": _MAT + ["st_in", "y", "ys"],
+    # fused options (opts: fsm_softmax_options from fsm_softmax_options_init,
+    # or NULL; x2: the forward input of the VJPs, NULL without a soft cap)
+    "fsm_softmax_ex_{dt}": _MAT + ["y", "ys", "algorithm", "opts"],
+    "fsm_log_softmax_ex_{dt}": _MAT + ["y", "ys", "algorithm", "opts"],
+    "fsm_softmax_backward_ex_{dt}": _MAT + ["b", "bs", "x2", "xs", "y", "ys", "opts"],
+    "fsm_log_softmax_backward_ex_{dt}": _MAT + ["b", "bs", "x2", "xs", "y", "ys", "opts"],
 }
 C_OTHER = {
     "fsm_spherical_loss_partials": ["kind", "cols1", "q", "s", "xc", "p1", "p2", "p3", "out5"],
@@ -398,6 +404,32 @@ def _generated_c_cases():
 
 
 C_CASES = [
+    # fused options
+    ("softmax_ex NULL options: the plain function", "fsm_softmax_ex_{dt}", {"opts": "NULL"},
+     "FSM_OK"),
+    ("softmax_ex scale 0", "fsm_softmax_ex_{dt}", {"opts": {"scale": 0.0}}, "FSM_INVALID_ARGUMENT"),
+    ("softmax_ex scale nan", "fsm_softmax_ex_{dt}", {"opts": {"scale": NAN}}, "FSM_INVALID_ARGUMENT"),
+    ("softmax_ex scale inf", "fsm_softmax_ex_{dt}", {"opts": {"scale": INF}}, "FSM_INVALID_ARGUMENT"),
+    ("log_softmax_ex softcap < 0", "fsm_log_softmax_ex_{dt}", {"opts": {"softcap": -2.0}},
+     "FSM_INVALID_ARGUMENT"),
+    ("log_softmax_ex softcap nan", "fsm_log_softmax_ex_{dt}", {"opts": {"softcap": NAN}},
+     "FSM_INVALID_ARGUMENT"),
+    ("softmax_ex mask kind 9", "fsm_softmax_ex_{dt}", {"opts": {"mask_kind": 9}},
+     "FSM_INVALID_ARGUMENT"),
+    ("softmax_ex NULL mask", "fsm_softmax_ex_{dt}", {"opts": {"mask_kind": 1}}, "FSM_NULL_POINTER"),
+    ("softmax_ex masked_rows 2", "fsm_softmax_ex_{dt}", {"opts": {"masked_rows": 2}},
+     "FSM_INVALID_ARGUMENT"),
+    ("softmax_ex ndim 9", "fsm_softmax_ex_{dt}", {"opts": {"ndim": 9}}, "FSM_INVALID_ARGUMENT"),
+    ("softmax_ex shape product != rows", "fsm_softmax_ex_{dt}", {"opts": {"ndim": 1, "shape0": 2}},
+     "FSM_INVALID_ARGUMENT"),
+    ("softmax_ex in place, causal", "fsm_softmax_ex_{dt}", {"y": "x", "opts": {"causal": 1}},
+     "FSM_OK"),
+    ("softmax_backward_ex softcap without x", "fsm_softmax_backward_ex_{dt}",
+     {"opts": {"softcap": 3.0}}, "FSM_NULL_POINTER"),
+    ("softmax_backward_ex scale nan", "fsm_softmax_backward_ex_{dt}", {"opts": {"scale": NAN}},
+     "FSM_INVALID_ARGUMENT"),
+    ("log_softmax_backward_ex softcap with x", "fsm_log_softmax_backward_ex_{dt}",
+     {"opts": {"softcap": 3.0}, "x2": "x"}, "FSM_OK"),
     # algorithms
     ("softmax unknown algorithm", "fsm_softmax_{dt}", {"algorithm": 5}, "FSM_UNKNOWN_ALGORITHM"),
     ("log_softmax algorithm -1", "fsm_log_softmax_{dt}", {"algorithm": -1}, "FSM_UNKNOWN_ALGORITHM"),

@@ -158,6 +158,21 @@ def _build_call(ffi, fn, over):
                 args.append(ffi.cast(ptr_type[role] + " *", bufs[role].ctypes.data))
         elif role == "name":
             args.append(ffi.NULL if v == "NULL" else v)
+        elif role == "opts":  # fsm_softmax_options: defaults, then the case's fields
+            if v == "NULL":
+                args.append(ffi.NULL)
+                continue
+            opts = ffi.new("fsm_softmax_options *")  # zeroed: fsm_softmax_options_init's
+            opts.scale = 1.0                          # defaults but the scale
+            for field, value in (v or {}).items():
+                if field == "shape0":
+                    opts.shape[0] = value
+                else:
+                    setattr(opts, field, value)
+            bufs["opts"] = opts  # kept alive with the buffers
+            args.append(opts)
+        elif role == "x2":  # the VJPs' forward input: NULL unless aliasing x
+            args.append(ffi.cast(ct + " *", bufs["x"].ctypes.data) if v == "x" else ffi.NULL)
         elif role in ("rows", "cols", "xs", "ys", "bs", "cols1", "n"):
             args.append(ffi.cast("size_t", v))
         elif role in ("algorithm", "isa", "kind"):  # enums: -1 is all ones

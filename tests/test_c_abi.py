@@ -550,3 +550,102 @@ def test_states(ffi, lib):
         assert sm(rows, cols, ptr(ffi, x), cols, ffi.NULL, ptr(ffi, y), cols) == STATUS["FSM_NULL_POINTER"]
         assert lib.fsm_merge_softmax_states(1, ffi.NULL, st[0], st[0]) == STATUS["FSM_NULL_POINTER"]
         assert lib.fsm_logsumexp_from_states(1, ffi.NULL, ffi.NULL) == STATUS["FSM_NULL_POINTER"]
+
+
+# ---------------------------------------------------------------- fused options
+
+
+def test_fused_options(ffi, lib):
+    """fsm_softmax_ex / fsm_log_softmax_ex and their VJPs through the ABI:
+    (B, H, L, L) scores with an (L, L) additive mask broadcast by zero
+    strides, per-head ALiBi slopes and sinks, causal with an offset, a
+    soft cap and the saved lse, against float64 NumPy; the VJPs against
+    the analytic chain rule; bad options give FSM_INVALID_ARGUMENT and
+    write nothing."""
+    rng = np.random.default_rng(21)
+    b, h, lq, lk = 2, 3, 4, 11
+    for dtype in (np.float32, np.float64):
+        f32 = dtype == np.float32
+        ct = CTYPE[dtype]
+        x = (rng.standard_normal((b, h, lq, lk)) * 3).astype(dtype)
+        mask = rng.standard_normal((lq, lk)).astype(dtype)
+        slopes = rng.random(h).astype(dtype)
+        sink = rng.standard_normal(h).astype(dtype)
+        o = ffi.new("fsm_softmax_options *")
+        lib.fsm_softmax_options_init(o)
+        assert o.scale == 1.0 and o.softcap == 0.0 and o.mask_kind == lib.FSM_MASK_NONE
+        o.scale, o.softcap, o.ndim = 0.5, 4.0, 3
+        o.shape[0:3] = [b, h, lq]
+        o.mask_kind, o.mask = lib.FSM_MASK_ADDITIVE, ffi.cast("void *", mask.ctypes.data)
+        o.mask_strides[0:3] = [0, 0, lk]
+        o.causal, o.causal_offset = 1, lk - lq
+        o.alibi_slopes = ffi.cast("void *", slopes.ctypes.data)
+        o.alibi_strides[0:3] = [0, 1, 0]
+        o.sink = ffi.cast("void *", sink.ctypes.data)
+        o.sink_strides[0:3] = [0, 1, 0]
+        o.masked_rows = lib.FSM_MASKED_ROWS_ZERO
+        lse = np.full((b, h, lq), np.nan, dtype)
+        o.lse = ffi.cast("void *", lse.ctypes.data)
+        z = (x.astype(np.float64) * 0.5)
+        z = 4.0 * np.tanh(z / 4.0) + mask
+        i, j = np.arange(lq)[:, None], np.arange(lk)[None, :]
+        z = z + slopes.astype(np.float64)[:, None, None] * (j - i - (lk - lq))
+        z = np.where(j <= i + lk - lq, z, -np.inf)
+        s64 = np.broadcast_to(sink.astype(np.float64)[:, None, None], (b, h, lq, 1))
+        m = np.maximum(z.max(-1, keepdims=True), s64)
+        tot = np.exp(z - m).sum(-1, keepdims=True) + np.exp(s64 - m)
+        want_lse = (m + np.log(tot))[..., 0]
+        rows, tol = b * h * lq, (2e-5 if f32 else 1e-12)
+        for log in (False, True):
+            fn = (lib.fsm_log_softmax_ex_f32 if log else lib.fsm_softmax_ex_f32) if f32 else \
+                (lib.fsm_log_softmax_ex_f64 if log else lib.fsm_softmax_ex_f64)
+            y = np.empty_like(x)
+            assert fn(rows, lk, ptr(ffi, x), lk, ptr(ffi, y), lk, 0, o) == 0
+            with np.errstate(invalid="ignore"):
+                want = z - m - np.log(tot) if log else np.exp(z - m) / tot
+            np.testing.assert_allclose(y, want, rtol=tol, atol=tol)
+            np.testing.assert_allclose(lse, want_lse, rtol=tol, atol=tol)
+            # NULL options: the plain function
+            assert fn(rows, lk, ptr(ffi, x), lk, ptr(ffi, y), lk, 0, ffi.NULL) == 0
+            np.testing.assert_allclose(y, np.asarray(fastsoftmax.log_softmax(x) if log else
+                                                     fastsoftmax.softmax(x)), rtol=tol, atol=1e-30)
+            # bad options: a status, nothing written
+            for field, value in (("scale", 0.0), ("scale", float("nan")), ("softcap", -1.0),
+                                 ("masked_rows", 7), ("ndim", 9)):
+                bad = ffi.new("fsm_softmax_options *", o[0])
+                setattr(bad, field, value)
+                y.fill(3.0)
+                assert fn(rows, lk, ptr(ffi, x), lk, ptr(ffi, y), lk, 0, bad) == \
+                    lib.FSM_INVALID_ARGUMENT, field
+                assert (y == 3.0).all()
+            bad = ffi.new("fsm_softmax_options *", o[0])
+            bad.shape[0] = 5  # product != rows
+            assert fn(rows, lk, ptr(ffi, x), lk, ptr(ffi, y), lk, 0, bad) == lib.FSM_INVALID_ARGUMENT
+            bad.shape[0], bad.mask = b, ffi.NULL
+            assert fn(rows, lk, ptr(ffi, x), lk, ptr(ffi, y), lk, 0, bad) == lib.FSM_NULL_POINTER
+        # the VJPs: scale and soft cap (the mask and causal columns: y = 0)
+        y = np.empty_like(x)
+        assert (lib.fsm_softmax_ex_f32 if f32 else lib.fsm_softmax_ex_f64)(
+            rows, lk, ptr(ffi, x), lk, ptr(ffi, y), lk, 0, o) == 0
+        dy = rng.standard_normal(x.shape).astype(dtype)
+        dx = np.empty_like(x)
+        bw = lib.fsm_softmax_backward_ex_f32 if f32 else lib.fsm_softmax_backward_ex_f64
+        assert bw(rows, lk, ptr(ffi, y), lk, ptr(ffi, dy), lk, ptr(ffi, x), lk, ptr(ffi, dx), lk,
+                  o) == 0
+        y64, dy64 = y.astype(np.float64), dy.astype(np.float64)
+        dz = y64 * (dy64 - (dy64 * y64).sum(-1, keepdims=True))
+        want = dz * 0.5 * (1 - np.tanh(x.astype(np.float64) * 0.5 / 4.0) ** 2)
+        np.testing.assert_allclose(dx, want, rtol=tol, atol=tol)
+        assert bw(rows, lk, ptr(ffi, y), lk, ptr(ffi, dy), lk, ffi.NULL, lk, ptr(ffi, dx), lk,
+                  o) == lib.FSM_NULL_POINTER
+        lz = np.empty_like(x)
+        assert (lib.fsm_log_softmax_ex_f32 if f32 else lib.fsm_log_softmax_ex_f64)(
+            rows, lk, ptr(ffi, x), lk, ptr(ffi, lz), lk, 0, o) == 0
+        lbw = lib.fsm_log_softmax_backward_ex_f32 if f32 else lib.fsm_log_softmax_backward_ex_f64
+        assert lbw(rows, lk, ptr(ffi, lz), lk, ptr(ffi, dy), lk, ptr(ffi, x), lk, ptr(ffi, dx),
+                   lk, o) == 0
+        keep = np.isfinite(lz)
+        sdy = np.where(keep, dy64, 0).sum(-1, keepdims=True)
+        dz = np.where(keep, dy64 - np.exp(lz.astype(np.float64)) * sdy, 0.0)
+        want = dz * 0.5 * (1 - np.tanh(x.astype(np.float64) * 0.5 / 4.0) ** 2)
+        np.testing.assert_allclose(dx, want, rtol=tol, atol=tol)

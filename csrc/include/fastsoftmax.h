@@ -769,11 +769,14 @@ typedef struct fsm_softmax_options {
 } fsm_softmax_options;
 
 /* fsm_softmax_options_init: the defaults (scale 1, everything else off).
- * Always initialise a struct with it, then set the fields you need. */
+ * Always initialise a struct with it, then set the fields you need.
+ * Arguments: options, or NULL (nothing happens).
+ * Returns: nothing.
+ * Thread safety: safe from any thread (writes *options only). */
 FSM_API void fsm_softmax_options_init(fsm_softmax_options *options);
 
-/* fsm_softmax_ex_f32 / fsm_log_softmax_ex_f32: softmax / log-softmax of z
- * (above) along each row. options == NULL means the plain function.
+/* fsm_softmax_ex_f32: softmax of z (above) along each row; options ==
+ * NULL means fsm_softmax_f32.
  * Passes: the transform, fused with the max, writes z into y (rfusemax);
  * the softmax passes then run over y, in cache. algorithm: AUTO and
  * THREE_PASS_RELOAD store exp(z - max) and scale; THREE_PASS_RECOMPUTE
@@ -781,25 +784,37 @@ FSM_API void fsm_softmax_options_init(fsm_softmax_options *options);
  * ONLINE runs as THREE_PASS_RELOAD (the max already came with the first
  * pass). Columns a causal mask removes are not computed at all. Long rows
  * are not split across threads (rows are).
- * Returns: as fsm_softmax_f32, and FSM_INVALID_ARGUMENT for options out of
- *   range (scale or softcap NaN, infinite or <= 0; ndim too large or a
- *   shape whose product is not rows; an unknown mask_kind or masked_rows;
- *   a NULL mask with a mask_kind); nothing is written then.
- * Accuracy: as the plain functions relative to the transformed logits,
- *   which carry the float rounding of each step (softcap: absolute error
- *   about 2^-22 softcap). In place (y == x) is allowed.
- * Thread safety: as fsm_softmax_f32 (the options are only read). */
+ * Returns: FSM_OK or the statuses of fsm_softmax_f32, and
+ *   FSM_INVALID_ARGUMENT for options out of range (scale or softcap NaN,
+ *   infinite or <= 0; ndim too large or a shape whose product is not rows;
+ *   an unknown mask_kind or masked_rows), FSM_NULL_POINTER for a NULL mask
+ *   with a mask_kind; nothing is written then.
+ * Accuracy: as fsm_softmax_f32 relative to the transformed logits, which
+ *   carry the float rounding of each step (softcap: absolute error about
+ *   2^-22 softcap). In place (y == x) is allowed.
+ * Thread safety: reentrant (the options are only read; lse rows are
+ *   written by the thread computing their row). */
 FSM_API fsm_status fsm_softmax_ex_f32(size_t rows, size_t cols, const float *x, size_t x_stride,
                                       float *y, size_t y_stride, fsm_algorithm algorithm,
                                       const fsm_softmax_options *options);
+
+/* fsm_log_softmax_ex_f32: log-softmax of z along each row (z - max - log
+ * sum), options == NULL meaning fsm_log_softmax_f32; the algorithms all
+ * take max, sum of exp, subtract. Arguments, statuses, accuracy and thread
+ * safety: as fsm_softmax_ex_f32. */
 FSM_API fsm_status fsm_log_softmax_ex_f32(size_t rows, size_t cols, const float *x,
                                           size_t x_stride, float *y, size_t y_stride,
                                           fsm_algorithm algorithm,
                                           const fsm_softmax_options *options);
-/* float64: the same, portable C (libm exp and tanh-equivalent). */
+
+/* fsm_softmax_ex_f64: fsm_softmax_ex_f32 for float64 (portable C); the
+ * mask, ALiBi slopes, sinks and lse hold doubles. Everything else: as fsm_softmax_ex_f32. */
 FSM_API fsm_status fsm_softmax_ex_f64(size_t rows, size_t cols, const double *x, size_t x_stride,
                                       double *y, size_t y_stride, fsm_algorithm algorithm,
                                       const fsm_softmax_options *options);
+
+/* fsm_log_softmax_ex_f64: fsm_log_softmax_ex_f32 for float64. Everything
+ * else: as fsm_softmax_ex_f32. */
 FSM_API fsm_status fsm_log_softmax_ex_f64(size_t rows, size_t cols, const double *x,
                                           size_t x_stride, double *y, size_t y_stride,
                                           fsm_algorithm algorithm,
@@ -811,27 +826,38 @@ FSM_API fsm_status fsm_log_softmax_ex_f64(size_t rows, size_t cols, const double
  * softcap)^2). Masks, ALiBi and sinks add terms independent of x (their
  * entries of dz are 0 where masked, since y is). y is the forward output;
  * x the forward input, read only when softcap > 0 (may be NULL otherwise).
- * Only scale and softcap of the options are used (the rest need not be
- * set; lse is not written).
- * fsm_log_softmax_backward_ex_f32: the same for log-softmax, z its output:
- * dz = dy - exp(z) sum(dy), dx as above. When a mask or causal option is
- * set, the entries where z = -inf are constants of the forward pass: their
- * dy leaves the sum and their dx is 0.
- * Returns: as fsm_softmax_backward_f32, FSM_INVALID_ARGUMENT as above,
- *   FSM_NULL_POINTER for a NULL x with softcap > 0. dx may alias dy. */
+ * Of the options only scale, softcap, mask_kind and causal are read (the
+ * per-row operands need not be set; lse is not written); options == NULL
+ * means fsm_softmax_backward_f32. dx may alias dy.
+ * Returns: FSM_OK or the statuses of fsm_softmax_backward_f32, and
+ *   FSM_INVALID_ARGUMENT / FSM_NULL_POINTER as fsm_softmax_ex_f32 checks
+ *   them, FSM_NULL_POINTER for a NULL x with softcap > 0.
+ * Thread safety: reentrant. */
 FSM_API fsm_status fsm_softmax_backward_ex_f32(size_t rows, size_t cols, const float *y,
                                                size_t y_stride, const float *dy, size_t dy_stride,
                                                const float *x, size_t x_stride, float *dx,
                                                size_t dx_stride, const fsm_softmax_options *options);
+
+/* fsm_log_softmax_backward_ex_f32: the same for log-softmax, z its output:
+ * dz = dy - exp(z) sum(dy), dx as above. When a mask or causal option is
+ * set, the entries where z = -inf are constants of the forward pass: their
+ * dy leaves the sum and their dx is 0. Statuses and thread safety: as
+ * fsm_softmax_backward_ex_f32. */
 FSM_API fsm_status fsm_log_softmax_backward_ex_f32(size_t rows, size_t cols, const float *z,
                                                    size_t z_stride, const float *dz,
                                                    size_t dz_stride, const float *x,
                                                    size_t x_stride, float *dx, size_t dx_stride,
                                                    const fsm_softmax_options *options);
+
+/* fsm_softmax_backward_ex_f64: fsm_softmax_backward_ex_f32 for float64.
+ * Everything else: as fsm_softmax_backward_ex_f32. */
 FSM_API fsm_status fsm_softmax_backward_ex_f64(size_t rows, size_t cols, const double *y,
                                                size_t y_stride, const double *dy, size_t dy_stride,
                                                const double *x, size_t x_stride, double *dx,
                                                size_t dx_stride, const fsm_softmax_options *options);
+
+/* fsm_log_softmax_backward_ex_f64: fsm_log_softmax_backward_ex_f32 for
+ * float64. Everything else: as fsm_softmax_backward_ex_f32. */
 FSM_API fsm_status fsm_log_softmax_backward_ex_f64(size_t rows, size_t cols, const double *z,
                                                    size_t z_stride, const double *dz,
                                                    size_t dz_stride, const double *x,
