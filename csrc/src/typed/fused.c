@@ -34,7 +34,7 @@ static void DRIVER(ext_add_exp)(fsm_extsum *sum, double s) {
   fsm_extsum_add(sum, exp(s - k * 0.6931471805599453), k);
 }
 
-static void DRIVER(fill)(T *y, size_t n, T v) {
+static void DRIVER(fill)(S *y, size_t n, C v) {
   for (size_t j = 0; j < n; j++) y[j] = v;
 }
 
@@ -42,8 +42,8 @@ static fsm_status DRIVER(fused_row)(const void *ctx, size_t r, size_t n, void *c
   const DRIVER(fused_call) *c = ctx;
   const fsm_softmax_options *o = c->o;
   const KERNELS *k = c->k;
-  const T *x = ptr[0];
-  T *y = ptr[1];
+  const S *x = ptr[0];
+  S *y = ptr[1];
   /* row r's index along each row dimension (C order) */
   size_t idx[FSM_OPTIONS_MAX_DIMS] = {0};
   size_t q = r;
@@ -57,40 +57,40 @@ static fsm_status DRIVER(fused_row)(const void *ctx, size_t r, size_t n, void *c
   }
   fsm_fuse_params p = {o->scale, o->softcap, NULL, NULL, 0.0, 0.0};
   if (o->mask_kind == FSM_MASK_ADDITIVE)
-    p.mask = (const T *)o->mask + DRIVER(fused_offset)(o, idx, o->mask_strides);
+    p.mask = (const S *)o->mask + DRIVER(fused_offset)(o, idx, o->mask_strides);
   else if (o->mask_kind == FSM_MASK_KEEP)
     p.keep = (const unsigned char *)o->mask + DRIVER(fused_offset)(o, idx, o->mask_strides);
   const double pos = (double)q + (double)o->causal_offset; /* the query's position */
   if (o->alibi_slopes != NULL) {
-    p.slope = (double)((const T *)o->alibi_slopes)[DRIVER(fused_offset)(o, idx, o->alibi_strides)];
+    p.slope = (double)((const S *)o->alibi_slopes)[DRIVER(fused_offset)(o, idx, o->alibi_strides)];
     p.bias = -p.slope * pos;
   }
   size_t m = n; /* the columns the causal mask keeps */
   if (o->causal) m = pos < 0.0 ? 0 : pos + 1.0 < (double)n ? (size_t)pos + 1 : n;
   const double sink = o->sink != NULL
-      ? (double)((const T *)o->sink)[DRIVER(fused_offset)(o, idx, o->sink_strides)]
+      ? (double)((const S *)o->sink)[DRIVER(fused_offset)(o, idx, o->sink_strides)]
       : -INFINITY;
-  T *lse = o->lse != NULL ? (T *)o->lse + r : NULL;
+  S *lse = o->lse != NULL ? (S *)o->lse + r : NULL;
 
-  const T zmax = k->rfusemax(m, x, &p, y);
-  const T outside = c->log_out ? -(T)INFINITY : (T)0;
+  const C zmax = k->rfusemax(m, x, &p, y);
+  const C outside = c->log_out ? -(C)INFINITY : (C)0;
   DRIVER(fill)(y + m, n - m, outside);
   /* the max over z and the sink (NaN propagates from either) */
   double max = (double)zmax;
   if (isnan(sink) || sink > max) max = sink; /* a NaN zmax stays */
   if (max == -INFINITY) {
     /* every z is -inf and there is no sink (or it is -inf too) */
-    DRIVER(fill)(y, n, o->masked_rows == FSM_MASKED_ROWS_ZERO ? outside : (T)NAN);
-    if (lse != NULL) *lse = -(T)INFINITY;
+    DRIVER(fill)(y, n, o->masked_rows == FSM_MASKED_ROWS_ZERO ? outside : (C)NAN);
+    if (lse != NULL) *lse = -(S)INFINITY;
     return FSM_OK;
   }
-  const T c0 = (T)max;
+  const C c0 = (C)max;
   const double sink_term = exp(sink - (double)c0);
   if (c->log_out) {
     const double sum = k->raddexp(m, y, c0) + sink_term;
-    const T log_sum = (T)log(sum);
+    const C log_sum = (C)log(sum);
     k->vsubc(m, y, c0, log_sum, y);
-    if (lse != NULL) *lse = (T)((double)c0 + log(sum));
+    if (lse != NULL) *lse = (S)((double)c0 + log(sum));
     return FSM_OK;
   }
   fsm_algorithm a = c->algorithm;
@@ -98,8 +98,8 @@ static fsm_status DRIVER(fused_row)(const void *ctx, size_t r, size_t n, void *c
     fsm_extsum sum = k->raddextexp(m, y);
     DRIVER(ext_add_exp)(&sum, sink);
     if (DRIVER(in_two_pass_domain)(sum)) {
-      k->vscaleextexp(m, y, (T)(1.0 / sum.mantissa), (T)(-sum.exponent), y);
-      if (lse != NULL) *lse = (T)(sum.exponent * 0.6931471805599453 + log(sum.mantissa));
+      k->vscaleextexp(m, y, (C)(1.0 / sum.mantissa), (C)(-sum.exponent), y);
+      if (lse != NULL) *lse = (S)(sum.exponent * 0.6931471805599453 + log(sum.mantissa));
       return FSM_OK;
     }
     a = FSM_ALGORITHM_THREE_PASS_RELOAD;
@@ -107,12 +107,12 @@ static fsm_status DRIVER(fused_row)(const void *ctx, size_t r, size_t n, void *c
   double sum;
   if (a == FSM_ALGORITHM_THREE_PASS_RECOMPUTE) {
     sum = k->raddexp(m, y, c0) + sink_term;
-    k->vscaleexp(m, y, c0, (T)(1.0 / sum), y);
+    k->vscaleexp(m, y, c0, (C)(1.0 / sum), y);
   } else {
     sum = k->raddstoreexp(m, y, c0, y) + sink_term;
-    k->vscale(m, y, (T)(1.0 / sum), y);
+    k->vscale(m, y, (C)(1.0 / sum), y);
   }
-  if (lse != NULL) *lse = (T)((double)c0 + log(sum));
+  if (lse != NULL) *lse = (S)((double)c0 + log(sum));
   return FSM_OK;
 }
 
@@ -140,33 +140,33 @@ static fsm_status DRIVER(check_options)(const fsm_softmax_options *o, size_t row
   return FSM_OK;
 }
 
-static fsm_status DRIVER(fused_run)(size_t rows, size_t cols, const T *x, size_t x_stride, T *y,
+static fsm_status DRIVER(fused_run)(size_t rows, size_t cols, const S *x, size_t x_stride, S *y,
                                     size_t y_stride, fsm_algorithm algorithm,
                                     const fsm_softmax_options *o, int log_out) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
-  status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(T));
-  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, y, y_stride, sizeof(T));
+  status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(S));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, y, y_stride, sizeof(S));
   if (status == FSM_OK) status = fsm_check_algorithm(algorithm);
   if (status == FSM_OK) status = DRIVER(check_options)(o, rows);
   if (status != FSM_OK) return status;
   if (rows == 0) return FSM_OK;
   const DRIVER(fused_call) call = {k, algorithm, log_out, o};
   /* rows of zero columns are visited too: their lse is written */
-  const fsm_plan plan = {rows, cols, sizeof(T), 2, {(void *)x, y}, {x_stride, y_stride},
+  const fsm_plan plan = {rows, cols, sizeof(S), 2, {(void *)x, y}, {x_stride, y_stride},
                          DRIVER(fused_row), &call};
   return fsm_run_plan(&plan);
 }
 
-fsm_status PUBLIC(softmax_ex)(size_t rows, size_t cols, const T *x, size_t x_stride, T *y,
+fsm_status PUBLIC(softmax_ex)(size_t rows, size_t cols, const S *x, size_t x_stride, S *y,
                               size_t y_stride, fsm_algorithm algorithm,
                               const fsm_softmax_options *options) {
   if (options == NULL) return PUBLIC(softmax)(rows, cols, x, x_stride, y, y_stride, algorithm);
   return DRIVER(fused_run)(rows, cols, x, x_stride, y, y_stride, algorithm, options, 0);
 }
 
-fsm_status PUBLIC(log_softmax_ex)(size_t rows, size_t cols, const T *x, size_t x_stride, T *y,
+fsm_status PUBLIC(log_softmax_ex)(size_t rows, size_t cols, const S *x, size_t x_stride, S *y,
                                   size_t y_stride, fsm_algorithm algorithm,
                                   const fsm_softmax_options *options) {
   if (options == NULL) return PUBLIC(log_softmax)(rows, cols, x, x_stride, y, y_stride, algorithm);
@@ -179,7 +179,7 @@ fsm_status PUBLIC(log_softmax_ex)(size_t rows, size_t cols, const T *x, size_t x
 typedef struct DRIVER(vjp_ex_call) {
   const KERNELS *k;
   const fsm_softmax_options *o;
-  const T *x; /* the forward input (soft cap only) */
+  const S *x; /* the forward input (soft cap only) */
   size_t x_stride;
   int log_out, masked;
 } DRIVER(vjp_ex_call);
@@ -187,33 +187,33 @@ typedef struct DRIVER(vjp_ex_call) {
 static fsm_status DRIVER(vjp_ex_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
   const DRIVER(vjp_ex_call) *c = ctx;
   const KERNELS *k = c->k;
-  const T *out = ptr[0], *dout = ptr[1];
-  T *dx = ptr[2];
+  const S *out = ptr[0], *dout = ptr[1];
+  S *dx = ptr[2];
   if (!c->log_out) {
     /* dz = y (dy - <dy, y>): masked entries have y = 0, so dz = 0 there */
-    k->vsubmul(n, out, dout, (T)k->rdot(n, out, dout), dx);
+    k->vsubmul(n, out, dout, (C)k->rdot(n, out, dout), dx);
   } else if (!c->masked) {
-    k->vsubscaleexp(n, out, dout, (T)k->rsum(n, dout), dx);
+    k->vsubscaleexp(n, out, dout, (C)k->rsum(n, dout), dx);
   } else {
     /* masked entries (z = -inf) are constants: their dz leaves the sum,
      * and their dx is 0 */
     double sum = 0.0;
     for (size_t j = 0; j < n; j++)
-      if (out[j] != -(T)INFINITY) sum += (double)dout[j];
-    k->vsubscaleexp(n, out, dout, (T)sum, dx);
+      if (out[j] != -(C)INFINITY) sum += (double)dout[j];
+    k->vsubscaleexp(n, out, dout, (C)sum, dx);
     for (size_t j = 0; j < n; j++)
-      if (out[j] == -(T)INFINITY) dx[j] = 0;
+      if (out[j] == -(C)INFINITY) dx[j] = 0;
   }
   if (c->o->softcap > 0.0)
-    k->vcapgrad(n, c->x + r * c->x_stride, dx, (T)c->o->scale, (T)c->o->softcap, dx);
+    k->vcapgrad(n, c->x + r * c->x_stride, dx, (C)c->o->scale, (C)c->o->softcap, dx);
   else if (c->o->scale != 1.0)
-    k->vscale(n, dx, (T)c->o->scale, dx);
+    k->vscale(n, dx, (C)c->o->scale, dx);
   return FSM_OK;
 }
 
-static fsm_status DRIVER(backward_ex)(size_t rows, size_t cols, const T *out, size_t out_stride,
-                                      const T *dout, size_t dout_stride, const T *x,
-                                      size_t x_stride, T *dx, size_t dx_stride,
+static fsm_status DRIVER(backward_ex)(size_t rows, size_t cols, const S *out, size_t out_stride,
+                                      const S *dout, size_t dout_stride, const S *x,
+                                      size_t x_stride, S *dx, size_t dx_stride,
                                       const fsm_softmax_options *o, int log_out) {
   if (o == NULL)
     return log_out ? PUBLIC(log_softmax_backward)(rows, cols, out, out_stride, dout, dout_stride,
@@ -223,32 +223,32 @@ static fsm_status DRIVER(backward_ex)(size_t rows, size_t cols, const T *out, si
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
-  status = fsm_check_matrix(rows, cols, out, out_stride, sizeof(T));
-  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, dout, dout_stride, sizeof(T));
-  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, dx, dx_stride, sizeof(T));
+  status = fsm_check_matrix(rows, cols, out, out_stride, sizeof(S));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, dout, dout_stride, sizeof(S));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, cols, dx, dx_stride, sizeof(S));
   if (status == FSM_OK && o->softcap > 0.0)
-    status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(T));
+    status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(S));
   if (status == FSM_OK) status = DRIVER(check_options)(o, rows);
   if (status != FSM_OK) return status;
   if (rows == 0 || cols == 0) return FSM_OK;
   const DRIVER(vjp_ex_call) call = {k, o, x, x_stride, log_out,
                                     o->causal || o->mask_kind != FSM_MASK_NONE};
-  const fsm_plan plan = {rows, cols, sizeof(T), 3, {(void *)out, (void *)dout, dx},
+  const fsm_plan plan = {rows, cols, sizeof(S), 3, {(void *)out, (void *)dout, dx},
                          {out_stride, dout_stride, dx_stride}, DRIVER(vjp_ex_row), &call};
   return fsm_run_plan(&plan);
 }
 
-fsm_status PUBLIC(softmax_backward_ex)(size_t rows, size_t cols, const T *y, size_t y_stride,
-                                       const T *dy, size_t dy_stride, const T *x, size_t x_stride,
-                                       T *dx, size_t dx_stride,
+fsm_status PUBLIC(softmax_backward_ex)(size_t rows, size_t cols, const S *y, size_t y_stride,
+                                       const S *dy, size_t dy_stride, const S *x, size_t x_stride,
+                                       S *dx, size_t dx_stride,
                                        const fsm_softmax_options *options) {
   return DRIVER(backward_ex)(rows, cols, y, y_stride, dy, dy_stride, x, x_stride, dx, dx_stride,
                              options, 0);
 }
 
-fsm_status PUBLIC(log_softmax_backward_ex)(size_t rows, size_t cols, const T *z, size_t z_stride,
-                                           const T *dz, size_t dz_stride, const T *x,
-                                           size_t x_stride, T *dx, size_t dx_stride,
+fsm_status PUBLIC(log_softmax_backward_ex)(size_t rows, size_t cols, const S *z, size_t z_stride,
+                                           const S *dz, size_t dz_stride, const S *x,
+                                           size_t x_stride, S *dx, size_t dx_stride,
                                            const fsm_softmax_options *options) {
   return DRIVER(backward_ex)(rows, cols, z, z_stride, dz, dz_stride, x, x_stride, dx, dx_stride,
                              options, 1);
