@@ -841,8 +841,8 @@ FSM_API fsm_status fsm_softmax_backward_ex_f32(size_t rows, size_t cols, const f
 /* fsm_log_softmax_backward_ex_f32: the same for log-softmax, z its output:
  * dz = dy - exp(z) sum(dy), dx as above. When a mask or causal option is
  * set, the entries where z = -inf are constants of the forward pass: their
- * dy leaves the sum and their dx is 0. Statuses and thread safety: as
- * fsm_softmax_backward_ex_f32. */
+ * dy leaves the sum and their dx is 0.
+ * Statuses and thread safety: as fsm_softmax_backward_ex_f32. */
 FSM_API fsm_status fsm_log_softmax_backward_ex_f32(size_t rows, size_t cols, const float *z,
                                                    size_t z_stride, const float *dz,
                                                    size_t dz_stride, const float *x,
