@@ -163,10 +163,11 @@ def fused_rowwise(x, axis, out, algorithm_code, log: bool, *, scale, temperature
         raise ValueError(f"x has {x.ndim} dimensions: at most {_MAX_ROW_DIMS + 1} with fused options")
     mask_kind, mask_v = (0, None) if mask is None else _mask_view(mask, x, axis)
     sink_v = None if sink is None else _row_operand(sink, "sink", x, axis)
-    xm = np.moveaxis(x, axis, -1)
+    last = axis == x.ndim - 1
+    xm = x if last else np.moveaxis(x, axis, -1)
     slopes_v = None if alibi_slopes is None else _slopes_view(alibi_slopes, xm)
     out = np.empty(x.shape, dtype=x.dtype) if out is None else _check_out(out, x)
-    om = np.moveaxis(out, axis, -1)
+    om = out if last else np.moveaxis(out, axis, -1)
     lse = np.empty(xm.shape[:-1], dtype=x.dtype) if return_lse else None
     if x.size == 0 and (lse is None or lse.size == 0):
         return (out, lse) if return_lse else out
@@ -174,7 +175,7 @@ def fused_rowwise(x, axis, out, algorithm_code, log: bool, *, scale, temperature
             and x.strides == out.strides)
     if np.may_share_memory(x, out) and not same:
         xm = xm.copy()
-    xc = np.require(xm, requirements="CA")
+    xc = xm if xm.flags.c_contiguous and xm.flags.aligned else np.require(xm, requirements="CA")
     direct = om.flags.c_contiguous and om.flags.aligned
     target = om if direct else np.empty(xm.shape, dtype=x.dtype)
     _core.fused(xc, target, log, algorithm_code, s, cap, mask_v, mask_kind, bool(causal), offset,
