@@ -725,8 +725,8 @@ static void check_rfusemax(conf *t) {
     m[i] = t->r2[i];
     keep[i] = (unsigned char)(i % 3 != 1);
   }
-  /* long rows (4099, 65537): the full set only, out of place (qemu time) */
-  for (int set = t->n > 1025 ? 3 : 0; set < 4; set++) {
+  /* rows beyond MAX_SHORT: the full set only, out of place (qemu time) */
+  for (int set = t->n > MAX_SHORT ? 3 : 0; set < 4; set++) {
     const double scale = rnd(t, set == 2 ? 1.0 : 0.37), cap = set >= 2 ? 4.0 : 0.0;
     const int use_mask = set == 1 || set == 3;
     const double slope = use_mask ? 0.0625 : 0.0, bias = use_mask ? -2.5 : 0.0;
@@ -747,7 +747,7 @@ static void check_rfusemax(conf *t) {
       t->tol[i] = tol;
       if (z > max) max = z;
     }
-    for (int alias = OUT_OF_PLACE; alias <= (t->n > 1025 ? OUT_OF_PLACE : ALIAS_X); alias++) {
+    for (int alias = OUT_OF_PLACE; alias <= (t->n > MAX_SHORT ? OUT_OF_PLACE : ALIAS_X); alias++) {
       void *px, *pm, *py;
       setup(t, 2, alias, &px, &pm, &py);
       fsm_fuse_params q = p;
@@ -774,7 +774,7 @@ static void check_vcapgrad(conf *t) {
     t->ref[i] = g[i] * s * (1.0 - th * th);
     t->tol[i] = fabs(g[i] * s) * (ew_tol(t, 1.0) + 2.0 * tanh_tol(t, 1.0)) + t->tb->p->tiny;
   }
-  for (int alias = OUT_OF_PLACE; alias <= ALIAS_Z; alias += 2) {
+  for (int alias = OUT_OF_PLACE; alias <= (t->n > MAX_SHORT ? OUT_OF_PLACE : ALIAS_Z); alias += 2) {
     void *px, *pg, *py;
     setup(t, 2, alias, &px, &pg, &py);
     KCALL(t, vcapgrad, t->n, px, pg, s, c, py);
