@@ -167,6 +167,46 @@ def test_strided_rows_and_in_place(ffi, lib, dtype, log):
         check(x[:1], one, dtype, log)
 
 
+# ------------------------------------------------- half precision (issue 17)
+
+
+@pytest.mark.parametrize("kind", ["f16", "bf16"])
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_half_functions(ffi, lib, kind, log):
+    """fsm_[log_]softmax_{f16,bf16}: each output within 1 ulp of the storage
+    type of the float32 function's result on the widened input, rounded by
+    NumPy (independently of the library), on every ISA, algorithm and a
+    range of tail lengths; strided rows, gaps untouched; error paths."""
+    from half_reference import half_bits_from_f32, half_bits_to_f32, half_ulp_distance
+
+    fn = {("f16", False): lib.fsm_softmax_f16, ("f16", True): lib.fsm_log_softmax_f16,
+          ("bf16", False): lib.fsm_softmax_bf16, ("bf16", True): lib.fsm_log_softmax_bf16}[(kind, log)]
+    f32 = compute_function(lib, np.float32, log)
+    rng = np.random.default_rng(61)
+    u16 = lambda a: ffi.cast("uint16_t *", a.ctypes.data)  # noqa: E731
+    for isa in supported_isas(lib):
+        assert lib.fsm_set_isa(ISAS[isa]) == 0
+        for algorithm in ALGORITHMS.values():
+            for cols in (1, 2, 7, 8, 9, 15, 16, 17, 33, 100, 4097, 9000):
+                x = half_bits_from_f32(rng.standard_normal((3, cols + 5)) * 6, kind)
+                y = np.full((3, cols + 3), 0x7777, np.uint16)
+                assert fn(3, cols, u16(x), cols + 5, u16(y), cols + 3, algorithm) == 0
+                assert (y[:, cols:] == 0x7777).all()
+                xw = np.ascontiguousarray(half_bits_to_f32(x[:, :cols], kind))
+                yw = np.empty_like(xw)
+                assert f32(3, cols, ptr(ffi, xw), cols, ptr(ffi, yw), cols, algorithm) == 0
+                d = half_ulp_distance(y[:, :cols], half_bits_from_f32(yw, kind), kind)
+                assert d.max() <= 1, (isa, algorithm, cols, int(d.max()))
+    assert lib.fsm_set_isa(0) == 0
+    x = np.zeros((2, 4), np.uint16)
+    y = np.zeros((2, 4), np.uint16)
+    assert fn(2, 4, ffi.NULL, 4, u16(y), 4, 0) == STATUS["FSM_NULL_POINTER"]
+    assert fn(2, 4, u16(x), 3, u16(y), 4, 0) == STATUS["FSM_INVALID_STRIDE"]
+    assert fn(2, 4, u16(x), 4, u16(y), 4, 99) == STATUS["FSM_UNKNOWN_ALGORITHM"]
+    assert fn(SIZE_MAX, 4, u16(x), 4, u16(y), 4, 0) == STATUS["FSM_SIZE_OVERFLOW"]
+    assert (y == 0).all()
+
+
 # ---------------------------------------------------------------- error paths
 
 

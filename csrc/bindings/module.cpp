@@ -143,6 +143,35 @@ bool rowwise(const py::array &x, py::array &out, int algorithm, bool log) {
   return true;
 }
 
+// ---- half precision (issue 17): softmax / log_softmax of float16 or
+// bfloat16 arrays, passed as their uint16 views (the Python layer views
+// numpy.float16 / ml_dtypes.bfloat16 arrays so), along the last axis, as
+// rowwise. Returns false when either cannot be viewed as rows.
+bool rowwise_half(const py::array &x, py::array &out, int algorithm, bool log, bool bf16) {
+  const int u16 = py::detail::npy_api::NPY_USHORT_;
+  if (x.ndim() < 1 || out.ndim() != x.ndim() || !std::equal(x.shape(), x.shape() + x.ndim(), out.shape()))
+    throw py::value_error("out: expected the shape of x");
+  if (x.dtype().num() != u16 || out.dtype().num() != u16 || x.dtype().byteorder() == '>' ||
+      out.dtype().byteorder() == '>')
+    throw py::type_error("x and out: expected native uint16 views of half-precision arrays");
+  if (!out.writeable()) throw py::value_error("out is read-only");
+  if (x.size() == 0) return true;
+  size_t rows, xs, out_rows, ys;
+  if (!collapse_rows(x, rows, xs) || !collapse_rows(out, out_rows, ys)) return false;
+  const size_t cols = static_cast<size_t>(x.shape(x.ndim() - 1));
+  kernel_fn<uint16_t> fn = bf16 ? (log ? fsm_log_softmax_bf16 : fsm_softmax_bf16)
+                                : (log ? fsm_log_softmax_f16 : fsm_softmax_f16);
+  fsm_status status;
+  {
+    std::optional<py::gil_scoped_release> release;
+    if (rows * cols >= kReleaseGilMinElements) release.emplace();
+    status = fn(rows, cols, static_cast<const uint16_t *>(x.data()), xs,
+                static_cast<uint16_t *>(out.mutable_data()), ys, static_cast<fsm_algorithm>(algorithm));
+  }
+  if (status != FSM_OK) raise_status(status, log ? "log_softmax" : "softmax");
+  return true;
+}
+
 // The fast path for the common call: C-contiguous native float x, softmax
 // over its last axis, out None (allocated here) or a C-contiguous array of
 // x's shape and dtype. Returns None when the call is anything else: the
@@ -249,6 +278,9 @@ PYBIND11_MODULE(_core, m) {
   m.def("rowwise", &rowwise, py::arg("x"), py::arg("out"), py::arg("algorithm"), py::arg("log"),
         "softmax (log=False) or log-softmax along the last axis of x into out; False if "
         "either array cannot be viewed as strided rows (nothing computed)");
+  m.def("rowwise_half", &rowwise_half, py::arg("x"), py::arg("out"), py::arg("algorithm"),
+        py::arg("log"), py::arg("bf16"),
+        "softmax/log_softmax of a float16 (bf16=False) or bfloat16 array given as uint16 views");
   m.def("try_rowwise_contiguous", &try_rowwise_contiguous, py::arg("x"), py::arg("axis"),
         py::arg("out"), py::arg("algorithm"), py::arg("log"),
         "the same over the last axis of C-contiguous arrays (out may be None); None if the "

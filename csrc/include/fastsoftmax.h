@@ -166,6 +166,53 @@ FSM_API fsm_status fsm_log_softmax_f64(size_t rows, size_t cols,
                                        double *y, size_t y_stride,
                                        fsm_algorithm algorithm);
 
+/* ---------------------------------------------- half precision (issue 17)
+ * float16 and bfloat16 storage with float32 computation. Elements are
+ * passed as their 16-bit patterns in uint16_t:
+ *   float16   IEEE 754 binary16 (numpy.float16, torch.float16, _Float16):
+ *             1 sign, 5 exponent, 10 fraction bits;
+ *   bfloat16  the top half of a float32 (ml_dtypes.bfloat16, torch.bfloat16,
+ *             __bf16): 1 sign, 8 exponent, 7 fraction bits.
+ * Each load widens to float32 exactly; every computation and accumulation
+ * is float32's (sums in double, as fsm_softmax_f32); each output is
+ * rounded to the storage type once, to nearest even, keeping subnormals,
+ * infinities and NaN. No intermediate value is stored in half precision
+ * (the three-pass reload keeps its exps in a float32 scratch: on the stack
+ * for rows up to 4096 elements, else malloc'd per row; if that fails, the
+ * row is recomputed instead).
+ * Arguments, return codes, aliasing and thread safety: as the float32
+ * functions, with sizeof(uint16_t) in the overflow check and strides in
+ * elements.
+ * Accuracy: every output is within 1 unit in the last place of the storage
+ * type of the correctly rounded float32 result (ulp of the result's binade;
+ * below the smallest normal, of the subnormal spacing); tested on every ISA
+ * and tail length (tests/test_half.py). */
+
+/* fsm_softmax_f16: fsm_softmax_f32 on float16 storage (uint16_t bits, float32 computation;
+ * see above). Arguments, return codes, aliasing and thread safety: as fsm_softmax_f32. */
+FSM_API fsm_status fsm_softmax_f16(size_t rows, size_t cols,
+                                   const uint16_t *x, size_t x_stride,
+                                   uint16_t *y, size_t y_stride,
+                                   fsm_algorithm algorithm);
+/* fsm_log_softmax_f16: fsm_log_softmax_f32 on float16 storage (uint16_t bits, float32 computation;
+ * see above). Arguments, return codes, aliasing and thread safety: as fsm_log_softmax_f32. */
+FSM_API fsm_status fsm_log_softmax_f16(size_t rows, size_t cols,
+                                       const uint16_t *x, size_t x_stride,
+                                       uint16_t *y, size_t y_stride,
+                                       fsm_algorithm algorithm);
+/* fsm_softmax_bf16: fsm_softmax_f32 on bfloat16 storage (uint16_t bits, float32 computation;
+ * see above). Arguments, return codes, aliasing and thread safety: as fsm_softmax_f32. */
+FSM_API fsm_status fsm_softmax_bf16(size_t rows, size_t cols,
+                                    const uint16_t *x, size_t x_stride,
+                                    uint16_t *y, size_t y_stride,
+                                    fsm_algorithm algorithm);
+/* fsm_log_softmax_bf16: fsm_log_softmax_f32 on bfloat16 storage (uint16_t bits, float32 computation;
+ * see above). Arguments, return codes, aliasing and thread safety: as fsm_log_softmax_f32. */
+FSM_API fsm_status fsm_log_softmax_bf16(size_t rows, size_t cols,
+                                        const uint16_t *x, size_t x_stride,
+                                        uint16_t *y, size_t y_stride,
+                                        fsm_algorithm algorithm);
+
 /* ----------------------------------------------------------------- states
  *
  * Mergeable softmax states (docs/math.md, "Exact states"): the statistics

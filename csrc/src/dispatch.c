@@ -29,42 +29,44 @@
 static const fsm_isa_desc *const compiled[] = {FSM_COMPILED_ISAS(FSM_LIST_DESC)};
 #define N_COMPILED (sizeof compiled / sizeof compiled[0])
 
-static fsm_f32_kernels g_f32[FSM_ISA_COUNT];
-static fsm_f64_kernels g_f64[FSM_ISA_COUNT];
+#define FSM_DTYPE_TABLES(dt, S, C, LIST) static fsm_##dt##_kernels g_##dt[FSM_ISA_COUNT];
+FSM_DTYPE_LIST(FSM_DTYPE_TABLES)
+#undef FSM_DTYPE_TABLES
 static const fsm_isa_desc *g_desc[FSM_ISA_COUNT];
 static uint32_t g_features;
 
 /* Per-kernel fallback, generated from the kernel list. */
 #define FSM_RESOLVE_ENTRY(name, ret, params) \
   out->name = own != NULL && own->name != NULL ? own->name : (parent != NULL ? parent->name : NULL);
-void fsm_f32_resolve(fsm_f32_kernels *out, const fsm_f32_kernels *own, const fsm_f32_kernels *parent) {
-  FSM_KERNEL_LIST(FSM_RESOLVE_ENTRY, float, float)
-}
-void fsm_f64_resolve(fsm_f64_kernels *out, const fsm_f64_kernels *own, const fsm_f64_kernels *parent) {
-  FSM_KERNEL_LIST(FSM_RESOLVE_ENTRY, double, double)
-}
+#define FSM_DTYPE_RESOLVE(dt, S, C, LIST)                                                    \
+  void fsm_##dt##_resolve(fsm_##dt##_kernels *out, const fsm_##dt##_kernels *own,           \
+                          const fsm_##dt##_kernels *parent) {                               \
+    LIST(FSM_RESOLVE_ENTRY, S, C)                                                           \
+  }
+FSM_DTYPE_LIST(FSM_DTYPE_RESOLVE)
+#undef FSM_DTYPE_RESOLVE
 
 /* Resolves `isa` after its parent (chains are short and end at scalar). */
 static void resolve(fsm_isa isa) {
   const fsm_isa_desc *d = g_desc[isa];
   if (d == NULL || g_f32[isa].isa == isa) return;
-  const fsm_f32_kernels *p32 = NULL;
-  const fsm_f64_kernels *p64 = NULL;
-  if (d->parent != isa && g_desc[d->parent] != NULL) {
-    resolve(d->parent);
-    p32 = &g_f32[d->parent];
-    p64 = &g_f64[d->parent];
-  }
-  fsm_f32_resolve(&g_f32[isa], d->f32, p32);
-  fsm_f64_resolve(&g_f64[isa], d->f64, p64);
-  g_f32[isa].softmax_auto = d->softmax_auto;
-  g_f32[isa].log_softmax_auto = d->log_softmax_auto;
-  /* The AUTO rules were measured on float32; float64 is the precision
-   * path and keeps the three-pass reload at every length. */
+  const int has_parent = d->parent != isa && g_desc[d->parent] != NULL;
+  if (has_parent) resolve(d->parent);
+#define FSM_DTYPE_RESOLVE_ISA(dt, S, C, LIST)                                       \
+  fsm_##dt##_resolve(&g_##dt[isa], d->dt, has_parent ? &g_##dt[d->parent] : NULL); \
+  g_##dt[isa].softmax_auto = d->softmax_auto;                                      \
+  g_##dt[isa].log_softmax_auto = d->log_softmax_auto;
+  FSM_DTYPE_LIST(FSM_DTYPE_RESOLVE_ISA)
+#undef FSM_DTYPE_RESOLVE_ISA
+  /* The AUTO rules were measured on float32 and serve the half-precision
+   * types too (their drivers adapt the reload, typed/softmax.c); float64 is
+   * the precision path and keeps the three-pass reload at every length. */
   const fsm_auto_rule reload = {SIZE_MAX, FSM_ALGORITHM_THREE_PASS_RELOAD, 0};
   g_f64[isa].softmax_auto = reload;
   g_f64[isa].log_softmax_auto = reload;
   g_f64[isa].isa = isa;
+  g_f16[isa].isa = isa;
+  g_bf16[isa].isa = isa;
   g_f32[isa].isa = isa;
 }
 
@@ -152,31 +154,22 @@ static fsm_isa effective_isa(uint32_t s) {
   return t_isa != FSM_ISA_AUTO ? t_isa : STATE_ACTIVE(s);
 }
 
-const fsm_f32_kernels *fsm_f32_kernels_for(fsm_isa isa) {
-  const uint32_t s = load_state();
-  if (isa == FSM_ISA_AUTO) isa = effective_isa(s);
-  return supported(isa) ? &g_f32[isa] : NULL;
-}
-
-const fsm_f64_kernels *fsm_f64_kernels_for(fsm_isa isa) {
-  const uint32_t s = load_state();
-  if (isa == FSM_ISA_AUTO) isa = effective_isa(s);
-  return supported(isa) ? &g_f64[isa] : NULL;
-}
-
-/* A thread override wins over a bad FASTSOFTMAX_ISA too: that thread asked
+/* fsm_<dt>_kernels_for and fsm_<dt>_active_kernels for every dtype. A
+ * thread override wins over a bad FASTSOFTMAX_ISA too: that thread asked
  * for a supported ISA explicitly. */
-const fsm_f32_kernels *fsm_f32_active_kernels(fsm_status *status) {
-  const uint32_t s = load_state();
-  *status = t_isa != FSM_ISA_AUTO ? FSM_OK : STATE_ENV(s);
-  return *status == FSM_OK ? &g_f32[effective_isa(s)] : NULL;
-}
-
-const fsm_f64_kernels *fsm_f64_active_kernels(fsm_status *status) {
-  const uint32_t s = load_state();
-  *status = t_isa != FSM_ISA_AUTO ? FSM_OK : STATE_ENV(s);
-  return *status == FSM_OK ? &g_f64[effective_isa(s)] : NULL;
-}
+#define FSM_DTYPE_ACCESSORS(dt, S, C, LIST)                                 \
+  const fsm_##dt##_kernels *fsm_##dt##_kernels_for(fsm_isa isa) {           \
+    const uint32_t s = load_state();                                        \
+    if (isa == FSM_ISA_AUTO) isa = effective_isa(s);                        \
+    return supported(isa) ? &g_##dt[isa] : NULL;                            \
+  }                                                                         \
+  const fsm_##dt##_kernels *fsm_##dt##_active_kernels(fsm_status *status) { \
+    const uint32_t s = load_state();                                        \
+    *status = t_isa != FSM_ISA_AUTO ? FSM_OK : STATE_ENV(s);                \
+    return *status == FSM_OK ? &g_##dt[effective_isa(s)] : NULL;            \
+  }
+FSM_DTYPE_LIST(FSM_DTYPE_ACCESSORS)
+#undef FSM_DTYPE_ACCESSORS
 
 const fsm_isa_desc *fsm_isa_descriptor(fsm_isa isa) {
   (void)load_state();

@@ -41,11 +41,14 @@ typedef struct fsm_fuse_params {
   X(avx512, FSM_ISA_AVX512)      \
   X(neon,   FSM_ISA_NEON)
 
-/* The dtypes kernels are built for: X(suffix, storage type, computing type).
- * A half-precision dtype is a storage type with float computation. */
-#define FSM_DTYPE_LIST(X)         \
-  X(f32, float,  float)           \
-  X(f64, double, double)
+/* The dtypes kernels are built for: X(suffix, storage type, computing type,
+ * kernel list). A half-precision dtype is a storage type (uint16_t bits)
+ * with float computation and the softmax kernels only. */
+#define FSM_DTYPE_LIST(X)                               \
+  X(f32,  float,    float,  FSM_KERNEL_LIST)            \
+  X(f64,  double,   double, FSM_KERNEL_LIST)            \
+  X(f16,  uint16_t, float,  FSM_HALF_KERNEL_LIST)       \
+  X(bf16, uint16_t, float,  FSM_HALF_KERNEL_LIST)
 
 #define FSM_TABLE_FIELD(name, ret, params) ret (*name) params;
 
@@ -68,12 +71,12 @@ size_t fsm_llc_bytes(void);
  * ISA's own table (fsm_isa_desc) may leave kernels NULL; the tables the
  * drivers get (fsm_<dtype>_kernels_for) are resolved: every NULL filled
  * from the parent ISA's resolved table, so every entry is callable. */
-#define FSM_DECLARE_TABLE_TYPE(dt, S, C)   \
-  typedef struct fsm_##dt##_kernels {      \
-    fsm_isa isa;                           \
-    fsm_auto_rule softmax_auto;            \
-    fsm_auto_rule log_softmax_auto;        \
-    FSM_KERNEL_LIST(FSM_TABLE_FIELD, S, C) \
+#define FSM_DECLARE_TABLE_TYPE(dt, S, C, LIST) \
+  typedef struct fsm_##dt##_kernels {          \
+    fsm_isa isa;                               \
+    fsm_auto_rule softmax_auto;                \
+    fsm_auto_rule log_softmax_auto;            \
+    LIST(FSM_TABLE_FIELD, S, C)                \
   } fsm_##dt##_kernels;
 FSM_DTYPE_LIST(FSM_DECLARE_TABLE_TYPE)
 #undef FSM_DECLARE_TABLE_TYPE
@@ -106,6 +109,8 @@ typedef struct fsm_isa_desc {
   fsm_auto_rule log_softmax_auto;
   const fsm_f32_kernels *f32;  /* own kernels (NULL entries: the parent's) */
   const fsm_f64_kernels *f64;  /* NULL: all the parent's */
+  const fsm_f16_kernels *f16;  /* NULL: all the parent's */
+  const fsm_bf16_kernels *bf16;
 } fsm_isa_desc;
 
 /* Kernel names: fsm_<dtype>_<kernel>__<isa>. Declared for every ISA and
@@ -114,9 +119,13 @@ typedef struct fsm_isa_desc {
 #define FSM_KERNEL_NAME_(dtype, name, isa) fsm_##dtype##_##name##__##isa
 #define FSM_DECLARE_KERNEL_F32(name, ret, params) ret FSM_KERNEL_NAME(f32, name, FSM_DECLARE_ISA) params;
 #define FSM_DECLARE_KERNEL_F64(name, ret, params) ret FSM_KERNEL_NAME(f64, name, FSM_DECLARE_ISA) params;
-#define FSM_DECLARE_ISA_KERNELS(isa, value)                  \
-  FSM_KERNEL_LIST(FSM_DECLARE_KERNEL_F32, float, float)      \
-  FSM_KERNEL_LIST(FSM_DECLARE_KERNEL_F64, double, double)    \
+#define FSM_DECLARE_KERNEL_F16(name, ret, params) ret FSM_KERNEL_NAME(f16, name, FSM_DECLARE_ISA) params;
+#define FSM_DECLARE_KERNEL_BF16(name, ret, params) ret FSM_KERNEL_NAME(bf16, name, FSM_DECLARE_ISA) params;
+#define FSM_DECLARE_ISA_KERNELS(isa, value)                     \
+  FSM_KERNEL_LIST(FSM_DECLARE_KERNEL_F32, float, float)         \
+  FSM_KERNEL_LIST(FSM_DECLARE_KERNEL_F64, double, double)       \
+  FSM_HALF_KERNEL_LIST(FSM_DECLARE_KERNEL_F16, uint16_t, float)  \
+  FSM_HALF_KERNEL_LIST(FSM_DECLARE_KERNEL_BF16, uint16_t, float) \
   extern const fsm_isa_desc fsm_isa_desc__##isa;
 #define FSM_DECLARE_ISA scalar
 FSM_DECLARE_ISA_KERNELS(scalar, 0)
@@ -131,23 +140,26 @@ FSM_DECLARE_ISA_KERNELS(avx512, 0)
 FSM_DECLARE_ISA_KERNELS(neon, 0)
 #undef FSM_DECLARE_ISA
 
-/* dispatch.c: the resolved table of `isa` if it is compiled in and the CPU
- * supports it (FSM_ISA_AUTO: the active one), else NULL. */
-const fsm_f32_kernels *fsm_f32_kernels_for(fsm_isa isa);
-const fsm_f64_kernels *fsm_f64_kernels_for(fsm_isa isa);
+/* dispatch.c, per dtype: fsm_<dt>_kernels_for, the resolved table of
+ * `isa` if it is compiled in and the CPU supports it (FSM_ISA_AUTO: the
+ * active one), else NULL. */
+#define FSM_DECLARE_DTYPE_FUNCTIONS(dt, S, C, LIST)                     \
+  const fsm_##dt##_kernels *fsm_##dt##_kernels_for(fsm_isa isa);        \
+  const fsm_##dt##_kernels *fsm_##dt##_active_kernels(fsm_status *status); \
+  void fsm_##dt##_resolve(fsm_##dt##_kernels *out, const fsm_##dt##_kernels *own, \
+                          const fsm_##dt##_kernels *parent);
+FSM_DTYPE_LIST(FSM_DECLARE_DTYPE_FUNCTIONS)
+#undef FSM_DECLARE_DTYPE_FUNCTIONS
 
-/* The resolved tables the next call uses, or NULL with *status set when
- * the FASTSOFTMAX_ISA environment variable is bad. */
-const fsm_f32_kernels *fsm_f32_active_kernels(fsm_status *status);
-const fsm_f64_kernels *fsm_f64_active_kernels(fsm_status *status);
+/* fsm_<dt>_active_kernels: the resolved tables the next call uses, or
+ * NULL with *status set when the FASTSOFTMAX_ISA environment variable is
+ * bad. */
 
 /* The descriptor of a compiled ISA, or NULL. */
 const fsm_isa_desc *fsm_isa_descriptor(fsm_isa isa);
 
-/* Per-kernel fallback: `out` = `own` where own has a kernel, else
- * `parent` (both may be NULL: all from the other). */
-void fsm_f32_resolve(fsm_f32_kernels *out, const fsm_f32_kernels *own, const fsm_f32_kernels *parent);
-void fsm_f64_resolve(fsm_f64_kernels *out, const fsm_f64_kernels *own, const fsm_f64_kernels *parent);
+/* fsm_<dt>_resolve, the per-kernel fallback: `out` = `own` where own has
+ * a kernel, else `parent` (both may be NULL: all from the other). */
 
 /* The names of the kernels, in table order, NULL-terminated: the softmax
  * kernels, then the training kernels (the two parts of FSM_KERNEL_LIST). */

@@ -20,7 +20,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._arrays import _as_float_array, _over_rows
+from ._arrays import (_as_float_array, _as_float_or_half_array, _check_half_out, _half_kind,
+                      _over_rows)
 # Training functions (VJPs, cross-entropy, spherical family, StableMax).
 from ._training import *  # noqa: F401,F403
 from ._training import __all__ as _training_all
@@ -112,9 +113,27 @@ def _rowwise(x, axis, out, algorithm, log: bool, options: Optional[dict] = None)
             if result is not None:
                 return result
 
-    x = _as_float_array(x, "x")
+    x = _as_float_or_half_array(x, "x")
     code = _algorithm_code(algorithm)
+    kind = _half_kind(x.dtype)
+    if kind is not None:
+        return _rowwise_half(x, axis, out, code, log, kind)
     return _over_rows((x,), axis, out, lambda moved, om: _core.rowwise(moved[0], om, code, log))
+
+
+def _rowwise_half(x, axis, out, code: int, log: bool, kind: str) -> np.ndarray:
+    """float16 / bfloat16 rows: computed in float32 by the C library on the
+    arrays' uint16 views; an ``out`` of another float dtype receives the
+    half-precision result converted (NumPy's same_kind rule)."""
+    def call(moved, om):
+        return _core.rowwise_half(moved[0].view(np.uint16), om.view(np.uint16), code, log,
+                                  kind == "bf16")
+
+    if out is not None and out.dtype != x.dtype:
+        out = _check_half_out(out, x)
+        out[...] = _over_rows((x,), axis, None, call)
+        return out
+    return _over_rows((x,), axis, out, call)
 
 
 def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any]] = None,

@@ -80,6 +80,48 @@ def _as_float_array(x, name: str) -> np.ndarray:
     return arr
 
 
+# ---- half precision (issue 17) ----
+
+def _half_kind(dtype) -> Optional[str]:
+    """'f16' for numpy.float16, 'bf16' for ml_dtypes.bfloat16 (recognised by
+    name, so ml_dtypes is never imported here), else None."""
+    if dtype == np.float16:
+        return "f16"
+    if dtype.name == "bfloat16" and dtype.itemsize == 2:
+        return "bf16"
+    return None
+
+
+def _as_float_or_half_array(x, name: str) -> np.ndarray:
+    """:func:`_as_float_array` for the functions that take half precision
+    too: float32, float64, float16 or bfloat16 (``ml_dtypes.bfloat16``)."""
+    arr = _as_array(x, name)
+    if arr.dtype.kind == "f" and not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    if _half_kind(arr.dtype) is None:
+        return _as_float_array(arr, name)
+    return arr
+
+
+def _check_half_out(out, x: np.ndarray) -> np.ndarray:
+    """out= for a half-precision x: x's dtype, or any float dtype NumPy casts
+    x's dtype to under the same_kind rule (float32, float64, the other half
+    type), which receives the half-precision result converted."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    floating = out.dtype.kind == "f" or _half_kind(out.dtype) is not None
+    if not floating or not np.can_cast(x.dtype, out.dtype, casting="same_kind"):
+        raise TypeError(f"out must have a float dtype that {x.dtype} casts to (same_kind),"
+                        f" got {out.dtype}")
+    if out.shape != x.shape:
+        raise ValueError(f"out must have shape {x.shape} (the shape of x), got {out.shape}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    return out
+
+# ---- end of half precision ----
+
+
 def _normalize_axis(axis, ndim: int) -> int:
     try:
         axis = operator.index(axis)

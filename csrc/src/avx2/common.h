@@ -208,38 +208,6 @@ static inline void fsm_avx2_extsum_merge(__m256 *p, __m256 *n, __m256 p1, __m256
   *n = n_max;
 }
 
-/* sum_i exp(x[i] - c), storing each exp in y unless y is NULL: the one
- * loop of raddexp and raddstoreexp (inlined; the NULL test folds away).
- * FSM_AVX2_FOLD vectors are added in float (two chains), then accumulated
- * in double lanes. */
-static inline double fsm_avx2_addstoreexp(size_t n, const float *x, float c, float *y) {
-  const __m256 c_f32x8 = _mm256_set1_ps(c);
-  fsm_avx2_sum_f64 sum = fsm_avx2_sum_zero();
-  size_t i = 0;
-  for (; i + FSM_AVX2_FOLD * 8 <= n;) {
-    __m256 acc_f32x8[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int v = 0; v < FSM_AVX2_FOLD; v++, i += 8) {
-      const __m256 e = fsm_avx2_exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i), c_f32x8));
-      if (y != NULL) _mm256_storeu_ps(y + i, e);
-      acc_f32x8[v & 1] = _mm256_add_ps(acc_f32x8[v & 1], e);
-    }
-    fsm_avx2_sum_add(&sum, _mm256_add_ps(acc_f32x8[0], acc_f32x8[1]));
-  }
-  for (; i + 8 <= n; i += 8) {
-    const __m256 e = fsm_avx2_exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i), c_f32x8));
-    if (y != NULL) _mm256_storeu_ps(y + i, e);
-    fsm_avx2_sum_add(&sum, e);
-  }
-  if (i < n) {
-    const __m256i mask = fsm_avx2_tail_mask(n - i);
-    const __m256 e =
-        fsm_avx2_exp_nonpositive(_mm256_sub_ps(fsm_avx2_load_tail(x + i, n - i), c_f32x8));
-    if (y != NULL) fsm_avx2_store_tail(y + i, n - i, e);
-    fsm_avx2_sum_add(&sum, _mm256_and_ps(e, _mm256_castsi256_ps(mask)));
-  }
-  return fsm_avx2_sum_total(sum);
-}
-
 /* Per-lane extended sums P * 2^N with P in double lanes (see the sums
  * above) and N (integral) in float lanes; N = -inf for an empty lane. */
 typedef struct fsm_avx2_extsum_f64 {

@@ -1,16 +1,19 @@
 /*
- * The AVX2 vector vocabulary of the generic kernels (generic/): 8 float
- * lanes of computation over float32 storage. A half-precision storage
- * type adds its widening load and narrowing store here; the kernels do
- * not change.
+ * The AVX2 vector vocabulary of the generic kernels (generic/) and of the
+ * avx2 kernels compiled per dtype: 8 float lanes of computation over
+ * float32, float16 or bfloat16 storage. fsm_vload / fsm_vstore and their
+ * tails read and write the storage type S, widening to float in the
+ * register and narrowing back; the _c forms read and write float.
  */
 #ifndef FSM_AVX2_VEC_H
 #define FSM_AVX2_VEC_H
 
 #include "common.h"
 
-#if !defined(FSM_DTYPE_F32)
-#error "avx2/vec.h: only float32 storage is built for avx2"
+#include "../dtypes.h"
+
+#if !defined(FSM_DTYPE_F32) && !defined(FSM_DTYPE_HALF)
+#error "avx2/vec.h: float32, float16 and bfloat16 storage are built for avx2"
 #endif
 
 typedef __m256 fsm_vf;
@@ -19,11 +22,73 @@ typedef __m256 fsm_vf;
  * cycles and two ports, so 4 chains keep it busy */
 #define FSM_VEC_ACCS 4
 
+/* The computing type in memory (float): the reload's intermediate exps. */
+static inline fsm_vf fsm_vload_c(const float *p) { return _mm256_loadu_ps(p); }
+static inline void fsm_vstore_c(float *p, fsm_vf v) { _mm256_storeu_ps(p, v); }
+/* rem < FSM_VEC_LANES elements; the other lanes are 0, nothing past p[rem - 1] is touched */
+static inline fsm_vf fsm_vload_tail_c(const float *p, size_t rem) { return fsm_avx2_load_tail(p, rem); }
+static inline void fsm_vstore_tail_c(float *p, size_t rem, fsm_vf v) { fsm_avx2_store_tail(p, rem, v); }
+
+#if defined(FSM_DTYPE_F32)
 static inline fsm_vf fsm_vload(const float *p) { return _mm256_loadu_ps(p); }
 static inline void fsm_vstore(float *p, fsm_vf v) { _mm256_storeu_ps(p, v); }
-/* rem < FSM_VEC_LANES elements; the other lanes are 0, nothing past p[rem - 1] is touched */
 static inline fsm_vf fsm_vload_tail(const float *p, size_t rem) { return fsm_avx2_load_tail(p, rem); }
 static inline void fsm_vstore_tail(float *p, size_t rem, fsm_vf v) { fsm_avx2_store_tail(p, rem, v); }
+/* rem < FSM_VEC_LANES elements, the other lanes `fill` */
+static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill) {
+  return fsm_avx2_load_tail_fill(p, rem, fill);
+}
+#else
+/* Half-precision storage: 8 halves (16 bytes) widen to 8 floats in the
+ * register, and narrow back rounding to nearest even. float16: F16C
+ * (vcvtph2ps / vcvtps2ph, exact widening, IEEE narrowing: subnormals kept,
+ * NaN made quiet). bfloat16: the bits shifted into the float's top half,
+ * and back with the integer round-to-nearest-even (half.h's steps). */
+#if !defined(__F16C__)
+#error "avx2/vec.h: half-precision storage needs -mf16c"
+#endif
+#if defined(FSM_DTYPE_F16)
+static inline fsm_vf fsm_vload(const uint16_t *p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
+static inline __m128i fsm_avx2_narrow(fsm_vf v) { return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT); }
+#else
+static inline fsm_vf fsm_vload(const uint16_t *p) {
+  const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+static inline __m128i fsm_avx2_narrow(fsm_vf v) {
+  const __m256i b = _mm256_castps_si256(v);
+  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
+  __m256i r = _mm256_srli_epi32(_mm256_add_epi32(b, _mm256_add_epi32(_mm256_set1_epi32(0x7FFF), odd)), 16);
+  const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(0x40));
+  r = _mm256_blendv_epi8(r, quiet, _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+  /* 32-bit lanes (< 2^16) to 16: packus works per 128-bit half, so the
+   * halves' results sit in quadwords 0 and 2 */
+  const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+  return _mm256_castsi256_si128(packed);
+}
+#endif
+static inline void fsm_vstore(uint16_t *p, fsm_vf v) {
+  _mm_storeu_si128((__m128i *)(void *)p, fsm_avx2_narrow(v));
+}
+/* tails through a stack copy of exactly rem halves */
+static inline fsm_vf fsm_vload_tail(const uint16_t *p, size_t rem) {
+  uint16_t buf[8] = {0};
+  memcpy(buf, p, rem * sizeof(uint16_t));
+  return fsm_vload(buf);
+}
+static inline void fsm_vstore_tail(uint16_t *p, size_t rem, fsm_vf v) {
+  uint16_t buf[8];
+  fsm_vstore(buf, v);
+  memcpy(p, buf, rem * sizeof(uint16_t));
+}
+static inline fsm_vf fsm_vload_tail_fill(const uint16_t *p, size_t rem, float fill) {
+  const __m256 mask = _mm256_castsi256_ps(fsm_avx2_tail_mask(rem));
+  return _mm256_blendv_ps(_mm256_set1_ps(fill), fsm_vload_tail(p, rem), mask);
+}
+#endif
+
 static inline fsm_vf fsm_vset1(float c) { return _mm256_set1_ps(c); }
 static inline fsm_vf fsm_vadd(fsm_vf a, fsm_vf b) { return _mm256_add_ps(a, b); }
 static inline fsm_vf fsm_vsub(fsm_vf a, fsm_vf b) { return _mm256_sub_ps(a, b); }
@@ -31,10 +96,6 @@ static inline fsm_vf fsm_vmul(fsm_vf a, fsm_vf b) { return _mm256_mul_ps(a, b); 
 /* the larger of a and b; b when either is NaN (x86 max) */
 static inline fsm_vf fsm_vmax(fsm_vf a, fsm_vf b) { return _mm256_max_ps(a, b); }
 static inline float fsm_vreduce_max(fsm_vf v) { return fsm_avx2_hmax(v); }
-/* rem < FSM_VEC_LANES elements, the other lanes `fill` */
-static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill) {
-  return fsm_avx2_load_tail_fill(p, rem, fill);
-}
 /* a * b + c, one rounding */
 static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return _mm256_fmadd_ps(a, b, c); }
 

@@ -142,38 +142,6 @@ static inline void fsm_avx512_extsum_merge(__m512 *p, __m512 *n, __m512 p1, __m5
   *n = n_max;
 }
 
-/* sum_i exp(x[i] - c), storing each exp in y unless y is NULL: the one
- * loop of raddexp and raddstoreexp (inlined; the NULL test folds away).
- * FSM_AVX512_FOLD vectors are added in float (two chains), then
- * accumulated in double lanes. Tails: masked load/store. */
-static inline double fsm_avx512_addstoreexp(size_t n, const float *x, float c, float *y) {
-  const __m512 c_f32x16 = _mm512_set1_ps(c);
-  fsm_avx512_sum_f64 sum = fsm_avx512_sum_zero();
-  size_t i = 0;
-  for (; i + FSM_AVX512_FOLD * 16 <= n;) {
-    __m512 acc_f32x16[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (int v = 0; v < FSM_AVX512_FOLD; v++, i += 16) {
-      const __m512 e = fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(x + i), c_f32x16));
-      if (y != NULL) _mm512_storeu_ps(y + i, e);
-      acc_f32x16[v & 1] = _mm512_add_ps(acc_f32x16[v & 1], e);
-    }
-    fsm_avx512_sum_add(&sum, _mm512_add_ps(acc_f32x16[0], acc_f32x16[1]));
-  }
-  for (; i + 16 <= n; i += 16) {
-    const __m512 e = fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(x + i), c_f32x16));
-    if (y != NULL) _mm512_storeu_ps(y + i, e);
-    fsm_avx512_sum_add(&sum, e);
-  }
-  if (i < n) {
-    const __mmask16 mask = fsm_avx512_tail_mask(n - i);
-    const __m512 e =
-        fsm_avx512_exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), c_f32x16));
-    if (y != NULL) _mm512_mask_storeu_ps(y + i, mask, e);
-    fsm_avx512_sum_add(&sum, _mm512_maskz_mov_ps(mask, e));
-  }
-  return fsm_avx512_sum_total(sum);
-}
-
 /* Per-lane extended sums P * 2^N with P in double lanes and N (integral)
  * in float lanes. An empty lane has N = FSM_AVX512_EXT_EMPTY_N, not -inf:
  * finite, so N - N' stays finite and a NaN P survives the rescaling

@@ -120,4 +120,44 @@ static inline double fsm_emu_reduce_add_pd(__m512d v) {
 #define _mm512_cvtpd_ps(v) fsm_emu_cvtpd_ps(v)
 #define _mm512_reduce_add_pd(v) fsm_emu_reduce_add_pd(v)
 
+/* The half-precision conversions (SIMDe 0.7 has none at 512 bits), lane
+ * by lane with half.h's round-to-nearest-even. */
+#include "../half.h"
+static inline __m512 fsm_emu_cvtph_ps(__m256i h) {
+  uint16_t in[16];
+  float out[16];
+  memcpy(in, &h, sizeof in);
+  for (int l = 0; l < 16; l++) out[l] = fsm_f16_to_f32(in[l]);
+  return _mm512_loadu_ps(out);
+}
+static inline __m256i fsm_emu_cvtps_ph(__m512 v) {
+  float in[16];
+  uint16_t out[16];
+  __m256i r;
+  _mm512_storeu_ps(in, v);
+  for (int l = 0; l < 16; l++) out[l] = fsm_f32_to_f16(in[l]);
+  memcpy(&r, out, sizeof r);
+  return r;
+}
+static inline __m512i fsm_emu_cvtepu16_epi32(__m256i h) {
+  uint16_t in[16];
+  uint32_t out[16];
+  memcpy(in, &h, sizeof in);
+  for (int l = 0; l < 16; l++) out[l] = in[l];
+  return _mm512_loadu_si512(out);
+}
+static inline __m256i fsm_emu_cvtepi32_epi16(__m512i v) {
+  uint32_t in[16];
+  uint16_t out[16];
+  __m256i r;
+  _mm512_storeu_si512(in, v);
+  for (int l = 0; l < 16; l++) out[l] = (uint16_t)in[l];
+  memcpy(&r, out, sizeof r);
+  return r;
+}
+#define _mm512_cvtph_ps(h) fsm_emu_cvtph_ps(h)
+#define _mm512_cvtps_ph(v, rounding) fsm_emu_cvtps_ph(v)
+#define _mm512_cvtepu16_epi32(h) fsm_emu_cvtepu16_epi32(h)
+#define _mm512_cvtepi32_epi16(v) fsm_emu_cvtepi32_epi16(v)
+
 #endif /* FSM_AVX512_EMULATION_H */

@@ -7,31 +7,85 @@
 
 #include "common.h"
 
-#if !defined(FSM_DTYPE_F32)
-#error "avx512/vec.h: only float32 storage is built for avx512"
+#include "../dtypes.h"
+
+#if !defined(FSM_DTYPE_F32) && !defined(FSM_DTYPE_HALF)
+#error "avx512/vec.h: float32, float16 and bfloat16 storage are built for avx512"
 #endif
 
 typedef __m512 fsm_vf;
 #define FSM_VEC_LANES 16
 #define FSM_VEC_ACCS 4
 
-static inline fsm_vf fsm_vload(const float *p) { return _mm512_loadu_ps(p); }
-static inline void fsm_vstore(float *p, fsm_vf v) { _mm512_storeu_ps(p, v); }
-static inline fsm_vf fsm_vload_tail(const float *p, size_t rem) {
+/* The computing type in memory (float): the reload's intermediate exps. */
+static inline fsm_vf fsm_vload_c(const float *p) { return _mm512_loadu_ps(p); }
+static inline void fsm_vstore_c(float *p, fsm_vf v) { _mm512_storeu_ps(p, v); }
+static inline fsm_vf fsm_vload_tail_c(const float *p, size_t rem) {
   return _mm512_maskz_loadu_ps(fsm_avx512_tail_mask(rem), p);
 }
-static inline void fsm_vstore_tail(float *p, size_t rem, fsm_vf v) {
+static inline void fsm_vstore_tail_c(float *p, size_t rem, fsm_vf v) {
   _mm512_mask_storeu_ps(p, fsm_avx512_tail_mask(rem), v);
 }
+
+#if defined(FSM_DTYPE_F32)
+static inline fsm_vf fsm_vload(const float *p) { return _mm512_loadu_ps(p); }
+static inline void fsm_vstore(float *p, fsm_vf v) { _mm512_storeu_ps(p, v); }
+static inline fsm_vf fsm_vload_tail(const float *p, size_t rem) { return fsm_vload_tail_c(p, rem); }
+static inline void fsm_vstore_tail(float *p, size_t rem, fsm_vf v) { fsm_vstore_tail_c(p, rem, v); }
+static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill) {
+  return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), fsm_avx512_tail_mask(rem), p);
+}
+#else
+/* Half-precision storage: 16 halves (32 bytes) widen to 16 floats in the
+ * register and narrow back rounding to nearest even. float16: vcvtph2ps /
+ * vcvtps2ph (AVX512F); bfloat16: the bits shifted into the float's top
+ * half, and back with the integer round-to-nearest-even of half.h, NaN
+ * made quiet (AVX512F integer operations and vpmovdw). Tails go through
+ * a stack copy of exactly rem halves (16-bit masked moves need AVX512BW). */
+#if defined(FSM_DTYPE_F16)
+static inline fsm_vf fsm_vload(const uint16_t *p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)p));
+}
+static inline __m256i fsm_avx512_narrow(fsm_vf v) { return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT); }
+#else
+static inline fsm_vf fsm_vload(const uint16_t *p) {
+  const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)p));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+}
+static inline __m256i fsm_avx512_narrow(fsm_vf v) {
+  const __m512i b = _mm512_castps_si512(v);
+  const __m512i top = _mm512_srli_epi32(b, 16);
+  const __m512i odd = _mm512_and_si512(top, _mm512_set1_epi32(1));
+  const __m512i r =
+      _mm512_srli_epi32(_mm512_add_epi32(b, _mm512_add_epi32(_mm512_set1_epi32(0x7FFF), odd)), 16);
+  const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  return _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(r, nan, _mm512_or_si512(top, _mm512_set1_epi32(0x40))));
+}
+#endif
+static inline void fsm_vstore(uint16_t *p, fsm_vf v) {
+  _mm256_storeu_si256((__m256i *)(void *)p, fsm_avx512_narrow(v));
+}
+static inline fsm_vf fsm_vload_tail(const uint16_t *p, size_t rem) {
+  uint16_t buf[16] = {0};
+  memcpy(buf, p, rem * sizeof(uint16_t));
+  return fsm_vload(buf);
+}
+static inline void fsm_vstore_tail(uint16_t *p, size_t rem, fsm_vf v) {
+  uint16_t buf[16];
+  fsm_vstore(buf, v);
+  memcpy(p, buf, rem * sizeof(uint16_t));
+}
+static inline fsm_vf fsm_vload_tail_fill(const uint16_t *p, size_t rem, float fill) {
+  return _mm512_mask_mov_ps(_mm512_set1_ps(fill), fsm_avx512_tail_mask(rem), fsm_vload_tail(p, rem));
+}
+#endif
+
 static inline fsm_vf fsm_vset1(float c) { return _mm512_set1_ps(c); }
 static inline fsm_vf fsm_vadd(fsm_vf a, fsm_vf b) { return _mm512_add_ps(a, b); }
 static inline fsm_vf fsm_vsub(fsm_vf a, fsm_vf b) { return _mm512_sub_ps(a, b); }
 static inline fsm_vf fsm_vmul(fsm_vf a, fsm_vf b) { return _mm512_mul_ps(a, b); }
 static inline fsm_vf fsm_vmax(fsm_vf a, fsm_vf b) { return _mm512_max_ps(a, b); }
 static inline float fsm_vreduce_max(fsm_vf v) { return _mm512_reduce_max_ps(v); }
-static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill) {
-  return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), fsm_avx512_tail_mask(rem), p);
-}
 static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return _mm512_fmadd_ps(a, b, c); }
 
 /* ---- fused softmax options (generic/rfusemax.c, generic/vcapgrad.c) */

@@ -10,19 +10,8 @@
 #ifndef FSM_GENERIC_H
 #define FSM_GENERIC_H
 
-#include "vec.h"
+#include "vec.h" /* and dtypes.h: S, C, FSM_DT */
 
-#if defined(FSM_DTYPE_F32)
-#define S float
-#define C float
-#define FSM_DT f32
-#elif defined(FSM_DTYPE_F64)
-#define S double
-#define C double
-#define FSM_DT f64
-#else
-#error "generic/ kernels are compiled with -DFSM_DTYPE_F32 or -DFSM_DTYPE_F64"
-#endif
 #if !defined(FSM_KERNEL_ISA)
 #error "generic/ kernels are compiled with -DFSM_KERNEL_ISA=<isa folder>"
 #endif

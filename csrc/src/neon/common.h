@@ -130,12 +130,6 @@ static inline float32x4_t fsm_neon_exp_nonpositive(float32x4_t x_f32x4,
   return vfmaq_f32(s_f32x4, s_f32x4, fsm_neon_expt_q(t_f32x4, k_f32x4));
 }
 
-/* exp(x[0..3] - c), c >= max x (three-pass kernels). */
-static inline float32x4_t fsm_neon_exp_minus(const float *x, float32x4_t c_f32x4,
-                                             uint8x16x2_t table_u8x16x2, float32x4_t k_f32x4) {
-  return fsm_neon_exp_nonpositive(vsubq_f32(vld1q_f32(x), c_f32x4), table_u8x16x2, k_f32x4);
-}
-
 /* An ordering point for the compiler, no instruction: the vector lvalues a
  * and b are taken as changed here, after c and d are computed, so nothing
  * computed from a or b can be scheduled before c and d exist. Without GNU
@@ -297,67 +291,6 @@ static inline void fsm_neon_store_partial(float *y, size_t rem, float32x4_t v_f3
 /* v with the lanes outside `mask` set to +0 (so they add nothing). */
 static inline float32x4_t fsm_neon_zero_unmasked(float32x4_t v_f32x4, uint32x4_t mask_u32x4) {
   return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(v_f32x4), mask_u32x4));
-}
-
-/* sum_i exp(x[i] - c), storing each exp in y unless y is NULL: the one loop
- * of raddexp and raddstoreexp (inlined; the NULL tests fold away). 4
- * vectors per iteration, one float accumulator each, folded into a double
- * every FSM_NEON_SUM_BLOCK elements (16 partial sums of <= 4 terms each).
- * Tail: whole vectors, then one partial vector whose missing lanes are
- * neither read, written nor summed. */
-static inline double fsm_neon_addstoreexp(size_t n, const float *x, float c, float *y) {
-  const uint8x16x2_t table_u8x16x2 = fsm_neon_expt_table_load();
-  const float32x4_t k_f32x4 = fsm_neon_expt_k_load();
-  const float32x4_t c_f32x4 = vdupq_n_f32(c);
-  double sum = 0.0;
-  while (n >= FSM_NEON_UNROLL) {
-    const size_t block = fsm_neon_block_length(n);
-    float32x4_t acc0_f32x4 = vdupq_n_f32(0.0f);
-    float32x4_t acc1_f32x4 = acc0_f32x4, acc2_f32x4 = acc0_f32x4, acc3_f32x4 = acc0_f32x4;
-    for (size_t i = 0; i < block; i += FSM_NEON_UNROLL) {
-      float32x4_t e0_f32x4 = vsubq_f32(vld1q_f32(x + i), c_f32x4);
-      float32x4_t e1_f32x4 = vsubq_f32(vld1q_f32(x + i + 4), c_f32x4);
-      float32x4_t e2_f32x4 = vsubq_f32(vld1q_f32(x + i + 8), c_f32x4);
-      float32x4_t e3_f32x4 = vsubq_f32(vld1q_f32(x + i + 12), c_f32x4);
-      fsm_neon_exp4_nonpositive(&e0_f32x4, &e1_f32x4, &e2_f32x4, &e3_f32x4, table_u8x16x2,
-                                k_f32x4);
-      if (y != NULL) {
-        vst1q_f32(y + i, e0_f32x4);
-        vst1q_f32(y + i + 4, e1_f32x4);
-        vst1q_f32(y + i + 8, e2_f32x4);
-        vst1q_f32(y + i + 12, e3_f32x4);
-      }
-      acc0_f32x4 = vaddq_f32(acc0_f32x4, e0_f32x4);
-      acc1_f32x4 = vaddq_f32(acc1_f32x4, e1_f32x4);
-      acc2_f32x4 = vaddq_f32(acc2_f32x4, e2_f32x4);
-      acc3_f32x4 = vaddq_f32(acc3_f32x4, e3_f32x4);
-    }
-    sum += fsm_neon_fold_f64(acc0_f32x4, acc1_f32x4, acc2_f32x4, acc3_f32x4);
-    x += block;
-    if (y != NULL) y += block;
-    n -= block;
-  }
-  if (n != 0) {
-    float32x4_t acc_f32x4 = vdupq_n_f32(0.0f);
-    for (; n >= 4; n -= 4, x += 4) {
-      const float32x4_t e_f32x4 = fsm_neon_exp_minus(x, c_f32x4, table_u8x16x2, k_f32x4);
-      if (y != NULL) {
-        vst1q_f32(y, e_f32x4);
-        y += 4;
-      }
-      acc_f32x4 = vaddq_f32(acc_f32x4, e_f32x4);
-    }
-    float32x4_t tail_f32x4 = vdupq_n_f32(0.0f);
-    if (n != 0) {
-      const float32x4_t e_f32x4 =
-          fsm_neon_exp_nonpositive(vsubq_f32(fsm_neon_load_partial(x, n, 0.0f), c_f32x4),
-                                   table_u8x16x2, k_f32x4);
-      if (y != NULL) fsm_neon_store_partial(y, n, e_f32x4);
-      tail_f32x4 = fsm_neon_zero_unmasked(e_f32x4, fsm_neon_tail_mask(n));
-    }
-    sum += fsm_neon_fold_f64(acc_f32x4, tail_f32x4, vdupq_n_f32(0.0f), vdupq_n_f32(0.0f));
-  }
-  return sum;
 }
 
 /* ---------------------------------------------------------------- training

@@ -126,14 +126,6 @@ static inline double fsm_scalar_block_sum(size_t n, const float *y) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-/* y[i] = exp(x[i] - c) for one block of n <= FSM_SCALAR_BLOCK; returns the
- * block's sum. Shared by raddstoreexp (y = output) and raddexp (y = scratch).
- * Two simple loops rather than one: each is one the compiler vectorises. */
-static inline double fsm_scalar_addstoreexp_block(size_t n, const float *x, float c, float *y) {
-  for (size_t i = 0; i < n; i++) y[i] = fsm_scalar_exp_nonpositive(x[i] - c);
-  return fsm_scalar_block_sum(n, y);
-}
-
 /* StableMax's s(x) = x + 1 for x >= 0, 1 / (1 - x) for x < 0 (docs/math.md#stablemax);
  * NaN takes the second branch and stays NaN. Used by the training kernels. */
 static inline double fsm_scalar_stable(double x) { return x >= 0.0 ? x + 1.0 : 1.0 / (1.0 - x); }

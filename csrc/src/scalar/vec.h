@@ -1,6 +1,7 @@
 /*
  * The portable "vector" vocabulary of the generic kernels (generic/): one
- * lane of the computing type, for float32 and float64 storage. No fused
+ * lane of the computing type, for float32, float64, float16 and bfloat16
+ * storage. No fused
  * multiply-add (the baseline has none): fsm_vfma rounds twice, as the
  * portable kernels always have. The compiler vectorises these loops for
  * the baseline (SSE2, NEON) where it can.
@@ -10,25 +11,37 @@
 
 #include "../kernels.h"
 #include "exp.h"
+#include "../dtypes.h"
+#include "../half.h"
 
-#if defined(FSM_DTYPE_F32)
-typedef float fsm_vf;
-#define FSM_VEC_STORAGE float
-#elif defined(FSM_DTYPE_F64)
-typedef double fsm_vf;
-#define FSM_VEC_STORAGE double
-#else
-#error "scalar/vec.h: compile with -DFSM_DTYPE_F32 or -DFSM_DTYPE_F64"
-#endif
+typedef C fsm_vf;
 #define FSM_VEC_LANES 1
 /* eight independent scalar chains, which the compiler turns into vectors */
 #define FSM_VEC_ACCS 8
 
-static inline fsm_vf fsm_vload(const FSM_VEC_STORAGE *p) { return *p; }
-static inline void fsm_vstore(FSM_VEC_STORAGE *p, fsm_vf v) { *p = v; }
-static inline fsm_vf fsm_vload_tail(const FSM_VEC_STORAGE *p, size_t rem) { return rem ? *p : 0; }
-static inline void fsm_vstore_tail(FSM_VEC_STORAGE *p, size_t rem, fsm_vf v) {
+/* The computing type in memory: the reload's intermediate exps. */
+static inline fsm_vf fsm_vload_c(const C *p) { return *p; }
+static inline void fsm_vstore_c(C *p, fsm_vf v) { *p = v; }
+static inline fsm_vf fsm_vload_tail_c(const C *p, size_t rem) { return rem ? *p : 0; }
+static inline void fsm_vstore_tail_c(C *p, size_t rem, fsm_vf v) {
   if (rem) *p = v;
+}
+
+/* The storage type: float16 and bfloat16 widen and narrow through half.h
+ * (round to nearest even, subnormals, infinities and NaN kept). */
+#if defined(FSM_DTYPE_F16)
+static inline fsm_vf fsm_vload(const S *p) { return fsm_f16_to_f32(*p); }
+static inline void fsm_vstore(S *p, fsm_vf v) { *p = fsm_f32_to_f16(v); }
+#elif defined(FSM_DTYPE_BF16)
+static inline fsm_vf fsm_vload(const S *p) { return fsm_bf16_to_f32(*p); }
+static inline void fsm_vstore(S *p, fsm_vf v) { *p = fsm_f32_to_bf16(v); }
+#else
+static inline fsm_vf fsm_vload(const S *p) { return *p; }
+static inline void fsm_vstore(S *p, fsm_vf v) { *p = v; }
+#endif
+static inline fsm_vf fsm_vload_tail(const S *p, size_t rem) { return rem ? fsm_vload(p) : 0; }
+static inline void fsm_vstore_tail(S *p, size_t rem, fsm_vf v) {
+  if (rem) fsm_vstore(p, v);
 }
 static inline fsm_vf fsm_vset1(fsm_vf c) { return c; }
 static inline fsm_vf fsm_vadd(fsm_vf a, fsm_vf b) { return a + b; }
@@ -37,8 +50,8 @@ static inline fsm_vf fsm_vmul(fsm_vf a, fsm_vf b) { return a * b; }
 /* b if it is larger, else a (a NaN b never wins) */
 static inline fsm_vf fsm_vmax(fsm_vf a, fsm_vf b) { return b > a ? b : a; }
 static inline fsm_vf fsm_vreduce_max(fsm_vf v) { return v; }
-static inline fsm_vf fsm_vload_tail_fill(const FSM_VEC_STORAGE *p, size_t rem, fsm_vf fill) {
-  return rem ? *p : fill;
+static inline fsm_vf fsm_vload_tail_fill(const S *p, size_t rem, fsm_vf fill) {
+  return rem ? fsm_vload(p) : fill;
 }
 static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return a * b + c; }
 

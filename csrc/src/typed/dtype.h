@@ -24,10 +24,9 @@
 #include "../kernels.h"
 #include "../losses.h"
 #include "../rows.h"
+#include "../dtypes.h" /* S, C, FSM_DTYPE_HALF */
 
 #if defined(FSM_DTYPE_F32)
-#define S float
-#define C float
 #define KERNELS fsm_f32_kernels
 #define ACTIVE_KERNELS fsm_f32_active_kernels
 #define DRIVER(name) fsm_f32_##name
@@ -41,8 +40,6 @@
  * below 2^-25, far below float's */
 #define SHIFT_RATIO_MAX 0x1p28
 #elif defined(FSM_DTYPE_F64)
-#define S double
-#define C double
 #define KERNELS fsm_f64_kernels
 #define ACTIVE_KERNELS fsm_f64_active_kernels
 #define DRIVER(name) fsm_f64_##name
@@ -55,8 +52,24 @@
  * the Z-loss statistics are always taken again about the mean (R = 1;
  * R D <= 1 holds only for a row equal to x_c throughout) */
 #define SHIFT_RATIO_MAX 1.0
+#elif defined(FSM_DTYPE_HALF)
+/* float16 and bfloat16: uint16_t storage, float computation (the float32
+ * domain and constants) */
+#if defined(FSM_DTYPE_F16)
+#define KERNELS fsm_f16_kernels
+#define ACTIVE_KERNELS fsm_f16_active_kernels
+#define DRIVER(name) fsm_f16_##name
+#define PUBLIC(name) fsm_##name##_f16
 #else
-#error "typed/ sources are compiled with -DFSM_DTYPE_F32 or -DFSM_DTYPE_F64"
+#define KERNELS fsm_bf16_kernels
+#define ACTIVE_KERNELS fsm_bf16_active_kernels
+#define DRIVER(name) fsm_bf16_##name
+#define PUBLIC(name) fsm_##name##_bf16
+#endif
+#define EXT_NMIN FSM_EXT_NMIN_F32
+#define EXT_NMAX FSM_EXT_NMAX_F32
+#define LN2_HI FSM_LN2_HI_F32
+#define C_MIN FLT_MIN
 #endif
 
 /* Shared by softmax.c and training.c of one dtype (softmax.c defines them). */

@@ -7,6 +7,8 @@
 #include "dtype.h"
 #include "../threads.h"
 
+#include <stdlib.h>
+
 /* Did raddextexp stay in the domain where its (P, N) is exact? False for
  * rows with +inf, |x| beyond the domain, or all entries -inf (NaN-safe). */
 int DRIVER(in_two_pass_domain)(fsm_extsum sum) {
@@ -68,9 +70,10 @@ fsm_algorithm DRIVER(auto_algorithm)(fsm_algorithm algorithm, fsm_auto_rule rule
  * while the exps run: without it the next block's max pass waits for
  * memory alone (avx2, Zen 1, 16M floats: log-softmax 0.49 -> 0.55
  * elements/ns; 4 to 16 chunks, and prefetching into L2 instead of L1,
- * measured alike; bench/c/README.md). block_max, if not NULL, receives
+ * measured alike; bench/c/README.md). y (the exps, in the computing
+ * type), if not NULL, receives exp(x - block max). block_max, if not NULL, receives
  * each block's max. Returns the row's max; *sum_out its sum of exp(x - max). */
-static C DRIVER(online_pass)(const KERNELS *k, size_t n, const S *x, S *y, size_t block,
+static C DRIVER(online_pass)(const KERNELS *k, size_t n, const S *x, C *y, size_t block,
                              C *block_max, double *sum_out) {
   const size_t chunk_len = block / FSM_ONLINE_CHUNKS;
   C max = -(C)INFINITY;
@@ -114,16 +117,17 @@ static C DRIVER(online_pass)(const KERNELS *k, size_t n, const S *x, S *y, size_
  * blocked: 1M 0.36-0.62 -> 0.62-0.68, 4M 0.38-0.44 -> 0.49-0.51, 16M
  * 0.40-0.42 -> 0.47-0.48, 64M 0.46 -> 0.46-0.47; in cache (64K) it lost
  * 6%, so shorter rows keep the three passes. A block's scale below 1 can
- * make outputs subnormal (not flushed, unlike the exp's). */
-static void DRIVER(reload_blocked)(const KERNELS *k, size_t n, const S *x, S *y) {
+ * make outputs subnormal (not flushed, unlike the exp's). The exps go to
+ * e (y itself where S = C; a float scratch for half storage). */
+static void DRIVER(reload_blocked)(const KERNELS *k, size_t n, const S *x, C *e, S *y) {
   size_t block = ONLINE_BLOCK;
   if (n / block >= FSM_RELOAD_MAX_BLOCKS) block = (n / FSM_RELOAD_MAX_BLOCKS + 64) & ~(size_t)63;
   C block_max[FSM_RELOAD_MAX_BLOCKS];
   double sum;
-  const C max = DRIVER(online_pass)(k, n, x, y, block, block_max, &sum);
+  const C max = DRIVER(online_pass)(k, n, x, e, block, block_max, &sum);
   for (size_t i = 0, b = 0; i < n; i += block, b++) {
     const size_t len = n - i < block ? n - i : block;
-    k->vscale(len, y + i, (C)(exp((double)block_max[b] - (double)max) / sum), y + i);
+    k->vscale(len, e + i, (C)(exp((double)block_max[b] - (double)max) / sum), y + i);
   }
 }
 
@@ -143,6 +147,7 @@ typedef struct DRIVER(chunked) {
   size_t n, chunk;
   const S *x;
   S *y;
+  C *e;        /* the reload's exps: y itself (S = C); NULL for half storage */
   DRIVER(chunk_state) st[FSM_MAX_CHUNKS];
   C max;       /* the merged state */
   double sum;
@@ -165,7 +170,7 @@ static void DRIVER(chunk_state_task)(void *ctx, size_t c) {
     st->max = k->rmax(len, x);
     const C c0 = st->max == -(C)INFINITY ? (C)0 : st->max;
     st->sum = w->algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD && !w->log_out
-                  ? k->raddstoreexp(len, x, c0, w->y + off)
+                  ? k->raddstoreexp(len, x, c0, w->e + off)
                   : k->raddexp(len, x, c0);
   }
 }
@@ -215,7 +220,7 @@ static void DRIVER(chunk_output_task)(void *ctx, size_t c) {
     k->vsubc(len, x, w->max, (C)log(w->sum), y);
   } else if (w->algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD) {
     /* y holds exp(x - chunk max): scale by exp(chunk max - max) / sum */
-    k->vscale(len, y, (C)(exp((double)w->st[c].max - (double)w->max) / w->sum), y);
+    k->vscale(len, w->e + off, (C)(exp((double)w->st[c].max - (double)w->max) / w->sum), y);
   } else {
     k->vscaleexp(len, x, w->max, (C)(1.0 / w->sum), y);
   }
@@ -234,6 +239,14 @@ static void DRIVER(chunked_row)(const KERNELS *k, fsm_algorithm algorithm, int l
   w.chunk = fsm_chunk_len(n);
   w.x = x;
   w.y = y;
+#if defined(FSM_DTYPE_HALF)
+  /* no scratch for a whole long row: its reload becomes online (x read
+   * twice, nothing stored between the passes) */
+  w.e = NULL;
+  if (w.algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD) w.algorithm = FSM_ALGORITHM_ONLINE;
+#else
+  w.e = y;
+#endif
   const size_t chunks = (n + w.chunk - 1) / w.chunk;
   fsm_parallel_for(chunks, DRIVER(chunk_state_task), &w);
   if (!DRIVER(chunks_merge)(&w, chunks)) {
@@ -245,15 +258,11 @@ static void DRIVER(chunked_row)(const KERNELS *k, fsm_algorithm algorithm, int l
   fsm_parallel_for(chunks, DRIVER(chunk_output_task), &w);
 }
 
-/* One row; `streaming`: the call's x and y fill the LLC (fills_llc). */
-static void DRIVER(softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_t n,
-                                const S *x, S *y, int streaming) {
-  if (n == 0) return;
-  algorithm = DRIVER(auto_algorithm)(algorithm, k->softmax_auto, n, streaming);
-  if (n >= FSM_CHUNK_MIN_COLS) {
-    DRIVER(chunked_row)(k, algorithm, 0, n, x, y);
-    return;
-  }
+/* One row of fewer than FSM_CHUNK_MIN_COLS with a resolved algorithm;
+ * `streaming`: the call's x and y fill the LLC (fills_llc). The reload
+ * keeps its exps in e (computing type). */
+static void DRIVER(softmax_short_row)(const KERNELS *k, fsm_algorithm algorithm, size_t n,
+                                      const S *x, C *e, S *y, int streaming) {
   if (algorithm == FSM_ALGORITHM_TWO_PASS) {
     /* pass 1: sum exp(x) = P * 2^N; pass 2: y = exp(x) * (1/P) * 2^-N */
     const fsm_extsum sum = k->raddextexp(n, x);
@@ -272,17 +281,48 @@ static void DRIVER(softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_
     return;
   }
   if (algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD && streaming && n >= 2 * ONLINE_BLOCK) {
-    DRIVER(reload_blocked)(k, n, x, y);
+    DRIVER(reload_blocked)(k, n, x, e, y);
     return;
   }
   const C max = k->rmax(n, x);
   if (algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD) {
-    const double sum = k->raddstoreexp(n, x, max, y);
-    k->vscale(n, y, (C)(1.0 / sum), y);
+    const double sum = k->raddstoreexp(n, x, max, e);
+    k->vscale(n, e, (C)(1.0 / sum), y);
   } else {
     const double sum = k->raddexp(n, x, max);
     k->vscaleexp(n, x, max, (C)(1.0 / sum), y);
   }
+}
+
+#if defined(FSM_DTYPE_HALF)
+/* Half storage: the reload's exps stay in float, in a scratch (on the
+ * stack up to HALF_STACK_EXPS elements, else malloc'd per row), so an
+ * output is rounded to S once; without memory the row takes the
+ * recompute, which stores nothing between passes. */
+#define HALF_STACK_EXPS 4096
+#endif
+
+/* One row; `streaming`: the call's x and y fill the LLC (fills_llc). */
+static void DRIVER(softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_t n,
+                                const S *x, S *y, int streaming) {
+  if (n == 0) return;
+  algorithm = DRIVER(auto_algorithm)(algorithm, k->softmax_auto, n, streaming);
+  if (n >= FSM_CHUNK_MIN_COLS) {
+    DRIVER(chunked_row)(k, algorithm, 0, n, x, y);
+    return;
+  }
+#if defined(FSM_DTYPE_HALF)
+  C stack_e[HALF_STACK_EXPS];
+  C *e = NULL, *heap_e = NULL;
+  if (algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD) {
+    e = n <= HALF_STACK_EXPS ? stack_e : (heap_e = malloc(n * sizeof(C)));
+    if (e == NULL) algorithm = FSM_ALGORITHM_THREE_PASS_RECOMPUTE;
+  }
+  DRIVER(softmax_short_row)(k, algorithm, n, x, e, y, streaming);
+  free(heap_e);
+#else
+  DRIVER(softmax_short_row)(k, algorithm, n, x, y, y, streaming);
+#endif
 }
 
 static void DRIVER(log_softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_t n,

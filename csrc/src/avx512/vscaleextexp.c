@@ -2,7 +2,7 @@
  * with the same fsm_avx512_extexp (s folded into its coefficients); the scale is one vscalefps, masked to 0
  * where the output would be subnormal (no subnormal is produced).
  * Unroll 4: NOT measured (no AVX-512 CPU was available; bench/c/README.md). */
-#include "common.h"
+#include "vec.h"
 
 #define UNROLL FSM_TUNED_UNROLL(4)
 
@@ -17,19 +17,18 @@ static inline __m512 scaleextexp(__m512 x, float s, __m512 e) {
                                 ps, ke);
 }
 
-void fsm_f32_vscaleextexp__avx512(size_t n, const float *x, float s, float e, float *y) {
+void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, avx512)(size_t n, const S *x, C s, C e, S *y) {
   const __m512 e_f32x16 = _mm512_set1_ps(e);
   size_t i = 0;
   for (; i + UNROLL * 16 <= n; i += UNROLL * 16) {
     for (int u = 0; u < UNROLL; u++)
-      _mm512_storeu_ps(y + i + 16 * u,
-                       scaleextexp(_mm512_loadu_ps(x + i + 16 * u), s, e_f32x16));
+      fsm_vstore(y + i + 16 * u,
+                       scaleextexp(fsm_vload(x + i + 16 * u), s, e_f32x16));
   }
   for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(y + i, scaleextexp(_mm512_loadu_ps(x + i), s, e_f32x16));
+    fsm_vstore(y + i, scaleextexp(fsm_vload(x + i), s, e_f32x16));
   if (i < n) {
-    const __mmask16 mask = fsm_avx512_tail_mask(n - i);
-    _mm512_mask_storeu_ps(y + i, mask,
-                          scaleextexp(_mm512_maskz_loadu_ps(mask, x + i), s, e_f32x16));
+    fsm_vstore_tail(y + i, n - i,
+                          scaleextexp(fsm_vload_tail(x + i, n - i), s, e_f32x16));
   }
 }

@@ -2,7 +2,7 @@
  * with the same fsm_avx2_extexp (s folded into its coefficients); 2^k from bits, outputs that would be
  * subnormal flushed to 0 (no subnormal is produced).
  * Measured best (bench/c/README.md, Zen 3): unroll 2. */
-#include "common.h"
+#include "vec.h"
 
 #define UNROLL FSM_TUNED_UNROLL(2)
 
@@ -12,18 +12,18 @@ static inline __m256 scaleextexp(__m256 x, float s, __m256 e) {
   return fsm_avx2_scale_normal(ps, _mm256_add_ps(k, e));
 }
 
-void fsm_f32_vscaleextexp__avx2(size_t n, const float *x, float s, float e, float *y) {
+void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, avx2)(size_t n, const S *x, C s, C e, S *y) {
   const __m256 e_f32x8 = _mm256_set1_ps(e);
   size_t i = 0;
   for (; i + UNROLL * 8 <= n; i += UNROLL * 8) {
     for (int u = 0; u < UNROLL; u++)
-      _mm256_storeu_ps(y + i + 8 * u,
-                       scaleextexp(_mm256_loadu_ps(x + i + 8 * u), s, e_f32x8));
+      fsm_vstore(y + i + 8 * u,
+                       scaleextexp(fsm_vload(x + i + 8 * u), s, e_f32x8));
   }
   for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(y + i, scaleextexp(_mm256_loadu_ps(x + i), s, e_f32x8));
+    fsm_vstore(y + i, scaleextexp(fsm_vload(x + i), s, e_f32x8));
   if (i < n) {
-    fsm_avx2_store_tail(y + i, n - i,
-                        scaleextexp(fsm_avx2_load_tail(x + i, n - i), s, e_f32x8));
+    fsm_vstore_tail(y + i, n - i,
+                        scaleextexp(fsm_vload_tail(x + i, n - i), s, e_f32x8));
   }
 }

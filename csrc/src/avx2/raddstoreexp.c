@@ -1,9 +1,9 @@
 /* raddstoreexp: y = exp(x - c) (fsm_math.h exp, 8 lanes), returns sum(y):
- * the loop of common.h's fsm_avx2_addstoreexp (float adds of 4 vectors in
+ * the loop of addexp.h's fsm_avx2_addstoreexp (float adds of 4 vectors in
  * two chains, then double lanes). Measured best (bench/c/README.md, Zen 3):
  * unroll 2, which the two chains keep. */
-#include "common.h"
+#include "addexp.h"
 
-double fsm_f32_raddstoreexp__avx2(size_t n, const float *x, float c, float *y) {
+double FSM_KERNEL_NAME(FSM_DT, raddstoreexp, avx2)(size_t n, const S *x, C c, C *y) {
   return fsm_avx2_addstoreexp(n, x, c, y);
 }

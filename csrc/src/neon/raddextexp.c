@@ -9,19 +9,19 @@
  * extended sum (8 partial sums of <= 8 terms each).
  * Tail: whole vectors, then a partial vector whose missing lanes are given
  * p = 0 and n = -inf (they change neither P nor N). */
-#include "common.h"
+#include "vec.h"
 
-fsm_extsum fsm_f32_raddextexp__neon(size_t n, const float *x) {
+fsm_extsum FSM_KERNEL_NAME(FSM_DT, raddextexp, neon)(size_t n, const S *x) {
   fsm_extsum sum = FSM_EXTSUM_EMPTY;
   while (n >= FSM_NEON_UNROLL) {
     const size_t block = fsm_neon_block_length(n);
     fsm_neon_extacc acc0 = fsm_neon_extacc_empty(), acc1 = fsm_neon_extacc_empty();
     for (size_t i = 0; i < block; i += FSM_NEON_UNROLL) {
       float32x4_t n0_f32x4, n1_f32x4, n2_f32x4, n3_f32x4;
-      const float32x4_t p0_f32x4 = fsm_neon_extexp(vld1q_f32(x + i + 0), &n0_f32x4);
-      const float32x4_t p1_f32x4 = fsm_neon_extexp(vld1q_f32(x + i + 4), &n1_f32x4);
-      const float32x4_t p2_f32x4 = fsm_neon_extexp(vld1q_f32(x + i + 8), &n2_f32x4);
-      const float32x4_t p3_f32x4 = fsm_neon_extexp(vld1q_f32(x + i + 12), &n3_f32x4);
+      const float32x4_t p0_f32x4 = fsm_neon_extexp(fsm_vload(x + i + 0), &n0_f32x4);
+      const float32x4_t p1_f32x4 = fsm_neon_extexp(fsm_vload(x + i + 4), &n1_f32x4);
+      const float32x4_t p2_f32x4 = fsm_neon_extexp(fsm_vload(x + i + 8), &n2_f32x4);
+      const float32x4_t p3_f32x4 = fsm_neon_extexp(fsm_vload(x + i + 12), &n3_f32x4);
       acc0 = fsm_neon_extacc_add2(acc0, p0_f32x4, n0_f32x4, p1_f32x4, n1_f32x4);
       acc1 = fsm_neon_extacc_add2(acc1, p2_f32x4, n2_f32x4, p3_f32x4, n3_f32x4);
     }
@@ -33,13 +33,13 @@ fsm_extsum fsm_f32_raddextexp__neon(size_t n, const float *x) {
     fsm_neon_extacc acc0 = fsm_neon_extacc_empty(), acc1 = fsm_neon_extacc_empty();
     for (; n >= 4; n -= 4, x += 4) {
       float32x4_t n_f32x4;
-      const float32x4_t p_f32x4 = fsm_neon_extexp(vld1q_f32(x), &n_f32x4);
+      const float32x4_t p_f32x4 = fsm_neon_extexp(fsm_vload(x), &n_f32x4);
       acc0 = fsm_neon_extacc_add1(acc0, p_f32x4, n_f32x4);
     }
     if (n != 0) {
       const uint32x4_t mask_u32x4 = fsm_neon_tail_mask(n);
       float32x4_t n_f32x4;
-      float32x4_t p_f32x4 = fsm_neon_extexp(fsm_neon_load_partial(x, n, 0.0f), &n_f32x4);
+      float32x4_t p_f32x4 = fsm_neon_extexp(fsm_vload_tail(x, n), &n_f32x4);
       p_f32x4 = fsm_neon_zero_unmasked(p_f32x4, mask_u32x4);
       n_f32x4 = vbslq_f32(mask_u32x4, n_f32x4, vdupq_n_f32(-INFINITY));
       acc1 = fsm_neon_extacc_add1(acc1, p_f32x4, n_f32x4);

@@ -1,9 +1,9 @@
 /* raddstoreexp: y = exp(x - c) (fsm_math.h exp, 16 lanes), returns sum(y):
- * the loop of common.h's fsm_avx512_addstoreexp (float adds of 4 vectors
+ * the loop of addexp.h's fsm_avx512_addstoreexp (float adds of 4 vectors
  * in two chains, then double lanes). NOT measured: no AVX-512 CPU was
  * available (bench/c/README.md). */
-#include "common.h"
+#include "addexp.h"
 
-double fsm_f32_raddstoreexp__avx512(size_t n, const float *x, float c, float *y) {
+double FSM_KERNEL_NAME(FSM_DT, raddstoreexp, avx512)(size_t n, const S *x, C c, C *y) {
   return fsm_avx512_addstoreexp(n, x, c, y);
 }

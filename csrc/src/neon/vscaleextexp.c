@@ -2,7 +2,7 @@
  * 2), recomputing raddextexp's (p, n) with the same helper; n + e <= 0,
  * and scales 2^k with k <= -127 are 0 (built by FCVTZU from k + 127). 4 vectors per iteration
  * (independent chains); whole vectors, then a partial tail vector. */
-#include "common.h"
+#include "vec.h"
 
 static inline float32x4_t vscaleextexp_f32x4(float32x4_t x_f32x4, float32x4_t s_f32x4,
                                              float32x4_t e127_f32x4) {
@@ -12,24 +12,24 @@ static inline float32x4_t vscaleextexp_f32x4(float32x4_t x_f32x4, float32x4_t s_
                    fsm_neon_exp2_biased127(vaddq_f32(n_f32x4, e127_f32x4)));
 }
 
-void fsm_f32_vscaleextexp__neon(size_t n, const float *x, float s, float e, float *y) {
+void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, neon)(size_t n, const S *x, C s, C e, S *y) {
   const float32x4_t s_f32x4 = vdupq_n_f32(s);
   /* e + 127, exact: e is an integer of magnitude below 2^16 */
   const float32x4_t e_f32x4 = vdupq_n_f32(e + 127.0f);
   for (; n >= FSM_NEON_UNROLL; n -= FSM_NEON_UNROLL, x += FSM_NEON_UNROLL, y += FSM_NEON_UNROLL) {
-    const float32x4_t y0_f32x4 = vscaleextexp_f32x4(vld1q_f32(x + 0), s_f32x4, e_f32x4);
-    const float32x4_t y1_f32x4 = vscaleextexp_f32x4(vld1q_f32(x + 4), s_f32x4, e_f32x4);
-    const float32x4_t y2_f32x4 = vscaleextexp_f32x4(vld1q_f32(x + 8), s_f32x4, e_f32x4);
-    const float32x4_t y3_f32x4 = vscaleextexp_f32x4(vld1q_f32(x + 12), s_f32x4, e_f32x4);
-    vst1q_f32(y + 0, y0_f32x4);
-    vst1q_f32(y + 4, y1_f32x4);
-    vst1q_f32(y + 8, y2_f32x4);
-    vst1q_f32(y + 12, y3_f32x4);
+    const float32x4_t y0_f32x4 = vscaleextexp_f32x4(fsm_vload(x + 0), s_f32x4, e_f32x4);
+    const float32x4_t y1_f32x4 = vscaleextexp_f32x4(fsm_vload(x + 4), s_f32x4, e_f32x4);
+    const float32x4_t y2_f32x4 = vscaleextexp_f32x4(fsm_vload(x + 8), s_f32x4, e_f32x4);
+    const float32x4_t y3_f32x4 = vscaleextexp_f32x4(fsm_vload(x + 12), s_f32x4, e_f32x4);
+    fsm_vstore(y + 0, y0_f32x4);
+    fsm_vstore(y + 4, y1_f32x4);
+    fsm_vstore(y + 8, y2_f32x4);
+    fsm_vstore(y + 12, y3_f32x4);
   }
   for (; n >= 4; n -= 4, x += 4, y += 4)
-    vst1q_f32(y, vscaleextexp_f32x4(vld1q_f32(x), s_f32x4, e_f32x4));
+    fsm_vstore(y, vscaleextexp_f32x4(fsm_vload(x), s_f32x4, e_f32x4));
   if (n != 0) {
-    const float32x4_t x_f32x4 = fsm_neon_load_partial(x, n, 0.0f);
-    fsm_neon_store_partial(y, n, vscaleextexp_f32x4(x_f32x4, s_f32x4, e_f32x4));
+    const float32x4_t x_f32x4 = fsm_vload_tail(x, n);
+    fsm_vstore_tail(y, n, vscaleextexp_f32x4(x_f32x4, s_f32x4, e_f32x4));
   }
 }

@@ -9,7 +9,7 @@
  * exact merges before. Zen 4, the kernel alone, elements/ns at 4K / 64K /
  * 1M: 2.12 / 2.31 / - per-vector merges, 2.42 / 3.18 / 2.49 with blocks of
  * 8 vectors (XNNPACK's p5_u64_acc2, float sums: 3.47 / 4.61 / 3.56). */
-#include "common.h"
+#include "vec.h"
 
 #define BLOCK 8
 
@@ -34,20 +34,20 @@ static inline void fold(fsm_avx2_extsum_f64 *s, __m256 block_sum) {
   s->hi = _mm256_add_pd(s->hi, fsm_avx2_hi_pd(block_sum));
 }
 
-fsm_extsum fsm_f32_raddextexp__avx2(size_t n, const float *x) {
+fsm_extsum FSM_KERNEL_NAME(FSM_DT, raddextexp, avx2)(size_t n, const S *x) {
   fsm_avx2_extsum_f64 sum = fsm_avx2_extsum_zero();
   size_t i = 0;
   for (; i + BLOCK * 8 <= n; i += BLOCK * 8) {
     /* the running N first in the max: a NaN n leaves N alone (x86 max
      * returns its second operand), and the NaN reaches P through p */
     __m256 n_max = sum.n;
-    for (int v = 0; v < BLOCK; v++) n_max = _mm256_max_ps(ext_n(_mm256_loadu_ps(x + i + 8 * v)), n_max);
+    for (int v = 0; v < BLOCK; v++) n_max = _mm256_max_ps(ext_n(fsm_vload(x + i + 8 * v)), n_max);
     rescale(&sum, n_max);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     for (int v = 0; v < BLOCK; v += 2) {
       __m256 e0, e1;
-      const __m256 p0 = fsm_avx2_extexp(_mm256_loadu_ps(x + i + 8 * v), &e0);
-      const __m256 p1 = fsm_avx2_extexp(_mm256_loadu_ps(x + i + 8 * v + 8), &e1);
+      const __m256 p0 = fsm_avx2_extexp(fsm_vload(x + i + 8 * v), &e0);
+      const __m256 p1 = fsm_avx2_extexp(fsm_vload(x + i + 8 * v + 8), &e1);
       acc0 = _mm256_fmadd_ps(p0, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(e0, n_max)), acc0);
       acc1 = _mm256_fmadd_ps(p1, fsm_avx2_exp2_nonpositive(_mm256_sub_ps(e1, n_max)), acc1);
     }
@@ -55,13 +55,13 @@ fsm_extsum fsm_f32_raddextexp__avx2(size_t n, const float *x) {
   }
   for (; i + 8 <= n; i += 8) {
     __m256 e;
-    const __m256 p = fsm_avx2_extexp(_mm256_loadu_ps(x + i), &e);
+    const __m256 p = fsm_avx2_extexp(fsm_vload(x + i), &e);
     fsm_avx2_extsum_add(&sum, p, e);
   }
   if (i < n) { /* lanes past the row add nothing: p = 0 at n = -inf */
     const __m256 mask = _mm256_castsi256_ps(fsm_avx2_tail_mask(n - i));
     __m256 e;
-    const __m256 p = fsm_avx2_extexp(fsm_avx2_load_tail(x + i, n - i), &e);
+    const __m256 p = fsm_avx2_extexp(fsm_vload_tail(x + i, n - i), &e);
     fsm_avx2_extsum_add(&sum, _mm256_and_ps(p, mask),
                         _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), e, mask));
   }

@@ -1,0 +1,12 @@
+/* vscaleextexp: y = exp(x) * s * 2^e = (p * s) * 2^(n + e), recomputing
+ * raddextexp's (p, n); n + e <= 0, and scales below 2^-126 flush to 0. */
+#include "exp.h"
+#include "vec.h"
+
+void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, scalar)(size_t n, const S *x, C s, C e, S *y) {
+  for (size_t i = 0; i < n; i++) {
+    float k;
+    const float p = fsm_scalar_extexp(fsm_vload(x + i), &k);
+    fsm_vstore(y + i, (p * s) * fsm_scalar_exp2_nonpositive(k + e));
+  }
+}

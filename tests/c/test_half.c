@@ -1,0 +1,217 @@
+/*
+ * float16 / bfloat16 storage (issue 17), on every ISA this build runs (the
+ * SIMDe avx512 library and qemu's NEON included, through the same source):
+ *   - the scalar conversions (half.h) against an independent reference:
+ *     every one of the 2^16 half values widens exactly (checked against
+ *     the value the bits encode, computed with ldexp), and a sweep of
+ *     float32 values narrows to the nearest half, ties to even (checked by
+ *     comparing distances in double);
+ *   - each ISA's loads and stores (vec.h) through its kernels: vsubc(x, 0,
+ *     0) round-trips all 2^16 values (NaN made quiet), at every tail
+ *     length; vscale(float x, 1) narrows the float32 sweep as half.h does;
+ *   - fsm_softmax_{f16,bf16} and fsm_log_softmax_{f16,bf16}, every
+ *     algorithm and row length 1..70 and some long rows: every output
+ *     within 1 ulp of the storage type of the float32 function's result
+ *     (rounded by half.h), nothing written past a row.
+ */
+#include "test_util.h"
+
+#include "fastsoftmax.h"
+#include "half.h"
+#include "kernels.h"
+
+typedef float (*widen_fn)(uint16_t);
+typedef uint16_t (*narrow_fn)(float);
+
+/* The value of a half pattern, from its fields (not from half.h). */
+static double half_value(uint16_t h, int bf16) {
+  const int mant_bits = bf16 ? 7 : 10, exp_bits = bf16 ? 8 : 5;
+  const int bias = (1 << (exp_bits - 1)) - 1;
+  const int e = (h >> mant_bits) & ((1 << exp_bits) - 1);
+  const int m = h & ((1 << mant_bits) - 1);
+  const double sign = (h & 0x8000) ? -1.0 : 1.0;
+  if (e == (1 << exp_bits) - 1) return m ? NAN : sign * INFINITY;
+  if (e == 0) return sign * ldexp((double)m, 1 - bias - mant_bits);
+  return sign * ldexp((double)(m + (1 << mant_bits)), e - bias - mant_bits);
+}
+
+static int is_nan_half(uint16_t h, int bf16) {
+  return bf16 ? (h & 0x7F80) == 0x7F80 && (h & 0x7F) : (h & 0x7C00) == 0x7C00 && (h & 0x3FF);
+}
+
+/* Is `h` the half nearest to f (ties to the even pattern)? Checked on the
+ * neighbours' distances in double (exact for these magnitudes). */
+static int is_nearest(float f, uint16_t h, int bf16) {
+  if (f != f) return is_nan_half(h, bf16);
+  const double v = half_value(h, bf16), d = fabs((double)f - v);
+  if (v != v) return 0;
+  const uint16_t max_finite = bf16 ? 0x7F7F : 0x7BFF;
+  const double top = half_value(max_finite, bf16);
+  /* beyond the largest finite half by half an ulp or more: infinity */
+  const double half_ulp_top = (top - half_value((uint16_t)(max_finite - 1), bf16)) / 2;
+  if (fabs((double)f) >= top + half_ulp_top) return isinf(v) && (v > 0) == (f > 0);
+  if (isinf(v)) return 0;
+  if (((h & 0x8000) != 0) != (signbit(f) != 0)) return 0;
+  for (int step = -1; step <= 1; step += 2) {
+    const uint16_t mag = h & 0x7FFF;
+    if ((mag == 0 && step < 0) || mag == max_finite) continue;
+    const uint16_t other = (uint16_t)((h & 0x8000) | (mag + step));
+    const double dn = fabs((double)f - half_value(other, bf16));
+    if (dn < d) return 0;
+    if (dn == d && (h & 1)) return 0; /* a tie goes to the even pattern */
+  }
+  return 1;
+}
+
+/* float32 values to narrow: a stride through all patterns and the edges. */
+static size_t sweep(float *out, size_t cap) {
+  size_t n = 0;
+  for (uint64_t u = 0; u < (1ull << 32) && n < cap; u += 65521) {
+    out[n++] = fsm_half_f32_from((uint32_t)u);
+  }
+  static const float edges[] = {65504.0f, 65519.0f, 65519.996f, 65520.0f, 65536.0f, 0x1p-14f,
+                                0x1p-24f, 0x1p-25f, 0x1.8p-25f, 0x1p-26f, 0x1.7fep-14f,
+                                3.3895314e38f, 3.3961776e38f, 1.0f + 0x1p-11f, 1.0f + 0x1p-8f,
+                                1.0f + 0x1.8p-8f, INFINITY, 0.0f};
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0] && n + 2 <= cap; i++) {
+    out[n++] = edges[i];
+    out[n++] = -edges[i];
+  }
+  return n;
+}
+
+#define SWEEP_CAP 70000
+
+static void test_scalar_conversions(int bf16) {
+  const widen_fn widen = bf16 ? fsm_bf16_to_f32 : fsm_f16_to_f32;
+  const narrow_fn narrow = bf16 ? fsm_f32_to_bf16 : fsm_f32_to_f16;
+  for (uint32_t b = 0; b < 65536; b++) {
+    const uint16_t h = (uint16_t)b;
+    const float f = widen(h);
+    const double v = half_value(h, bf16);
+    if (v != v) {
+      CHECK(f != f, "%s widen %04x: expected NaN", bf16 ? "bf16" : "f16", b);
+      const uint16_t quiet = bf16 ? 0x0040 : 0x0200;
+      CHECK(narrow(f) == (h | quiet), "%s NaN %04x -> %04x", bf16 ? "bf16" : "f16", b, narrow(f));
+      continue;
+    }
+    CHECK((double)f == v && !signbit(f) == !signbit(v), "%s widen %04x: %g != %g",
+          bf16 ? "bf16" : "f16", b, (double)f, v);
+    CHECK(narrow(f) == h, "%s round trip %04x -> %04x", bf16 ? "bf16" : "f16", b, narrow(f));
+  }
+  static float values[SWEEP_CAP];
+  const size_t n = sweep(values, SWEEP_CAP);
+  for (size_t i = 0; i < n; i++)
+    CHECK(is_nearest(values[i], narrow(values[i]), bf16), "%s narrow %a -> %04x",
+          bf16 ? "bf16" : "f16", (double)values[i], narrow(values[i]));
+}
+
+/* One ISA's loads and stores, through its half-precision kernels. */
+typedef struct half_table {
+  void (*vsubc)(size_t, const uint16_t *, float, float, uint16_t *);
+  void (*vscale)(size_t, const float *, float, uint16_t *);
+} half_table;
+
+static void test_isa_conversions(const char *isa, int bf16, half_table t) {
+  static uint16_t x[65536 + 64], y[65536 + 64];
+  const uint16_t quiet = bf16 ? 0x0040 : 0x0200;
+  for (uint32_t b = 0; b < 65536; b++) x[b] = (uint16_t)b;
+  t.vsubc(65536, x, 0.0f, 0.0f, y);
+  for (uint32_t b = 0; b < 65536; b++) {
+    const uint16_t want = is_nan_half((uint16_t)b, bf16) ? (uint16_t)(b | quiet) : (uint16_t)b;
+    CHECK(y[b] == want, "%s %s load/store %04x -> %04x", isa, bf16 ? "bf16" : "f16", b, y[b]);
+  }
+  /* every tail length and start: nothing past the row is written */
+  for (size_t start = 0; start < 3; start++)
+    for (size_t n = 0; n <= 40; n++) {
+      for (size_t i = 0; i < 64; i++) y[i] = 0x5555;
+      t.vsubc(n, x + 0x3C00 + start, 0.0f, 0.0f, y + start);
+      for (size_t i = 0; i < 64; i++) {
+        const int inside = i >= start && i < start + n;
+        const uint16_t want = inside ? x[0x3C00 + i] : 0x5555;
+        CHECK(y[i] == want, "%s %s tail n=%zu start=%zu at %zu: %04x", isa, bf16 ? "bf16" : "f16", n,
+              start, i, y[i]);
+      }
+    }
+  static float values[SWEEP_CAP];
+  static uint16_t out[SWEEP_CAP];
+  const narrow_fn narrow = bf16 ? fsm_f32_to_bf16 : fsm_f32_to_f16;
+  const size_t n = sweep(values, SWEEP_CAP);
+  t.vscale(n, values, 1.0f, out);
+  for (size_t i = 0; i < n; i++) {
+    const uint16_t want = narrow(values[i]);
+    const int same = is_nan_half(want, bf16) ? is_nan_half(out[i], bf16) : out[i] == want;
+    CHECK(same, "%s %s narrow %a -> %04x, expected %04x", isa, bf16 ? "bf16" : "f16",
+          (double)values[i], out[i], want);
+  }
+}
+
+typedef fsm_status (*half_fn)(size_t, size_t, const uint16_t *, size_t, uint16_t *, size_t,
+                              fsm_algorithm);
+typedef fsm_status (*f32_fn)(size_t, size_t, const float *, size_t, float *, size_t, fsm_algorithm);
+
+/* ulps between two half patterns on the ordered line (NaN: both or none) */
+static long half_ulps(uint16_t a, uint16_t b, int bf16) {
+  if (is_nan_half(a, bf16) || is_nan_half(b, bf16))
+    return is_nan_half(a, bf16) && is_nan_half(b, bf16) ? 0 : 1L << 20;
+  const long oa = (a & 0x8000) ? -(long)(a & 0x7FFF) : (long)(a & 0x7FFF);
+  const long ob = (b & 0x8000) ? -(long)(b & 0x7FFF) : (long)(b & 0x7FFF);
+  return labs(oa - ob);
+}
+
+static void test_softmax(const char *isa, int bf16) {
+  const half_fn fns[2] = {bf16 ? fsm_softmax_bf16 : fsm_softmax_f16,
+                          bf16 ? fsm_log_softmax_bf16 : fsm_log_softmax_f16};
+  const f32_fn refs[2] = {fsm_softmax_f32, fsm_log_softmax_f32};
+  const widen_fn widen = bf16 ? fsm_bf16_to_f32 : fsm_f16_to_f32;
+  const narrow_fn narrow = bf16 ? fsm_f32_to_bf16 : fsm_f32_to_f16;
+  static const size_t long_rows[] = {4095, 4096, 4097, 9000, 140000};
+  const size_t max_n = 140000;
+  uint16_t *x = malloc((max_n + 8) * sizeof *x), *y = malloc((max_n + 8) * sizeof *y);
+  float *xf = malloc(max_n * sizeof *xf), *yf = malloc(max_n * sizeof *yf);
+  for (size_t k = 0; k < 70 + sizeof long_rows / sizeof long_rows[0]; k++) {
+    const size_t n = k < 70 ? k + 1 : long_rows[k - 70];
+    for (size_t i = 0; i < n; i++) {
+      x[i] = narrow((float)((rng_uniform() - 0.5) * 24.0));
+      xf[i] = widen(x[i]);
+    }
+    for (int log = 0; log < 2; log++)
+      for (int a = 0; a <= FSM_ALGORITHM_ONLINE; a++) {
+        for (size_t i = 0; i < n + 8; i++) y[i] = 0x7777;
+        CHECK(fns[log](1, n, x, n, y, n, (fsm_algorithm)a) == FSM_OK, "status");
+        CHECK(refs[log](1, n, xf, n, yf, n, (fsm_algorithm)a) == FSM_OK, "status");
+        long worst = 0;
+        for (size_t i = 0; i < n; i++) {
+          const long d = half_ulps(y[i], narrow(yf[i]), bf16);
+          if (d > worst) worst = d;
+        }
+        CHECK(worst <= 1, "%s %s %s n=%zu algorithm %d: %ld ulp", isa, bf16 ? "bf16" : "f16",
+              log ? "log_softmax" : "softmax", n, a, worst);
+        for (size_t i = n; i < n + 8; i++) CHECK(y[i] == 0x7777, "wrote past the row");
+      }
+  }
+  free(x);
+  free(y);
+  free(xf);
+  free(yf);
+}
+
+int main(void) {
+  test_scalar_conversions(0);
+  test_scalar_conversions(1);
+  for (int v = 0; v < FSM_ISA_COUNT; v++) {
+    const fsm_f16_kernels *k16 = fsm_f16_kernels_for((fsm_isa)v);
+    const fsm_bf16_kernels *kb = fsm_bf16_kernels_for((fsm_isa)v);
+    if (k16 == NULL || kb == NULL) continue;
+    const char *isa = fsm_isa_name((fsm_isa)v);
+    const half_table t16 = {k16->vsubc, k16->vscale}, tb = {kb->vsubc, kb->vscale};
+    test_isa_conversions(isa, 0, t16);
+    test_isa_conversions(isa, 1, tb);
+    CHECK(fsm_set_isa((fsm_isa)v) == FSM_OK, "set %s", isa);
+    test_softmax(isa, 0);
+    test_softmax(isa, 1);
+    mark_isa_tested(isa);
+  }
+  fsm_set_isa(FSM_ISA_AUTO);
+  return finish("test_half");
+}
