@@ -62,7 +62,10 @@ PY_CASES = [
     # ---- wrong dtypes
     ("softmax int64", fs.softmax, (np.arange(6).reshape(2, 3),), {}, TypeError,
      r"^x must have dtype float32 or float64, got int64"),
-    ("softmax float16", fs.softmax, (np.ones(3, np.float16),), {}, TypeError, r"^x must have dtype"),
+    ("softmax float16 out int32", fs.softmax, (np.ones(3, np.float16),),
+     {"out": np.empty(3, np.int32)}, TypeError, r"^out must have a float dtype that float16 casts to"),
+    ("softmax float16 out shape", fs.log_softmax, (np.ones(3, np.float16),),
+     {"out": np.empty(4, np.float32)}, ValueError, r"^out must have shape \(3,\)"),
     ("softmax complex", fs.log_softmax, (np.ones(3, np.complex64),), {}, TypeError, r"^x must have"),
     ("softmax bool", fs.softmax, (np.ones(3, bool),), {}, TypeError, r"^x must have dtype"),
     ("softmax object", fs.softmax, (np.array([object()]),), {}, TypeError, r"^x must"),

@@ -1,6 +1,6 @@
 /*
- * The dtype of a translation unit compiled once per dtype (CMake defines
- * one of FSM_DTYPE_F32, FSM_DTYPE_F64, FSM_DTYPE_F16, FSM_DTYPE_BF16):
+ * The dtype of a translation unit compiled once per dtype (CMake passes
+ * -DFSM_DTYPE_<DT>, DT one of F32, F64, F16, BF16):
  *   S       the storage type: what rows hold in memory
  *   C       the computing type: arithmetic, scalar arguments, and the
  *           intermediate exps the three-pass reload keeps

@@ -1,0 +1,86 @@
+"""float16 / bfloat16 softmax beside our float32 and beside torch's float16
+and bfloat16 softmax (issue 17), one thread.
+
+    taskset -c 1 python -m pytest bench/test_half_bench.py --fsm-sizes=small \\
+        --benchmark-group-by=param:shape --benchmark-columns=median
+
+Each benchmark's extra_info carries elements_per_ns and gb_per_s (bytes of
+input + output in the benchmarked dtype per second); compare the rows of
+one shape within one run. Shapes: in cache (64 x 4096), a vocabulary
+(32 x 128256), attention-like (1024 x 1024) and, with --fsm-sizes=all, one
+row of 16M elements (out of cache: 32 MiB of half input, 64 MiB of float32).
+torch runs only when installed, pinned to one thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fastsoftmax
+
+try:
+    import ml_dtypes
+except ImportError:  # bfloat16 rows skip
+    ml_dtypes = None
+
+SHAPES = {
+    "smoke": [(4, 1000)],
+    "quick": [(64, 4096), (32, 128256), (1024, 1024)],
+    "small": [(64, 4096), (32, 128256), (1024, 1024)],
+    "all": [(64, 4096), (32, 128256), (1024, 1024), (1, 1 << 24)],
+}
+DTYPES = ["float32", "float16", "bfloat16"]
+
+
+def pytest_generate_tests(metafunc):  # noqa: D103 (pytest hook, module level)
+    sizes = metafunc.config.getoption("--fsm-sizes")
+    if "shape" in metafunc.fixturenames:
+        shapes = SHAPES.get(sizes, SHAPES["small"])
+        metafunc.parametrize("shape", shapes, ids=["x".join(map(str, s)) for s in shapes])
+
+
+def _numpy_dtype(name):
+    if name == "bfloat16":
+        if ml_dtypes is None:
+            pytest.skip("ml_dtypes is not installed")
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(name)
+
+
+def _record(benchmark, shape, itemsize):
+    if benchmark.stats is None:  # --benchmark-disable
+        return
+    n = shape[0] * shape[1]
+    seconds = benchmark.stats.stats.median
+    benchmark.extra_info["elements_per_ns"] = n / seconds / 1e9
+    benchmark.extra_info["gb_per_s"] = 2 * n * itemsize / seconds / 1e9
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_fastsoftmax(benchmark, shape, dtype, log):
+    dt = _numpy_dtype(dtype)
+    x = np.random.default_rng(0).normal(0, 3, shape).astype(dt)
+    y = np.empty_like(x)
+    fn = fastsoftmax.log_softmax if log else fastsoftmax.softmax
+    benchmark.group = f"{'log_' if log else ''}softmax {shape[0]}x{shape[1]}"
+    with fastsoftmax.threads(1):
+        benchmark(fn, x, out=y)
+    _record(benchmark, shape, dt.itemsize)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_torch(benchmark, shape, dtype, log):
+    torch = pytest.importorskip("torch")
+    x = torch.randn(shape, dtype=torch.float32).mul_(3).to(getattr(torch, dtype))
+    fn = torch.log_softmax if log else torch.softmax
+    benchmark.group = f"{'log_' if log else ''}softmax {shape[0]}x{shape[1]}"
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        benchmark(fn, x, -1)
+    finally:
+        torch.set_num_threads(threads)
+    _record(benchmark, shape, x.element_size())
