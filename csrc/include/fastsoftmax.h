@@ -166,6 +166,78 @@ FSM_API fsm_status fsm_log_softmax_f64(size_t rows, size_t cols,
                                        double *y, size_t y_stride,
                                        fsm_algorithm algorithm);
 
+/* ------------------------------------------------- softmax along an axis
+ *
+ * Softmax over an axis that is not the contiguous one (axis 0 of a
+ * row-major matrix, the classes of an NCHW tensor), without transposing or
+ * copying: the array is seen as outer x n x inner, element (o, i, j) at
+ *   x[o * x_outer_stride + i * x_axis_stride + j]
+ * (strides in elements, any sign; the inner dimension is contiguous), and
+ * each of the outer * inner columns (o, ., j) of n elements is normalised
+ * over i. The kernels hold independent columns in their SIMD lanes and
+ * walk the strided axis (docs/architecture.md, "Along an axis").
+ */
+
+/* fsm_softmax_axis_f32: y(o, i, j) = exp(x(o, i, j) - m) / sum_k exp(x(o, k, j) - m),
+ * m = max_k x(o, k, j).
+ *
+ * Arguments
+ *   outer, n, inner  the shape; any may be 0, and then x and y may be NULL,
+ *               strides are not checked and nothing is read or written.
+ *   x, x_outer_stride, x_axis_stride  the input (read only), as above.
+ *   y, y_outer_stride, y_axis_stride  the output, the same way.
+ *   algorithm   FSM_ALGORITHM_THREE_PASS_RECOMPUTE recomputes the exps
+ *               in the last pass; every other value (AUTO, the reload,
+ *               and TWO_PASS / ONLINE, which have no column form) stores
+ *               them and rescales. One result bound for all.
+ * Returns, checked in this order (nothing is written unless FSM_OK):
+ *   FSM_UNKNOWN_ISA or FSM_UNSUPPORTED_ISA  as fsm_softmax_f32;
+ *   FSM_NULL_POINTER, FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW  for x, then
+ *                          y, only if outer, n, inner > 0: the pointer is
+ *                          NULL; n > 1 and |axis stride| < inner, or
+ *                          outer > 1 and |outer stride| < inner; the span
+ *                          ((outer - 1) |outer stride| + (n - 1) |axis
+ *                          stride| + inner) * sizeof(float) bytes does not
+ *                          fit in ptrdiff_t;
+ *   FSM_UNKNOWN_ALGORITHM  algorithm is not an fsm_algorithm value;
+ *   FSM_OK                 y holds the result.
+ * Aliasing: y == x with equal strides (in place) is allowed; any other
+ *   overlap, and strides that give two (o, i, j) of y one address, are
+ *   undefined behaviour (only the necessary |stride| >= inner is checked).
+ * Thread safety: as fsm_softmax_f32; large calls split the independent
+ *   columns over the library's threads, with the same bits at any count.
+ * Accuracy: as fsm_softmax_f32 (the same exp; sums in double). */
+FSM_API fsm_status fsm_softmax_axis_f32(size_t outer, size_t n, size_t inner,
+                                        const float *x, ptrdiff_t x_outer_stride,
+                                        ptrdiff_t x_axis_stride,
+                                        float *y, ptrdiff_t y_outer_stride,
+                                        ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+
+/* fsm_log_softmax_axis_f32: log-softmax along the axis,
+ *   y(o, i, j) = (x(o, i, j) - m) - log(sum_k exp(x(o, k, j) - m)).
+ * Every algorithm value computes this one way (max, sum of exp, subtract).
+ * Arguments, return codes, aliasing, threads: as fsm_softmax_axis_f32.
+ * Accuracy: as fsm_log_softmax_f32. */
+FSM_API fsm_status fsm_log_softmax_axis_f32(size_t outer, size_t n, size_t inner,
+                                            const float *x, ptrdiff_t x_outer_stride,
+                                            ptrdiff_t x_axis_stride,
+                                            float *y, ptrdiff_t y_outer_stride,
+                                            ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+
+/* fsm_softmax_axis_f64, fsm_log_softmax_axis_f64: the same for float64
+ * (portable C with libm's exp, column sums compensated; accuracy as
+ * fsm_softmax_f64 and fsm_log_softmax_f64). */
+FSM_API fsm_status fsm_softmax_axis_f64(size_t outer, size_t n, size_t inner,
+                                        const double *x, ptrdiff_t x_outer_stride,
+                                        ptrdiff_t x_axis_stride,
+                                        double *y, ptrdiff_t y_outer_stride,
+                                        ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+FSM_API fsm_status fsm_log_softmax_axis_f64(size_t outer, size_t n, size_t inner,
+                                            const double *x, ptrdiff_t x_outer_stride,
+                                            ptrdiff_t x_axis_stride,
+                                            double *y, ptrdiff_t y_outer_stride,
+                                            ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+
 /* ----------------------------------------------------------------- states
  *
  * Mergeable softmax states (docs/math.md, "Exact states"): the statistics

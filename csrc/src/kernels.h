@@ -149,8 +149,8 @@ const fsm_isa_desc *fsm_isa_descriptor(fsm_isa isa);
 void fsm_f32_resolve(fsm_f32_kernels *out, const fsm_f32_kernels *own, const fsm_f32_kernels *parent);
 void fsm_f64_resolve(fsm_f64_kernels *out, const fsm_f64_kernels *own, const fsm_f64_kernels *parent);
 
-/* The names of the kernels, in table order, NULL-terminated: the softmax
- * kernels, then the training kernels (the two parts of FSM_KERNEL_LIST). */
+/* The names of the kernels, NULL-terminated: the softmax kernels and the
+ * axis kernels, then the training kernels (the parts of FSM_KERNEL_LIST). */
 extern const char *const fsm_kernel_names[];
 extern const char *const fsm_training_kernel_names[];
 
