@@ -351,11 +351,22 @@ C_OTHER = {
     "fsm_merge_softmax_states": ["n", "st_in", "st_in2", "st_out"],
     "fsm_logsumexp_from_states": ["n", "st_in", "lse_out"],
     "fsm_set_num_threads": ["n"],
+    # softmax along an axis: n1 x rows x cols (outer x n x inner), signed strides
+    "fsm_softmax_axis_f32": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas", "algorithm"],
+    "fsm_softmax_axis_f64": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas", "algorithm"],
+    "fsm_log_softmax_axis_f32": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas",
+                                 "algorithm"],
+    "fsm_log_softmax_axis_f64": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas",
+                                 "algorithm"],
+    **{f"fsm_{name}_backward_axis_{dt}": ["n1", "rows", "cols", "x", "xos", "xas", "b", "bos", "bas",
+                                          "y", "yos", "yas"]
+       for name in ("softmax", "log_softmax") for dt in ("f32", "f64")},
 }
 C_DEFAULTS = {"rows": 3, "cols": 4, "xs": 4, "ys": 4, "bs": 4, "algorithm": 0,
               "ignore_index": -100, "alpha": 0.1, "scale": 1.0, "eps": 1e-3, "a": 1.0,
               "b_param": 0.0, "eps_z": 0.0, "kind": 2, "cols1": 3, "q": 4.0, "s": 1.0, "xc": 0.5,
-              "p1": 0.0, "p2": 0.0, "p3": 0.0, "isa": 1, "name": b"scalar", "n": 3}
+              "p1": 0.0, "p2": 0.0, "p3": 0.0, "isa": 1, "name": b"scalar", "n": 3,
+              "n1": 1, "xos": 12, "xas": 4, "yos": 12, "yas": 4, "bos": 12, "bas": 4}
 #: pointer roles that may be NULL (optional outputs)
 C_OPTIONAL = {"loss", "y_grad"}
 
@@ -474,6 +485,40 @@ C_CASES = [
      "FSM_OK"),
     ("CE cols 0, non-ignored row", "fsm_cross_entropy_{dt}", {"cols": 0, "xs": 0, "ys": 0},
      "FSM_TARGET_OUT_OF_RANGE"),
+    # softmax along an axis (1 x 3 x 4 by default)
+    *[(f"{name} {cid}", f"fsm_{name}_axis_{{dt}}", over, status)
+      for name in ("softmax", "log_softmax")
+      for cid, over, status in [
+          ("NULL x", {"x": "NULL"}, "FSM_NULL_POINTER"),
+          ("NULL y", {"y": "NULL"}, "FSM_NULL_POINTER"),
+          ("NULL everything, empty", {"n1": 0, "x": "NULL", "y": "NULL"}, "FSM_OK"),
+          ("NULL everything, empty axis", {"rows": 0, "x": "NULL", "y": "NULL"}, "FSM_OK"),
+          ("axis stride < inner", {"xas": 3}, "FSM_INVALID_STRIDE"),
+          ("y axis stride -3", {"yas": -3}, "FSM_INVALID_STRIDE"),
+          ("outer stride < inner", {"n1": 2, "xos": 3}, "FSM_INVALID_STRIDE"),
+          ("axis stride 2**62", {"xas": 2 ** 62}, "FSM_SIZE_OVERFLOW"),
+          ("axis stride -2**63", {"xas": -(2 ** 63)}, "FSM_SIZE_OVERFLOW"),
+          ("outer stride 2**62", {"n1": 2, "yos": -(2 ** 62)}, "FSM_SIZE_OVERFLOW"),
+          ("inner = SIZE_MAX", {"rows": 1, "cols": SIZE_MAX}, "FSM_SIZE_OVERFLOW"),
+          ("inner = SIZE_MAX, short stride", {"cols": SIZE_MAX}, "FSM_INVALID_STRIDE"),
+          ("unknown algorithm", {"algorithm": 5}, "FSM_UNKNOWN_ALGORITHM"),
+          ("in place", {"y": "x"}, "FSM_OK"),
+          ("one row of the axis", {"rows": 1, "xas": 0, "yas": 0}, "FSM_OK"),
+      ]],
+    # the VJPs along an axis (1 x 3 x 4 by default)
+    *[(f"{name} backward along an axis: {cid}", f"fsm_{name}_backward_axis_{{dt}}", over, status)
+      for name in ("softmax", "log_softmax")
+      for cid, over, status in [
+          ("NULL a", {"x": "NULL"}, "FSM_NULL_POINTER"),
+          ("NULL b", {"b": "NULL"}, "FSM_NULL_POINTER"),
+          ("NULL dx", {"y": "NULL"}, "FSM_NULL_POINTER"),
+          ("NULL everything, empty", {"cols": 0, "x": "NULL", "b": "NULL", "y": "NULL"}, "FSM_OK"),
+          ("b axis stride < inner", {"bas": -3}, "FSM_INVALID_STRIDE"),
+          ("dx outer stride < inner", {"n1": 2, "yos": 2}, "FSM_INVALID_STRIDE"),
+          ("a axis stride 2**62", {"xas": 2 ** 62}, "FSM_SIZE_OVERFLOW"),
+          ("b axis stride -2**63", {"bas": -(2 ** 63)}, "FSM_SIZE_OVERFLOW"),
+          ("in place (dx = b)", {"y": "b"}, "FSM_OK"),
+      ]],
     # the spherical partials (no matrices)
     ("partials kind 0", "fsm_spherical_loss_partials", {"kind": 0}, "FSM_INVALID_ARGUMENT"),
     ("partials kind 4", "fsm_spherical_loss_partials", {"kind": 4}, "FSM_INVALID_ARGUMENT"),

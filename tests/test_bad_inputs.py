@@ -173,8 +173,10 @@ def _build_call(ffi, fn, over):
             args.append(opts)
         elif role == "x2":  # the VJPs' forward input: NULL unless aliasing x
             args.append(ffi.cast(ct + " *", bufs["x"].ctypes.data) if v == "x" else ffi.NULL)
-        elif role in ("rows", "cols", "xs", "ys", "bs", "cols1", "n"):
+        elif role in ("rows", "cols", "xs", "ys", "bs", "cols1", "n", "n1"):
             args.append(ffi.cast("size_t", v))
+        elif role in ("xos", "xas", "yos", "yas", "bos", "bas"):
+            args.append(ffi.cast("ptrdiff_t", v))
         elif role in ("algorithm", "isa", "kind"):  # enums: -1 is all ones
             args.append(ffi.cast("unsigned int", v))
         else:

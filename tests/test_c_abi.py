@@ -167,6 +167,60 @@ def test_strided_rows_and_in_place(ffi, lib, dtype, log):
         check(x[:1], one, dtype, log)
 
 
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_axis_functions(ffi, lib, dtype, log):
+    """fsm_(log_)softmax_axis_*: an (outer, n, inner) view with padded,
+    reversed strides, every ISA; the padding stays untouched."""
+    fn = {(np.float32, False): lib.fsm_softmax_axis_f32,
+          (np.float32, True): lib.fsm_log_softmax_axis_f32,
+          (np.float64, False): lib.fsm_softmax_axis_f64,
+          (np.float64, True): lib.fsm_log_softmax_axis_f64}[(dtype, log)]
+    rng = np.random.default_rng(8)
+    for isa in supported_isas(lib):
+        assert lib.fsm_set_isa(ISAS[isa]) == 0
+        xbuf = (rng.standard_normal((3, 7, 40)) * 5).astype(dtype)
+        ybuf = np.full((3, 7, 40), -7.0, dtype)
+        x, y = xbuf[::-1, ::-1, :29], ybuf[:, :, 3:32]
+        item = x.itemsize
+        assert fn(3, 7, 29, ptr(ffi, x), x.strides[0] // item, x.strides[1] // item,
+                  ptr(ffi, y), y.strides[0] // item, y.strides[1] // item, 0) == 0
+        ref = log_softmax64(x, 1) if log else softmax64(x, 1)
+        tol = (log_softmax_tolerance if log else softmax_tolerance)(x, ref, dtype, 1)
+        assert_close(y, ref, tol, f"{isa} axis")
+        assert (ybuf[:, :, :3] == -7.0).all() and (ybuf[:, :, 32:] == -7.0).all()
+        assert fn(3, 7, 29, ffi.NULL, 280, 40, ptr(ffi, y), 280, 40, 0) == STATUS["FSM_NULL_POINTER"]
+        assert fn(3, 7, 29, ptr(ffi, x), 280, 28, ptr(ffi, y), 280, 40, 0) == \
+            STATUS["FSM_INVALID_STRIDE"]
+    assert lib.fsm_set_isa(0) == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_backward_axis_functions(ffi, lib, dtype):
+    """fsm_(log_)softmax_backward_axis_*: padded and reversed views."""
+    rng = np.random.default_rng(9)
+    fns = {(np.float32, False): lib.fsm_softmax_backward_axis_f32,
+           (np.float32, True): lib.fsm_log_softmax_backward_axis_f32,
+           (np.float64, False): lib.fsm_softmax_backward_axis_f64,
+           (np.float64, True): lib.fsm_log_softmax_backward_axis_f64}
+    for log in (False, True):
+        x = rng.normal(0, 2, (3, 7, 29)).astype(dtype)
+        a = (log_softmax64(x, 1) if log else softmax64(x, 1)).astype(dtype)[:, ::-1]
+        b = rng.normal(0, 1, (3, 7, 29)).astype(dtype)
+        dxbuf = np.full((3, 7, 40), -7.0, dtype)
+        dx = dxbuf[:, :, 5:34]
+        item = a.itemsize
+        st = [(v.strides[0] // item, v.strides[1] // item) for v in (a, b, dx)]
+        assert fns[(dtype, log)](3, 7, 29, ptr(ffi, a), *st[0], ptr(ffi, b), *st[1],
+                                 ptr(ffi, dx), *st[2]) == 0
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        ref = (b64 - np.exp(a64) * b64.sum(1, keepdims=True) if log
+               else a64 * (b64 - (a64 * b64).sum(1, keepdims=True)))
+        u = 2.0 ** -24 if dtype == np.float32 else 2.0 ** -53
+        assert np.all(np.abs(dx - ref) <= 64 * u * (np.abs(ref) + 1))
+        assert (dxbuf[:, :, :5] == -7.0).all() and (dxbuf[:, :, 34:] == -7.0).all()
+
+
 # ---------------------------------------------------------------- error paths
 
 

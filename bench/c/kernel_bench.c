@@ -99,6 +99,18 @@ BENCH_KERNEL(cscaleexp, 8) {
 BENCH_KERNEL(cscale, 8) {
   k->cscale(AXIS_ROWS, axis_w(c), c->y, (ptrdiff_t)axis_w(c), g_cols[1], c->y, (ptrdiff_t)axis_w(c));
 }
+BENCH_KERNEL(csum, 4) { k->csum(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_csum); }
+BENCH_KERNEL(cdot, 8) {
+  k->cdot(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), c->z, (ptrdiff_t)axis_w(c), g_csum);
+}
+BENCH_KERNEL(csubmul, 12) {
+  k->csubmul(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), c->z, (ptrdiff_t)axis_w(c),
+             g_cols[1], c->y, (ptrdiff_t)axis_w(c));
+}
+BENCH_KERNEL(csubscaleexp, 12) {
+  k->csubscaleexp(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), c->z, (ptrdiff_t)axis_w(c),
+                  g_cols[1], c->y, (ptrdiff_t)axis_w(c));
+}
 BENCH_KERNEL(csubc, 8) {
   k->csubc(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_cols[1], g_cols[1], c->y,
            (ptrdiff_t)axis_w(c));

@@ -224,19 +224,73 @@ FSM_API fsm_status fsm_log_softmax_axis_f32(size_t outer, size_t n, size_t inner
                                             float *y, ptrdiff_t y_outer_stride,
                                             ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
 
-/* fsm_softmax_axis_f64, fsm_log_softmax_axis_f64: the same for float64
- * (portable C with libm's exp, column sums compensated; accuracy as
- * fsm_softmax_f64 and fsm_log_softmax_f64). */
+/* fsm_softmax_axis_f64: fsm_softmax_axis_f32 for float64 (portable C with
+ * libm's exp, column sums compensated; accuracy as fsm_softmax_f64).
+ * Arguments, return codes, aliasing and thread safety: as fsm_softmax_axis_f32. */
 FSM_API fsm_status fsm_softmax_axis_f64(size_t outer, size_t n, size_t inner,
                                         const double *x, ptrdiff_t x_outer_stride,
                                         ptrdiff_t x_axis_stride,
                                         double *y, ptrdiff_t y_outer_stride,
                                         ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+
+/* fsm_log_softmax_axis_f64: fsm_log_softmax_axis_f32 for float64 (accuracy
+ * as fsm_log_softmax_f64).
+ * Arguments, return codes, aliasing and thread safety: as fsm_softmax_axis_f32. */
 FSM_API fsm_status fsm_log_softmax_axis_f64(size_t outer, size_t n, size_t inner,
                                             const double *x, ptrdiff_t x_outer_stride,
                                             ptrdiff_t x_axis_stride,
                                             double *y, ptrdiff_t y_outer_stride,
                                             ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+
+/* fsm_softmax_backward_axis_f32: the softmax VJP along the axis,
+ *   dx(o, i, j) = y(o, i, j) (dy(o, i, j) - sum_k dy(o, k, j) y(o, k, j)),
+ * y, dy and dx each laid out as x of fsm_softmax_axis_f32 (their own
+ * strides). dx may be dy or y exactly (same address and strides).
+ * Returns, in this order: the ISA statuses; FSM_NULL_POINTER,
+ * FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW for y, dy, then dx (as
+ * fsm_softmax_axis_f32); FSM_OK. Threads: as fsm_softmax_axis_f32.
+ * Accuracy: as fsm_softmax_backward_f32 (column sums in double). */
+FSM_API fsm_status fsm_softmax_backward_axis_f32(size_t outer, size_t n, size_t inner,
+                                                 const float *y, ptrdiff_t y_outer_stride,
+                                                 ptrdiff_t y_axis_stride,
+                                                 const float *dy, ptrdiff_t dy_outer_stride,
+                                                 ptrdiff_t dy_axis_stride,
+                                                 float *dx, ptrdiff_t dx_outer_stride,
+                                                 ptrdiff_t dx_axis_stride);
+
+/* fsm_log_softmax_backward_axis_f32: the log-softmax VJP along the axis,
+ *   dx(o, i, j) = dz(o, i, j) - exp(z(o, i, j)) sum_k dz(o, k, j).
+ * Arguments, statuses, aliasing, threads: as fsm_softmax_backward_axis_f32.
+ * Accuracy: as fsm_log_softmax_backward_f32. */
+FSM_API fsm_status fsm_log_softmax_backward_axis_f32(size_t outer, size_t n, size_t inner,
+                                                     const float *z, ptrdiff_t z_outer_stride,
+                                                     ptrdiff_t z_axis_stride,
+                                                     const float *dz, ptrdiff_t dz_outer_stride,
+                                                     ptrdiff_t dz_axis_stride,
+                                                     float *dx, ptrdiff_t dx_outer_stride,
+                                                     ptrdiff_t dx_axis_stride);
+
+/* fsm_softmax_backward_axis_f64: fsm_softmax_backward_axis_f32 for float64
+ * (portable C; accuracy as fsm_softmax_backward_f64).
+ * Arguments, return codes, aliasing and thread safety: as fsm_softmax_backward_axis_f32. */
+FSM_API fsm_status fsm_softmax_backward_axis_f64(size_t outer, size_t n, size_t inner,
+                                                 const double *y, ptrdiff_t y_outer_stride,
+                                                 ptrdiff_t y_axis_stride,
+                                                 const double *dy, ptrdiff_t dy_outer_stride,
+                                                 ptrdiff_t dy_axis_stride,
+                                                 double *dx, ptrdiff_t dx_outer_stride,
+                                                 ptrdiff_t dx_axis_stride);
+
+/* fsm_log_softmax_backward_axis_f64: fsm_log_softmax_backward_axis_f32 for
+ * float64. Arguments, return codes, aliasing and thread safety: as
+ * fsm_softmax_backward_axis_f32. */
+FSM_API fsm_status fsm_log_softmax_backward_axis_f64(size_t outer, size_t n, size_t inner,
+                                                     const double *z, ptrdiff_t z_outer_stride,
+                                                     ptrdiff_t z_axis_stride,
+                                                     const double *dz, ptrdiff_t dz_outer_stride,
+                                                     ptrdiff_t dz_axis_stride,
+                                                     double *dx, ptrdiff_t dx_outer_stride,
+                                                     ptrdiff_t dx_axis_stride);
 
 /* ----------------------------------------------------------------- states
  *

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._arrays import _as_float_array, _over_rows
+from ._arrays import _as_float_array, _over_axis
 # Training functions (VJPs, cross-entropy, spherical family, StableMax).
 from ._training import *  # noqa: F401,F403
 from ._training import __all__ as _training_all
@@ -114,7 +114,9 @@ def _rowwise(x, axis, out, algorithm, log: bool, options: Optional[dict] = None)
 
     x = _as_float_array(x, "x")
     code = _algorithm_code(algorithm)
-    return _over_rows((x,), axis, out, lambda moved, om: _core.rowwise(moved[0], om, code, log))
+    return _over_axis((x,), axis, out,
+                      lambda xs, om, ax: _core.axiswise(xs[0], om, ax, code, log),
+                      lambda moved, om: _core.rowwise(moved[0], om, code, log))
 
 
 def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any]] = None,
@@ -205,9 +207,16 @@ def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any
 
     Notes
     -----
-    Rows along ``axis`` that are not contiguous in memory (a non-last
-    ``axis`` of a C-ordered array, or a strided view) are copied to a
-    contiguous buffer first, and the result copied back.
+    Along a non-last ``axis`` (axis 0 of a matrix, the classes of an NCHW
+    tensor) the kernels hold independent columns in their SIMD lanes and
+    walk the axis in place: no transpose, no copy, for any array whose
+    dimensions after ``axis`` form one contiguous run and whose dimensions
+    before it one evenly strided dimension (negative strides included);
+    other views are first copied to a C-contiguous array (and ``out``, if it
+    is such a view, filled from a temporary). Along the last axis, rows
+    that are not evenly strided are copied to a contiguous buffer first.
+    ``algorithm`` selects between storing and recomputing the exps there
+    (``"three_pass_recompute"`` recomputes; the others store).
 
     A NaN in a row makes the whole row NaN; a row containing ``+inf``, or
     whose entries are all ``-inf``, is NaN too (as ``exp(x - max) / sum``

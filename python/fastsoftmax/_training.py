@@ -19,7 +19,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._arrays import _as_array, _as_float_array, _check_out, _normalize_axis, _over_rows
+from ._arrays import (_as_array, _as_float_array, _check_out, _normalize_axis, _over_axis,
+                      _over_rows)
 from .typing import FloatArray, Loss, LossAndGrad, Reduction
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -235,8 +236,10 @@ def _vjp(kind: str, a, b, names, axis, out):
         raise TypeError(f"{names[1]} must have the dtype of {names[0]} ({a.dtype}), got {b.dtype}")
     if a.shape != b.shape:
         raise ValueError(f"{names[1]} must have the shape of {names[0]} {a.shape}, got {b.shape}")
-    return _over_rows((a, b), axis, out, _contiguous_call(
-        lambda a2, b2, o2: _core.vjp(kind, a2, b2, o2)))
+    # along a non-last axis: the axis kernels on the arrays themselves
+    return _over_axis((a, b), axis, out,
+                      lambda xs, om, ax: _core.vjp_axis(kind, xs[0], xs[1], om, ax),
+                      _contiguous_call(lambda a2, b2, o2: _core.vjp(kind, a2, b2, o2)))
 
 
 def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
@@ -279,7 +282,9 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
     -----
     One pass for ``<dy, y>`` (accumulated in double), one for ``dx``.
     float32 accuracy: ``|dx - ref| <= 4 * 2**-24 * |y| * (|dy| + |<dy, y>|)``
-    (+ FLT_MIN). ``sum(dx) == 0`` up to rounding.
+    (+ FLT_MIN). ``sum(dx) == 0`` up to rounding. Along a non-last
+    ``axis`` the axis kernels run on the arrays themselves, as in
+    :func:`fastsoftmax.softmax` (same copy rule for other views).
     """
     if scale is not None or temperature is not None or softcap is not None:
         from ._fused import fused_vjp
@@ -325,6 +330,8 @@ def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = -1, 
     float32 accuracy: ``|dx - ref| <= 4 * 2**-24 * (|dz| + 2 exp(z) |sum(dz)|)``
     (+ FLT_MIN); ``exp(z)`` is the softmax kernels' exp (<= 2 ulp, 0 below
     about -87.7).
+    Along a non-last ``axis`` the axis kernels run on the arrays
+    themselves, as in :func:`fastsoftmax.softmax`.
     """
     if scale is not None or temperature is not None or softcap is not None or masked is not False:
         from ._fused import fused_vjp

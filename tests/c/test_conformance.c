@@ -953,6 +953,82 @@ static void check_csubc(conf *t) {
   }
 }
 
+/* csum, cdot: the column sums against Neumaier references, 4 u * sum |terms| */
+static void check_column_sums(conf *t, int dot) {
+  double *a = t->in[0], *b = t->in[1];
+  const axis_geo g = axis_geometry(t->n);
+  for (size_t i = 0; i < t->n; i++) a[i] = t->r1[i], b[i] = t->r2[i];
+  static double ref[MAX_N], mag[MAX_N], got[MAX_N];
+  for (size_t j = 0; j < g.w; j++) {
+    ksum sum = {0.0, 0.0};
+    mag[j] = 0.0;
+    for (size_t i = 0; i < g.rows; i++) {
+      const double v = dot ? a[i * g.w + j] * b[i * g.w + j] : a[i * g.w + j];
+      ksum_add(&sum, v);
+      mag[j] += fabs(v);
+    }
+    ref[j] = ksum_total(sum);
+  }
+  for (int dir = 0; dir < 2; dir++) {
+    void *pa, *pb;
+    ptrdiff_t as, bs;
+    setup(t, 2, OUT_OF_PLACE, &pa, &pb, NULL);
+    void *a0 = axis_start(t, pa, g, dir, &as), *b0 = axis_start(t, pb, g, dir, &bs);
+    if (dot)
+      KCALL(t, cdot, g.rows, g.w, a0, as, b0, bs, got);
+    else
+      KCALL(t, csum, g.rows, g.w, a0, as, got);
+    for (size_t j = 0; j < g.w; j++)
+      expect_value(t, dir ? " backwards" : "", got[j], ref[j], sum_tol(t, mag[j]));
+    check_memory(t, "");
+  }
+}
+
+static void check_csum(conf *t) { check_column_sums(t, 0); }
+static void check_cdot(conf *t) { check_column_sums(t, 1); }
+
+/* csubmul: y = a * (b - s[j]); csubscaleexp: y = b - s[j] * exp(a), a <= 0
+ * with one -inf; y == a and y == b allowed */
+static void check_column_map2(conf *t, int expo) {
+  double *a = t->in[0], *b = t->in[1];
+  const axis_geo g = axis_geometry(t->n);
+  for (size_t i = 0; i < t->n; i++) {
+    a[i] = expo ? (double)(-fabsf((float)t->r1[i]) * 3.0f) : t->r1[i];
+    b[i] = t->r2[i];
+  }
+  if (expo && t->n > 2) a[t->n / 2] = -INFINITY;
+  for (size_t j = 0; j < g.w; j++) g_col[0][j] = rnd(t, 0.625 + 0.125 * (double)(j % 3));
+  for (size_t i = 0; i < t->n; i++) {
+    const double sj = g_col[0][i % (g.w ? g.w : 1)];
+    if (expo) {
+      const double e = exp(a[i]);
+      t->ref[i] = b[i] - sj * e;
+      t->tol[i] = ew_tol(t, fabs(b[i]) + sj * e) + t->tb->p->tiny;
+    } else {
+      t->ref[i] = a[i] * (b[i] - sj);
+      t->tol[i] = ew_tol(t, fabs(a[i]) * (fabs(b[i]) + sj)) + t->tb->p->tiny;
+    }
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_Z; alias++) {
+    for (int dir = 0; dir < 2; dir++) {
+      void *pa, *pb, *py;
+      ptrdiff_t as, bs, ys;
+      setup(t, 2, alias, &pa, &pb, &py);
+      void *sv = column_args(t, 0, g_col[0], g.w);
+      void *a0 = axis_start(t, pa, g, dir, &as), *b0 = axis_start(t, pb, g, dir, &bs);
+      void *y0 = axis_start(t, py, g, dir, &ys);
+      if (expo)
+        KCALL(t, csubscaleexp, g.rows, g.w, a0, as, b0, bs, sv, y0, ys);
+      else
+        KCALL(t, csubmul, g.rows, g.w, a0, as, b0, bs, sv, y0, ys);
+      expect_row(t);
+    }
+  }
+}
+
+static void check_csubmul(conf *t) { check_column_map2(t, 0); }
+static void check_csubscaleexp(conf *t) { check_column_map2(t, 1); }
+
 /* One check per kernel of the list: a kernel without one does not compile. */
 #define CONF_CHECK(name, ret, params) check_##name,
 static void (*const CHECKS[N_KERNELS])(conf *) = {FSM_KERNEL_LIST(CONF_CHECK, float, float)};

@@ -232,8 +232,48 @@ static size_t axis_rows(size_t n) { return n >= 3 && n % 3 == 0 ? 3 : n >= 2 && 
              -(ptrdiff_t)w);                                                                     \
   }
 
+#define AXIS_VJP_ADAPTERS(dt, S)                                                                 \
+  static void run_##dt##_csum(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,     \
+                              S *y, double *r) {                                                 \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    double sums[MAX_N + 1];                                                                      \
+    (void)z, (void)y;                                                                            \
+    k->csum(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, sums);                                   \
+    r[0] = 0;                                                                                    \
+    for (size_t j = 0; j < w; j++) r[0] += sums[j];                                              \
+  }                                                                                              \
+  static void run_##dt##_cdot(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,     \
+                              S *y, double *r) {                                                 \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    double sums[MAX_N + 1];                                                                      \
+    (void)y;                                                                                     \
+    k->cdot(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, z, (ptrdiff_t)w, sums);                  \
+    r[0] = 0;                                                                                    \
+    for (size_t j = 0; j < w; j++) r[0] += sums[j];                                              \
+  }                                                                                              \
+  static void run_##dt##_csubmul(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,  \
+                                 S *y, double *r) {                                              \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    S s[MAX_N + 1] = {0};                                                                        \
+    (void)r;                                                                                     \
+    for (size_t j = 0; j < w; j++) s[j] = (S)(0.25 * (double)(j % 5 + 1));                       \
+    k->csubmul(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, z, (ptrdiff_t)w, s,                   \
+               y + (rows - 1) * w, -(ptrdiff_t)w);                                               \
+  }                                                                                              \
+  static void run_##dt##_csubscaleexp(const fsm_##dt##_kernels *k, size_t n, const S *x,         \
+                                      const S *z, S *y, double *r) {                             \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    S s[MAX_N + 1] = {0};                                                                        \
+    (void)r;                                                                                     \
+    for (size_t j = 0; j < w; j++) s[j] = (S)(0.25 * (double)(j % 5 + 1));                       \
+    k->csubscaleexp(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, z, (ptrdiff_t)w, s,              \
+                    y + (rows - 1) * w, -(ptrdiff_t)w);                                          \
+  }
+
 AXIS_ADAPTERS(f32, float)
 AXIS_ADAPTERS(f64, double)
+AXIS_VJP_ADAPTERS(f32, float)
+AXIS_VJP_ADAPTERS(f64, double)
 
 
 typedef void (*run_f32_fn)(const fsm_f32_kernels *, size_t, const float *, const float *, float *,

@@ -98,39 +98,51 @@ void FSM_GENERIC_KERNEL(cmax)(size_t n, size_t w, const S *x, ptrdiff_t xs, C *m
 #undef BLOCK
 }
 
-/* ---- caddstoreexp: y = exp(x - c) (unless y is NULL), column sums */
+/* ---- the column sums: caddstoreexp (kind 0: exp(a - c), stored in y
+ * unless y is NULL), csum (1: a), cdot (2: a * b) */
 
-FSM_AXIS_INLINE void caddstoreexp_block(size_t g, const S *x, ptrdiff_t xs, const C *c, S *y,
-                                        ptrdiff_t ys, fsm_vsumd *sum, size_t nv, size_t rem) {
+FSM_AXIS_INLINE fsm_vf sum_term(int kind, const S *a, const S *b, fsm_vf cv, size_t rem) {
   FSM_VEXP_SETUP;
+  if (kind == 0) return FSM_VEXP(fsm_vsub(ld(a, rem), cv));
+  if (kind == 1) return ld(a, rem);
+  return fsm_vmul(ld(a, rem), ld(b, rem));
+}
+
+FSM_AXIS_INLINE void sums_block(int kind, size_t g, const S *a, ptrdiff_t as, const S *b,
+                                ptrdiff_t bs, const C *c, S *y, ptrdiff_t ys, fsm_vsumd *sum,
+                                size_t nv, size_t rem) {
   const size_t l = FSM_VEC_LANES;
   for (size_t v = 0; v < nv; v++) {
-    const fsm_vf cv = ld(c + v * l, rem);
+    const fsm_vf cv = kind == 0 ? ld(c + v * l, rem) : fsm_vset1((C)0);
     fsm_vf acc = fsm_vset1((C)0);
     for (size_t r = 0; r < g; r++) {
-      const fsm_vf e = FSM_VEXP(fsm_vsub(ld(ROW(x, r, xs) + v * l, rem), cv));
-      if (y != NULL) st(ROW(y, r, ys) + v * l, rem, e);
+      const fsm_vf e = sum_term(kind, ROW(a, r, as) + v * l, kind == 2 ? ROW(b, r, bs) + v * l : NULL,
+                                cv, rem);
+      if (kind == 0 && y != NULL) st(ROW(y, r, ys) + v * l, rem, e);
       acc = fsm_vadd(acc, e);
     }
     fsm_vsumd_add(&sum[v], acc);
   }
 }
 
-void FSM_GENERIC_KERNEL(caddstoreexp)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *c,
-                                      S *y, ptrdiff_t ys, double *sum) {
+FSM_AXIS_INLINE void column_sums(int kind, size_t n, size_t w, const S *a, ptrdiff_t as,
+                                 const S *b, ptrdiff_t bs, const C *c, S *y, ptrdiff_t ys,
+                                 double *sum) {
   const size_t l = FSM_VEC_LANES;
   fsm_vsumd acc[(FSM_AXIS_CHUNK + FSM_VEC_LANES - 1) / FSM_VEC_LANES];
   for (size_t j0 = 0; j0 < w; j0 += FSM_AXIS_CHUNK) {
     const size_t wc = w - j0 < FSM_AXIS_CHUNK ? w - j0 : FSM_AXIS_CHUNK;
     const size_t vecs = (wc + l - 1) / l;
     for (size_t v = 0; v < vecs; v++) acc[v] = fsm_vsumd_zero();
-#define BLOCK(j, nv, rem)                                                                      \
-  caddstoreexp_block(g_, xr_ + (j), xs, c + j0 + (j), yr_ != NULL ? yr_ + (j) : NULL, ys,      \
-                     acc + (j) / l, nv, rem)
+#define BLOCK(j, nv, rem)                                                                    \
+  sums_block(kind, g_, ar_ + (j), as, br_ != NULL ? br_ + (j) : NULL, bs,                    \
+             c != NULL ? c + j0 + (j) : NULL, yr_ != NULL ? yr_ + (j) : NULL, ys, acc + (j) / l, \
+             nv, rem)
 #define STRIP(i, g)                                         \
   do {                                                      \
     const size_t g_ = (g);                                  \
-    const S *xr_ = ROW(x, i, xs) + j0;                      \
+    const S *ar_ = ROW(a, i, as) + j0;                      \
+    const S *br_ = b != NULL ? ROW(b, i, bs) + j0 : NULL;   \
     S *yr_ = y != NULL ? ROW(y, i, ys) + j0 : NULL;         \
     FSM_AXIS_COLUMNS(wc, BLOCK);                            \
   } while (0)
@@ -139,6 +151,20 @@ void FSM_GENERIC_KERNEL(caddstoreexp)(size_t n, size_t w, const S *x, ptrdiff_t 
 #undef BLOCK
     for (size_t v = 0; v < vecs; v++) st_sum(sum + j0 + v * l, wc - v * l < l ? wc - v * l : 0, acc[v]);
   }
+}
+
+void FSM_GENERIC_KERNEL(caddstoreexp)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *c,
+                                      S *y, ptrdiff_t ys, double *sum) {
+  column_sums(0, n, w, x, xs, NULL, 0, c, y, ys, sum);
+}
+
+void FSM_GENERIC_KERNEL(csum)(size_t n, size_t w, const S *x, ptrdiff_t xs, double *sum) {
+  column_sums(1, n, w, x, xs, NULL, 0, NULL, NULL, 0, sum);
+}
+
+void FSM_GENERIC_KERNEL(cdot)(size_t n, size_t w, const S *a, ptrdiff_t as, const S *b,
+                              ptrdiff_t bs, double *sum) {
+  column_sums(2, n, w, a, as, b, bs, NULL, NULL, 0, sum);
 }
 
 /* ---- the elementwise passes: row by row, each row across its columns */
@@ -194,4 +220,38 @@ void FSM_GENERIC_KERNEL(csubc)(size_t n, size_t w, const S *x, ptrdiff_t xs, con
     FSM_AXIS_COLUMNS(w, BLOCK);
 #undef BLOCK
   }
+}
+
+/* ---- the VJPs' elementwise passes, over two inputs */
+
+FSM_AXIS_INLINE void csubmul_block(int kind, const S *a, const S *b, const C *s, S *y, size_t nv,
+                                   size_t rem) {
+  FSM_VEXP_SETUP;
+  const size_t l = FSM_VEC_LANES;
+  for (size_t v = 0; v < nv; v++) {
+    const fsm_vf av = ld(a + v * l, rem), bv = ld(b + v * l, rem), sv = ld(s + v * l, rem);
+    st(y + v * l, rem,
+       kind == 0 ? fsm_vmul(av, fsm_vsub(bv, sv)) : fsm_vsub(bv, fsm_vmul(sv, FSM_VEXP(av))));
+  }
+}
+
+FSM_AXIS_INLINE void column_map2(int kind, size_t n, size_t w, const S *a, ptrdiff_t as,
+                                 const S *b, ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys) {
+  for (size_t i = 0; i < n; i++) {
+    const S *ar = ROW(a, i, as), *br = ROW(b, i, bs);
+    S *yr = ROW(y, i, ys);
+#define BLOCK(j, nv, rem) csubmul_block(kind, ar + (j), br + (j), s + (j), yr + (j), nv, rem)
+    FSM_AXIS_COLUMNS(w, BLOCK);
+#undef BLOCK
+  }
+}
+
+void FSM_GENERIC_KERNEL(csubmul)(size_t n, size_t w, const S *a, ptrdiff_t as, const S *b,
+                                 ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys) {
+  column_map2(0, n, w, a, as, b, bs, s, y, ys);
+}
+
+void FSM_GENERIC_KERNEL(csubscaleexp)(size_t n, size_t w, const S *a, ptrdiff_t as, const S *b,
+                                      ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys) {
+  column_map2(1, n, w, a, as, b, bs, s, y, ys);
 }

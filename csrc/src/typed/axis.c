@@ -106,3 +106,70 @@ fsm_status PUBLIC(log_softmax_axis)(size_t outer, size_t n, size_t inner, const 
   return DRIVER(axis_run)(1, outer, n, inner, x, x_outer_stride, x_axis_stride, y,
                           y_outer_stride, y_axis_stride, algorithm);
 }
+
+/* ---- the VJPs along the axis: the column sums, then one elementwise pass */
+
+typedef struct DRIVER(axis_vjp_call) {
+  const KERNELS *k;
+  int log_in;
+  size_t n;
+  ptrdiff_t as, bs, ys; /* axis strides of a (y or z), b (dy or dz), dx */
+} DRIVER(axis_vjp_call);
+
+/* softmax: dx = y (dy - sum dy y); log-softmax: dx = dz - exp(z) sum dz */
+static fsm_status DRIVER(axis_vjp_tile)(const void *ctx, size_t r, size_t w, void *const *ptr) {
+  const DRIVER(axis_vjp_call) *c = ctx;
+  const KERNELS *k = c->k;
+  const T *a = ptr[0], *b = ptr[1];
+  T *dx = ptr[2];
+  double s[AXIS_TILE_MAX];
+  T sv[AXIS_TILE_MAX];
+  (void)r;
+  if (c->log_in)
+    k->csum(c->n, w, b, c->bs, s);
+  else
+    k->cdot(c->n, w, a, c->as, b, c->bs, s);
+  for (size_t j = 0; j < w; j++) sv[j] = (T)s[j];
+  if (c->log_in)
+    k->csubscaleexp(c->n, w, a, c->as, b, c->bs, sv, dx, c->ys);
+  else
+    k->csubmul(c->n, w, a, c->as, b, c->bs, sv, dx, c->ys);
+  return FSM_OK;
+}
+
+static fsm_status DRIVER(axis_vjp_run)(int log_in, size_t outer, size_t n, size_t inner,
+                                       const T *a, ptrdiff_t ao, ptrdiff_t aa, const T *b,
+                                       ptrdiff_t bo, ptrdiff_t ba, T *dx, ptrdiff_t dxo,
+                                       ptrdiff_t dxa) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  status = fsm_check_axis(outer, n, inner, a, ao, aa, sizeof(T));
+  if (status == FSM_OK) status = fsm_check_axis(outer, n, inner, b, bo, ba, sizeof(T));
+  if (status == FSM_OK) status = fsm_check_axis(outer, n, inner, dx, dxo, dxa, sizeof(T));
+  if (status != FSM_OK || outer == 0 || n == 0 || inner == 0) return status;
+  const DRIVER(axis_vjp_call) call = {k, log_in, n, aa, ba, dxa};
+  const fsm_plan plan = {outer, inner, sizeof(T), 3, {(void *)a, (void *)b, dx}, {ao, bo, dxo},
+                         DRIVER(axis_vjp_tile), &call};
+  return fsm_run_plan_blocks(&plan, DRIVER(axis_tile)(outer, n, inner), n);
+}
+
+fsm_status PUBLIC(softmax_backward_axis)(size_t outer, size_t n, size_t inner, const T *y,
+                                         ptrdiff_t y_outer_stride, ptrdiff_t y_axis_stride,
+                                         const T *dy, ptrdiff_t dy_outer_stride,
+                                         ptrdiff_t dy_axis_stride, T *dx,
+                                         ptrdiff_t dx_outer_stride, ptrdiff_t dx_axis_stride) {
+  return DRIVER(axis_vjp_run)(0, outer, n, inner, y, y_outer_stride, y_axis_stride, dy,
+                              dy_outer_stride, dy_axis_stride, dx, dx_outer_stride,
+                              dx_axis_stride);
+}
+
+fsm_status PUBLIC(log_softmax_backward_axis)(size_t outer, size_t n, size_t inner, const T *z,
+                                             ptrdiff_t z_outer_stride, ptrdiff_t z_axis_stride,
+                                             const T *dz, ptrdiff_t dz_outer_stride,
+                                             ptrdiff_t dz_axis_stride, T *dx,
+                                             ptrdiff_t dx_outer_stride, ptrdiff_t dx_axis_stride) {
+  return DRIVER(axis_vjp_run)(1, outer, n, inner, z, z_outer_stride, z_axis_stride, dz,
+                              dz_outer_stride, dz_axis_stride, dx, dx_outer_stride,
+                              dx_axis_stride);
+}
