@@ -282,8 +282,8 @@ FSM_API fsm_status fsm_softmax_backward_axis_f64(size_t outer, size_t n, size_t 
                                                  ptrdiff_t dx_axis_stride);
 
 /* fsm_log_softmax_backward_axis_f64: fsm_log_softmax_backward_axis_f32 for
- * float64. Arguments, return codes, aliasing and thread safety: as
- * fsm_softmax_backward_axis_f32. */
+ * float64. Arguments, statuses, aliasing, threads:
+ * as fsm_softmax_backward_axis_f32. */
 FSM_API fsm_status fsm_log_softmax_backward_axis_f64(size_t outer, size_t n, size_t inner,
                                                      const double *z, ptrdiff_t z_outer_stride,
                                                      ptrdiff_t z_axis_stride,
