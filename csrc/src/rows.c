@@ -17,7 +17,9 @@ static size_t run_rows(const fsm_plan *plan, size_t col_block, size_t begin, siz
   void *ptr[FSM_PLAN_MAX_OPERANDS] = {NULL};
   const size_t blocks = blocks_per_row(plan, col_block);
   for (size_t u = begin; u < end; u++) {
-    const size_t r = u / blocks, col = (u % blocks) * col_block;
+    /* whole rows (every plan but the axis drivers'): no division */
+    const size_t r = col_block == 0 ? u : u / blocks;
+    const size_t col = col_block == 0 ? 0 : (u % blocks) * col_block;
     const size_t cols = col_block == 0 ? plan->cols
                         : plan->cols - col < col_block ? plan->cols - col : col_block;
     for (size_t i = 0; i < plan->n_operands; i++)
