@@ -138,6 +138,11 @@ def _over_axis(xs: tuple, axis, out, call_axis, call_rows) -> np.ndarray:
     x = xs[0]
     if x.ndim < 2:
         return _over_rows(xs, axis, out, call_rows)
+    if isinstance(out, np.ndarray) and out.dtype != x.dtype:
+        # NumPy's same_kind casting, as _over_rows: computed in x's dtype, then cast
+        _check_out(out, x, same_kind=True)
+        np.copyto(out, _over_axis(xs, axis, None, call_axis, call_rows), casting="same_kind")
+        return out
     ax = _normalize_axis(axis, x.ndim)
     if all(d == 1 for d in x.shape[ax + 1:]):
         return _over_rows(xs, axis, out, call_rows)
