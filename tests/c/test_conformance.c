@@ -778,6 +778,10 @@ static void check_vcapgrad(conf *t) {
     void *px, *pg, *py;
     setup(t, 2, alias, &px, &pg, &py);
     KCALL(t, vcapgrad, t->n, px, pg, s, c, py);
+    expect_row(t);
+  }
+}
+
 /* ---- the axis kernels (FSM_AXIS_KERNEL_LIST): the buffer of n elements
  * as `rows` rows of w = n / rows columns (3 rows when n is a multiple of
  * 3, else 2 when even, else 1), walked forwards (stride w) and backwards

@@ -53,6 +53,8 @@ static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
   const __m256i k = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)keep));
   const __m256 drop = _mm256_castsi256_ps(_mm256_cmpeq_epi32(k, _mm256_setzero_si256()));
   return _mm256_blendv_ps(v, _mm256_set1_ps(-INFINITY), drop);
+}
+
 /* ---- the axis kernels (generic/c*.c): exp and double sums ------------ */
 
 /* exp(x) for x <= 0, the table exp of common.h: 0 for -inf and below

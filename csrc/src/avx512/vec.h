@@ -48,6 +48,8 @@ static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
   const __m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)keep);
   const __mmask16 k = (__mmask16)~_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_setzero_si128()));
   return _mm512_mask_blend_ps(k, _mm512_set1_ps(-INFINITY), v);
+}
+
 /* ---- the axis kernels (generic/c*.c): exp and double sums ------------ */
 
 /* columns of the axis kernels: vectors per block (registers across rows) */

@@ -52,6 +52,8 @@ static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
   memcpy(&bytes, keep, sizeof bytes);
   const uint32x4_t k = vmovl_u16(vget_low_u16(vmovl_u8(vreinterpret_u8_u32(vdup_n_u32(bytes)))));
   return vbslq_f32(vceqq_u32(k, vdupq_n_u32(0)), vdupq_n_f32(-INFINITY), v);
+}
+
 /* ---- the axis kernels (generic/c*.c): exp and double sums ------------ */
 
 /* The table and constants stay in registers as locals of the kernel (as
