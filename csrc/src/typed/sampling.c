@@ -1,0 +1,372 @@
+/*
+ * Decoding helpers (issue 16): top-k softmax and sampling with temperature,
+ * top-k, top-p and min-p, on rows of logits. Compiled once per dtype
+ * (dtype.h). The exps and the max run as kernel-table entries; selection
+ * is a radix histogram over the bits of the values (no sort of the row):
+ *
+ *   topk_softmax  rmax, raddexp (the row's normaliser), then the k largest
+ *                 logits: for small k one pass keeping a sorted buffer of
+ *                 k, else a histogram of the values' top 12 key bits, the
+ *                 bucket holding the k-th largest, and one pass collecting
+ *                 that bucket and those above it (sorted: at most k plus
+ *                 one bucket's entries).
+ *   sample        rmax, then e = exp((x - max) / T) stored in a scratch row
+ *                 (raddstoreexp, after vaffine when T != 1); every filter
+ *                 is a threshold on e: top-k the k-th largest e, top-p the
+ *                 smallest e of the shortest prefix (in decreasing order)
+ *                 whose mass reaches p of the top-k mass (a histogram of
+ *                 masses by bucket, then the boundary bucket's entries
+ *                 sorted), min-p the value min_p (e's max is exp(0) = 1).
+ *                 The draw inverts the CDF of the kept entries in index
+ *                 order: block sums of e >= threshold, then one block
+ *                 scanned.
+ *
+ * docs/decoding.md describes the semantics; python/fastsoftmax/_decoding.py
+ * the Python API.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtype.h"
+
+#define HIST_BITS 12
+#define HIST_BUCKETS (1u << HIST_BITS)
+#define HIST_LANES 4              /* interleaved histograms: no store-forwarding chain */
+#define DRAW_BLOCK 1024           /* entries per block sum of the draw */
+#define TOPK_SMALL 16             /* k up to this: one pass with a sorted buffer */
+
+/* The histogram bucket of v: the top 12 bits of a key that orders floats
+ * as their values (float32 bits, sign-flipped; float64 rows are rounded
+ * to float32 first, which keeps the order). -0 and +0 share a bucket. */
+static unsigned DRIVER(bucket)(T v) {
+  const float f = (float)v + 0.0f;
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  u = (u >> 31) ? ~u : (u | 0x80000000u);
+  return u >> (32 - HIST_BITS);
+}
+
+/* A candidate: value and index; sorted by value decreasing, index increasing. */
+typedef struct DRIVER(cand) {
+  T v;
+  int64_t i;
+} DRIVER(cand);
+
+static int DRIVER(cand_cmp)(const void *pa, const void *pb) {
+  const DRIVER(cand) *a = pa, *b = pb;
+  if (a->v > b->v) return -1;
+  if (a->v < b->v) return 1;
+  return (a->i > b->i) - (a->i < b->i);
+}
+
+/* Per bucket: how many entries of x (>= floor) and their sum. */
+static void DRIVER(histogram)(size_t n, const T *x, T floor, size_t *count, double *mass) {
+  size_t c[HIST_LANES][HIST_BUCKETS];
+  double s[HIST_LANES][HIST_BUCKETS];
+  memset(c, 0, sizeof c);
+  memset(s, 0, sizeof s);
+  size_t i = 0;
+  for (; i + HIST_LANES <= n; i += HIST_LANES)
+    for (unsigned l = 0; l < HIST_LANES; l++) {
+      const T v = x[i + l];
+      const unsigned b = DRIVER(bucket)(v);
+      const int in = v >= floor;
+      c[l][b] += (size_t)in;
+      s[l][b] += in ? (double)v : 0.0;
+    }
+  for (; i < n; i++)
+    if (x[i] >= floor) {
+      c[0][DRIVER(bucket)(x[i])]++;
+      s[0][DRIVER(bucket)(x[i])] += (double)x[i];
+    }
+  for (unsigned b = 0; b < HIST_BUCKETS; b++) {
+    count[b] = c[0][b] + c[1][b] + c[2][b] + c[3][b];
+    mass[b] = (s[0][b] + s[1][b]) + (s[2][b] + s[3][b]);
+  }
+}
+
+/* The entries of x in bucket b (and >= floor), sorted; *len their number
+ * (at most `cap`, the histogram's count). NULL if out of memory. */
+static DRIVER(cand) *DRIVER(collect)(size_t n, const T *x, unsigned b, T floor, size_t cap,
+                                     size_t *len) {
+  DRIVER(cand) *c = malloc((cap ? cap : 1) * sizeof *c);
+  if (c == NULL) return NULL;
+  size_t m = 0;
+  for (size_t i = 0; i < n && m < cap; i++)
+    if (DRIVER(bucket)(x[i]) == b && x[i] >= floor) c[m++] = (DRIVER(cand)){x[i], (int64_t)i};
+  qsort(c, m, sizeof *c, DRIVER(cand_cmp));
+  *len = m;
+  return c;
+}
+
+/* The k largest entries of x (k <= n, no NaN), sorted, into out[0..k). */
+static fsm_status DRIVER(select_topk)(size_t n, const T *x, size_t k, DRIVER(cand) *out) {
+  if (k <= TOPK_SMALL) {
+    /* a sorted buffer; an entry equal to the k-th never displaces it */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+      const T v = x[i];
+      if (m == k && !(v > out[k - 1].v)) continue;
+      size_t j = m < k ? m++ : k - 1;
+      while (j > 0 && out[j - 1].v < v) {
+        out[j] = out[j - 1];
+        j--;
+      }
+      out[j] = (DRIVER(cand)){v, (int64_t)i};
+    }
+    return FSM_OK;
+  }
+  size_t *count = malloc(HIST_BUCKETS * sizeof *count);
+  double *mass = malloc(HIST_BUCKETS * sizeof *mass);
+  if (count == NULL || mass == NULL) {
+    free(count);
+    free(mass);
+    return FSM_OUT_OF_MEMORY;
+  }
+  DRIVER(histogram)(n, x, -(T)INFINITY, count, mass);
+  size_t above = 0;
+  unsigned b = HIST_BUCKETS - 1;
+  while (above + count[b] < k) above += count[b--];
+  const size_t cap = above + count[b];
+  free(count);
+  free(mass);
+  DRIVER(cand) *c = malloc(cap * sizeof *c);
+  if (c == NULL) return FSM_OUT_OF_MEMORY;
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++)
+    if (DRIVER(bucket)(x[i]) >= b) c[m++] = (DRIVER(cand)){x[i], (int64_t)i};
+  qsort(c, m, sizeof *c, DRIVER(cand_cmp));
+  memcpy(out, c, k * sizeof *c);
+  free(c);
+  return FSM_OK;
+}
+
+/* ---- topk_softmax */
+
+typedef struct DRIVER(topk_call) {
+  const KERNELS *k;
+  size_t top;
+  int renormalize;
+  T *probs;
+  size_t probs_stride;
+  int64_t *indices;
+  size_t indices_stride;
+} DRIVER(topk_call);
+
+static fsm_status DRIVER(topk_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(topk_call) *call = ctx;
+  const T *x = ptr[0];
+  const T m = call->k->rmax(n, x);
+  if (!(m > -(T)INFINITY && m < (T)INFINITY)) return FSM_INVALID_ARGUMENT;
+  const double sum = call->k->raddexp(n, x, m);
+  if (sum != sum) return FSM_INVALID_ARGUMENT;   /* a NaN the max dropped */
+  DRIVER(cand) small[TOPK_SMALL];
+  DRIVER(cand) *sel = call->top <= TOPK_SMALL ? small : malloc(call->top * sizeof *sel);
+  if (sel == NULL) return FSM_OUT_OF_MEMORY;
+  const fsm_status status = DRIVER(select_topk)(n, x, call->top, sel);
+  if (status == FSM_OK) {
+    double norm = sum;
+    if (call->renormalize) {
+      norm = 0.0;
+      for (size_t j = 0; j < call->top; j++) norm += exp((double)sel[j].v - (double)m);
+    }
+    T *p = call->probs + r * call->probs_stride;
+    int64_t *idx = call->indices + r * call->indices_stride;
+    for (size_t j = 0; j < call->top; j++) {
+      p[j] = (T)(exp((double)sel[j].v - (double)m) / norm);
+      idx[j] = sel[j].i;
+    }
+  }
+  if (sel != small) free(sel);
+  return status;
+}
+
+fsm_status PUBLIC(topk_softmax)(size_t rows, size_t cols, const T *x, size_t x_stride, size_t k,
+                                int renormalize, T *probs, size_t probs_stride, int64_t *indices,
+                                size_t indices_stride) {
+  fsm_status status;
+  const KERNELS *kt = ACTIVE_KERNELS(&status);
+  if (kt == NULL) return status;
+  status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(T));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, k, probs, probs_stride, sizeof(T));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, k, indices, indices_stride, sizeof(int64_t));
+  if (status != FSM_OK) return status;
+  if (rows == 0) return FSM_OK;
+  if (k == 0 || k > cols) return FSM_INVALID_ARGUMENT;
+  const DRIVER(topk_call) call = {kt, k, renormalize != 0, probs, probs_stride, indices,
+                                  indices_stride};
+  const fsm_plan plan = {rows, cols, sizeof(T), 1, {(void *)x}, {x_stride}, DRIVER(topk_row), &call};
+  return fsm_run_plan(&plan);
+}
+
+/* ---- sample */
+
+typedef struct DRIVER(sample_call) {
+  const KERNELS *k;
+  fsm_sampling_params p;
+  const double *uniforms;
+  int64_t *tokens;
+} DRIVER(sample_call);
+
+/* The smallest e of the shortest decreasing prefix of {e >= floor} whose
+ * mass reaches `target` (floor if none does: rounding). */
+static fsm_status DRIVER(mass_threshold)(size_t n, const T *e, const size_t *count,
+                                         const double *mass, T floor, double target, T *tau) {
+  double acc = 0.0;
+  const unsigned lo = DRIVER(bucket)(floor);
+  for (unsigned b = HIST_BUCKETS; b-- > lo;) {
+    if (count[b] == 0 || acc + mass[b] < target) {
+      acc += mass[b];
+      continue;
+    }
+    size_t len;
+    DRIVER(cand) *c = DRIVER(collect)(n, e, b, floor, count[b], &len);
+    if (c == NULL) return FSM_OUT_OF_MEMORY;
+    *tau = len ? c[len - 1].v : floor;
+    for (size_t j = 0; j < len; j++) {
+      acc += (double)c[j].v;
+      if (acc >= target) {
+        *tau = c[j].v;
+        break;
+      }
+    }
+    free(c);
+    return FSM_OK;
+  }
+  *tau = floor;
+  return FSM_OK;
+}
+
+/* The k-th largest e (ties: every entry equal to it stays). */
+static fsm_status DRIVER(rank_threshold)(size_t n, const T *e, const size_t *count, size_t k,
+                                         T *tau) {
+  size_t above = 0;
+  unsigned b = HIST_BUCKETS - 1;
+  while (b > 0 && above + count[b] < k) above += count[b--];
+  size_t len;
+  DRIVER(cand) *c = DRIVER(collect)(n, e, b, -(T)INFINITY, count[b], &len);
+  if (c == NULL) return FSM_OUT_OF_MEMORY;
+  *tau = len ? c[k - above - 1 < len ? k - above - 1 : len - 1].v : 0;
+  free(c);
+  return FSM_OK;
+}
+
+/* Inverse CDF over the entries e >= tau in index order, at u in [0, 1). */
+static int64_t DRIVER(draw)(size_t n, const T *e, T tau, double u, double *block_sum) {
+  const size_t blocks = (n + DRAW_BLOCK - 1) / DRAW_BLOCK;
+  double total = 0.0;
+  for (size_t b = 0; b < blocks; b++) {
+    const size_t lo = b * DRAW_BLOCK, hi = lo + DRAW_BLOCK < n ? lo + DRAW_BLOCK : n;
+    T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t i = lo;
+    for (; i + 8 <= hi; i += 8)
+      for (int l = 0; l < 8; l++) acc[l] += e[i + l] >= tau ? e[i + l] : (T)0;
+    double s = 0.0;
+    for (; i < hi; i++) s += e[i] >= tau ? (double)e[i] : 0.0;
+    for (int l = 0; l < 8; l++) s += (double)acc[l];
+    block_sum[b] = s;
+    total += s;
+  }
+  double rest = u * total;
+  int64_t last = -1;
+  for (size_t b = 0; b < blocks; b++) {
+    if (block_sum[b] > 0.0) last = (int64_t)b;
+    if (rest >= block_sum[b]) {
+      rest -= block_sum[b];
+      continue;
+    }
+    const size_t lo = b * DRAW_BLOCK, hi = lo + DRAW_BLOCK < n ? lo + DRAW_BLOCK : n;
+    int64_t pick = -1;
+    for (size_t i = lo; i < hi; i++) {
+      if (!(e[i] >= tau) || e[i] == 0) continue;
+      pick = (int64_t)i;
+      rest -= (double)e[i];
+      if (rest < 0.0) return pick;
+    }
+    return pick;                      /* rounding: the block's last kept entry */
+  }
+  /* rounding past the total: the last kept entry */
+  if (last < 0) return 0;
+  const size_t lo = (size_t)last * DRAW_BLOCK, hi = lo + DRAW_BLOCK < n ? lo + DRAW_BLOCK : n;
+  for (size_t i = hi; i-- > lo;)
+    if (e[i] >= tau && e[i] > 0) return (int64_t)i;
+  return (int64_t)lo;
+}
+
+static fsm_status DRIVER(sample_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(sample_call) *call = ctx;
+  const KERNELS *k = call->k;
+  const fsm_sampling_params *p = &call->p;
+  const T *x = ptr[0];
+  const T m = k->rmax(n, x);
+  if (!(m > -(T)INFINITY && m < (T)INFINITY)) return FSM_INVALID_ARGUMENT;
+  const size_t blocks = (n + DRAW_BLOCK - 1) / DRAW_BLOCK;
+  T *e = malloc(n * sizeof *e + (blocks + 1) * sizeof(double));
+  if (e == NULL) return FSM_OUT_OF_MEMORY;
+  double *block_sum = (double *)(void *)((char *)e + ((n * sizeof *e + 7) & ~(size_t)7));
+  /* (the block sums start 8-aligned inside the same allocation) */
+  double sum;
+  if (p->temperature == 1.0) {
+    sum = k->raddstoreexp(n, x, m, e);
+  } else {
+    k->vaffine(n, x, (T)(1.0 / p->temperature), m, 0, e);
+    sum = k->raddstoreexp(n, e, 0, e);
+  }
+  fsm_status status = sum == sum ? FSM_OK : FSM_INVALID_ARGUMENT;
+  T tau = 0;
+  const int by_rank = p->top_k != 0 && p->top_k < n, by_mass = p->top_p < 1.0;
+  if (status == FSM_OK && (by_rank || by_mass)) {
+    size_t *count = malloc(HIST_BUCKETS * (sizeof *count + sizeof(double)));
+    if (count == NULL) status = FSM_OUT_OF_MEMORY;
+    double *mass = (double *)(void *)(count + HIST_BUCKETS);
+    if (status == FSM_OK) DRIVER(histogram)(n, e, 0, count, mass);
+    if (status == FSM_OK && by_rank) status = DRIVER(rank_threshold)(n, e, count, p->top_k, &tau);
+    if (status == FSM_OK && by_mass) {
+      /* the top-k mass: buckets above tau's, and tau's bucket's entries >= tau */
+      double kept = sum;
+      if (by_rank) {
+        kept = 0.0;
+        const unsigned bt = DRIVER(bucket)(tau);
+        for (unsigned b = bt + 1; b < HIST_BUCKETS; b++) kept += mass[b];
+        size_t len;
+        DRIVER(cand) *c = DRIVER(collect)(n, e, bt, tau, count[bt], &len);
+        if (c == NULL) status = FSM_OUT_OF_MEMORY;
+        for (size_t j = 0; c != NULL && j < len; j++) kept += (double)c[j].v;
+        free(c);
+      }
+      /* (tau's bucket: mass_threshold counts only its entries >= tau) */
+      if (status == FSM_OK)
+        status = DRIVER(mass_threshold)(n, e, count, mass, tau, p->top_p * kept, &tau);
+    }
+    free(count);
+  }
+  if (status == FSM_OK) {
+    if ((T)p->min_p > tau) tau = (T)p->min_p;
+    call->tokens[r] = DRIVER(draw)(n, e, tau, call->uniforms[r], block_sum);
+  }
+  free(e);
+  return status;
+}
+
+fsm_status PUBLIC(sample)(size_t rows, size_t cols, const T *logits, size_t stride,
+                          const fsm_sampling_params *params, const double *uniforms,
+                          int64_t *tokens) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  status = fsm_check_matrix(rows, cols, logits, stride, sizeof(T));
+  if (status != FSM_OK) return status;
+  if (rows == 0) return FSM_OK;
+  if (params == NULL || uniforms == NULL || tokens == NULL) return FSM_NULL_POINTER;
+  const fsm_sampling_params p = *params;
+  if (cols == 0 || !(p.temperature > 0 && p.temperature < INFINITY) ||
+      !(p.top_p > 0 && p.top_p <= 1) || !(p.min_p >= 0 && p.min_p <= 1) || p.top_k > cols)
+    return FSM_INVALID_ARGUMENT;
+  for (size_t r = 0; r < rows; r++)
+    if (!(uniforms[r] >= 0 && uniforms[r] < 1)) return FSM_INVALID_ARGUMENT;
+  const DRIVER(sample_call) call = {k, p, uniforms, tokens};
+  const fsm_plan plan = {rows, cols, sizeof(T), 1, {(void *)logits}, {stride}, DRIVER(sample_row),
+                         &call};
+  return fsm_run_plan(&plan);
+}
