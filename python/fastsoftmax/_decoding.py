@@ -42,6 +42,17 @@ def _lse_array(a) -> np.ndarray:
                     + (" (complex input is not supported)" if arr.dtype.kind == "c" else ""))
 
 
+def _strided_rows(x2: np.ndarray) -> np.ndarray:
+    """2-D ``x2`` as the C entry points take it (aligned, unit inner stride,
+    row stride >= cols, in whole elements), else a contiguous copy."""
+    rows, cols = x2.shape
+    item = x2.itemsize
+    if (cols > 1 and x2.strides[1] != item) or not x2.flags.aligned or (
+            rows > 1 and (x2.strides[0] % item or x2.strides[0] < cols * item)):
+        return np.ascontiguousarray(x2)
+    return x2
+
+
 def _lse_axes(axis, ndim: int) -> tuple:
     if axis is None:
         return tuple(range(ndim))
@@ -66,7 +77,9 @@ def _lse_weighted(a: np.ndarray, axes: tuple, b, keepdims: bool, return_sign: bo
         a, bb = np.broadcast_arrays(a, bb)
     except ValueError:
         raise ValueError(f"b must broadcast against a: shapes {np.shape(b)} and {a.shape}") from None
-    dtype = np.result_type(a.dtype, bb.dtype if bb.dtype.kind == "f" else a.dtype)
+    dtype = np.result_type(a, b if np.ndim(b) == 0 and not isinstance(b, np.ndarray) else bb)
+    if dtype.kind != "f":
+        dtype = np.dtype(np.float64)
     a = a.astype(dtype, copy=False)
     bb = bb.astype(dtype, copy=False)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -74,7 +87,7 @@ def _lse_weighted(a: np.ndarray, axes: tuple, b, keepdims: bool, return_sign: bo
         m = np.max(masked, axis=axes, keepdims=True) if a.size else \
             np.full(np.sum(a, axis=axes, keepdims=True).shape, -np.inf, dtype)
         shift = np.where(np.isfinite(m), m, 0)
-        s = np.sum(bb * np.exp(a - shift), axis=axes, keepdims=True)
+        s = np.sum(np.where(bb != 0, bb * np.exp(a - shift), 0), axis=axes, keepdims=True)
         sign = np.sign(s)
         out = np.log(np.abs(s)) + shift
         # an infinite max: +inf with a positive weight stays +inf (sum of
@@ -163,9 +176,8 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
         lead = tuple(arr.shape[d] for d in keep)
         cols = math.prod(arr.shape[d] for d in axes)
         rows = math.prod(lead)
-        x2 = moved.reshape(rows, cols)  # a view when the reduced axes are last and contiguous
-        if cols > 1 and x2.strides[1] != x2.itemsize or not x2.flags.aligned:
-            x2 = np.ascontiguousarray(x2)
+        # a view when the reduced axes are last and contiguous
+        x2 = _strided_rows(moved.reshape(rows, cols))
         out = np.empty(rows, dtype=arr.dtype)
         _core.logsumexp_rows(x2, out)
         out = out.reshape(lead)
@@ -189,10 +201,7 @@ def _logit_rows(logits) -> np.ndarray:
     if x.shape[-1] == 0:
         raise ValueError("logits must have at least one column")
     x2 = x.reshape(-1, x.shape[-1]) if x.size else x.reshape(0, x.shape[-1])
-    if x2.shape[1] > 1 and x2.strides[1] != x2.itemsize or not x2.flags.aligned or (
-            x2.shape[0] > 1 and x2.strides[0] % x2.itemsize):
-        x2 = np.ascontiguousarray(x2)
-    return x, x2
+    return x, _strided_rows(x2)
 
 
 def _count(value, name: str, cols: int) -> int:
