@@ -360,7 +360,8 @@ FSM_API fsm_status fsm_topk_softmax_f32(size_t rows, size_t cols, const float *x
                                         size_t indices_stride);
 
 /* fsm_topk_softmax_f64: fsm_topk_softmax_f32 for float64 logits (probs
- * double). Arguments, return codes and thread safety: as the float32 one. */
+ * double).
+ * Arguments, return codes and thread safety: as fsm_topk_softmax_f32. */
 FSM_API fsm_status fsm_topk_softmax_f64(size_t rows, size_t cols, const double *x,
                                         size_t x_stride, size_t k, int renormalize,
                                         double *probs, size_t probs_stride, int64_t *indices,
