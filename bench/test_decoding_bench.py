@@ -120,11 +120,8 @@ def _cases(sizes):
     out = []
     for task, workloads in WORKLOADS[sizes].items():
         for name, shape in workloads:
-            for library in ("fastsoftmax", "numpy", "scipy", "torch"):
-                if (task == "logsumexp") == (library == "numpy"):
-                    continue  # numpy: sample/topk references; scipy: logsumexp only
-                if task != "logsumexp" and library == "scipy":
-                    continue
+            # NumPy references for sample and topk, SciPy's for logsumexp
+            for library in ("fastsoftmax", "scipy" if task == "logsumexp" else "numpy", "torch"):
                 out.append((task, name, shape, library))
     return out
 

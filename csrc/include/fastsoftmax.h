@@ -333,8 +333,8 @@ FSM_API fsm_status fsm_logsumexp_f64(size_t rows, size_t cols, const double *x, 
  *   probs[r, j]   = exp(x[r, idx] - max) / sum_i exp(x[r, i] - max), or with
  *                   renormalize != 0 divided by the sum over the k selected
  *                   instead (mixture-of-experts routing).
- * A bounded number of passes over each row: its max, its normaliser, then
- * a selection (no sort of the row).
+ * Three passes over each row: its max, its normaliser, then a selection
+ * through a min-heap of k (no sort of the row).
  *
  * Arguments
  *   rows, cols, x, x_stride  the logits, as fsm_softmax_f32.
@@ -349,7 +349,7 @@ FSM_API fsm_status fsm_logsumexp_f64(size_t rows, size_t cols, const double *x, 
  *   FSM_INVALID_ARGUMENT   k == 0 or k > cols (nothing written), or a row
  *                          holds a NaN or +inf or no finite entry (rows
  *                          before it are written; the loop stops there);
- *   FSM_OUT_OF_MEMORY      a scratch buffer (k > 16) could not be allocated;
+ *   FSM_OUT_OF_MEMORY      the heap (k > 16) could not be allocated;
  *   FSM_OK.
  * Thread safety: reentrant; concurrent calls on disjoint outputs are safe.
  * Accuracy: indices exact; probabilities computed in double from the
@@ -386,9 +386,9 @@ typedef struct fsm_sampling_params {
  * order, first exceeds uniforms[r] (the caller's random numbers, so that
  * draws are reproducible). Probabilities are computed in the row's dtype
  * (float32: entries below about e^-87 of the max have probability 0).
- * A bounded number of passes per row: max, exps into a scratch row, one
- * histogram of the probabilities when a filter is on, the boundary
- * bucket's entries, and the draw; nothing sorts the row.
+ * A bounded number of passes per row: max, exps into a scratch row, a
+ * heap selection for top-k, one histogram of the probabilities and the
+ * boundary bucket's entries for top-p, and the draw; nothing sorts the row.
  *
  * Arguments
  *   rows, cols, logits, stride  the logits, as fsm_softmax_f32.

@@ -330,9 +330,8 @@ def topk_softmax(logits, k, *, renormalize: bool = False):
 
     Notes
     -----
-    Each row is read three times (its max, its normaliser, a selection:
-    a sorted buffer for k <= 16, else a radix histogram of the values'
-    top bits and one collecting pass), never sorted.
+    Each row is read three times (its max, its normaliser, a selection
+    through a min-heap of k entries), never sorted.
     """
     x, x2 = _logit_rows(logits)
     kk = _count(k, "k", x.shape[-1])

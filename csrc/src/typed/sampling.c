@@ -2,24 +2,21 @@
  * Decoding helpers (issue 16): top-k softmax and sampling with temperature,
  * top-k, top-p and min-p, on rows of logits. Compiled once per dtype
  * (dtype.h). The exps and the max run as kernel-table entries; selection
- * is a radix histogram over the bits of the values (no sort of the row):
+ * never sorts the row:
  *
  *   topk_softmax  rmax, raddexp (the row's normaliser), then the k largest
- *                 logits: for small k one pass keeping a sorted buffer of
- *                 k, else a histogram of the values' top 12 key bits, the
- *                 bucket holding the k-th largest, and one pass collecting
- *                 that bucket and those above it (sorted: at most k plus
- *                 one bucket's entries).
+ *                 logits in one pass through a min-heap of k (its root
+ *                 rejects almost every entry with one comparison).
  *   sample        rmax, then e = exp((x - max) / T) stored in a scratch row
  *                 (raddstoreexp, after vaffine when T != 1); every filter
- *                 is a threshold on e: top-k the k-th largest e, top-p the
- *                 smallest e of the shortest prefix (in decreasing order)
- *                 whose mass reaches p of the top-k mass (a histogram of
- *                 masses by bucket, then the boundary bucket's entries
- *                 sorted), min-p the value min_p (e's max is exp(0) = 1).
- *                 The draw inverts the CDF of the kept entries in index
- *                 order: block sums of e >= threshold, then one block
- *                 scanned.
+ *                 is a threshold on e: top-k the k-th largest e (the heap),
+ *                 top-p the smallest e of the shortest prefix (in
+ *                 decreasing order) whose mass reaches p of the top-k mass
+ *                 (a histogram of e's mass by its float bits, then only the
+ *                 boundary bucket's entries sorted), min-p the value min_p
+ *                 (e's max is exp(0) = 1). The draw inverts the CDF of the
+ *                 kept entries in index order: block sums of e >= the
+ *                 threshold, then one block scanned.
  *
  * docs/decoding.md describes the semantics; python/fastsoftmax/_decoding.py
  * the Python API.
@@ -30,21 +27,21 @@
 
 #include "dtype.h"
 
-#define HIST_BITS 12
-#define HIST_BUCKETS (1u << HIST_BITS)
+#define HIST_BUCKETS 1024u       /* probabilities in [0, 1]: float32 bits >> 20 */
 #define HIST_LANES 4              /* interleaved histograms: no store-forwarding chain */
 #define DRAW_BLOCK 1024           /* entries per block sum of the draw */
-#define TOPK_SMALL 16             /* k up to this: one pass with a sorted buffer */
+#define TOPK_STACK 16             /* k up to this: the selection on the stack */
 
-/* The histogram bucket of v: the top 12 bits of a key that orders floats
- * as their values (float32 bits, sign-flipped; float64 rows are rounded
- * to float32 first, which keeps the order). -0 and +0 share a bucket. */
-static unsigned DRIVER(bucket)(T v) {
-  const float f = (float)v + 0.0f;
+/* The histogram bucket of a probability e in [0, 1]: the top bits of its
+ * float32 representation (8 exponent bits and 3 mantissa bits: buckets an
+ * eighth of an octave wide), in [0, 1016]; float64 rows are rounded to
+ * float32 first, which keeps the order. */
+static unsigned DRIVER(bucket)(T e) {
+  const float f = (float)e;
   uint32_t u;
   memcpy(&u, &f, sizeof u);
-  u = (u >> 31) ? ~u : (u | 0x80000000u);
-  return u >> (32 - HIST_BITS);
+  u >>= 20;
+  return u < HIST_BUCKETS ? u : HIST_BUCKETS - 1;
 }
 
 /* A candidate: value and index; sorted by value decreasing, index increasing. */
@@ -60,86 +57,74 @@ static int DRIVER(cand_cmp)(const void *pa, const void *pb) {
   return (a->i > b->i) - (a->i < b->i);
 }
 
-/* Per bucket: how many entries of x (>= floor) and their sum. */
-static void DRIVER(histogram)(size_t n, const T *x, T floor, size_t *count, double *mass) {
-  size_t c[HIST_LANES][HIST_BUCKETS];
+/* Is a ranked below b (smaller value, or equal and a later index)? */
+static int DRIVER(below)(const DRIVER(cand) *a, const DRIVER(cand) *b) {
+  return a->v < b->v || (a->v == b->v && a->i > b->i);
+}
+
+static void DRIVER(sift_down)(DRIVER(cand) *h, size_t k, size_t j) {
+  for (;;) {
+    size_t c = 2 * j + 1;
+    if (c >= k) return;
+    if (c + 1 < k && DRIVER(below)(&h[c + 1], &h[c])) c++;
+    if (!DRIVER(below)(&h[c], &h[j])) return;
+    const DRIVER(cand) t = h[c];
+    h[c] = h[j];
+    h[j] = t;
+    j = c;
+  }
+}
+
+/* The k largest entries of x (1 <= k <= n, no NaN), sorted (value
+ * decreasing, index increasing), into out[0..k): one pass keeping the k
+ * best in a min-heap whose root, the k-th best so far, rejects almost every
+ * entry with one comparison; then the k sorted. */
+static void DRIVER(select_topk)(size_t n, const T *x, size_t k, DRIVER(cand) *out) {
+  for (size_t i = 0; i < k; i++) out[i] = (DRIVER(cand)){x[i], (int64_t)i};
+  for (size_t j = k / 2; j-- > 0;) DRIVER(sift_down)(out, k, j);
+  for (size_t i = k; i < n; i++) {
+    if (!(x[i] > out[0].v)) continue;  /* an equal later entry ranks below */
+    out[0] = (DRIVER(cand)){x[i], (int64_t)i};
+    DRIVER(sift_down)(out, k, 0);
+  }
+  qsort(out, k, sizeof *out, DRIVER(cand_cmp));
+}
+
+/* Per bucket: how many probabilities e (all >= 0) and their sum. */
+static void DRIVER(histogram)(size_t n, const T *e, uint32_t *count, double *mass) {
+  uint32_t c[HIST_LANES][HIST_BUCKETS];
   double s[HIST_LANES][HIST_BUCKETS];
   memset(c, 0, sizeof c);
   memset(s, 0, sizeof s);
   size_t i = 0;
   for (; i + HIST_LANES <= n; i += HIST_LANES)
     for (unsigned l = 0; l < HIST_LANES; l++) {
-      const T v = x[i + l];
-      const unsigned b = DRIVER(bucket)(v);
-      const int in = v >= floor;
-      c[l][b] += (size_t)in;
-      s[l][b] += in ? (double)v : 0.0;
+      const unsigned b = DRIVER(bucket)(e[i + l]);
+      c[l][b]++;
+      s[l][b] += (double)e[i + l];
     }
-  for (; i < n; i++)
-    if (x[i] >= floor) {
-      c[0][DRIVER(bucket)(x[i])]++;
-      s[0][DRIVER(bucket)(x[i])] += (double)x[i];
-    }
+  for (; i < n; i++) {
+    c[0][DRIVER(bucket)(e[i])]++;
+    s[0][DRIVER(bucket)(e[i])] += (double)e[i];
+  }
   for (unsigned b = 0; b < HIST_BUCKETS; b++) {
-    count[b] = c[0][b] + c[1][b] + c[2][b] + c[3][b];
+    count[b] = (c[0][b] + c[1][b]) + (c[2][b] + c[3][b]);
     mass[b] = (s[0][b] + s[1][b]) + (s[2][b] + s[3][b]);
   }
 }
 
-/* The entries of x in bucket b (and >= floor), sorted; *len their number
+/* The entries of e in bucket b and >= floor, sorted; *len their number
  * (at most `cap`, the histogram's count). NULL if out of memory. */
-static DRIVER(cand) *DRIVER(collect)(size_t n, const T *x, unsigned b, T floor, size_t cap,
+static DRIVER(cand) *DRIVER(collect)(size_t n, const T *e, unsigned b, T floor, size_t cap,
                                      size_t *len) {
   DRIVER(cand) *c = malloc((cap ? cap : 1) * sizeof *c);
   if (c == NULL) return NULL;
   size_t m = 0;
   for (size_t i = 0; i < n && m < cap; i++)
-    if (DRIVER(bucket)(x[i]) == b && x[i] >= floor) c[m++] = (DRIVER(cand)){x[i], (int64_t)i};
+    if (DRIVER(bucket)(e[i]) == b && e[i] >= floor) c[m++] = (DRIVER(cand)){e[i], (int64_t)i};
   qsort(c, m, sizeof *c, DRIVER(cand_cmp));
   *len = m;
   return c;
-}
-
-/* The k largest entries of x (k <= n, no NaN), sorted, into out[0..k). */
-static fsm_status DRIVER(select_topk)(size_t n, const T *x, size_t k, DRIVER(cand) *out) {
-  if (k <= TOPK_SMALL) {
-    /* a sorted buffer; an entry equal to the k-th never displaces it */
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-      const T v = x[i];
-      if (m == k && !(v > out[k - 1].v)) continue;
-      size_t j = m < k ? m++ : k - 1;
-      while (j > 0 && out[j - 1].v < v) {
-        out[j] = out[j - 1];
-        j--;
-      }
-      out[j] = (DRIVER(cand)){v, (int64_t)i};
-    }
-    return FSM_OK;
-  }
-  size_t *count = malloc(HIST_BUCKETS * sizeof *count);
-  double *mass = malloc(HIST_BUCKETS * sizeof *mass);
-  if (count == NULL || mass == NULL) {
-    free(count);
-    free(mass);
-    return FSM_OUT_OF_MEMORY;
-  }
-  DRIVER(histogram)(n, x, -(T)INFINITY, count, mass);
-  size_t above = 0;
-  unsigned b = HIST_BUCKETS - 1;
-  while (above + count[b] < k) above += count[b--];
-  const size_t cap = above + count[b];
-  free(count);
-  free(mass);
-  DRIVER(cand) *c = malloc(cap * sizeof *c);
-  if (c == NULL) return FSM_OUT_OF_MEMORY;
-  size_t m = 0;
-  for (size_t i = 0; i < n; i++)
-    if (DRIVER(bucket)(x[i]) >= b) c[m++] = (DRIVER(cand)){x[i], (int64_t)i};
-  qsort(c, m, sizeof *c, DRIVER(cand_cmp));
-  memcpy(out, c, k * sizeof *c);
-  free(c);
-  return FSM_OK;
 }
 
 /* ---- topk_softmax */
@@ -161,11 +146,11 @@ static fsm_status DRIVER(topk_row)(const void *ctx, size_t r, size_t n, void *co
   if (!(m > -(T)INFINITY && m < (T)INFINITY)) return FSM_INVALID_ARGUMENT;
   const double sum = call->k->raddexp(n, x, m);
   if (sum != sum) return FSM_INVALID_ARGUMENT;   /* a NaN the max dropped */
-  DRIVER(cand) small[TOPK_SMALL];
-  DRIVER(cand) *sel = call->top <= TOPK_SMALL ? small : malloc(call->top * sizeof *sel);
+  DRIVER(cand) small[TOPK_STACK];
+  DRIVER(cand) *sel = call->top <= TOPK_STACK ? small : malloc(call->top * sizeof *sel);
   if (sel == NULL) return FSM_OUT_OF_MEMORY;
-  const fsm_status status = DRIVER(select_topk)(n, x, call->top, sel);
-  if (status == FSM_OK) {
+  DRIVER(select_topk)(n, x, call->top, sel);
+  {
     double norm = sum;
     if (call->renormalize) {
       norm = 0.0;
@@ -179,7 +164,7 @@ static fsm_status DRIVER(topk_row)(const void *ctx, size_t r, size_t n, void *co
     }
   }
   if (sel != small) free(sel);
-  return status;
+  return FSM_OK;
 }
 
 fsm_status PUBLIC(topk_softmax)(size_t rows, size_t cols, const T *x, size_t x_stride, size_t k,
@@ -210,20 +195,21 @@ typedef struct DRIVER(sample_call) {
 } DRIVER(sample_call);
 
 /* The smallest e of the shortest decreasing prefix of {e >= floor} whose
- * mass reaches `target` (floor if none does: rounding). */
-static fsm_status DRIVER(mass_threshold)(size_t n, const T *e, const size_t *count,
+ * mass reaches `target` (floor if none does: rounding). floor's own
+ * bucket counts only its entries >= floor (collected). */
+static fsm_status DRIVER(mass_threshold)(size_t n, const T *e, const uint32_t *count,
                                          const double *mass, T floor, double target, T *tau) {
   double acc = 0.0;
   const unsigned lo = DRIVER(bucket)(floor);
   for (unsigned b = HIST_BUCKETS; b-- > lo;) {
-    if (count[b] == 0 || acc + mass[b] < target) {
+    if (count[b] == 0 || (b > lo && acc + mass[b] < target)) {
       acc += mass[b];
       continue;
     }
     size_t len;
     DRIVER(cand) *c = DRIVER(collect)(n, e, b, floor, count[b], &len);
     if (c == NULL) return FSM_OUT_OF_MEMORY;
-    *tau = len ? c[len - 1].v : floor;
+    *tau = floor;
     for (size_t j = 0; j < len; j++) {
       acc += (double)c[j].v;
       if (acc >= target) {
@@ -232,28 +218,28 @@ static fsm_status DRIVER(mass_threshold)(size_t n, const T *e, const size_t *cou
       }
     }
     free(c);
-    return FSM_OK;
+    if (acc >= target || b == lo) return FSM_OK;
+    /* rounding left the target beyond this bucket: keep going */
   }
   *tau = floor;
   return FSM_OK;
 }
 
-/* The k-th largest e (ties: every entry equal to it stays). */
-static fsm_status DRIVER(rank_threshold)(size_t n, const T *e, const size_t *count, size_t k,
-                                         T *tau) {
-  size_t above = 0;
-  unsigned b = HIST_BUCKETS - 1;
-  while (b > 0 && above + count[b] < k) above += count[b--];
-  size_t len;
-  DRIVER(cand) *c = DRIVER(collect)(n, e, b, -(T)INFINITY, count[b], &len);
-  if (c == NULL) return FSM_OUT_OF_MEMORY;
-  *tau = len ? c[k - above - 1 < len ? k - above - 1 : len - 1].v : 0;
-  free(c);
+/* The k-th largest e (every entry equal to it stays). */
+static fsm_status DRIVER(rank_threshold)(size_t n, const T *e, size_t k, T *tau) {
+  DRIVER(cand) small[TOPK_STACK];
+  DRIVER(cand) *sel = k <= TOPK_STACK ? small : malloc(k * sizeof *sel);
+  if (sel == NULL) return FSM_OUT_OF_MEMORY;
+  DRIVER(select_topk)(n, e, k, sel);
+  *tau = sel[k - 1].v;
+  if (sel != small) free(sel);
   return FSM_OK;
 }
 
-/* Inverse CDF over the entries e >= tau in index order, at u in [0, 1). */
-static int64_t DRIVER(draw)(size_t n, const T *e, T tau, double u, double *block_sum) {
+/* The mass of the entries e >= tau (block sums in index order). */
+static double DRIVER(kept_mass)(size_t n, const T *e, T tau, double *block_sum);
+
+static double DRIVER(kept_mass)(size_t n, const T *e, T tau, double *block_sum) {
   const size_t blocks = (n + DRAW_BLOCK - 1) / DRAW_BLOCK;
   double total = 0.0;
   for (size_t b = 0; b < blocks; b++) {
@@ -268,7 +254,13 @@ static int64_t DRIVER(draw)(size_t n, const T *e, T tau, double u, double *block
     block_sum[b] = s;
     total += s;
   }
-  double rest = u * total;
+  return total;
+}
+
+/* Inverse CDF over the entries e >= tau in index order, at u in [0, 1). */
+static int64_t DRIVER(draw)(size_t n, const T *e, T tau, double u, double *block_sum) {
+  const size_t blocks = (n + DRAW_BLOCK - 1) / DRAW_BLOCK;
+  double rest = u * DRIVER(kept_mass)(n, e, tau, block_sum);
   int64_t last = -1;
   for (size_t b = 0; b < blocks; b++) {
     if (block_sum[b] > 0.0) last = (int64_t)b;
@@ -316,28 +308,16 @@ static fsm_status DRIVER(sample_row)(const void *ctx, size_t r, size_t n, void *
   fsm_status status = sum == sum ? FSM_OK : FSM_INVALID_ARGUMENT;
   T tau = 0;
   const int by_rank = p->top_k != 0 && p->top_k < n, by_mass = p->top_p < 1.0;
-  if (status == FSM_OK && (by_rank || by_mass)) {
-    size_t *count = malloc(HIST_BUCKETS * (sizeof *count + sizeof(double)));
+  if (status == FSM_OK && by_rank) status = DRIVER(rank_threshold)(n, e, p->top_k, &tau);
+  if (status == FSM_OK && by_mass) {
+    uint32_t *count = malloc(HIST_BUCKETS * (sizeof *count + sizeof(double)));
     if (count == NULL) status = FSM_OUT_OF_MEMORY;
-    double *mass = (double *)(void *)(count + HIST_BUCKETS);
-    if (status == FSM_OK) DRIVER(histogram)(n, e, 0, count, mass);
-    if (status == FSM_OK && by_rank) status = DRIVER(rank_threshold)(n, e, count, p->top_k, &tau);
-    if (status == FSM_OK && by_mass) {
-      /* the top-k mass: buckets above tau's, and tau's bucket's entries >= tau */
-      double kept = sum;
-      if (by_rank) {
-        kept = 0.0;
-        const unsigned bt = DRIVER(bucket)(tau);
-        for (unsigned b = bt + 1; b < HIST_BUCKETS; b++) kept += mass[b];
-        size_t len;
-        DRIVER(cand) *c = DRIVER(collect)(n, e, bt, tau, count[bt], &len);
-        if (c == NULL) status = FSM_OUT_OF_MEMORY;
-        for (size_t j = 0; c != NULL && j < len; j++) kept += (double)c[j].v;
-        free(c);
-      }
-      /* (tau's bucket: mass_threshold counts only its entries >= tau) */
-      if (status == FSM_OK)
-        status = DRIVER(mass_threshold)(n, e, count, mass, tau, p->top_p * kept, &tau);
+    double *mass = (double *)(void *)(count + HIST_BUCKETS);  /* 4096 bytes in: aligned */
+    if (status == FSM_OK) {
+      DRIVER(histogram)(n, e, count, mass);
+      /* the mass top-k kept: every bucket above tau's, and tau's entries >= tau */
+      double kept = by_rank ? DRIVER(kept_mass)(n, e, tau, block_sum) : sum;
+      status = DRIVER(mass_threshold)(n, e, count, mass, tau, p->top_p * kept, &tau);
     }
     free(count);
   }
