@@ -31,6 +31,7 @@
 #define HIST_LANES 4              /* interleaved histograms: no store-forwarding chain */
 #define DRAW_BLOCK 1024           /* entries per block sum of the draw */
 #define TOPK_STACK 16             /* k up to this: the selection on the stack */
+#define SELECT_BLOCK 256          /* the heap pass skips blocks by their max */
 
 /* The histogram bucket of a probability e in [0, 1]: the top bits of its
  * float32 representation (8 exponent bits and 3 mantissa bits: buckets an
@@ -79,13 +80,19 @@ static void DRIVER(sift_down)(DRIVER(cand) *h, size_t k, size_t j) {
  * decreasing, index increasing), into out[0..k): one pass keeping the k
  * best in a min-heap whose root, the k-th best so far, rejects almost every
  * entry with one comparison; then the k sorted. */
-static void DRIVER(select_topk)(size_t n, const T *x, size_t k, DRIVER(cand) *out) {
+static void DRIVER(select_topk)(const KERNELS *kt, size_t n, const T *x, size_t k,
+                                DRIVER(cand) *out) {
   for (size_t i = 0; i < k; i++) out[i] = (DRIVER(cand)){x[i], (int64_t)i};
   for (size_t j = k / 2; j-- > 0;) DRIVER(sift_down)(out, k, j);
-  for (size_t i = k; i < n; i++) {
-    if (!(x[i] > out[0].v)) continue;  /* an equal later entry ranks below */
-    out[0] = (DRIVER(cand)){x[i], (int64_t)i};
-    DRIVER(sift_down)(out, k, 0);
+  for (size_t i0 = k; i0 < n; i0 += SELECT_BLOCK) {
+    const size_t end = n - i0 < SELECT_BLOCK ? n : i0 + SELECT_BLOCK;
+    /* a block whose max (the rmax kernel) cannot enter is skipped whole */
+    if (!(kt->rmax(end - i0, x + i0) > out[0].v)) continue;
+    for (size_t i = i0; i < end; i++) {
+      if (!(x[i] > out[0].v)) continue;  /* an equal later entry ranks below */
+      out[0] = (DRIVER(cand)){x[i], (int64_t)i};
+      DRIVER(sift_down)(out, k, 0);
+    }
   }
   qsort(out, k, sizeof *out, DRIVER(cand_cmp));
 }
@@ -149,7 +156,7 @@ static fsm_status DRIVER(topk_row)(const void *ctx, size_t r, size_t n, void *co
   DRIVER(cand) small[TOPK_STACK];
   DRIVER(cand) *sel = call->top <= TOPK_STACK ? small : malloc(call->top * sizeof *sel);
   if (sel == NULL) return FSM_OUT_OF_MEMORY;
-  DRIVER(select_topk)(n, x, call->top, sel);
+  DRIVER(select_topk)(call->k, n, x, call->top, sel);
   {
     double norm = sum;
     if (call->renormalize) {
@@ -226,11 +233,12 @@ static fsm_status DRIVER(mass_threshold)(size_t n, const T *e, const uint32_t *c
 }
 
 /* The k-th largest e (every entry equal to it stays). */
-static fsm_status DRIVER(rank_threshold)(size_t n, const T *e, size_t k, T *tau) {
+static fsm_status DRIVER(rank_threshold)(const KERNELS *kt, size_t n, const T *e, size_t k,
+                                         T *tau) {
   DRIVER(cand) small[TOPK_STACK];
   DRIVER(cand) *sel = k <= TOPK_STACK ? small : malloc(k * sizeof *sel);
   if (sel == NULL) return FSM_OUT_OF_MEMORY;
-  DRIVER(select_topk)(n, e, k, sel);
+  DRIVER(select_topk)(kt, n, e, k, sel);
   *tau = sel[k - 1].v;
   if (sel != small) free(sel);
   return FSM_OK;
@@ -308,7 +316,7 @@ static fsm_status DRIVER(sample_row)(const void *ctx, size_t r, size_t n, void *
   fsm_status status = sum == sum ? FSM_OK : FSM_INVALID_ARGUMENT;
   T tau = 0;
   const int by_rank = p->top_k != 0 && p->top_k < n, by_mass = p->top_p < 1.0;
-  if (status == FSM_OK && by_rank) status = DRIVER(rank_threshold)(n, e, p->top_k, &tau);
+  if (status == FSM_OK && by_rank) status = DRIVER(rank_threshold)(k, n, e, p->top_k, &tau);
   if (status == FSM_OK && by_mass) {
     uint32_t *count = malloc(HIST_BUCKETS * (sizeof *count + sizeof(double)));
     if (count == NULL) status = FSM_OUT_OF_MEMORY;
