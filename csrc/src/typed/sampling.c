@@ -7,8 +7,8 @@
  *   topk_softmax  rmax, raddexp (the row's normaliser), then the k largest
  *                 logits in one pass through a min-heap of k (its root
  *                 rejects almost every entry with one comparison).
- *   sample        rmax, then e = exp((x - max) / T) stored in a scratch row
- *                 (raddstoreexp, after vaffine when T != 1); every filter
+ *   sample        rmax, then e = exp((x - max) / C) stored in a scratch row
+ *                 (raddstoreexp, after vaffine when C != 1); every filter
  *                 is a threshold on e: top-k the k-th largest e (the heap),
  *                 top-p the smallest e of the shortest prefix (in
  *                 decreasing order) whose mass reaches p of the top-k mass
@@ -37,7 +37,7 @@
  * float32 representation (8 exponent bits and 3 mantissa bits: buckets an
  * eighth of an octave wide), in [0, 1016]; float64 rows are rounded to
  * float32 first, which keeps the order. */
-static unsigned DRIVER(bucket)(T e) {
+static unsigned DRIVER(bucket)(C e) {
   const float f = (float)e;
   uint32_t u;
   memcpy(&u, &f, sizeof u);
@@ -47,7 +47,7 @@ static unsigned DRIVER(bucket)(T e) {
 
 /* A candidate: value and index; sorted by value decreasing, index increasing. */
 typedef struct DRIVER(cand) {
-  T v;
+  C v;
   int64_t i;
 } DRIVER(cand);
 
@@ -80,7 +80,7 @@ static void DRIVER(sift_down)(DRIVER(cand) *h, size_t k, size_t j) {
  * decreasing, index increasing), into out[0..k): one pass keeping the k
  * best in a min-heap whose root, the k-th best so far, rejects almost every
  * entry with one comparison; then the k sorted. */
-static void DRIVER(select_topk)(const KERNELS *kt, size_t n, const T *x, size_t k,
+static void DRIVER(select_topk)(const KERNELS *kt, size_t n, const S *x, size_t k,
                                 DRIVER(cand) *out) {
   for (size_t i = 0; i < k; i++) out[i] = (DRIVER(cand)){x[i], (int64_t)i};
   for (size_t j = k / 2; j-- > 0;) DRIVER(sift_down)(out, k, j);
@@ -98,7 +98,7 @@ static void DRIVER(select_topk)(const KERNELS *kt, size_t n, const T *x, size_t 
 }
 
 /* Per bucket: how many probabilities e (all >= 0) and their sum. */
-static void DRIVER(histogram)(size_t n, const T *e, uint32_t *count, double *mass) {
+static void DRIVER(histogram)(size_t n, const S *e, uint32_t *count, double *mass) {
   uint32_t c[HIST_LANES][HIST_BUCKETS];
   double s[HIST_LANES][HIST_BUCKETS];
   memset(c, 0, sizeof c);
@@ -122,7 +122,7 @@ static void DRIVER(histogram)(size_t n, const T *e, uint32_t *count, double *mas
 
 /* The entries of e in bucket b and >= floor, sorted; *len their number
  * (at most `cap`, the histogram's count). NULL if out of memory. */
-static DRIVER(cand) *DRIVER(collect)(size_t n, const T *e, unsigned b, T floor, size_t cap,
+static DRIVER(cand) *DRIVER(collect)(size_t n, const S *e, unsigned b, C floor, size_t cap,
                                      size_t *len) {
   DRIVER(cand) *c = malloc((cap ? cap : 1) * sizeof *c);
   if (c == NULL) return NULL;
@@ -140,7 +140,7 @@ typedef struct DRIVER(topk_call) {
   const KERNELS *k;
   size_t top;
   int renormalize;
-  T *probs;
+  S *probs;
   size_t probs_stride;
   int64_t *indices;
   size_t indices_stride;
@@ -148,9 +148,9 @@ typedef struct DRIVER(topk_call) {
 
 static fsm_status DRIVER(topk_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
   const DRIVER(topk_call) *call = ctx;
-  const T *x = ptr[0];
-  const T m = call->k->rmax(n, x);
-  if (!(m > -(T)INFINITY && m < (T)INFINITY)) return FSM_INVALID_ARGUMENT;
+  const S *x = ptr[0];
+  const C m = call->k->rmax(n, x);
+  if (!(m > -(C)INFINITY && m < (C)INFINITY)) return FSM_INVALID_ARGUMENT;
   const double sum = call->k->raddexp(n, x, m);
   if (sum != sum) return FSM_INVALID_ARGUMENT;   /* a NaN the max dropped */
   DRIVER(cand) small[TOPK_STACK];
@@ -163,10 +163,10 @@ static fsm_status DRIVER(topk_row)(const void *ctx, size_t r, size_t n, void *co
       norm = 0.0;
       for (size_t j = 0; j < call->top; j++) norm += exp((double)sel[j].v - (double)m);
     }
-    T *p = call->probs + r * call->probs_stride;
+    S *p = call->probs + r * call->probs_stride;
     int64_t *idx = call->indices + r * call->indices_stride;
     for (size_t j = 0; j < call->top; j++) {
-      p[j] = (T)(exp((double)sel[j].v - (double)m) / norm);
+      p[j] = (C)(exp((double)sel[j].v - (double)m) / norm);
       idx[j] = sel[j].i;
     }
   }
@@ -174,21 +174,21 @@ static fsm_status DRIVER(topk_row)(const void *ctx, size_t r, size_t n, void *co
   return FSM_OK;
 }
 
-fsm_status PUBLIC(topk_softmax)(size_t rows, size_t cols, const T *x, size_t x_stride, size_t k,
-                                int renormalize, T *probs, size_t probs_stride, int64_t *indices,
+fsm_status PUBLIC(topk_softmax)(size_t rows, size_t cols, const S *x, size_t x_stride, size_t k,
+                                int renormalize, S *probs, size_t probs_stride, int64_t *indices,
                                 size_t indices_stride) {
   fsm_status status;
   const KERNELS *kt = ACTIVE_KERNELS(&status);
   if (kt == NULL) return status;
-  status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(T));
-  if (status == FSM_OK) status = fsm_check_matrix(rows, k, probs, probs_stride, sizeof(T));
+  status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(S));
+  if (status == FSM_OK) status = fsm_check_matrix(rows, k, probs, probs_stride, sizeof(S));
   if (status == FSM_OK) status = fsm_check_matrix(rows, k, indices, indices_stride, sizeof(int64_t));
   if (status != FSM_OK) return status;
   if (rows == 0) return FSM_OK;
   if (k == 0 || k > cols) return FSM_INVALID_ARGUMENT;
   const DRIVER(topk_call) call = {kt, k, renormalize != 0, probs, probs_stride, indices,
                                   indices_stride};
-  const fsm_plan plan = {rows, cols, sizeof(T), 1, {(void *)x}, {x_stride}, DRIVER(topk_row), &call};
+  const fsm_plan plan = {rows, cols, sizeof(S), 1, {(void *)x}, {x_stride}, DRIVER(topk_row), &call};
   return fsm_run_plan(&plan);
 }
 
@@ -204,8 +204,8 @@ typedef struct DRIVER(sample_call) {
 /* The smallest e of the shortest decreasing prefix of {e >= floor} whose
  * mass reaches `target` (floor if none does: rounding). floor's own
  * bucket counts only its entries >= floor (collected). */
-static fsm_status DRIVER(mass_threshold)(size_t n, const T *e, const uint32_t *count,
-                                         const double *mass, T floor, double target, T *tau) {
+static fsm_status DRIVER(mass_threshold)(size_t n, const S *e, const uint32_t *count,
+                                         const double *mass, C floor, double target, C *tau) {
   double acc = 0.0;
   const unsigned lo = DRIVER(bucket)(floor);
   for (unsigned b = HIST_BUCKETS; b-- > lo;) {
@@ -233,8 +233,8 @@ static fsm_status DRIVER(mass_threshold)(size_t n, const T *e, const uint32_t *c
 }
 
 /* The k-th largest e (every entry equal to it stays). */
-static fsm_status DRIVER(rank_threshold)(const KERNELS *kt, size_t n, const T *e, size_t k,
-                                         T *tau) {
+static fsm_status DRIVER(rank_threshold)(const KERNELS *kt, size_t n, const S *e, size_t k,
+                                         C *tau) {
   DRIVER(cand) small[TOPK_STACK];
   DRIVER(cand) *sel = k <= TOPK_STACK ? small : malloc(k * sizeof *sel);
   if (sel == NULL) return FSM_OUT_OF_MEMORY;
@@ -245,17 +245,17 @@ static fsm_status DRIVER(rank_threshold)(const KERNELS *kt, size_t n, const T *e
 }
 
 /* The mass of the entries e >= tau (block sums in index order). */
-static double DRIVER(kept_mass)(size_t n, const T *e, T tau, double *block_sum);
+static double DRIVER(kept_mass)(size_t n, const S *e, C tau, double *block_sum);
 
-static double DRIVER(kept_mass)(size_t n, const T *e, T tau, double *block_sum) {
+static double DRIVER(kept_mass)(size_t n, const S *e, C tau, double *block_sum) {
   const size_t blocks = (n + DRAW_BLOCK - 1) / DRAW_BLOCK;
   double total = 0.0;
   for (size_t b = 0; b < blocks; b++) {
     const size_t lo = b * DRAW_BLOCK, hi = lo + DRAW_BLOCK < n ? lo + DRAW_BLOCK : n;
-    T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    C acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     size_t i = lo;
     for (; i + 8 <= hi; i += 8)
-      for (int l = 0; l < 8; l++) acc[l] += e[i + l] >= tau ? e[i + l] : (T)0;
+      for (int l = 0; l < 8; l++) acc[l] += e[i + l] >= tau ? e[i + l] : (C)0;
     double s = 0.0;
     for (; i < hi; i++) s += e[i] >= tau ? (double)e[i] : 0.0;
     for (int l = 0; l < 8; l++) s += (double)acc[l];
@@ -266,7 +266,7 @@ static double DRIVER(kept_mass)(size_t n, const T *e, T tau, double *block_sum) 
 }
 
 /* Inverse CDF over the entries e >= tau in index order, at u in [0, 1). */
-static int64_t DRIVER(draw)(size_t n, const T *e, T tau, double u, double *block_sum) {
+static int64_t DRIVER(draw)(size_t n, const S *e, C tau, double u, double *block_sum) {
   const size_t blocks = (n + DRAW_BLOCK - 1) / DRAW_BLOCK;
   double rest = u * DRIVER(kept_mass)(n, e, tau, block_sum);
   int64_t last = -1;
@@ -298,11 +298,11 @@ static fsm_status DRIVER(sample_row)(const void *ctx, size_t r, size_t n, void *
   const DRIVER(sample_call) *call = ctx;
   const KERNELS *k = call->k;
   const fsm_sampling_params *p = &call->p;
-  const T *x = ptr[0];
-  const T m = k->rmax(n, x);
-  if (!(m > -(T)INFINITY && m < (T)INFINITY)) return FSM_INVALID_ARGUMENT;
+  const S *x = ptr[0];
+  const C m = k->rmax(n, x);
+  if (!(m > -(C)INFINITY && m < (C)INFINITY)) return FSM_INVALID_ARGUMENT;
   const size_t blocks = (n + DRAW_BLOCK - 1) / DRAW_BLOCK;
-  T *e = malloc(n * sizeof *e + (blocks + 1) * sizeof(double));
+  S *e = malloc(n * sizeof *e + (blocks + 1) * sizeof(double));
   if (e == NULL) return FSM_OUT_OF_MEMORY;
   double *block_sum = (double *)(void *)((char *)e + ((n * sizeof *e + 7) & ~(size_t)7));
   /* (the block sums start 8-aligned inside the same allocation) */
@@ -310,11 +310,11 @@ static fsm_status DRIVER(sample_row)(const void *ctx, size_t r, size_t n, void *
   if (p->temperature == 1.0) {
     sum = k->raddstoreexp(n, x, m, e);
   } else {
-    k->vaffine(n, x, (T)(1.0 / p->temperature), m, 0, e);
+    k->vaffine(n, x, (C)(1.0 / p->temperature), m, 0, e);
     sum = k->raddstoreexp(n, e, 0, e);
   }
   fsm_status status = sum == sum ? FSM_OK : FSM_INVALID_ARGUMENT;
-  T tau = 0;
+  C tau = 0;
   const int by_rank = p->top_k != 0 && p->top_k < n, by_mass = p->top_p < 1.0;
   if (status == FSM_OK && by_rank) status = DRIVER(rank_threshold)(k, n, e, p->top_k, &tau);
   if (status == FSM_OK && by_mass) {
@@ -330,20 +330,20 @@ static fsm_status DRIVER(sample_row)(const void *ctx, size_t r, size_t n, void *
     free(count);
   }
   if (status == FSM_OK) {
-    if ((T)p->min_p > tau) tau = (T)p->min_p;
+    if ((C)p->min_p > tau) tau = (C)p->min_p;
     call->tokens[r] = DRIVER(draw)(n, e, tau, call->uniforms[r], block_sum);
   }
   free(e);
   return status;
 }
 
-fsm_status PUBLIC(sample)(size_t rows, size_t cols, const T *logits, size_t stride,
+fsm_status PUBLIC(sample)(size_t rows, size_t cols, const S *logits, size_t stride,
                           const fsm_sampling_params *params, const double *uniforms,
                           int64_t *tokens) {
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
-  status = fsm_check_matrix(rows, cols, logits, stride, sizeof(T));
+  status = fsm_check_matrix(rows, cols, logits, stride, sizeof(S));
   if (status != FSM_OK) return status;
   if (rows == 0) return FSM_OK;
   if (params == NULL || uniforms == NULL || tokens == NULL) return FSM_NULL_POINTER;
@@ -354,7 +354,7 @@ fsm_status PUBLIC(sample)(size_t rows, size_t cols, const T *logits, size_t stri
   for (size_t r = 0; r < rows; r++)
     if (!(uniforms[r] >= 0 && uniforms[r] < 1)) return FSM_INVALID_ARGUMENT;
   const DRIVER(sample_call) call = {k, p, uniforms, tokens};
-  const fsm_plan plan = {rows, cols, sizeof(T), 1, {(void *)logits}, {stride}, DRIVER(sample_row),
+  const fsm_plan plan = {rows, cols, sizeof(S), 1, {(void *)logits}, {stride}, DRIVER(sample_row),
                          &call};
   return fsm_run_plan(&plan);
 }
