@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 import operator
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _core
 from ._arrays import _as_float_array, _normalize_axis
@@ -103,7 +105,9 @@ def _lse_weighted(a: np.ndarray, axes: tuple, b, keepdims: bool, return_sign: bo
     return out[()]
 
 
-def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = False):
+def logsumexp(a: ArrayLike, axis: Union[None, int, Tuple[int, ...]] = None,
+              b: Optional[ArrayLike] = None, keepdims: bool = False,
+              return_sign: bool = False) -> Any:
     """``log(sum(b * exp(a)))`` over the given axes, computed without
     overflow: a drop-in for ``scipy.special.logsumexp``.
 
@@ -234,7 +238,9 @@ def _generator(rng) -> np.random.Generator:
                     f"got {type(rng).__name__}")
 
 
-def sample(logits, *, temperature=1.0, top_k=None, top_p=None, min_p=None, rng=None):
+def sample(logits: ArrayLike, *, temperature: float = 1.0, top_k: Optional[int] = None,
+           top_p: Optional[float] = None, min_p: Optional[float] = None,
+           rng: Union[np.random.Generator, int, None] = None) -> Any:
     """Draw one token index per row of logits (the last axis), after
     temperature, top-k, top-p (nucleus) and min-p filtering.
 
@@ -305,7 +311,8 @@ def sample(logits, *, temperature=1.0, top_k=None, top_p=None, min_p=None, rng=N
     return tokens.reshape(x.shape[:-1])[()]
 
 
-def topk_softmax(logits, k, *, renormalize: bool = False):
+def topk_softmax(logits: ArrayLike, k: int, *,
+                 renormalize: bool = False) -> Tuple[np.ndarray, np.ndarray]:
     """The ``k`` most probable entries of each row's softmax (the last
     axis), sorted by probability decreasing.
 
