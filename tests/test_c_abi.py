@@ -39,6 +39,7 @@ STATUS = {
     "FSM_UNSUPPORTED_ISA": 6,
     "FSM_SIZE_OVERFLOW": 7,
     "FSM_TARGET_OUT_OF_RANGE": 8,
+    "FSM_OUT_OF_MEMORY": 9,
 }
 ALGORITHMS = {"auto": 0, "three_pass_reload": 1, "three_pass_recompute": 2, "two_pass": 3,
               "online": 4}
@@ -326,7 +327,7 @@ def test_status_strings(ffi, lib):
         text = ffi.string(lib.fsm_status_string(value)).decode()
         assert text and text not in seen, name
         seen.add(text)
-    for bad in (9, 99, 0xFFFFFFFF):
+    for bad in (max(STATUS.values()) + 1, 99, 0xFFFFFFFF):
         text = ffi.string(lib.fsm_status_string(bad)).decode()
         assert text == "unknown status code"
 
@@ -703,3 +704,42 @@ def test_fused_options(ffi, lib):
         dz = np.where(keep, dy64 - np.exp(lz.astype(np.float64)) * sdy, 0.0)
         want = dz * 0.5 * (1 - np.tanh(x.astype(np.float64) * 0.5 / 4.0) ** 2)
         np.testing.assert_allclose(dx, want, rtol=tol, atol=tol)
+
+
+def test_logsumexp_topk_sample_through_the_c_abi(ffi, lib):
+    """fsm_logsumexp_*, fsm_topk_softmax_* and fsm_sample_* (issue 16) from C:
+    strided rows, float64 references, the uniforms deciding the tokens."""
+    rng = np.random.default_rng(16)
+    for dtype, sfx in ((np.float32, "f32"), (np.float64, "f64")):
+        base = rng.normal(0, 3, (4, 300)).astype(dtype)
+        x = base[:, :257]  # row stride 300
+        x64 = x.astype(np.float64)
+        m = x64.max(1, keepdims=True)
+        lse_ref = (m + np.log(np.exp(x64 - m).sum(1, keepdims=True)))[:, 0]
+        out = np.empty(4, dtype)
+        fn = lib.fsm_logsumexp_f32 if sfx == "f32" else lib.fsm_logsumexp_f64
+        assert fn(4, 257, ptr(ffi, x), 300, ptr(ffi, out)) == 0
+        np.testing.assert_allclose(out, lse_ref, rtol=2e-6 if sfx == "f32" else 1e-13)
+
+        k = 5
+        probs, idx = np.empty((4, 8), dtype), np.full((4, 8), -1, np.int64)
+        fn = lib.fsm_topk_softmax_f32 if sfx == "f32" else lib.fsm_topk_softmax_f64
+        assert fn(4, 257, ptr(ffi, x), 300, k, 0, ptr(ffi, probs), 8,
+                  ffi.cast("int64_t *", idx.ctypes.data), 8) == 0
+        order = np.argsort(-x64, axis=1, kind="stable")[:, :k]
+        np.testing.assert_array_equal(idx[:, :k], order)
+        assert (idx[:, k:] == -1).all()
+        p64 = np.exp(x64 - lse_ref[:, None])
+        np.testing.assert_allclose(probs[:, :k], np.take_along_axis(p64, order, 1), rtol=4e-6)
+
+        params = ffi.new("fsm_sampling_params *", {"temperature": 1.0, "top_p": 1.0,
+                                                   "min_p": 0.0, "top_k": 1})
+        u = np.array([0.0, 0.3, 0.6, 0.999])
+        tokens = np.full(4, -1, np.int64)
+        fn = lib.fsm_sample_f32 if sfx == "f32" else lib.fsm_sample_f64
+        assert fn(4, 257, ptr(ffi, x), 300, params, ffi.cast("double *", u.ctypes.data),
+                  ffi.cast("int64_t *", tokens.ctypes.data)) == 0
+        np.testing.assert_array_equal(tokens, np.argmax(x64, axis=1))  # top-k 1: greedy
+        x[2, 7] = np.nan
+        assert fn(4, 257, ptr(ffi, x), 300, params, ffi.cast("double *", u.ctypes.data),
+                  ffi.cast("int64_t *", tokens.ctypes.data)) == STATUS["FSM_INVALID_ARGUMENT"]

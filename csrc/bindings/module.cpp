@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ namespace {
       status == FSM_TARGET_OUT_OF_RANGE ||
       status == FSM_INVALID_STRIDE || status == FSM_SIZE_OVERFLOW)
     throw py::value_error(message);
+  if (status == FSM_OUT_OF_MEMORY) throw std::bad_alloc();
   throw std::runtime_error(message);
 }
 
@@ -349,6 +351,7 @@ double bandwidth(const char *kind, size_t n, size_t reps) {
 #include "training.inc"  // the training functions: register_training(m)
 #include "states.inc"    // the mergeable softmax states: register_states(m)
 #include "fused.inc"     // the fused softmax options: register_fused(m)
+#include "decoding.inc"  // logsumexp, topk_softmax, sample (issue 16): register_decoding(m)
 
 }  // namespace
 
@@ -394,6 +397,7 @@ PYBIND11_MODULE(_core, m) {
   register_training(m);
   register_states(m);
   register_fused(m);
+  register_decoding(m);
 #ifdef FSM_HAVE_XLA_FFI
   m.def("xla_ffi_targets", &xla_ffi_targets,
         "{name: PyCapsule} of the XLA FFI handlers, for jax.ffi.register_ffi_target");

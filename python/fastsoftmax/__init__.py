@@ -25,8 +25,10 @@ from ._arrays import _as_float_array, _over_axis
 from ._training import *  # noqa: F401,F403
 from ._training import __all__ as _training_all
 # Mergeable softmax states and linear + cross-entropy without logits.
-from ._states import STATE_DTYPE, softmax_state, merge_states, softmax_from_state, log_softmax_from_state, logsumexp_from_state, logsumexp  # noqa: F401,E501
+from ._states import STATE_DTYPE, softmax_state, merge_states, softmax_from_state, log_softmax_from_state, logsumexp_from_state  # noqa: F401,E501
 from ._linear import linear_cross_entropy  # noqa: F401
+# logsumexp (scipy.special.logsumexp's drop-in) and the decoding helpers.
+from ._decoding import logsumexp, sample, topk_softmax  # noqa: F401
 from ._threads import get_num_threads, set_num_threads, threads
 from .typing import Algorithm, FloatArray  # issue 18: typed signatures
 from ._fused import fused_rowwise as _fused_rowwise
@@ -62,6 +64,7 @@ __all__ = [
     "get_include",
     "STATE_DTYPE", "softmax_state", "merge_states", "softmax_from_state",
     "log_softmax_from_state", "logsumexp_from_state", "logsumexp", "linear_cross_entropy",
+    "sample", "topk_softmax",
     "get_library",
     "ALGORITHMS",
     "KERNELS",
