@@ -42,10 +42,7 @@ def test_matches_unfused_float64(reduction, label_smoothing, chunk, with_bias):
     assert set(g) == set(g0)
     for k in g:
         np.testing.assert_allclose(g[k], g0[k], rtol=1e-10, atol=1e-13, err_msg=k)
-    # the loss alone goes over vocabulary chunks, with gradients over token
-    # blocks: the two agree to rounding
-    np.testing.assert_allclose(fs.linear_cross_entropy(h, W, t, bias=b, chunk=chunk, **kw), loss,
-                               rtol=1e-14, atol=1e-14)
+    np.testing.assert_array_equal(fs.linear_cross_entropy(h, W, t, bias=b, chunk=chunk, **kw), loss)
 
 
 def test_float32_and_custom_ignore_index():
@@ -101,25 +98,3 @@ def test_errors():
         fs.linear_cross_entropy(h, W, t, bias=np.ones(4, np.float32))
     with pytest.raises(ValueError):
         fs.linear_cross_entropy(h, W, t, label_smoothing=2.0)
-
-
-def test_gradients_without_scipy(monkeypatch):
-    """Without SciPy, grad W accumulates through NumPy chunk by chunk: the
-    same gradients."""
-    from fastsoftmax import _linear
-
-    rng = np.random.default_rng(7)
-    T, H, V = 40, 16, 700
-    h = rng.normal(0, 1, (T, H))
-    W = rng.normal(0, 1, (V, H))
-    b = rng.normal(0, 1, V)
-    t = rng.integers(0, V, T)
-    with_scipy = fs.linear_cross_entropy(h, W, t, bias=b, chunk=64, return_grad=True)
-    monkeypatch.setattr(_linear, "_gemm_accumulate", lambda: None)
-    monkeypatch.setattr(_linear, "_GEMM_STEP_BYTES", 1024)  # many vocabulary steps
-    loss, g = fs.linear_cross_entropy(h, W, t, bias=b, chunk=64, return_grad=True)
-    loss0, g0 = _unfused(h, W, t, b)
-    np.testing.assert_allclose(loss, loss0, rtol=1e-12)
-    for k in g:
-        np.testing.assert_allclose(g[k], g0[k], rtol=1e-10, atol=1e-13, err_msg=k)
-        np.testing.assert_allclose(g[k], with_scipy[1][k], rtol=1e-12, atol=1e-14, err_msg=k)

@@ -1,10 +1,8 @@
 """Linear + cross-entropy without materialising the logits:
-``cross_entropy(h @ W.T + bias, targets)`` and its gradients. The loss
-alone goes chunk by chunk over the vocabulary with the mergeable softmax
-states (``_states``); with gradients, block by block over the tokens. The
-extra memory is O(tokens x chunk), not O(tokens x vocab). The matmuls are
-NumPy's (BLAS), grad W's accumulation SciPy's BLAS gemm when SciPy is
-installed.
+``cross_entropy(h @ W.T + bias, targets)`` and its gradients, computed
+chunk by chunk over the vocabulary with the mergeable softmax states
+(``_states``), so the extra memory is O(tokens x chunk), not
+O(tokens x vocab). The matmuls are NumPy's (BLAS).
 
 Private module; :func:`linear_cross_entropy` is exported by ``fastsoftmax``.
 """
@@ -19,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._arrays import _as_float_array
 from .typing import Loss, Reduction
-from ._training import _check_param, cross_entropy
+from ._training import _check_param
 from ._states import (
     logsumexp_from_state,
     merge_states,
@@ -29,8 +27,6 @@ from ._states import (
 
 # default chunk: about this many bytes of logits per chunk
 _CHUNK_BYTES = 32 << 20
-# without SciPy, grad W's update goes through a temporary of this size
-_GEMM_STEP_BYTES = 4 << 20
 
 
 def _chunk_buffer(buf: np.ndarray, tokens: int, c: int) -> np.ndarray:
@@ -64,17 +60,13 @@ def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
     """Cross-entropy of the logits ``h @ W.T (+ bias)`` without forming them.
 
     Equal to ``cross_entropy(h @ W.T + bias, targets, ...)`` (the options
-    mean what they mean there). The loss alone is computed over the
-    vocabulary in chunks of ``chunk`` rows of ``W``: each chunk's logits
-    give softmax states (merged exactly) and the target logits. With
-    ``return_grad``, the tokens go in blocks of ``chunk * tokens // vocab``
-    rows: a block's logits over the whole vocabulary become its gradient in
-    place (the fused cross-entropy kernel), which gives the block's rows of
-    grad ``h`` and its share of grad ``W`` at once -- three matrix products
-    in all, as unfused (a second pass over vocabulary chunks would have to
-    recompute every chunk's logits: four). Extra memory either way: one
-    buffer of about ``tokens * chunk`` elements instead of ``(tokens,
-    vocab)`` logits and gradient.
+    mean what they mean there), computed over the vocabulary in chunks of
+    ``chunk`` rows of ``W``: a first pass takes each chunk's logits, their
+    softmax states (merged exactly) and the target logits; with
+    ``return_grad``, a second pass recomputes each chunk's logits,
+    normalises them from the merged state and accumulates the gradients of
+    ``h``, ``W`` (and ``bias``). Extra memory: two ``(tokens, chunk)``
+    buffers instead of ``(tokens, vocab)`` logits and gradient.
 
     Parameters
     ----------
@@ -87,8 +79,7 @@ def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
     bias : array_like, optional
         ``(vocab,)``, the dtype of ``h``.
     chunk : int, optional
-        Vocabulary rows per chunk (default: about 32 MiB of logits); with
-        ``return_grad``, the same memory as tokens blocks of whole rows.
+        Vocabulary rows per chunk (default: about 32 MiB of logits).
     reduction : {"mean", "sum", "none"}
         As in ``cross_entropy``: the mean over non-ignored tokens, the sum,
         or per-token losses.
@@ -151,10 +142,6 @@ def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
     chunk = min(chunk, max(vocab, 1))
     h = np.ascontiguousarray(h)
     W = np.ascontiguousarray(W)
-    if return_grad:
-        return _with_grad(h, W, bias, t, valid, reduction, ignore_index, alpha,
-                          max(1, chunk * tokens // max(1, vocab)))
-
     rows = np.arange(tokens)
     buf = np.empty((tokens, chunk), dtype=dtype)
 
@@ -194,74 +181,32 @@ def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
             loss = dtype.type(loss1.sum() / count if count else np.nan)
-    return loss
-
-
-def _gemm_accumulate():
-    """C += A @ B in place through SciPy's BLAS gemm (beta = 1), or None."""
-    try:
-        from scipy.linalg.blas import get_blas_funcs
-    except ImportError:  # SciPy is optional: the fallback adds chunk by chunk
-        return None
-    return get_blas_funcs
-
-
-def _with_grad(h, W, bias, t, valid, reduction, ignore_index, alpha, block):
-    """Loss and gradients in one pass over blocks of `block` tokens.
-
-    Each block's logits ``(block, vocab)`` are formed whole, turned into the
-    gradient in place by the fused cross-entropy kernel, and used at once for
-    the block's rows of grad h and its rank-`block` update of grad W: three
-    matrix products in all, as unfused, where a pass over vocabulary chunks
-    must recompute every chunk's logits once the normaliser is known (four).
-    The row weights (1/count for a mean) scale the small ``(block, hidden)``
-    factors, never the logits.
-    """
-    tokens, hidden = h.shape
-    vocab = W.shape[0]
-    dtype = h.dtype
-    count = int(np.count_nonzero(valid))
-    scale = dtype.type(1.0 / count if reduction == "mean" and count else 1.0)
-    buf = np.empty(min(block, max(tokens, 1)) * vocab, dtype=dtype)
-    loss1 = np.zeros(tokens, dtype=np.float64)
-    grad_h = np.empty((tokens, hidden), dtype=dtype)
-    grad_W = np.zeros((vocab, hidden), dtype=dtype)
-    grad_b = np.zeros(vocab, dtype=dtype) if bias is not None else None
-    blas = _gemm_accumulate()
-    gemm = blas("gemm", dtype=dtype) if blas is not None else None
-    vstep = max(1, _GEMM_STEP_BYTES // max(1, hidden * dtype.itemsize))
-    tmp = None if gemm is not None else np.empty((min(vstep, vocab), hidden), dtype=dtype)
-    for b0 in range(0, tokens, block):
-        b1 = min(tokens, b0 + block)
-        L = buf[:(b1 - b0) * vocab].reshape(b1 - b0, vocab)
-        np.matmul(h[b0:b1], W.T, out=L)
-        if bias is not None:
-            L += bias
-        lb, G = cross_entropy(L, t[b0:b1], reduction="none", ignore_index=ignore_index,
-                              label_smoothing=alpha, return_grad=True, grad_out=L)
-        loss1[b0:b1] = lb
-        np.matmul(G, W, out=grad_h[b0:b1])
-        hw = h[b0:b1] * scale
-        if gemm is not None:
-            # grad_W.T (hidden, vocab), Fortran-ordered, += hw.T @ G: no copies
-            out = gemm(1.0, hw.T, G.T, beta=1.0, c=grad_W.T, trans_b=1, overwrite_c=1)
-            if not np.shares_memory(out, grad_W):
-                grad_W[...] = out.T
-        else:
-            for v0 in range(0, vocab, vstep):
-                v1 = min(vocab, v0 + vstep)
-                part = np.matmul(G[:, v0:v1].T, hw, out=tmp[:v1 - v0])
-                grad_W[v0:v1] += part
+    if not return_grad:
+        return loss
+    # pass 2: G = w (softmax - target) per chunk, never whole; the row
+    # weights w (1/count for a mean, 0 for ignored rows) are folded into h
+    # for dW and applied to dh once at the end
+    scale = 1.0 / count if reduction == "mean" and count else 1.0
+    w = np.where(valid, scale, 0.0).astype(dtype)
+    hw = h * w[:, None]
+    grad_h = np.zeros((tokens, hidden), dtype=dtype)
+    tmp = np.empty((tokens, hidden), dtype=dtype)
+    grad_W = np.empty((vocab, hidden), dtype=dtype)
+    grad_b = np.empty(vocab, dtype=dtype) if bias is not None else None
+    for v0 in range(0, vocab, chunk):
+        v1 = min(vocab, v0 + chunk)
+        L = logits(v0, v1)
+        P = softmax_from_state(L, state, axis=1, out=L)
+        if alpha:
+            P -= dtype.type(alpha / vocab)
+        inside = valid & (t >= v0) & (t < v1)
+        P[rows[inside], t[inside] - v0] -= dtype.type(1.0 - alpha)
+        np.matmul(P, W[v0:v1], out=tmp)
+        grad_h += tmp
+        np.matmul(P.T, hw, out=grad_W[v0:v1])
         if grad_b is not None:
-            grad_b += G.sum(axis=0) * scale
-    grad_h *= scale
-    if reduction == "none":
-        loss = loss1.astype(dtype)
-    elif reduction == "sum":
-        loss = dtype.type(loss1.sum())
-    else:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            loss = dtype.type(loss1.sum() / count if count else np.nan)
+            np.matmul(w, P, out=grad_b[v0:v1])
+    grad_h *= w[:, None]
     grads = {"h": grad_h, "W": grad_W}
     if grad_b is not None:
         grads["bias"] = grad_b
