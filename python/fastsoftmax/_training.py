@@ -54,16 +54,23 @@ def _grad_rows(x: np.ndarray, x2: np.ndarray, axis: int, return_grad: bool, grad
                inputs=()):
     """The (rows, cols) gradient buffer the kernels write: a view of
     ``grad_out`` where it can be one (class axis last, aligned C-contiguous,
-    sharing no memory with the logits or the other ``inputs`` the kernels
-    read, such as the targets), else a new array."""
+    either the logits themselves -- in place, no copy -- or sharing no memory
+    with them, and none with the other ``inputs`` the kernels read, such as
+    the targets), else a new array."""
     if grad_out is None:
         return np.empty_like(x2) if return_grad else None
     if not return_grad:
         raise ValueError("grad_out is only used with return_grad=True")
     _check_out(grad_out, x, "grad_out", "the logits")
     if (axis == x.ndim - 1 and grad_out.flags.c_contiguous and grad_out.flags.aligned
-            and not any(np.may_share_memory(grad_out, a) for a in (x, x2, *inputs))):
-        return grad_out.reshape(x2.shape)
+            and not any(np.may_share_memory(grad_out, a) for a in inputs)):
+        g2 = grad_out.reshape(x2.shape)
+        # the logits themselves (in place, which the kernels allow: dlogits
+        # == logits with equal strides) or memory apart from them
+        if not np.may_share_memory(g2, x2) or (
+                g2.__array_interface__["data"][0] == x2.__array_interface__["data"][0]
+                and g2.strides == x2.strides):
+            return g2
     return np.empty_like(x2)
 
 
