@@ -201,3 +201,19 @@ def _over_rows(xs: tuple, axis, out, call) -> np.ndarray:
             call(moved, tmp)
             om[...] = tmp
     return out
+
+
+def _adapter_ce_options(reduction, ignore_index, label_smoothing):
+    """The torch and JAX adapters' cross-entropy options checked (messages
+    naming the argument): ``(ignore_index as int, label_smoothing as float)``."""
+    if not isinstance(reduction, str) or reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be one of 'mean', 'sum', 'none'; got {reduction!r}")
+    try:
+        ignore = operator.index(ignore_index)
+    except TypeError:
+        raise TypeError(f"ignore_index must be an integer, got {type(ignore_index).__name__}") from None
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
+        raise TypeError(f"label_smoothing must be a float, got {type(label_smoothing).__name__}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
+    return ignore, float(label_smoothing)
