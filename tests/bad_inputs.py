@@ -267,8 +267,71 @@ PY_CASES = [
      r"^axis 1 is out of bounds for an array of dimension 1"),
     ("logsumexp_from_state float", fs.logsumexp_from_state, (np.zeros(3),), {}, TypeError,
      r"^state must be an array of fastsoftmax.STATE_DTYPE"),
-    ("logsumexp int", fs.logsumexp, (np.arange(3),), {}, TypeError, r"^x must have dtype"),
+    # ---- logsumexp, sample, topk_softmax (issue 16)
+    ("logsumexp complex", fs.logsumexp, (np.ones(3, np.complex64),), {}, TypeError,
+     r"^a must have a real .* dtype, got complex64 \(complex input is not supported\)"),
+    ("logsumexp str", fs.logsumexp, (np.array(["a"]),), {}, TypeError, r"^a must have a real"),
     ("logsumexp axis", fs.logsumexp, (X,), {"axis": -3}, ValueError, r"^axis -3 is out of bounds"),
+    ("logsumexp axis float", fs.logsumexp, (X,), {"axis": 1.0}, TypeError,
+     r"^axis must be None, an integer or a tuple of integers, got float"),
+    ("logsumexp axis repeated", fs.logsumexp, (X,), {"axis": (1, -1)}, ValueError,
+     r"^axis contains a repeated axis"),
+    ("logsumexp b shape", fs.logsumexp, (X,), {"b": np.ones(3)}, ValueError,
+     r"^b must broadcast against a"),
+    ("logsumexp b complex", fs.logsumexp, (X,), {"b": np.ones(4, complex)}, TypeError,
+     r"^b must have a real dtype"),
+    ("sample int logits", fs.sample, (np.arange(4),), {}, TypeError, r"^logits must have dtype"),
+    ("sample 0-d", fs.sample, (np.float32(1),), {}, ValueError,
+     r"^logits must have at least one dimension"),
+    ("sample no columns", fs.sample, (np.zeros((2, 0), np.float32),), {}, ValueError,
+     r"^logits must have at least one column"),
+    ("sample temperature 0", fs.sample, (X,), {"temperature": 0.0}, ValueError,
+     r"^temperature must be > 0 and finite; got 0.0"),
+    ("sample temperature -1", fs.sample, (X,), {"temperature": -1}, ValueError,
+     r"^temperature must be > 0"),
+    ("sample temperature nan", fs.sample, (X,), {"temperature": NAN}, ValueError,
+     r"^temperature must be > 0 and finite; got nan"),
+    ("sample temperature inf", fs.sample, (X,), {"temperature": INF}, ValueError,
+     r"^temperature must be > 0 and finite"),
+    ("sample temperature str", fs.sample, (X,), {"temperature": "1"}, TypeError,
+     r"^temperature must be a real number"),
+    ("sample top_k 0", fs.sample, (X,), {"top_k": 0}, ValueError,
+     r"^top_k must be in \[1, 4\] \(the number of columns\); got 0"),
+    ("sample top_k -1", fs.sample, (X,), {"top_k": -1}, ValueError, r"^top_k must be in \[1, 4\]"),
+    ("sample top_k > cols", fs.sample, (X,), {"top_k": 5}, ValueError,
+     r"^top_k must be in \[1, 4\] \(the number of columns\); got 5"),
+    ("sample top_k float", fs.sample, (X,), {"top_k": 2.0}, TypeError,
+     r"^top_k must be an integer, got float"),
+    ("sample top_k bool", fs.sample, (X,), {"top_k": True}, TypeError,
+     r"^top_k must be an integer, got bool"),
+    ("sample top_p 0", fs.sample, (X,), {"top_p": 0.0}, ValueError,
+     r"^top_p must be in \(0, 1\]; got 0.0"),
+    ("sample top_p 1.5", fs.sample, (X,), {"top_p": 1.5}, ValueError, r"^top_p must be in \(0, 1\]"),
+    ("sample top_p nan", fs.sample, (X,), {"top_p": NAN}, ValueError,
+     r"^top_p must be in \(0, 1\]; got nan"),
+    ("sample top_p str", fs.sample, (X,), {"top_p": "0.9"}, TypeError, r"^top_p must be a real"),
+    ("sample min_p -0.1", fs.sample, (X,), {"min_p": -0.1}, ValueError,
+     r"^min_p must be in \[0, 1\]; got -0.1"),
+    ("sample min_p 2", fs.sample, (X,), {"min_p": 2}, ValueError, r"^min_p must be in \[0, 1\]"),
+    ("sample min_p nan", fs.sample, (X,), {"min_p": NAN}, ValueError,
+     r"^min_p must be in \[0, 1\]; got nan"),
+    ("sample rng str", fs.sample, (X,), {"rng": "0"}, TypeError,
+     r"^rng must be a numpy.random.Generator, an int seed or None, got str"),
+    ("sample NaN row", fs.sample, (np.array([[0.0, np.nan, 1.0]], np.float32),), {}, ValueError,
+     r"^sample: every row of logits needs a finite maximum and no NaN"),
+    ("sample +inf row", fs.sample, (np.array([[0.0, np.inf]]),), {}, ValueError,
+     r"^sample: every row of logits needs a finite maximum"),
+    ("sample -inf row", fs.sample, (np.full((2, 3), -np.inf, np.float32),), {}, ValueError,
+     r"^sample: every row of logits needs a finite maximum"),
+    ("topk_softmax int", fs.topk_softmax, (np.arange(4), 2), {}, TypeError,
+     r"^logits must have dtype"),
+    ("topk_softmax k 0", fs.topk_softmax, (X, 0), {}, ValueError,
+     r"^k must be in \[1, 4\] \(the number of columns\); got 0"),
+    ("topk_softmax k > cols", fs.topk_softmax, (X, 5), {}, ValueError, r"^k must be in \[1, 4\]"),
+    ("topk_softmax k float", fs.topk_softmax, (X, 1.5), {}, TypeError,
+     r"^k must be an integer, got float"),
+    ("topk_softmax NaN row", fs.topk_softmax, (np.array([[np.nan, 1.0]]), 1), {}, ValueError,
+     r"^topk_softmax: every row of logits needs a finite maximum and no NaN"),
     ("softmax_from_state state shape", fs.softmax_from_state, (X, S[:2]), {}, ValueError,
      r"^state must have the shape of x without axis 1, \(3,\); got \(2,\)"),
     ("softmax_from_state state float", fs.softmax_from_state, (X, np.zeros(3)), {}, TypeError,
@@ -345,6 +408,10 @@ C_TEMPLATES = {
     "fsm_log_softmax_ex_{dt}": _MAT + ["y", "ys", "algorithm", "opts"],
     "fsm_softmax_backward_ex_{dt}": _MAT + ["b", "bs", "x2", "xs", "y", "ys", "opts"],
     "fsm_log_softmax_backward_ex_{dt}": _MAT + ["b", "bs", "x2", "xs", "y", "ys", "opts"],
+    # issue 16: logsumexp and the decoding helpers
+    "fsm_logsumexp_{dt}": _MAT + ["lse_y"],
+    "fsm_topk_softmax_{dt}": _MAT + ["k", "renorm", "probs", "ps", "idx", "is"],
+    "fsm_sample_{dt}": _MAT + ["params", "unif", "tok"],
 }
 C_OTHER = {
     "fsm_spherical_loss_partials": ["kind", "cols1", "q", "s", "xc", "p1", "p2", "p3", "out5"],
@@ -354,11 +421,24 @@ C_OTHER = {
     "fsm_merge_softmax_states": ["n", "st_in", "st_in2", "st_out"],
     "fsm_logsumexp_from_states": ["n", "st_in", "lse_out"],
     "fsm_set_num_threads": ["n"],
+    # softmax along an axis: n1 x rows x cols (outer x n x inner), signed strides
+    "fsm_softmax_axis_f32": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas", "algorithm"],
+    "fsm_softmax_axis_f64": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas", "algorithm"],
+    "fsm_log_softmax_axis_f32": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas",
+                                 "algorithm"],
+    "fsm_log_softmax_axis_f64": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas",
+                                 "algorithm"],
+    **{f"fsm_{name}_backward_axis_{dt}": ["n1", "rows", "cols", "x", "xos", "xas", "b", "bos", "bas",
+                                          "y", "yos", "yas"]
+       for name in ("softmax", "log_softmax") for dt in ("f32", "f64")},
 }
 C_DEFAULTS = {"rows": 3, "cols": 4, "xs": 4, "ys": 4, "bs": 4, "algorithm": 0,
               "ignore_index": -100, "alpha": 0.1, "scale": 1.0, "eps": 1e-3, "a": 1.0,
               "b_param": 0.0, "eps_z": 0.0, "kind": 2, "cols1": 3, "q": 4.0, "s": 1.0, "xc": 0.5,
-              "p1": 0.0, "p2": 0.0, "p3": 0.0, "isa": 1, "name": b"scalar", "n": 3}
+              "p1": 0.0, "p2": 0.0, "p3": 0.0, "isa": 1, "name": b"scalar", "n": 3,
+              "n1": 1, "xos": 12, "xas": 4, "yos": 12, "yas": 4, "bos": 12, "bas": 4,
+              "k": 2, "renorm": 0, "ps": 2, "is": 2,
+              "params": {"temperature": 1.0, "top_p": 0.9, "min_p": 0.0, "top_k": 3}}
 #: pointer roles that may be NULL (optional outputs)
 C_OPTIONAL = {"loss", "y_grad"}
 
@@ -373,7 +453,8 @@ def _generated_c_cases():
     out = []
     for fn in _MATRIX_FNS:
         roles = C_TEMPLATES[fn]
-        for role in ("x", "b", "y", "targets", "stats", "st_in", "st_out"):
+        for role in ("x", "b", "y", "targets", "stats", "st_in", "st_out", "lse_y", "probs", "idx",
+                     "params", "unif", "tok"):
             if role not in roles:
                 continue
             if role == "y" and fn in _GRAD_FNS:  # the gradient is optional
@@ -387,7 +468,8 @@ def _generated_c_cases():
             out.append((f"{fn} NULL loss", fn, {"loss": "NULL"}, "FSM_OK"))
         out.append((f"{fn} NULL everything, empty", fn,
                     {r: "NULL" for r in roles
-                     if r in ("x", "b", "y", "targets", "stats", "loss", "st_in", "st_out")}
+                     if r in ("x", "b", "y", "targets", "stats", "loss", "st_in", "st_out", "lse_y",
+                              "probs", "idx", "params", "unif", "tok")}
                     | {"rows": 0}, "FSM_OK"))
         for stride in ("xs", "bs", "ys"):
             if stride in roles:
@@ -477,6 +559,40 @@ C_CASES = [
      "FSM_OK"),
     ("CE cols 0, non-ignored row", "fsm_cross_entropy_{dt}", {"cols": 0, "xs": 0, "ys": 0},
      "FSM_TARGET_OUT_OF_RANGE"),
+    # softmax along an axis (1 x 3 x 4 by default)
+    *[(f"{name} {cid}", f"fsm_{name}_axis_{{dt}}", over, status)
+      for name in ("softmax", "log_softmax")
+      for cid, over, status in [
+          ("NULL x", {"x": "NULL"}, "FSM_NULL_POINTER"),
+          ("NULL y", {"y": "NULL"}, "FSM_NULL_POINTER"),
+          ("NULL everything, empty", {"n1": 0, "x": "NULL", "y": "NULL"}, "FSM_OK"),
+          ("NULL everything, empty axis", {"rows": 0, "x": "NULL", "y": "NULL"}, "FSM_OK"),
+          ("axis stride < inner", {"xas": 3}, "FSM_INVALID_STRIDE"),
+          ("y axis stride -3", {"yas": -3}, "FSM_INVALID_STRIDE"),
+          ("outer stride < inner", {"n1": 2, "xos": 3}, "FSM_INVALID_STRIDE"),
+          ("axis stride 2**62", {"xas": 2 ** 62}, "FSM_SIZE_OVERFLOW"),
+          ("axis stride -2**63", {"xas": -(2 ** 63)}, "FSM_SIZE_OVERFLOW"),
+          ("outer stride 2**62", {"n1": 2, "yos": -(2 ** 62)}, "FSM_SIZE_OVERFLOW"),
+          ("inner = SIZE_MAX", {"rows": 1, "cols": SIZE_MAX}, "FSM_SIZE_OVERFLOW"),
+          ("inner = SIZE_MAX, short stride", {"cols": SIZE_MAX}, "FSM_INVALID_STRIDE"),
+          ("unknown algorithm", {"algorithm": 5}, "FSM_UNKNOWN_ALGORITHM"),
+          ("in place", {"y": "x"}, "FSM_OK"),
+          ("one row of the axis", {"rows": 1, "xas": 0, "yas": 0}, "FSM_OK"),
+      ]],
+    # the VJPs along an axis (1 x 3 x 4 by default)
+    *[(f"{name} backward along an axis: {cid}", f"fsm_{name}_backward_axis_{{dt}}", over, status)
+      for name in ("softmax", "log_softmax")
+      for cid, over, status in [
+          ("NULL a", {"x": "NULL"}, "FSM_NULL_POINTER"),
+          ("NULL b", {"b": "NULL"}, "FSM_NULL_POINTER"),
+          ("NULL dx", {"y": "NULL"}, "FSM_NULL_POINTER"),
+          ("NULL everything, empty", {"cols": 0, "x": "NULL", "b": "NULL", "y": "NULL"}, "FSM_OK"),
+          ("b axis stride < inner", {"bas": -3}, "FSM_INVALID_STRIDE"),
+          ("dx outer stride < inner", {"n1": 2, "yos": 2}, "FSM_INVALID_STRIDE"),
+          ("a axis stride 2**62", {"xas": 2 ** 62}, "FSM_SIZE_OVERFLOW"),
+          ("b axis stride -2**63", {"bas": -(2 ** 63)}, "FSM_SIZE_OVERFLOW"),
+          ("in place (dx = b)", {"y": "b"}, "FSM_OK"),
+      ]],
     # the spherical partials (no matrices)
     ("partials kind 0", "fsm_spherical_loss_partials", {"kind": 0}, "FSM_INVALID_ARGUMENT"),
     ("partials kind 4", "fsm_spherical_loss_partials", {"kind": 4}, "FSM_INVALID_ARGUMENT"),
@@ -514,6 +630,32 @@ C_CASES = [
     ("logsumexp n = -1, NULL", "fsm_logsumexp_from_states", {"n": -1, "st_in": "NULL"},
      "FSM_NULL_POINTER"),
     ("from_state in place", "fsm_softmax_from_state_{dt}", {"y": "x"}, "FSM_OK"),
+    # logsumexp and the decoding helpers (issue 16)
+    ("topk k 0", "fsm_topk_softmax_{dt}", {"k": 0}, "FSM_INVALID_ARGUMENT"),
+    ("topk k > cols", "fsm_topk_softmax_{dt}", {"k": 5, "ps": 5, "is": 5}, "FSM_INVALID_ARGUMENT"),
+    ("topk k = cols", "fsm_topk_softmax_{dt}", {"k": 4, "ps": 4, "is": 4}, "FSM_OK"),
+    ("topk probs stride < k", "fsm_topk_softmax_{dt}", {"ps": 1}, "FSM_INVALID_STRIDE"),
+    ("topk indices stride < k", "fsm_topk_softmax_{dt}", {"is": 1}, "FSM_INVALID_STRIDE"),
+    ("topk probs stride SIZE_MAX", "fsm_topk_softmax_{dt}", {"ps": SIZE_MAX}, "FSM_SIZE_OVERFLOW"),
+    ("topk renormalize", "fsm_topk_softmax_{dt}", {"renorm": 1}, "FSM_OK"),
+    ("sample cols 0", "fsm_sample_{dt}", {"cols": 0, "xs": 0}, "FSM_INVALID_ARGUMENT"),
+    ("sample temperature 0", "fsm_sample_{dt}", {"params": {"temperature": 0.0}},
+     "FSM_INVALID_ARGUMENT"),
+    ("sample temperature nan", "fsm_sample_{dt}", {"params": {"temperature": NAN}},
+     "FSM_INVALID_ARGUMENT"),
+    ("sample temperature inf", "fsm_sample_{dt}", {"params": {"temperature": INF}},
+     "FSM_INVALID_ARGUMENT"),
+    ("sample top_p 0", "fsm_sample_{dt}", {"params": {"top_p": 0.0}}, "FSM_INVALID_ARGUMENT"),
+    ("sample top_p nan", "fsm_sample_{dt}", {"params": {"top_p": NAN}}, "FSM_INVALID_ARGUMENT"),
+    ("sample top_p 1.01", "fsm_sample_{dt}", {"params": {"top_p": 1.01}}, "FSM_INVALID_ARGUMENT"),
+    ("sample min_p -1", "fsm_sample_{dt}", {"params": {"min_p": -1.0}}, "FSM_INVALID_ARGUMENT"),
+    ("sample min_p nan", "fsm_sample_{dt}", {"params": {"min_p": NAN}}, "FSM_INVALID_ARGUMENT"),
+    ("sample top_k > cols", "fsm_sample_{dt}", {"params": {"top_k": 5}}, "FSM_INVALID_ARGUMENT"),
+    ("sample uniform 1", "fsm_sample_{dt}", {"unif": [0.5, 1.0, 0.1]}, "FSM_INVALID_ARGUMENT"),
+    ("sample uniform nan", "fsm_sample_{dt}", {"unif": [0.5, NAN, 0.1]}, "FSM_INVALID_ARGUMENT"),
+    ("sample uniform -0.1", "fsm_sample_{dt}", {"unif": [-0.1, 0.5, 0.1]}, "FSM_INVALID_ARGUMENT"),
+    ("sample no filter", "fsm_sample_{dt}",
+     {"params": {"top_p": 1.0, "top_k": 0, "min_p": 0.0}}, "FSM_OK"),
     # threads
     ("set_num_threads 257", "fsm_set_num_threads", {"n": 257}, "FSM_INVALID_ARGUMENT"),
     ("set_num_threads SIZE_MAX", "fsm_set_num_threads", {"n": SIZE_MAX}, "FSM_INVALID_ARGUMENT"),

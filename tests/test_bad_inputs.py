@@ -140,12 +140,18 @@ def _build_call(ffi, fn, over):
         "out5": np.full(5, SENTINEL),
         "targets": np.array([0, 3, 1], np.int64),
         "isa_out": np.full(1, 77, np.int32),
+        "lse_y": np.full(3, SENTINEL, dtype),
+        "probs": np.full(12, SENTINEL, dtype),
+        "idx": np.full(12, -7, np.int64),
+        "unif": np.array(over["unif"] if isinstance(over.get("unif"), list) else [0.5, 0.25, 0.75]),
+        "tok": np.full(3, -7, np.int64),
     }
     if isinstance(over.get("targets"), list):
         bufs["targets"] = np.array(over["targets"], np.int64)
     ptr_type = {"x": ct, "b": ct, "y": ct, "loss": ct, "stats": "double", "out5": "double",
                 "targets": "int64_t", "isa_out": "fsm_isa", "st_in": "fsm_softmax_state",
-                "st_in2": "fsm_softmax_state", "st_out": "fsm_softmax_state", "lse_out": "double"}
+                "st_in2": "fsm_softmax_state", "st_out": "fsm_softmax_state", "lse_out": "double",
+                "lse_y": ct, "probs": ct, "idx": "int64_t", "unif": "double", "tok": "int64_t"}
     args = []
     for role in _roles(fn):
         v = over.get(role, C_DEFAULTS.get(role))
@@ -156,6 +162,13 @@ def _build_call(ffi, fn, over):
                 args.append(ffi.cast(ptr_type[role] + " *", bufs[v].ctypes.data))
             else:
                 args.append(ffi.cast(ptr_type[role] + " *", bufs[role].ctypes.data))
+        elif role == "params":
+            if v == "NULL":
+                args.append(ffi.NULL)
+            else:
+                params = dict(C_DEFAULTS["params"]) | dict(v)
+                bufs["_params"] = ffi.new("fsm_sampling_params *", params)
+                args.append(bufs.pop("_params"))
         elif role == "name":
             args.append(ffi.NULL if v == "NULL" else v)
         elif role == "opts":  # fsm_softmax_options: defaults, then the case's fields
@@ -173,8 +186,10 @@ def _build_call(ffi, fn, over):
             args.append(opts)
         elif role == "x2":  # the VJPs' forward input: NULL unless aliasing x
             args.append(ffi.cast(ct + " *", bufs["x"].ctypes.data) if v == "x" else ffi.NULL)
-        elif role in ("rows", "cols", "xs", "ys", "bs", "cols1", "n"):
+        elif role in ("rows", "cols", "xs", "ys", "bs", "cols1", "n", "n1", "k", "ps", "is"):
             args.append(ffi.cast("size_t", v))
+        elif role in ("xos", "xas", "yos", "yas", "bos", "bas"):
+            args.append(ffi.cast("ptrdiff_t", v))
         elif role in ("algorithm", "isa", "kind"):  # enums: -1 is all ones
             args.append(ffi.cast("unsigned int", v))
         else:
@@ -186,7 +201,8 @@ def _written(bufs, over):
     """The output buffers a refused call must not have touched."""
     aliased = {v for v in over.values() if isinstance(v, str)}
     return {k: v for k, v in bufs.items()
-            if k in ("y", "loss", "stats", "out5", "isa_out", "st_out", "lse_out")
+            if k in ("y", "loss", "stats", "out5", "isa_out", "st_out", "lse_out", "lse_y", "probs",
+                     "idx", "tok")
             and k not in aliased}
 
 

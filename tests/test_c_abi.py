@@ -39,6 +39,7 @@ STATUS = {
     "FSM_UNSUPPORTED_ISA": 6,
     "FSM_SIZE_OVERFLOW": 7,
     "FSM_TARGET_OUT_OF_RANGE": 8,
+    "FSM_OUT_OF_MEMORY": 9,
 }
 ALGORITHMS = {"auto": 0, "three_pass_reload": 1, "three_pass_recompute": 2, "two_pass": 3,
               "online": 4}
@@ -205,6 +206,58 @@ def test_half_functions(ffi, lib, kind, log):
     assert fn(2, 4, u16(x), 4, u16(y), 4, 99) == STATUS["FSM_UNKNOWN_ALGORITHM"]
     assert fn(SIZE_MAX, 4, u16(x), 4, u16(y), 4, 0) == STATUS["FSM_SIZE_OVERFLOW"]
     assert (y == 0).all()
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_axis_functions(ffi, lib, dtype, log):
+    """fsm_(log_)softmax_axis_*: an (outer, n, inner) view with padded,
+    reversed strides, every ISA; the padding stays untouched."""
+    fn = {(np.float32, False): lib.fsm_softmax_axis_f32,
+          (np.float32, True): lib.fsm_log_softmax_axis_f32,
+          (np.float64, False): lib.fsm_softmax_axis_f64,
+          (np.float64, True): lib.fsm_log_softmax_axis_f64}[(dtype, log)]
+    rng = np.random.default_rng(8)
+    for isa in supported_isas(lib):
+        assert lib.fsm_set_isa(ISAS[isa]) == 0
+        xbuf = (rng.standard_normal((3, 7, 40)) * 5).astype(dtype)
+        ybuf = np.full((3, 7, 40), -7.0, dtype)
+        x, y = xbuf[::-1, ::-1, :29], ybuf[:, :, 3:32]
+        item = x.itemsize
+        assert fn(3, 7, 29, ptr(ffi, x), x.strides[0] // item, x.strides[1] // item,
+                  ptr(ffi, y), y.strides[0] // item, y.strides[1] // item, 0) == 0
+        ref = log_softmax64(x, 1) if log else softmax64(x, 1)
+        tol = (log_softmax_tolerance if log else softmax_tolerance)(x, ref, dtype, 1)
+        assert_close(y, ref, tol, f"{isa} axis")
+        assert (ybuf[:, :, :3] == -7.0).all() and (ybuf[:, :, 32:] == -7.0).all()
+        assert fn(3, 7, 29, ffi.NULL, 280, 40, ptr(ffi, y), 280, 40, 0) == STATUS["FSM_NULL_POINTER"]
+        assert fn(3, 7, 29, ptr(ffi, x), 280, 28, ptr(ffi, y), 280, 40, 0) == \
+            STATUS["FSM_INVALID_STRIDE"]
+    assert lib.fsm_set_isa(0) == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_backward_axis_functions(ffi, lib, dtype):
+    """fsm_(log_)softmax_backward_axis_*: padded and reversed views."""
+    rng = np.random.default_rng(9)
+    fns = {(np.float32, False): lib.fsm_softmax_backward_axis_f32,
+           (np.float32, True): lib.fsm_log_softmax_backward_axis_f32,
+           (np.float64, False): lib.fsm_softmax_backward_axis_f64,
+           (np.float64, True): lib.fsm_log_softmax_backward_axis_f64}
+    for log in (False, True):
+        x = rng.normal(0, 2, (3, 7, 29)).astype(dtype)
+        a = (log_softmax64(x, 1) if log else softmax64(x, 1)).astype(dtype)[:, ::-1]
+        b = rng.normal(0, 1, (3, 7, 29)).astype(dtype)
+        dxbuf = np.full((3, 7, 40), -7.0, dtype)
+        dx = dxbuf[:, :, 5:34]
+        item = a.itemsize
+        st = [(v.strides[0] // item, v.strides[1] // item) for v in (a, b, dx)]
+        assert fns[(dtype, log)](3, 7, 29, ptr(ffi, a), *st[0], ptr(ffi, b), *st[1],
+                                 ptr(ffi, dx), *st[2]) == 0
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        ref = (b64 - np.exp(a64) * b64.sum(1, keepdims=True) if log
+               else a64 * (b64 - (a64 * b64).sum(1, keepdims=True)))
+        u = 2.0 ** -24 if dtype == np.float32 else 2.0 ** -53
+        assert np.all(np.abs(dx - ref) <= 64 * u * (np.abs(ref) + 1))
+        assert (dxbuf[:, :, :5] == -7.0).all() and (dxbuf[:, :, 34:] == -7.0).all()
 
 
 # ---------------------------------------------------------------- error paths
@@ -312,7 +365,7 @@ def test_status_strings(ffi, lib):
         text = ffi.string(lib.fsm_status_string(value)).decode()
         assert text and text not in seen, name
         seen.add(text)
-    for bad in (9, 99, 0xFFFFFFFF):
+    for bad in (max(STATUS.values()) + 1, 99, 0xFFFFFFFF):
         text = ffi.string(lib.fsm_status_string(bad)).decode()
         assert text == "unknown status code"
 
@@ -689,3 +742,42 @@ def test_fused_options(ffi, lib):
         dz = np.where(keep, dy64 - np.exp(lz.astype(np.float64)) * sdy, 0.0)
         want = dz * 0.5 * (1 - np.tanh(x.astype(np.float64) * 0.5 / 4.0) ** 2)
         np.testing.assert_allclose(dx, want, rtol=tol, atol=tol)
+
+
+def test_logsumexp_topk_sample_through_the_c_abi(ffi, lib):
+    """fsm_logsumexp_*, fsm_topk_softmax_* and fsm_sample_* (issue 16) from C:
+    strided rows, float64 references, the uniforms deciding the tokens."""
+    rng = np.random.default_rng(16)
+    for dtype, sfx in ((np.float32, "f32"), (np.float64, "f64")):
+        base = rng.normal(0, 3, (4, 300)).astype(dtype)
+        x = base[:, :257]  # row stride 300
+        x64 = x.astype(np.float64)
+        m = x64.max(1, keepdims=True)
+        lse_ref = (m + np.log(np.exp(x64 - m).sum(1, keepdims=True)))[:, 0]
+        out = np.empty(4, dtype)
+        fn = lib.fsm_logsumexp_f32 if sfx == "f32" else lib.fsm_logsumexp_f64
+        assert fn(4, 257, ptr(ffi, x), 300, ptr(ffi, out)) == 0
+        np.testing.assert_allclose(out, lse_ref, rtol=2e-6 if sfx == "f32" else 1e-13)
+
+        k = 5
+        probs, idx = np.empty((4, 8), dtype), np.full((4, 8), -1, np.int64)
+        fn = lib.fsm_topk_softmax_f32 if sfx == "f32" else lib.fsm_topk_softmax_f64
+        assert fn(4, 257, ptr(ffi, x), 300, k, 0, ptr(ffi, probs), 8,
+                  ffi.cast("int64_t *", idx.ctypes.data), 8) == 0
+        order = np.argsort(-x64, axis=1, kind="stable")[:, :k]
+        np.testing.assert_array_equal(idx[:, :k], order)
+        assert (idx[:, k:] == -1).all()
+        p64 = np.exp(x64 - lse_ref[:, None])
+        np.testing.assert_allclose(probs[:, :k], np.take_along_axis(p64, order, 1), rtol=4e-6)
+
+        params = ffi.new("fsm_sampling_params *", {"temperature": 1.0, "top_p": 1.0,
+                                                   "min_p": 0.0, "top_k": 1})
+        u = np.array([0.0, 0.3, 0.6, 0.999])
+        tokens = np.full(4, -1, np.int64)
+        fn = lib.fsm_sample_f32 if sfx == "f32" else lib.fsm_sample_f64
+        assert fn(4, 257, ptr(ffi, x), 300, params, ffi.cast("double *", u.ctypes.data),
+                  ffi.cast("int64_t *", tokens.ctypes.data)) == 0
+        np.testing.assert_array_equal(tokens, np.argmax(x64, axis=1))  # top-k 1: greedy
+        x[2, 7] = np.nan
+        assert fn(4, 257, ptr(ffi, x), 300, params, ffi.cast("double *", u.ctypes.data),
+                  ffi.cast("int64_t *", tokens.ctypes.data)) == STATUS["FSM_INVALID_ARGUMENT"]

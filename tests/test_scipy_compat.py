@@ -228,3 +228,14 @@ def test_float32_accuracy_large_rows(rng):
     assert_close(fss.softmax(x), *_ref64(False, x, None, np.float32), "softmax axis=None")
     assert_close(fss.log_softmax(x, axis=(0, 1)), *_ref64(True, x, None, np.float32),
                  "log_softmax axis=(0, 1)")
+
+
+def test_logsumexp_is_reexported():
+    """fastsoftmax.scipy carries logsumexp too, the package's own (already
+    scipy.special.logsumexp's signature; tests/test_decoding.py checks it
+    against SciPy)."""
+    assert fss.logsumexp is fastsoftmax.logsumexp
+    assert "logsumexp" in fss.__all__
+    x = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 1000.0]])
+    np.testing.assert_allclose(fss.logsumexp(x), np.log(np.exp(x - 1000.0).sum()) + 1000.0,
+                               rtol=1e-15)

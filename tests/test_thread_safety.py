@@ -91,7 +91,13 @@ def _cases():
         return (fs.merge_states(pieces, axis=0),)
 
     def logsumexp(i):
-        return (fs.logsumexp(i[0]), fs.logsumexp(i[0], axis=0))
+        return (fs.logsumexp(i[0], axis=-1), fs.logsumexp(i[0], axis=0))
+
+    def topk_softmax(i):
+        return fs.topk_softmax(i[0], 20) + fs.topk_softmax(i[0], 3, renormalize=True)
+
+    def sample(i):
+        return (fs.sample(i[0], top_p=0.9, top_k=50, temperature=0.7, rng=5),)
 
     def linear_cross_entropy(i):
         h, W = i[0][:, :16], i[1][:40, :16].copy()
@@ -130,6 +136,8 @@ def _cases():
         "states": states,  # softmax_state, merge_states, logsumexp_from_state, *_from_state
         "merge_states_axis": merge_states_axis,
         "logsumexp": logsumexp,
+        "topk_softmax": topk_softmax,
+        "sample": sample,
         "linear_cross_entropy": linear_cross_entropy,
     }
     return calls
@@ -198,6 +206,18 @@ def _check_reference(name, i, res, dtype):
     elif name == "logsumexp":
         _close(res[0], _lse64(x), dtype)
         _close(res[1], _lse64(x, axis=0), dtype)
+    elif name == "topk_softmax":
+        order = np.argsort(-x.astype(np.float64), axis=-1, kind="stable")
+        np.testing.assert_array_equal(res[1], order[:, :20])
+        np.testing.assert_array_equal(res[3], order[:, :3])
+        p = R.softmax64(x)
+        _close(res[0], np.take_along_axis(p, order[:, :20], -1), dtype)
+        top3 = np.take_along_axis(p, order[:, :3], -1)
+        _close(res[2], top3 / top3.sum(-1, keepdims=True), dtype)
+    elif name == "sample":
+        # every token among the 50 most probable
+        rank = np.argsort(np.argsort(-x.astype(np.float64), axis=-1, kind="stable"), axis=-1)
+        assert (np.take_along_axis(rank, res[0][:, None], -1) < 50).all()
     elif name == "linear_cross_entropy":
         h, W = _finite(x[:, :16]).astype(np.float64), dy[:40, :16].astype(np.float64)
         ref_l, ref_g = R.cross_entropy_rows64(h @ W.T, np.abs(c) % 40, 0.1)

@@ -2,6 +2,8 @@
 references (tests/reference.py): every ISA, every tail length, special
 values, finite differences, invariants, PyTorch when installed, errors."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -298,13 +300,25 @@ def test_grad_out(fn, dtype, rng):
     assert g2 is buf
     np.testing.assert_array_equal(buf, g)
     np.testing.assert_array_equal(loss2, loss)
-    # other layouts, and grad_out aliasing the logits, through a temporary
+    # other layouts through a temporary; grad_out that is the logits
+    # themselves in place (the kernels allow dlogits == logits)
     for out in (np.full_like(x, np.nan, order="F"), unaligned(np.zeros_like(x)), x.copy()):
         xin = out if out.flags.c_contiguous and np.array_equal(out, x) else x
         loss3, g3 = call(xin, return_grad=True, grad_out=out)
         assert g3 is out
         np.testing.assert_array_equal(out, g)
         np.testing.assert_array_equal(loss3, loss)
+    if fn != "soft_cross_entropy":
+        big = rng.normal(0, 3, (64, 4096)).astype(dtype)
+        tbig = rng.integers(0, 4096, 64)
+        ref = getattr(fs, fn)(big, tbig, return_grad=True)
+        tracemalloc.start()
+        got = getattr(fs, fn)(big, tbig, return_grad=True, grad_out=big)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert got[1] is big and peak < big.nbytes // 4, peak  # no (rows, cols) temporary
+        np.testing.assert_array_equal(big, ref[1])
+        np.testing.assert_array_equal(got[0], ref[0])
     gt = np.empty_like(x.T)
     _, g4 = call(x.T, axis=0, return_grad=True, grad_out=gt)
     assert g4 is gt

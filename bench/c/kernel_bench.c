@@ -76,6 +76,45 @@ BENCH_KERNEL(rfusemax, 12) {
   g_sink = k->rfusemax(c->n, c->x, &p, c->y);
 }
 BENCH_KERNEL(vcapgrad, 12) { k->vcapgrad(c->n, c->x, c->z, 0.5f, 30.0f, c->y); }
+/* The axis kernels on the row as 64 rows of n / 64 columns (cmax and the
+ * sums: per-column outputs in the first columns of y, as floats or
+ * doubles; the per-column arguments: y's first columns, 0.5 after the
+ * exp passes wrote them... held constant here by reading x). */
+#define AXIS_ROWS 64
+static float g_cols[2][1 << 16];
+static double g_csum[1 << 16];
+static size_t axis_w(const ctx *c) {
+  const size_t w = c->n / AXIS_ROWS;
+  return w < (1 << 16) ? w : (1 << 16);
+}
+BENCH_KERNEL(cmax, 4) { k->cmax(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_cols[0]); }
+BENCH_KERNEL(caddstoreexp, 8) {
+  k->caddstoreexp(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_cols[1], c->y,
+                  (ptrdiff_t)axis_w(c), g_csum);
+}
+BENCH_KERNEL(cscaleexp, 8) {
+  k->cscaleexp(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_cols[1], g_cols[1], c->y,
+               (ptrdiff_t)axis_w(c));
+}
+BENCH_KERNEL(cscale, 8) {
+  k->cscale(AXIS_ROWS, axis_w(c), c->y, (ptrdiff_t)axis_w(c), g_cols[1], c->y, (ptrdiff_t)axis_w(c));
+}
+BENCH_KERNEL(csum, 4) { k->csum(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_csum); }
+BENCH_KERNEL(cdot, 8) {
+  k->cdot(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), c->z, (ptrdiff_t)axis_w(c), g_csum);
+}
+BENCH_KERNEL(csubmul, 12) {
+  k->csubmul(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), c->z, (ptrdiff_t)axis_w(c),
+             g_cols[1], c->y, (ptrdiff_t)axis_w(c));
+}
+BENCH_KERNEL(csubscaleexp, 12) {
+  k->csubscaleexp(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), c->z, (ptrdiff_t)axis_w(c),
+                  g_cols[1], c->y, (ptrdiff_t)axis_w(c));
+}
+BENCH_KERNEL(csubc, 8) {
+  k->csubc(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_cols[1], g_cols[1], c->y,
+           (ptrdiff_t)axis_w(c));
+}
 
 typedef struct bench_kernel {
   const char *name;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ namespace {
       status == FSM_TARGET_OUT_OF_RANGE ||
       status == FSM_INVALID_STRIDE || status == FSM_SIZE_OVERFLOW)
     throw py::value_error(message);
+  if (status == FSM_OUT_OF_MEMORY) throw std::bad_alloc();
   throw std::runtime_error(message);
 }
 
@@ -172,6 +174,134 @@ bool rowwise_half(const py::array &x, py::array &out, int algorithm, bool log, b
   return true;
 }
 
+// ---- softmax along a non-contiguous axis (fsm_softmax_axis_*) --------
+//
+// An N-d array seen as outer x n x inner for `axis`: the dimensions after
+// the axis must collapse into one unit-stride run (inner elements), those
+// before it into one dimension with a single stride of any sign; the axis
+// itself may have any stride. Returns false when the array cannot be seen
+// that way (or inner == 1: the row path is the one for that).
+struct axis_view {
+  size_t outer = 1, n = 1, inner = 1;
+  ptrdiff_t outer_stride = 0, axis_stride = 0;  // in elements
+};
+
+bool view_axis(const py::array &a, py::ssize_t axis, axis_view &v) {
+  const py::ssize_t ndim = a.ndim(), item = a.itemsize();
+  if (axis < 0 || axis >= ndim || !is_aligned(a)) return false;
+  py::ssize_t expect = item, inner = 1;
+  for (py::ssize_t d = ndim - 1; d > axis; d--) {
+    if (a.shape(d) == 1) continue;
+    if (a.strides(d) != expect) return false;
+    expect *= a.shape(d);
+    inner *= a.shape(d);
+  }
+  if (inner < 2) return false;
+  const py::ssize_t st = a.strides(axis);
+  if (st % item != 0 || (a.shape(axis) > 1 && std::abs(st / item) < inner)) return false;
+  v.inner = static_cast<size_t>(inner);
+  v.n = static_cast<size_t>(a.shape(axis));
+  v.axis_stride = a.shape(axis) > 1 ? static_cast<ptrdiff_t>(st / item) : static_cast<ptrdiff_t>(inner);
+  py::ssize_t outer = 1, prev_stride = 0, prev_extent = 0;
+  bool first = true;
+  for (py::ssize_t d = axis - 1; d >= 0; d--) {  // innermost leading axis first
+    const py::ssize_t n = a.shape(d), sd = a.strides(d);
+    outer *= n;
+    if (n == 1) continue;
+    if (sd % item != 0 || std::abs(sd / item) < inner) return false;
+    if (first) {
+      v.outer_stride = static_cast<ptrdiff_t>(sd / item);
+      first = false;
+    } else if (sd != prev_stride * prev_extent) {
+      return false;
+    }
+    prev_stride = sd;
+    prev_extent = n;
+  }
+  v.outer = static_cast<size_t>(outer);
+  if (first) v.outer_stride = static_cast<ptrdiff_t>(v.n) * static_cast<ptrdiff_t>(v.inner);
+  return true;
+}
+
+// softmax / log_softmax along `axis` of x into out (both validated by the
+// Python layer; checked again here). False, computing nothing, when either
+// cannot be seen as outer x n x inner (view_axis).
+bool axiswise(const py::array &x, py::array &out, py::ssize_t axis, int algorithm, bool log) {
+  const int num = x.dtype().num();
+  const char x_order = x.dtype().byteorder(), out_order = out.dtype().byteorder();
+  if (x.ndim() < 1 || out.ndim() != x.ndim() || !std::equal(x.shape(), x.shape() + x.ndim(), out.shape()))
+    throw py::value_error("out: expected the shape of x");
+  if ((num != py::detail::npy_api::NPY_FLOAT_ && num != py::detail::npy_api::NPY_DOUBLE_) ||
+      out.dtype().num() != num || (x_order != '=' && x_order != '|') ||
+      (out_order != '=' && out_order != '|'))
+    throw py::type_error("x and out: expected native float32 or float64 arrays of one dtype");
+  if (!out.writeable()) throw py::value_error("out is read-only");
+  if (x.size() == 0) return true;
+  axis_view vx, vy;
+  if (!view_axis(x, axis, vx) || !view_axis(out, axis, vy)) return false;
+  const fsm_algorithm a = static_cast<fsm_algorithm>(algorithm);
+  fsm_status status;
+  {
+    std::optional<py::gil_scoped_release> release;
+    if (static_cast<size_t>(x.size()) >= kReleaseGilMinElements) release.emplace();
+    if (num == py::detail::npy_api::NPY_FLOAT_) {
+      auto fn = log ? fsm_log_softmax_axis_f32 : fsm_softmax_axis_f32;
+      status = fn(vx.outer, vx.n, vx.inner, static_cast<const float *>(x.data()), vx.outer_stride,
+                  vx.axis_stride, static_cast<float *>(out.mutable_data()), vy.outer_stride,
+                  vy.axis_stride, a);
+    } else {
+      auto fn = log ? fsm_log_softmax_axis_f64 : fsm_softmax_axis_f64;
+      status = fn(vx.outer, vx.n, vx.inner, static_cast<const double *>(x.data()), vx.outer_stride,
+                  vx.axis_stride, static_cast<double *>(out.mutable_data()), vy.outer_stride,
+                  vy.axis_stride, a);
+    }
+  }
+  if (status != FSM_OK) raise_status(status, log ? "log_softmax" : "softmax");
+  return true;
+}
+
+// The VJPs along a non-contiguous axis (fsm_softmax_backward_axis_*):
+// kind "softmax" (a = y, b = dy) or "log_softmax" (a = z, b = dz); the
+// same contract as axiswise, for the three arrays.
+bool vjp_axis(const std::string &kind, const py::array &a, const py::array &b, py::array &out,
+              py::ssize_t axis) {
+  const bool log = kind == "log_softmax";
+  if (!log && kind != "softmax") throw py::value_error("kind must be softmax or log_softmax");
+  const int num = a.dtype().num();
+  for (const py::array *arr : {&a, &b, static_cast<const py::array *>(&out)}) {
+    if (arr->ndim() != a.ndim() || !std::equal(a.shape(), a.shape() + a.ndim(), arr->shape()))
+      throw py::value_error("a, b and out: expected one shape");
+    const char order = arr->dtype().byteorder();
+    if (arr->dtype().num() != num || (order != '=' && order != '|') ||
+        (num != py::detail::npy_api::NPY_FLOAT_ && num != py::detail::npy_api::NPY_DOUBLE_))
+      throw py::type_error("a, b and out: expected native float32 or float64 arrays of one dtype");
+  }
+  if (!out.writeable()) throw py::value_error("out is read-only");
+  if (a.size() == 0) return true;
+  axis_view va, vb, vo;
+  if (!view_axis(a, axis, va) || !view_axis(b, axis, vb) || !view_axis(out, axis, vo)) return false;
+  fsm_status status;
+  {
+    std::optional<py::gil_scoped_release> release;
+    if (static_cast<size_t>(a.size()) >= kReleaseGilMinElements) release.emplace();
+    if (num == py::detail::npy_api::NPY_FLOAT_) {
+      auto fn = log ? fsm_log_softmax_backward_axis_f32 : fsm_softmax_backward_axis_f32;
+      status = fn(va.outer, va.n, va.inner, static_cast<const float *>(a.data()), va.outer_stride,
+                  va.axis_stride, static_cast<const float *>(b.data()), vb.outer_stride,
+                  vb.axis_stride, static_cast<float *>(out.mutable_data()), vo.outer_stride,
+                  vo.axis_stride);
+    } else {
+      auto fn = log ? fsm_log_softmax_backward_axis_f64 : fsm_softmax_backward_axis_f64;
+      status = fn(va.outer, va.n, va.inner, static_cast<const double *>(a.data()), va.outer_stride,
+                  va.axis_stride, static_cast<const double *>(b.data()), vb.outer_stride,
+                  vb.axis_stride, static_cast<double *>(out.mutable_data()), vo.outer_stride,
+                  vo.axis_stride);
+    }
+  }
+  if (status != FSM_OK) raise_status(status, log ? "log_softmax_backward" : "softmax_backward");
+  return true;
+}
+
 // The fast path for the common call: C-contiguous native float x, softmax
 // over its last axis, out None (allocated here) or a C-contiguous array of
 // x's shape and dtype. Returns None when the call is anything else: the
@@ -250,6 +380,7 @@ double bandwidth(const char *kind, size_t n, size_t reps) {
 #include "training.inc"  // the training functions: register_training(m)
 #include "states.inc"    // the mergeable softmax states: register_states(m)
 #include "fused.inc"     // the fused softmax options: register_fused(m)
+#include "decoding.inc"  // logsumexp, topk_softmax, sample (issue 16): register_decoding(m)
 
 }  // namespace
 
@@ -281,6 +412,15 @@ PYBIND11_MODULE(_core, m) {
   m.def("rowwise_half", &rowwise_half, py::arg("x"), py::arg("out"), py::arg("algorithm"),
         py::arg("log"), py::arg("bf16"),
         "softmax/log_softmax of a float16 (bf16=False) or bfloat16 array given as uint16 views");
+  m.def("axiswise", &axiswise, py::arg("x"), py::arg("out"), py::arg("axis"), py::arg("algorithm"),
+        py::arg("log"),
+        "softmax (log=False) or log-softmax along a non-contiguous axis of x into out, without "
+        "copies; False if either array cannot be seen as outer x n x inner with a contiguous "
+        "inner run of two or more elements (nothing computed)");
+  m.def("vjp_axis", &vjp_axis, py::arg("kind"), py::arg("a"), py::arg("b"), py::arg("out"),
+        py::arg("axis"),
+        "the softmax or log-softmax VJP along a non-contiguous axis into out, without copies; "
+        "False as axiswise");
   m.def("try_rowwise_contiguous", &try_rowwise_contiguous, py::arg("x"), py::arg("axis"),
         py::arg("out"), py::arg("algorithm"), py::arg("log"),
         "the same over the last axis of C-contiguous arrays (out may be None); None if the "
@@ -289,6 +429,7 @@ PYBIND11_MODULE(_core, m) {
   register_training(m);
   register_states(m);
   register_fused(m);
+  register_decoding(m);
 #ifdef FSM_HAVE_XLA_FFI
   m.def("xla_ffi_targets", &xla_ffi_targets,
         "{name: PyCapsule} of the XLA FFI handlers, for jax.ffi.register_ffi_target");

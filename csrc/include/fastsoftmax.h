@@ -61,15 +61,15 @@ extern "C" {
 /* Status codes. FSM_OK is 0; every error is positive. */
 typedef enum fsm_status {
   FSM_OK = 0,
-  FSM_INVALID_ARGUMENT = 1,   /* an argument is out of its documented range (reserved: no
-                                 function of this version returns it) */
+  FSM_INVALID_ARGUMENT = 1,   /* an argument is out of its documented range */
   FSM_NULL_POINTER = 2,       /* a required pointer is NULL with a non-empty shape */
   FSM_INVALID_STRIDE = 3,     /* a row stride is smaller than cols */
   FSM_UNKNOWN_ALGORITHM = 4,  /* not one of the fsm_algorithm values */
   FSM_UNKNOWN_ISA = 5,        /* not one of the fsm_isa values */
   FSM_UNSUPPORTED_ISA = 6,    /* the CPU (or OS) lacks the ISA asked for, here or in FASTSOFTMAX_ISA */
   FSM_SIZE_OVERFLOW = 7,      /* a matrix's extent in bytes does not fit in size_t */
-  FSM_TARGET_OUT_OF_RANGE = 8 /* an integer target is not in [0, cols) (and not ignore_index) */
+  FSM_TARGET_OUT_OF_RANGE = 8, /* an integer target is not in [0, cols) (and not ignore_index) */
+  FSM_OUT_OF_MEMORY = 9        /* a scratch allocation failed (fsm_sample_*, fsm_topk_softmax_*) */
 } fsm_status;
 
 /* How softmax is computed. Every algorithm gives the same result to within
@@ -213,6 +213,132 @@ FSM_API fsm_status fsm_log_softmax_bf16(size_t rows, size_t cols,
                                         uint16_t *y, size_t y_stride,
                                         fsm_algorithm algorithm);
 
+/* ------------------------------------------------- softmax along an axis
+ *
+ * Softmax over an axis that is not the contiguous one (axis 0 of a
+ * row-major matrix, the classes of an NCHW tensor), without transposing or
+ * copying: the array is seen as outer x n x inner, element (o, i, j) at
+ *   x[o * x_outer_stride + i * x_axis_stride + j]
+ * (strides in elements, any sign; the inner dimension is contiguous), and
+ * each of the outer * inner columns (o, ., j) of n elements is normalised
+ * over i. The kernels hold independent columns in their SIMD lanes and
+ * walk the strided axis (docs/architecture.md, "Along an axis").
+ */
+
+/* fsm_softmax_axis_f32: y(o, i, j) = exp(x(o, i, j) - m) / sum_k exp(x(o, k, j) - m),
+ * m = max_k x(o, k, j).
+ *
+ * Arguments
+ *   outer, n, inner  the shape; any may be 0, and then x and y may be NULL,
+ *               strides are not checked and nothing is read or written.
+ *   x, x_outer_stride, x_axis_stride  the input (read only), as above.
+ *   y, y_outer_stride, y_axis_stride  the output, the same way.
+ *   algorithm   FSM_ALGORITHM_THREE_PASS_RECOMPUTE recomputes the exps
+ *               in the last pass; every other value (AUTO, the reload,
+ *               and TWO_PASS / ONLINE, which have no column form) stores
+ *               them and rescales. One result bound for all.
+ * Returns, checked in this order (nothing is written unless FSM_OK):
+ *   FSM_UNKNOWN_ISA or FSM_UNSUPPORTED_ISA  as fsm_softmax_f32;
+ *   FSM_NULL_POINTER, FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW  for x, then
+ *                          y, only if outer, n, inner > 0: the pointer is
+ *                          NULL; n > 1 and |axis stride| < inner, or
+ *                          outer > 1 and |outer stride| < inner; the span
+ *                          ((outer - 1) |outer stride| + (n - 1) |axis
+ *                          stride| + inner) * sizeof(float) bytes does not
+ *                          fit in ptrdiff_t;
+ *   FSM_UNKNOWN_ALGORITHM  algorithm is not an fsm_algorithm value;
+ *   FSM_OK                 y holds the result.
+ * Aliasing: y == x with equal strides (in place) is allowed; any other
+ *   overlap, and strides that give two (o, i, j) of y one address, are
+ *   undefined behaviour (only the necessary |stride| >= inner is checked).
+ * Thread safety: as fsm_softmax_f32; large calls split the independent
+ *   columns over the library's threads, with the same bits at any count.
+ * Accuracy: as fsm_softmax_f32 (the same exp; sums in double). */
+FSM_API fsm_status fsm_softmax_axis_f32(size_t outer, size_t n, size_t inner,
+                                        const float *x, ptrdiff_t x_outer_stride,
+                                        ptrdiff_t x_axis_stride,
+                                        float *y, ptrdiff_t y_outer_stride,
+                                        ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+
+/* fsm_log_softmax_axis_f32: log-softmax along the axis,
+ *   y(o, i, j) = (x(o, i, j) - m) - log(sum_k exp(x(o, k, j) - m)).
+ * Every algorithm value computes this one way (max, sum of exp, subtract).
+ * Arguments, return codes, aliasing, threads: as fsm_softmax_axis_f32.
+ * Accuracy: as fsm_log_softmax_f32. */
+FSM_API fsm_status fsm_log_softmax_axis_f32(size_t outer, size_t n, size_t inner,
+                                            const float *x, ptrdiff_t x_outer_stride,
+                                            ptrdiff_t x_axis_stride,
+                                            float *y, ptrdiff_t y_outer_stride,
+                                            ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+
+/* fsm_softmax_axis_f64: fsm_softmax_axis_f32 for float64 (portable C with
+ * libm's exp, column sums compensated; accuracy as fsm_softmax_f64).
+ * Arguments, return codes, aliasing and thread safety: as fsm_softmax_axis_f32. */
+FSM_API fsm_status fsm_softmax_axis_f64(size_t outer, size_t n, size_t inner,
+                                        const double *x, ptrdiff_t x_outer_stride,
+                                        ptrdiff_t x_axis_stride,
+                                        double *y, ptrdiff_t y_outer_stride,
+                                        ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+
+/* fsm_log_softmax_axis_f64: fsm_log_softmax_axis_f32 for float64 (accuracy
+ * as fsm_log_softmax_f64).
+ * Arguments, return codes, aliasing and thread safety: as fsm_softmax_axis_f32. */
+FSM_API fsm_status fsm_log_softmax_axis_f64(size_t outer, size_t n, size_t inner,
+                                            const double *x, ptrdiff_t x_outer_stride,
+                                            ptrdiff_t x_axis_stride,
+                                            double *y, ptrdiff_t y_outer_stride,
+                                            ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+
+/* fsm_softmax_backward_axis_f32: the softmax VJP along the axis,
+ *   dx(o, i, j) = y(o, i, j) (dy(o, i, j) - sum_k dy(o, k, j) y(o, k, j)),
+ * y, dy and dx each laid out as x of fsm_softmax_axis_f32 (their own
+ * strides). dx may be dy or y exactly (same address and strides).
+ * Returns, in this order: the ISA statuses; FSM_NULL_POINTER,
+ * FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW for y, dy, then dx (as
+ * fsm_softmax_axis_f32); FSM_OK. Threads: as fsm_softmax_axis_f32.
+ * Accuracy: as fsm_softmax_backward_f32 (column sums in double). */
+FSM_API fsm_status fsm_softmax_backward_axis_f32(size_t outer, size_t n, size_t inner,
+                                                 const float *y, ptrdiff_t y_outer_stride,
+                                                 ptrdiff_t y_axis_stride,
+                                                 const float *dy, ptrdiff_t dy_outer_stride,
+                                                 ptrdiff_t dy_axis_stride,
+                                                 float *dx, ptrdiff_t dx_outer_stride,
+                                                 ptrdiff_t dx_axis_stride);
+
+/* fsm_log_softmax_backward_axis_f32: the log-softmax VJP along the axis,
+ *   dx(o, i, j) = dz(o, i, j) - exp(z(o, i, j)) sum_k dz(o, k, j).
+ * Arguments, statuses, aliasing, threads: as fsm_softmax_backward_axis_f32.
+ * Accuracy: as fsm_log_softmax_backward_f32. */
+FSM_API fsm_status fsm_log_softmax_backward_axis_f32(size_t outer, size_t n, size_t inner,
+                                                     const float *z, ptrdiff_t z_outer_stride,
+                                                     ptrdiff_t z_axis_stride,
+                                                     const float *dz, ptrdiff_t dz_outer_stride,
+                                                     ptrdiff_t dz_axis_stride,
+                                                     float *dx, ptrdiff_t dx_outer_stride,
+                                                     ptrdiff_t dx_axis_stride);
+
+/* fsm_softmax_backward_axis_f64: fsm_softmax_backward_axis_f32 for float64
+ * (portable C; accuracy as fsm_softmax_backward_f64).
+ * Arguments, return codes, aliasing and thread safety: as fsm_softmax_backward_axis_f32. */
+FSM_API fsm_status fsm_softmax_backward_axis_f64(size_t outer, size_t n, size_t inner,
+                                                 const double *y, ptrdiff_t y_outer_stride,
+                                                 ptrdiff_t y_axis_stride,
+                                                 const double *dy, ptrdiff_t dy_outer_stride,
+                                                 ptrdiff_t dy_axis_stride,
+                                                 double *dx, ptrdiff_t dx_outer_stride,
+                                                 ptrdiff_t dx_axis_stride);
+
+/* fsm_log_softmax_backward_axis_f64: fsm_log_softmax_backward_axis_f32 for
+ * float64. Arguments, statuses, aliasing, threads:
+ * as fsm_softmax_backward_axis_f32. */
+FSM_API fsm_status fsm_log_softmax_backward_axis_f64(size_t outer, size_t n, size_t inner,
+                                                     const double *z, ptrdiff_t z_outer_stride,
+                                                     ptrdiff_t z_axis_stride,
+                                                     const double *dz, ptrdiff_t dz_outer_stride,
+                                                     ptrdiff_t dz_axis_stride,
+                                                     double *dx, ptrdiff_t dx_outer_stride,
+                                                     ptrdiff_t dx_axis_stride);
+
 /* ----------------------------------------------------------------- states
  *
  * Mergeable softmax states (docs/math.md, "Exact states"): the statistics
@@ -344,6 +470,127 @@ FSM_API fsm_status fsm_log_softmax_from_state_f64(size_t rows, size_t cols,
                                                   const double *x, size_t x_stride,
                                                   const fsm_softmax_state *states,
                                                   double *y, size_t y_stride);
+
+/* ---- logsumexp and decoding helpers (issue 16) ------------------------- */
+
+/* fsm_logsumexp_f32: out[r] = log(sum_i exp(x[r, i])) for each row, as
+ * scipy.special.logsumexp: NaN for a row with a NaN, +inf for a row with
+ * +inf (and no NaN), -inf for an empty (cols == 0) or all -inf row. Rows
+ * of 128K elements or more are reduced in fixed chunks on the library's
+ * threads (the same bits at every thread count).
+ *
+ * Arguments
+ *   rows, cols, x, x_stride  the input, as fsm_softmax_f32.
+ *   out         rows results (float32), out[r] for row r.
+ * Returns, checked in this order (nothing is written unless FSM_OK):
+ *   FSM_UNKNOWN_ISA or FSM_UNSUPPORTED_ISA  FASTSOFTMAX_ISA is bad;
+ *   FSM_NULL_POINTER, FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW  for x;
+ *   FSM_NULL_POINTER       out is NULL and rows > 0;
+ *   FSM_OK.
+ * Thread safety: reentrant; concurrent calls on disjoint outputs are safe.
+ * Accuracy: computed in double from the kernels' sums (max + log(sum of
+ *   exp(x - max)), or the two-pass N ln2 + log P); relative error within
+ *   a few units of 2^-24 (2^-52 for fsm_logsumexp_f64) of the exact value,
+ *   absolute within 2^-24 when the result is near 0. */
+FSM_API fsm_status fsm_logsumexp_f32(size_t rows, size_t cols, const float *x, size_t x_stride,
+                                     float *out);
+
+/* fsm_logsumexp_f64: fsm_logsumexp_f32 for float64 rows (out is double).
+ * Arguments, return codes and thread safety: as fsm_logsumexp_f32. */
+FSM_API fsm_status fsm_logsumexp_f64(size_t rows, size_t cols, const double *x, size_t x_stride,
+                                     double *out);
+
+/* fsm_topk_softmax_f32: the k most probable entries of each row's softmax,
+ * sorted by probability decreasing (equal logits: the lower index first):
+ *   indices[r, j] = the index of the j-th largest logit of row r,
+ *   probs[r, j]   = exp(x[r, idx] - max) / sum_i exp(x[r, i] - max), or with
+ *                   renormalize != 0 divided by the sum over the k selected
+ *                   instead (mixture-of-experts routing).
+ * Three passes over each row: its max, its normaliser, then a selection
+ * through a min-heap of k (no sort of the row).
+ *
+ * Arguments
+ *   rows, cols, x, x_stride  the logits, as fsm_softmax_f32.
+ *   k           1 <= k <= cols.
+ *   renormalize 0: full-row probabilities; else over the k.
+ *   probs, probs_stride      rows x k float32 outputs (stride >= k).
+ *   indices, indices_stride  rows x k int64 outputs (stride >= k).
+ * Returns, checked in this order:
+ *   FSM_UNKNOWN_ISA or FSM_UNSUPPORTED_ISA  FASTSOFTMAX_ISA is bad;
+ *   FSM_NULL_POINTER, FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW  for x, probs
+ *                          or indices (nothing written);
+ *   FSM_INVALID_ARGUMENT   k == 0 or k > cols (nothing written), or a row
+ *                          holds a NaN or +inf or no finite entry (rows
+ *                          before it are written; the loop stops there);
+ *   FSM_OUT_OF_MEMORY      the heap (k > 16) could not be allocated;
+ *   FSM_OK.
+ * Thread safety: reentrant; concurrent calls on disjoint outputs are safe.
+ * Accuracy: indices exact; probabilities computed in double from the
+ *   kernels' sum (relative error a few units of 2^-24). */
+FSM_API fsm_status fsm_topk_softmax_f32(size_t rows, size_t cols, const float *x, size_t x_stride,
+                                        size_t k, int renormalize, float *probs,
+                                        size_t probs_stride, int64_t *indices,
+                                        size_t indices_stride);
+
+/* fsm_topk_softmax_f64: fsm_topk_softmax_f32 for float64 logits (probs
+ * double).
+ * Arguments, return codes and thread safety: as fsm_topk_softmax_f32. */
+FSM_API fsm_status fsm_topk_softmax_f64(size_t rows, size_t cols, const double *x,
+                                        size_t x_stride, size_t k, int renormalize,
+                                        double *probs, size_t probs_stride, int64_t *indices,
+                                        size_t indices_stride);
+
+/* The filters of fsm_sample_*, applied in this order (as Hugging Face's
+ * generate does): z = x / temperature; top-k keeps the entries whose
+ * probability is at least the k-th largest (ties all kept); top-p keeps,
+ * of those, the shortest prefix in decreasing probability whose mass
+ * reaches top_p of theirs (the entries equal to the last one kept too);
+ * min-p keeps the entries with probability >= min_p * the largest. */
+typedef struct fsm_sampling_params {
+  double temperature;  /* > 0 and finite; 1: the logits as they are */
+  double top_p;        /* in (0, 1]; 1 keeps everything */
+  double min_p;        /* in [0, 1]; 0 keeps everything */
+  size_t top_k;        /* 0 keeps everything, else 1 <= top_k <= cols */
+} fsm_sampling_params;
+
+/* fsm_sample_f32: one token per row of logits, drawn from softmax(x / T)
+ * restricted to the entries the filters keep, renormalised: tokens[r] is
+ * the index where the kept entries' cumulative distribution, in index
+ * order, first exceeds uniforms[r] (the caller's random numbers, so that
+ * draws are reproducible). Probabilities are computed in the row's dtype
+ * (float32: entries below about e^-87 of the max have probability 0).
+ * A bounded number of passes per row: max, exps into a scratch row, a
+ * heap selection for top-k, one histogram of the probabilities and the
+ * boundary bucket's entries for top-p, and the draw; nothing sorts the row.
+ *
+ * Arguments
+ *   rows, cols, logits, stride  the logits, as fsm_softmax_f32.
+ *   params      the filters (see fsm_sampling_params).
+ *   uniforms    rows numbers in [0, 1).
+ *   tokens      rows int64 outputs.
+ * Returns, checked in this order:
+ *   FSM_UNKNOWN_ISA or FSM_UNSUPPORTED_ISA  FASTSOFTMAX_ISA is bad;
+ *   FSM_NULL_POINTER, FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW  for logits;
+ *   FSM_NULL_POINTER       params, uniforms or tokens is NULL, rows > 0;
+ *   FSM_INVALID_ARGUMENT   cols == 0, a parameter out of its range (NaN
+ *                          included), a uniform outside [0, 1) (nothing
+ *                          written); or a row holding a NaN or +inf or no
+ *                          finite entry (the rows before it are written);
+ *   FSM_OUT_OF_MEMORY      the scratch row could not be allocated;
+ *   FSM_OK.
+ * Thread safety: reentrant; concurrent calls on disjoint outputs are safe. */
+FSM_API fsm_status fsm_sample_f32(size_t rows, size_t cols, const float *logits, size_t stride,
+                                  const fsm_sampling_params *params, const double *uniforms,
+                                  int64_t *tokens);
+
+/* fsm_sample_f64: fsm_sample_f32 for float64 logits.
+ * Arguments, return codes and thread safety: as fsm_sample_f32. */
+FSM_API fsm_status fsm_sample_f64(size_t rows, size_t cols, const double *logits, size_t stride,
+                                  const fsm_sampling_params *params, const double *uniforms,
+                                  int64_t *tokens);
+
+/* ---- end of logsumexp and decoding helpers ------------------------------ */
+
 
 /* ---------------------------------------------------------------- training
  *

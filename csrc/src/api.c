@@ -28,6 +28,7 @@ const char *fsm_status_string(fsm_status status) {
       return "instruction set not supported by this CPU or build (check FASTSOFTMAX_ISA)";
     case FSM_SIZE_OVERFLOW: return "array size overflows size_t";
     case FSM_TARGET_OUT_OF_RANGE: return "a target class index is out of range";
+    case FSM_OUT_OF_MEMORY: return "out of memory (a scratch buffer could not be allocated)";
     default: return "unknown status code";
   }
 }

@@ -231,6 +231,7 @@ fsm_status fsm_isa_from_name(const char *name, fsm_isa *isa) {
 
 #define FSM_KERNEL_NAME_STRING(name, ret, params) #name,
 const char *const fsm_kernel_names[] = {
-    FSM_SOFTMAX_KERNEL_LIST(FSM_KERNEL_NAME_STRING, float, float) NULL};
+    FSM_SOFTMAX_KERNEL_LIST(FSM_KERNEL_NAME_STRING, float, float)
+    FSM_AXIS_KERNEL_LIST(FSM_KERNEL_NAME_STRING, float, float) NULL};
 const char *const fsm_training_kernel_names[] = {
     FSM_TRAINING_KERNEL_LIST(FSM_KERNEL_NAME_STRING, float, float) NULL};

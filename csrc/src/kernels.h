@@ -161,8 +161,8 @@ const fsm_isa_desc *fsm_isa_descriptor(fsm_isa isa);
 /* fsm_<dt>_resolve, the per-kernel fallback: `out` = `own` where own has
  * a kernel, else `parent` (both may be NULL: all from the other). */
 
-/* The names of the kernels, in table order, NULL-terminated: the softmax
- * kernels, then the training kernels (the two parts of FSM_KERNEL_LIST). */
+/* The names of the kernels, NULL-terminated: the softmax kernels and the
+ * axis kernels, then the training kernels (the parts of FSM_KERNEL_LIST). */
 extern const char *const fsm_kernel_names[];
 extern const char *const fsm_training_kernel_names[];
 

@@ -4,16 +4,31 @@
 #include "rows.h"
 #include "threads.h"
 
-/* Rows [begin, end) in order; returns the first failure's row (or end). */
-static size_t run_rows(const fsm_plan *plan, size_t begin, size_t end, fsm_status *status) {
+/* Column blocks per row (1 for whole rows). */
+static size_t blocks_per_row(const fsm_plan *plan, size_t col_block) {
+  if (col_block == 0) return 1;
+  return (plan->cols + col_block - 1) / col_block;
+}
+
+/* Units (rows, or column blocks of rows) [begin, end) in order; returns
+ * the first failure's unit (or end). */
+static size_t run_rows(const fsm_plan *plan, size_t col_block, size_t begin, size_t end,
+                       fsm_status *status) {
   void *ptr[FSM_PLAN_MAX_OPERANDS] = {NULL};
-  for (size_t r = begin; r < end; r++) {
+  const size_t blocks = blocks_per_row(plan, col_block);
+  for (size_t u = begin; u < end; u++) {
+    /* whole rows (every plan but the axis drivers'): no division */
+    const size_t r = col_block == 0 ? u : u / blocks;
+    const size_t col = col_block == 0 ? 0 : (u % blocks) * col_block;
+    const size_t cols = col_block == 0 ? plan->cols
+                        : plan->cols - col < col_block ? plan->cols - col : col_block;
     for (size_t i = 0; i < plan->n_operands; i++)
       ptr[i] = plan->base[i] == NULL
                    ? NULL
-                   : (char *)plan->base[i] + r * plan->stride[i] * plan->elem_size;
-    *status = plan->row(plan->ctx, r, plan->cols, ptr);
-    if (*status != FSM_OK) return r;
+                   : (char *)plan->base[i] +
+                         ((ptrdiff_t)r * plan->stride[i] + (ptrdiff_t)col) * (ptrdiff_t)plan->elem_size;
+    *status = plan->row(plan->ctx, r, cols, ptr);
+    if (*status != FSM_OK) return u;
   }
   *status = FSM_OK;
   return end;
@@ -25,6 +40,7 @@ static size_t run_rows(const fsm_plan *plan, size_t begin, size_t end, fsm_statu
 
 typedef struct row_tasks {
   const fsm_plan *plan;
+  size_t col_block;
   size_t n_tasks;
   size_t fail_row[FSM_ROW_TASKS_MAX];
   fsm_status fail_status[FSM_ROW_TASKS_MAX];
@@ -32,16 +48,20 @@ typedef struct row_tasks {
 
 static void row_task(void *ctx, size_t t) {
   row_tasks *w = ctx;
-  const size_t rows = w->plan->rows;
-  const size_t begin = rows * t / w->n_tasks, end = rows * (t + 1) / w->n_tasks;
-  w->fail_row[t] = run_rows(w->plan, begin, end, &w->fail_status[t]);
+  const size_t units = w->plan->rows * blocks_per_row(w->plan, w->col_block);
+  const size_t begin = units * t / w->n_tasks, end = units * (t + 1) / w->n_tasks;
+  w->fail_row[t] = run_rows(w->plan, w->col_block, begin, end, &w->fail_status[t]);
 }
 
-fsm_status fsm_run_plan(const fsm_plan *plan) {
+fsm_status fsm_run_plan(const fsm_plan *plan) { return fsm_run_plan_blocks(plan, 0, 1); }
+
+fsm_status fsm_run_plan_blocks(const fsm_plan *plan, size_t col_block, size_t axis_len) {
   const size_t threads = fsm_threads_wanted();
+  const size_t units = plan->rows * blocks_per_row(plan, col_block);
+  const size_t depth = axis_len > 1 ? axis_len : 1;
   fsm_status status;
-  if (threads < 2 || plan->rows < 2 || plan->rows * plan->cols < FSM_PARALLEL_MIN_ELEMENTS) {
-    run_rows(plan, 0, plan->rows, &status);
+  if (threads < 2 || units < 2 || plan->rows * plan->cols * depth < FSM_PARALLEL_MIN_ELEMENTS) {
+    run_rows(plan, col_block, 0, units, &status);
     return status;
   }
   /* Each row is computed the same way whichever thread runs it (a long
@@ -49,10 +69,11 @@ fsm_status fsm_run_plan(const fsm_plan *plan) {
    * depend on the thread count. */
   row_tasks w;
   w.plan = plan;
-  w.n_tasks = plan->rows < 4 * threads ? plan->rows : 4 * threads;
+  w.col_block = col_block;
+  w.n_tasks = units < 4 * threads ? units : 4 * threads;
   if (w.n_tasks > FSM_ROW_TASKS_MAX) w.n_tasks = FSM_ROW_TASKS_MAX;
   fsm_parallel_for(w.n_tasks, row_task, &w);
-  /* the failure of the lowest row, as the sequential loop would report */
+  /* the failure of the lowest unit, as the sequential loop would report */
   size_t first = SIZE_MAX;
   status = FSM_OK;
   for (size_t t = 0; t < w.n_tasks; t++) {
@@ -69,9 +90,30 @@ fsm_status fsm_check_matrix(size_t rows, size_t cols, const void *p, size_t stri
   if (rows == 0 || cols == 0) return FSM_OK;
   if (p == NULL) return FSM_NULL_POINTER;
   if (rows > 1 && stride < cols) return FSM_INVALID_STRIDE;
-  const size_t max_elems = SIZE_MAX / elem_size;
+  /* offsets are formed in ptrdiff_t (fsm_run_plan) */
+  const size_t max_elems = (size_t)PTRDIFF_MAX / elem_size;
   if (rows > 1 && (rows - 1) > (max_elems - cols) / (stride ? stride : 1)) return FSM_SIZE_OVERFLOW;
   if (cols > max_elems) return FSM_SIZE_OVERFLOW;
+  return FSM_OK;
+}
+
+/* |s| as a size_t (PTRDIFF_MIN included). */
+static size_t abs_stride(ptrdiff_t s) { return s < 0 ? (size_t)0 - (size_t)s : (size_t)s; }
+
+fsm_status fsm_check_axis(size_t outer, size_t n, size_t inner, const void *p,
+                          ptrdiff_t outer_stride, ptrdiff_t axis_stride, size_t elem_size) {
+  if (outer == 0 || n == 0 || inner == 0) return FSM_OK;
+  if (p == NULL) return FSM_NULL_POINTER;
+  const size_t os = abs_stride(outer_stride), as = abs_stride(axis_stride);
+  if ((n > 1 && as < inner) || (outer > 1 && os < inner)) return FSM_INVALID_STRIDE;
+  size_t room = (size_t)PTRDIFF_MAX / elem_size;
+  if (inner > room) return FSM_SIZE_OVERFLOW;
+  room -= inner;
+  if (n > 1) {
+    if (n - 1 > room / as) return FSM_SIZE_OVERFLOW;
+    room -= (n - 1) * as;
+  }
+  if (outer > 1 && outer - 1 > room / os) return FSM_SIZE_OVERFLOW;
   return FSM_OK;
 }
 

@@ -40,7 +40,7 @@ typedef struct fsm_plan {
   size_t elem_size;                        /* bytes per element of every operand */
   size_t n_operands;
   void *base[FSM_PLAN_MAX_OPERANDS];       /* row 0 of each operand (NULL: absent) */
-  size_t stride[FSM_PLAN_MAX_OPERANDS];    /* in elements */
+  ptrdiff_t stride[FSM_PLAN_MAX_OPERANDS]; /* in elements; any sign */
   fsm_row_fn row;
   const void *ctx;
 } fsm_plan;
@@ -50,10 +50,25 @@ typedef struct fsm_plan {
  * (losses write a loss per row). */
 fsm_status fsm_run_plan(const fsm_plan *plan);
 
+/* The same with each row cut into blocks of col_block columns (the last
+ * one shorter), each a unit of its own that the threads share: the axis
+ * drivers' tiles (typed/axis.c), where the row function's "row" is one
+ * index of the dimensions before the axis, its columns the independent
+ * columns of a tile, and it walks the axis itself (axis_len strided steps:
+ * only the estimate of the work reads it). col_block == 0: whole rows. */
+fsm_status fsm_run_plan_blocks(const fsm_plan *plan, size_t col_block, size_t axis_len);
+
 /* rows x cols with a row stride: pointer non-NULL unless empty, stride >=
  * cols, and the last element's offset representable. */
 fsm_status fsm_check_matrix(size_t rows, size_t cols, const void *p, size_t stride,
                             size_t elem_size);
+
+/* outer x n x inner at p[o * outer_stride + i * axis_stride + j]
+ * (fsm_softmax_axis_f32): pointer non-NULL unless empty, |stride| >=
+ * inner along each dimension of more than one index, and the span
+ * representable in ptrdiff_t bytes. */
+fsm_status fsm_check_axis(size_t outer, size_t n, size_t inner, const void *p,
+                          ptrdiff_t outer_stride, ptrdiff_t axis_stride, size_t elem_size);
 
 fsm_status fsm_check_algorithm(fsm_algorithm algorithm);
 

@@ -21,13 +21,15 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from ._arrays import (_as_float_array, _as_float_or_half_array, _check_half_out, _half_kind,
-                      _over_rows)
+                      _over_axis, _over_rows)
 # Training functions (VJPs, cross-entropy, spherical family, StableMax).
 from ._training import *  # noqa: F401,F403
 from ._training import __all__ as _training_all
 # Mergeable softmax states and linear + cross-entropy without logits.
-from ._states import STATE_DTYPE, softmax_state, merge_states, softmax_from_state, log_softmax_from_state, logsumexp_from_state, logsumexp  # noqa: F401,E501
+from ._states import STATE_DTYPE, softmax_state, merge_states, softmax_from_state, log_softmax_from_state, logsumexp_from_state  # noqa: F401,E501
 from ._linear import linear_cross_entropy  # noqa: F401
+# logsumexp (scipy.special.logsumexp's drop-in) and the decoding helpers.
+from ._decoding import logsumexp, sample, topk_softmax  # noqa: F401
 from ._threads import get_num_threads, set_num_threads, threads
 from .typing import Algorithm, FloatArray  # issue 18: typed signatures
 from ._fused import fused_rowwise as _fused_rowwise
@@ -63,6 +65,7 @@ __all__ = [
     "get_include",
     "STATE_DTYPE", "softmax_state", "merge_states", "softmax_from_state",
     "log_softmax_from_state", "logsumexp_from_state", "logsumexp", "linear_cross_entropy",
+    "sample", "topk_softmax",
     "get_library",
     "ALGORITHMS",
     "KERNELS",
@@ -118,7 +121,9 @@ def _rowwise(x, axis, out, algorithm, log: bool, options: Optional[dict] = None)
     kind = _half_kind(x.dtype)
     if kind is not None:
         return _rowwise_half(x, axis, out, code, log, kind)
-    return _over_rows((x,), axis, out, lambda moved, om: _core.rowwise(moved[0], om, code, log))
+    return _over_axis((x,), axis, out,
+                      lambda xs, om, ax: _core.axiswise(xs[0], om, ax, code, log),
+                      lambda moved, om: _core.rowwise(moved[0], om, code, log))
 
 
 def _rowwise_half(x, axis, out, code: int, log: bool, kind: str) -> np.ndarray:
@@ -224,9 +229,16 @@ def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any
 
     Notes
     -----
-    Rows along ``axis`` that are not contiguous in memory (a non-last
-    ``axis`` of a C-ordered array, or a strided view) are copied to a
-    contiguous buffer first, and the result copied back.
+    Along a non-last ``axis`` (axis 0 of a matrix, the classes of an NCHW
+    tensor) the kernels hold independent columns in their SIMD lanes and
+    walk the axis in place: no transpose, no copy, for any array whose
+    dimensions after ``axis`` form one contiguous run and whose dimensions
+    before it one evenly strided dimension (negative strides included);
+    other views are first copied to a C-contiguous array (and ``out``, if it
+    is such a view, filled from a temporary). Along the last axis, rows
+    that are not evenly strided are copied to a contiguous buffer first.
+    ``algorithm`` selects between storing and recomputing the exps there
+    (``"three_pass_recompute"`` recomputes; the others store).
 
     A NaN in a row makes the whole row NaN; a row containing ``+inf``, or
     whose entries are all ``-inf``, is NaN too (as ``exp(x - max) / sum``

@@ -154,6 +154,53 @@ def _check_out(out, x: np.ndarray, name: str = "out", of: str = "x",
     return out
 
 
+def _unalias(xs: tuple, out: np.ndarray) -> tuple:
+    """The inputs, each copied if it overlaps ``out`` other than exactly
+    (the kernels allow only exact in-place: same address, same strides)."""
+    def exactly_in_place(a):
+        return (a.__array_interface__["data"][0] == out.__array_interface__["data"][0]
+                and a.strides == out.strides)
+
+    return tuple(a.copy() if np.may_share_memory(a, out) and not exactly_in_place(a) else a
+                 for a in xs)
+
+
+def _over_axis(xs: tuple, axis, out, call_axis, call_rows) -> np.ndarray:
+    """Like ``_over_rows``, but a non-last ``axis`` runs the axis kernels in
+    place on the arrays (no transpose): ``call_axis(xs, om, axis)`` computes
+    along ``axis`` of the N-d arrays into ``om`` and returns False, computing
+    nothing, when an array cannot be seen as outer x n x inner (the
+    dimensions after the axis one contiguous run, those before it one
+    evenly strided dimension; any sign). The documented copy rule: then the
+    inputs are copied to C-contiguous arrays, and if ``out`` still cannot
+    be used, the result is computed into a C-contiguous temporary and
+    copied into it. The last axis (or trailing dimensions of size 1 only)
+    takes ``_over_rows`` with ``call_rows``.
+    """
+    x = xs[0]
+    if x.ndim < 2:
+        return _over_rows(xs, axis, out, call_rows)
+    if isinstance(out, np.ndarray) and out.dtype != x.dtype:
+        # NumPy's same_kind casting, as _over_rows: computed in x's dtype, then cast
+        _check_out(out, x, same_kind=True)
+        np.copyto(out, _over_axis(xs, axis, None, call_axis, call_rows), casting="same_kind")
+        return out
+    ax = _normalize_axis(axis, x.ndim)
+    if all(d == 1 for d in x.shape[ax + 1:]):
+        return _over_rows(xs, axis, out, call_rows)
+    out = np.empty(x.shape, dtype=x.dtype) if out is None else _check_out(out, x)
+    if x.size == 0:
+        return out
+    xs = _unalias(xs, out)
+    if not call_axis(xs, out, ax):
+        xs = tuple(np.require(a, requirements="CA") for a in xs)
+        if not call_axis(xs, out, ax):
+            tmp = np.empty(x.shape, dtype=x.dtype)
+            call_axis(xs, tmp, ax)
+            out[...] = tmp
+    return out
+
+
 def _over_rows(xs: tuple, axis, out, call) -> np.ndarray:
     """The axis / out / aliasing machinery every row-wise function shares.
 
@@ -184,13 +231,7 @@ def _over_rows(xs: tuple, axis, out, call) -> np.ndarray:
     if x.size == 0:
         return out
 
-    def exactly_in_place(a):
-        return (a.__array_interface__["data"][0] == out.__array_interface__["data"][0]
-                and a.strides == out.strides)
-
-    # partial overlap: the kernels allow only exact in-place
-    xs = tuple(a.copy() if np.may_share_memory(a, out) and not exactly_in_place(a) else a
-               for a in xs)
+    xs = _unalias(xs, out)
     moved, om = tuple(np.moveaxis(a, axis, -1) for a in xs), np.moveaxis(out, axis, -1)
     if not call(moved, om):
         # rows that are not evenly strided, or data at an unaligned address
@@ -202,3 +243,19 @@ def _over_rows(xs: tuple, axis, out, call) -> np.ndarray:
             call(moved, tmp)
             om[...] = tmp
     return out
+
+
+def _adapter_ce_options(reduction, ignore_index, label_smoothing):
+    """The torch and JAX adapters' cross-entropy options checked (messages
+    naming the argument): ``(ignore_index as int, label_smoothing as float)``."""
+    if not isinstance(reduction, str) or reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be one of 'mean', 'sum', 'none'; got {reduction!r}")
+    try:
+        ignore = operator.index(ignore_index)
+    except TypeError:
+        raise TypeError(f"ignore_index must be an integer, got {type(ignore_index).__name__}") from None
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
+        raise TypeError(f"label_smoothing must be a float, got {type(label_smoothing).__name__}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
+    return ignore, float(label_smoothing)

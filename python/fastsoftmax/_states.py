@@ -180,33 +180,6 @@ def logsumexp_from_state(state: ArrayLike) -> NDArray[np.float64]:
     return out
 
 
-def logsumexp(x, axis: int = -1) -> np.ndarray:
-    """``log(sum(exp(x), axis))`` (like ``scipy.special.logsumexp``), through
-    the row's state.
-
-    Parameters
-    ----------
-    x : array_like
-        float32 or float64.
-    axis : int, optional
-        The axis to reduce (default -1).
-
-    Returns
-    -------
-    numpy.ndarray
-        The dtype of ``x``, its shape without ``axis``.
-
-    Raises
-    ------
-    TypeError
-        ``x`` is not float32 or float64.
-    ValueError
-        ``axis`` out of range.
-    """
-    x = _as_float_array(x, "x")
-    return logsumexp_from_state(softmax_state(x, axis)).astype(x.dtype)
-
-
 def _from_state(kind: str, x, state, axis, out):
     x = _as_float_array(x, "x")
     s = _check_state(state)
@@ -290,5 +263,4 @@ __all__ = [
     "softmax_from_state",
     "log_softmax_from_state",
     "logsumexp_from_state",
-    "logsumexp",
 ]

@@ -19,7 +19,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._arrays import _as_array, _as_float_array, _check_out, _normalize_axis, _over_rows
+from ._arrays import (_as_array, _as_float_array, _check_out, _normalize_axis, _over_axis,
+                      _over_rows)
 from .typing import FloatArray, Loss, LossAndGrad, Reduction
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -53,16 +54,23 @@ def _grad_rows(x: np.ndarray, x2: np.ndarray, axis: int, return_grad: bool, grad
                inputs=()):
     """The (rows, cols) gradient buffer the kernels write: a view of
     ``grad_out`` where it can be one (class axis last, aligned C-contiguous,
-    sharing no memory with the logits or the other ``inputs`` the kernels
-    read, such as the targets), else a new array."""
+    either the logits themselves -- in place, no copy -- or sharing no memory
+    with them, and none with the other ``inputs`` the kernels read, such as
+    the targets), else a new array."""
     if grad_out is None:
         return np.empty_like(x2) if return_grad else None
     if not return_grad:
         raise ValueError("grad_out is only used with return_grad=True")
     _check_out(grad_out, x, "grad_out", "the logits")
     if (axis == x.ndim - 1 and grad_out.flags.c_contiguous and grad_out.flags.aligned
-            and not any(np.may_share_memory(grad_out, a) for a in (x, x2, *inputs))):
-        return grad_out.reshape(x2.shape)
+            and not any(np.may_share_memory(grad_out, a) for a in inputs)):
+        g2 = grad_out.reshape(x2.shape)
+        # the logits themselves (in place, which the kernels allow: dlogits
+        # == logits with equal strides) or memory apart from them
+        if not np.may_share_memory(g2, x2) or (
+                g2.__array_interface__["data"][0] == x2.__array_interface__["data"][0]
+                and g2.strides == x2.strides):
+            return g2
     return np.empty_like(x2)
 
 
@@ -235,8 +243,10 @@ def _vjp(kind: str, a, b, names, axis, out):
         raise TypeError(f"{names[1]} must have the dtype of {names[0]} ({a.dtype}), got {b.dtype}")
     if a.shape != b.shape:
         raise ValueError(f"{names[1]} must have the shape of {names[0]} {a.shape}, got {b.shape}")
-    return _over_rows((a, b), axis, out, _contiguous_call(
-        lambda a2, b2, o2: _core.vjp(kind, a2, b2, o2)))
+    # along a non-last axis: the axis kernels on the arrays themselves
+    return _over_axis((a, b), axis, out,
+                      lambda xs, om, ax: _core.vjp_axis(kind, xs[0], xs[1], om, ax),
+                      _contiguous_call(lambda a2, b2, o2: _core.vjp(kind, a2, b2, o2)))
 
 
 def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
@@ -279,7 +289,9 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
     -----
     One pass for ``<dy, y>`` (accumulated in double), one for ``dx``.
     float32 accuracy: ``|dx - ref| <= 4 * 2**-24 * |y| * (|dy| + |<dy, y>|)``
-    (+ FLT_MIN). ``sum(dx) == 0`` up to rounding.
+    (+ FLT_MIN). ``sum(dx) == 0`` up to rounding. Along a non-last
+    ``axis`` the axis kernels run on the arrays themselves, as in
+    :func:`fastsoftmax.softmax` (same copy rule for other views).
     """
     if scale is not None or temperature is not None or softcap is not None:
         from ._fused import fused_vjp
@@ -325,6 +337,8 @@ def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = -1, 
     float32 accuracy: ``|dx - ref| <= 4 * 2**-24 * (|dz| + 2 exp(z) |sum(dz)|)``
     (+ FLT_MIN); ``exp(z)`` is the softmax kernels' exp (<= 2 ulp, 0 below
     about -87.7).
+    Along a non-last ``axis`` the axis kernels run on the arrays
+    themselves, as in :func:`fastsoftmax.softmax`.
     """
     if scale is not None or temperature is not None or softcap is not None or masked is not False:
         from ._fused import fused_vjp

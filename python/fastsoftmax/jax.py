@@ -49,6 +49,7 @@ import numpy as np
 
 import fastsoftmax as _fs
 from fastsoftmax import _core
+from fastsoftmax._arrays import _adapter_ce_options
 from fastsoftmax.typing import Reduction
 
 __all__ = ["softmax", "log_softmax", "cross_entropy", "BACKEND"]
@@ -73,7 +74,6 @@ _use_ffi: bool = BACKEND == "ffi"
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _INT_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 # ---------------------------------------------------------------- checks
@@ -328,14 +328,5 @@ def cross_entropy(logits: jax.Array, targets: jax.Array, *, axis: int = -1,
         expected = tuple(n for i, n in enumerate(x.shape) if i != a % x.ndim)
     if t.shape != expected:
         raise ValueError(f"targets must have shape {expected}, got {t.shape}")
-    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of 'mean', 'sum', 'none'; got {reduction!r}")
-    try:
-        ignore = operator.index(ignore_index)
-    except TypeError:
-        raise TypeError(f"ignore_index must be an integer, got {type(ignore_index).__name__}") from None
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
-        raise TypeError(f"label_smoothing must be a float, got {type(label_smoothing).__name__}")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
-    return _ce(x, t, a, reduction, ignore, float(label_smoothing))
+    ignore, alpha = _adapter_ce_options(reduction, ignore_index, label_smoothing)
+    return _ce(x, t, a, reduction, ignore, alpha)

@@ -1,12 +1,12 @@
-"""SciPy-compatible ``softmax`` and ``log_softmax``.
+"""SciPy-compatible ``softmax``, ``log_softmax`` and ``logsumexp``.
 
 Replacing ::
 
-    from scipy.special import softmax, log_softmax
+    from scipy.special import softmax, log_softmax, logsumexp
 
 by ::
 
-    from fastsoftmax.scipy import softmax, log_softmax
+    from fastsoftmax.scipy import softmax, log_softmax, logsumexp
 
 gives the same numbers on the same inputs (to within rounding: ours are
 the more accurate), with SciPy's signature and semantics rather than
@@ -64,6 +64,7 @@ from typing import Any, Optional, Tuple, Union
 import numpy as np
 
 from . import log_softmax as _fsm_log_softmax, softmax as _fsm_softmax
+from ._decoding import logsumexp  # already scipy.special.logsumexp's signature and semantics
 from ._arrays import _as_float_array
 
 try:  # NumPy >= 1.25
@@ -71,7 +72,7 @@ try:  # NumPy >= 1.25
 except ImportError:  # pragma: no cover - older NumPy
     _AxisError = np.AxisError  # type: ignore[attr-defined,misc]
 
-__all__ = ["softmax", "log_softmax"]
+__all__ = ["softmax", "log_softmax", "logsumexp"]
 
 AxisLike = Union[None, int, Tuple[int, ...]]
 
@@ -240,6 +241,3 @@ def log_softmax(x: Any, axis: AxisLike = None) -> Any:
     """
     return _compute(x, axis, log=True)
 
-
-# ---- logsumexp (owned by the logsumexp work): re-exported here once the
-# package's logsumexp follows scipy.special.logsumexp.

@@ -32,14 +32,13 @@ import torch
 
 import fastsoftmax as _fs
 
-from ._arrays import _normalize_axis
+from ._arrays import _adapter_ce_options, _normalize_axis
 from .typing import Reduction
 
 __all__ = ["softmax", "log_softmax", "cross_entropy"]
 
 _FLOAT_DTYPES = (torch.float32, torch.float64)
 _INT_DTYPES = (torch.int32, torch.int64)
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 # ---------------------------------------------------------------- checks
@@ -335,17 +334,8 @@ def cross_entropy(input: torch.Tensor, target: torch.Tensor, *, reduction: Reduc
     expected = input.shape if target.is_floating_point() else input.shape[:d] + input.shape[d + 1:]
     if target.shape != expected:
         raise ValueError(f"target must have shape {tuple(expected)}, got {tuple(target.shape)}")
-    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of 'mean', 'sum', 'none'; got {reduction!r}")
-    try:
-        ignore = operator.index(ignore_index)
-    except TypeError:
-        raise TypeError(f"ignore_index must be an integer, got {type(ignore_index).__name__}") from None
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
-        raise TypeError(f"label_smoothing must be a float, got {type(label_smoothing).__name__}")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
+    ignore, alpha = _adapter_ce_options(reduction, ignore_index, label_smoothing)
     need_grad = torch.is_grad_enabled() and input.requires_grad
-    loss, _ = _cross_entropy_op(input, target, d, reduction, ignore, float(label_smoothing),
+    loss, _ = _cross_entropy_op(input, target, d, reduction, ignore, alpha,
                                 need_grad)
     return loss

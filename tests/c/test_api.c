@@ -238,6 +238,90 @@ static void test_isa_data(void) {
   CHECK(resolved.rsum == parent->rsum, "no own table: all from the parent");
 }
 
+/* Softmax along an axis (fsm_softmax_axis_*): outer x n x inner views
+ * with padded and negative strides, every algorithm, float32 and float64,
+ * each column against the float64 reference; in place; the statuses. */
+static void test_axis(const char *isa) {
+  static const size_t shapes[][3] = {{1, 1, 2},  {2, 3, 5},   {3, 9, 17},  {2, 70, 33},
+                                     {1, 5, 300}, {4, 2, 1100}, {1, 2000, 40}, {3, 1, 7}};
+  for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
+    const size_t outer = shapes[sh][0], n = shapes[sh][1], inner = shapes[sh][2];
+    const size_t pitch = inner + 3, plane = n * pitch + 5, total = outer * plane;
+    float *x = malloc(total * sizeof(float)), *y = malloc(total * sizeof(float));
+    double *xd = malloc(total * sizeof(double)), *yd = malloc(total * sizeof(double));
+    double *col = malloc(n * sizeof(float) * 2 + 16), *p_ref = malloc(n * sizeof(double) + 8),
+           *z_ref = malloc(n * sizeof(double) + 8);
+    float *colf = malloc(n * sizeof(float) + 4);
+    for (size_t i = 0; i < total; i++) xd[i] = x[i] = (float)(30.0 * rng_uniform() - 15.0);
+    if (n > 3) x[pitch + 1] = -INFINITY, xd[pitch + 1] = -INFINITY;
+    for (int dir = 0; dir < 2; dir++) {
+      /* dir 1: both the outer and the axis walked backwards */
+      const ptrdiff_t os = dir ? -(ptrdiff_t)plane : (ptrdiff_t)plane;
+      const ptrdiff_t as = dir ? -(ptrdiff_t)pitch : (ptrdiff_t)pitch;
+      const size_t start = dir ? (outer - 1) * plane + (n - 1) * pitch : 0;
+      for (size_t a = 0; a < sizeof ALGORITHMS / sizeof ALGORITHMS[0]; a++) {
+        for (int log_out = 0; log_out < 2; log_out++) {
+          for (size_t i = 0; i < total; i++) y[i] = NAN, yd[i] = NAN;
+          const fsm_status s32 = (log_out ? fsm_log_softmax_axis_f32 : fsm_softmax_axis_f32)(
+              outer, n, inner, x + start, os, as, y + start, os, as, ALGORITHMS[a]);
+          const fsm_status s64 = (log_out ? fsm_log_softmax_axis_f64 : fsm_softmax_axis_f64)(
+              outer, n, inner, xd + start, os, as, yd + start, os, as, ALGORITHMS[a]);
+          CHECK(s32 == FSM_OK && s64 == FSM_OK, "%s axis status %d %d", isa, (int)s32, (int)s64);
+          for (size_t o = 0; o < outer; o++) {
+            for (size_t j = 0; j < inner; j++) {
+              for (size_t i = 0; i < n; i++) colf[i] = x[o * plane + i * pitch + j];
+              reference(n, colf, p_ref, z_ref);
+              for (size_t i = 0; i < n; i++) {
+                const size_t e = o * plane + i * pitch + j;
+                const double ref = log_out ? z_ref[i] : p_ref[i];
+                const double spread = isfinite(colf[i]) ? fabs((double)colf[i]) + 15.0 : 0.0;
+                const double t32 = log_out ? 6e-7 * (1.0 + fabs(ref))
+                                           : 8e-7 * (1.0 + spread) * fabs(ref) + FLT_MIN;
+                const double t64 = log_out ? 1e-14 * (1.0 + fabs(ref))
+                                           : 1e-14 * (1.0 + spread) * fabs(ref);
+                CHECK(same_or_close(y[e], ref, t32) && same_or_close(yd[e], ref, t64),
+                      "%s axis %s %s (%zu, %zu, %zu) dir %d at (%zu, %zu, %zu): %.9g %.17g vs %.17g",
+                      isa, log_out ? "log_softmax" : "softmax", fsm_algorithm_name(ALGORITHMS[a]),
+                      outer, n, inner, dir, o, i, j, y[e], yd[e], ref);
+              }
+            }
+          }
+          /* nothing written between the columns and the planes */
+          for (size_t o = 0; o < outer; o++)
+            for (size_t i = 0; i < n; i++)
+              for (size_t j = inner; j < pitch; j++)
+                CHECK(isnan(y[o * plane + i * pitch + j]), "%s axis wrote into the padding", isa);
+        }
+      }
+      /* in place gives the out-of-place bits */
+      CHECK(fsm_softmax_axis_f32(outer, n, inner, x + start, os, as, y + start, os, as,
+                                 FSM_ALGORITHM_AUTO) == FSM_OK, "axis");
+      float *w = malloc(total * sizeof(float));
+      memcpy(w, x, total * sizeof(float));
+      CHECK(fsm_softmax_axis_f32(outer, n, inner, w + start, os, as, w + start, os, as,
+                                 FSM_ALGORITHM_AUTO) == FSM_OK, "axis in place");
+      for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < n; i++)
+          CHECK(memcmp(w + o * plane + i * pitch, y + o * plane + i * pitch, inner * sizeof(float)) == 0,
+                "%s axis in place differs", isa);
+      free(w);
+    }
+    free(x), free(y), free(xd), free(yd), free(col), free(p_ref), free(z_ref), free(colf);
+  }
+  /* statuses: checked before anything is written */
+  float a[64] = {0}, b[64];
+  CHECK(fsm_softmax_axis_f32(2, 3, 4, NULL, 12, 4, b, 12, 4, FSM_ALGORITHM_AUTO) == FSM_NULL_POINTER, "null x");
+  CHECK(fsm_softmax_axis_f32(2, 3, 4, a, 12, 4, NULL, 12, 4, FSM_ALGORITHM_AUTO) == FSM_NULL_POINTER, "null y");
+  CHECK(fsm_softmax_axis_f32(2, 3, 4, a, 12, 3, b, 12, 4, FSM_ALGORITHM_AUTO) == FSM_INVALID_STRIDE, "axis stride");
+  CHECK(fsm_softmax_axis_f32(2, 3, 4, a, 12, 4, b, -3, 4, FSM_ALGORITHM_AUTO) == FSM_INVALID_STRIDE, "outer stride");
+  CHECK(fsm_softmax_axis_f32(2, 3, 4, a, PTRDIFF_MAX / 2, 4, b, 12, 4, FSM_ALGORITHM_AUTO) == FSM_SIZE_OVERFLOW, "overflow");
+  CHECK(fsm_softmax_axis_f32(1, 3, 4, a, 0, PTRDIFF_MIN, b, 0, 4, FSM_ALGORITHM_AUTO) == FSM_SIZE_OVERFLOW, "min stride");
+  CHECK(fsm_log_softmax_axis_f64(1, 1, (size_t)-1, (double *)a, 0, 0, (double *)b, 0, 0, FSM_ALGORITHM_AUTO) == FSM_SIZE_OVERFLOW, "inner overflow");
+  CHECK(fsm_softmax_axis_f32(2, 3, 4, a, 12, 4, b, 12, 4, (fsm_algorithm)99) == FSM_UNKNOWN_ALGORITHM, "algorithm");
+  CHECK(fsm_softmax_axis_f32(0, 3, 4, NULL, 0, 0, NULL, 0, 0, FSM_ALGORITHM_AUTO) == FSM_OK, "empty");
+  CHECK(fsm_softmax_axis_f32(2, 0, 4, NULL, 0, 0, NULL, 0, 0, FSM_ALGORITHM_AUTO) == FSM_OK, "empty axis");
+}
+
 int main(void) {
   /* A 16 KiB "LLC" (read once, at the first call): rows from 2048 floats
    * take the blocked reload and AUTO's LLC rules, so test_long_rows runs
@@ -264,6 +348,7 @@ int main(void) {
     test_algorithms(fsm_isa_name((fsm_isa)v));
     test_long_rows(fsm_isa_name((fsm_isa)v));
     test_chunked_rows(fsm_isa_name((fsm_isa)v));
+    test_axis(fsm_isa_name((fsm_isa)v));
     mark_isa_tested(fsm_isa_name((fsm_isa)v));
   }
   CHECK(fsm_set_isa(FSM_ISA_AUTO) == FSM_OK && fsm_active_isa() == detected, "auto restores");

@@ -29,7 +29,7 @@
  *
  * Tolerances, u = the unit roundoff of the storage type (2^-24, 2^-53), "+
  * tiny" = plus the smallest normal (outputs below it may be flushed to 0):
- *   exact         rmax; vscale, vsubc and vaffine(2, 0, 1) equal the one
+ *   exact         rmax, cmax; vscale, vsubc, cscale, csubc and vaffine(2, 0, 1) equal the one
  *                 float op sequence of their formula
  *   exp-based     relative 2 ulp of the exp (f64: 4, the reference's libm
  *                 included) plus the rounding of x - c, |x - c| u, + tiny
@@ -781,6 +781,262 @@ static void check_vcapgrad(conf *t) {
     expect_row(t);
   }
 }
+
+/* ---- the axis kernels (FSM_AXIS_KERNEL_LIST): the buffer of n elements
+ * as `rows` rows of w = n / rows columns (3 rows when n is a multiple of
+ * 3, else 2 when even, else 1), walked forwards (stride w) and backwards
+ * (from the last row, stride -w); the per-column arguments differ from
+ * column to column. */
+
+typedef struct axis_geo {
+  size_t rows, w;
+} axis_geo;
+
+/* Both directions up to 1025 elements, forwards only beyond (the long rows
+ * dominate the run time under emulation). */
+static int axis_dirs(size_t n) { return n > 1025 ? 1 : 2; }
+
+static axis_geo axis_geometry(size_t n) {
+  axis_geo g;
+  g.rows = n >= 3 && n % 3 == 0 ? 3 : n >= 2 && n % 2 == 0 ? 2 : 1;
+  g.w = n / g.rows;
+  return g;
+}
+
+/* The start of the walk and its stride for direction dir (0: forwards). */
+static void *axis_start(const conf *t, void *p, axis_geo g, int dir, ptrdiff_t *stride) {
+  *stride = dir ? -(ptrdiff_t)g.w : (ptrdiff_t)g.w;
+  return dir ? (char *)p + (g.rows - 1) * g.w * t->tb->p->size : p;
+}
+
+/* Per-column arguments in the storage type (w <= MAX_N). */
+static void *column_args(const conf *t, int which, const double *v, size_t w) {
+  static float f[4][MAX_N];
+  static double d[4][MAX_N];
+  for (size_t j = 0; j < w; j++) {
+    f[which][j] = (float)v[j];
+    d[which][j] = v[j];
+  }
+  return t->tb->k64 ? (void *)d[which] : (void *)f[which];
+}
+
+static double g_col[4][MAX_N], g_sums[MAX_N];
+
+/* the columns' maxima of the softmax row, rounded to the storage type */
+static void column_max(conf *t, const double *x, axis_geo g, double *m) {
+  for (size_t j = 0; j < g.w; j++) {
+    m[j] = -INFINITY;
+    for (size_t i = 0; i < g.rows; i++) m[j] = x[i * g.w + j] > m[j] ? x[i * g.w + j] : m[j];
+    m[j] = rnd(t, m[j]);
+  }
+}
+
+static void check_cmax(conf *t) {
+  double *x = t->in[0];
+  const axis_geo g = axis_geometry(t->n);
+  softmax_row(t, x);
+  column_max(t, x, g, g_col[0]);
+  for (int dir = 0; dir < axis_dirs(t->n); dir++) {
+    void *px;
+    ptrdiff_t xs;
+    setup(t, 1, OUT_OF_PLACE, &px, NULL, NULL);
+    void *m = column_args(t, 0, g_col[1], g.w); /* overwritten */
+    void *x0 = axis_start(t, px, g, dir, &xs);
+    KCALL(t, cmax, g.rows, g.w, x0, xs, m);
+    for (size_t j = 0; j < g.w; j++) {
+      const double got = t->tb->k64 ? ((double *)m)[j] : (double)((float *)m)[j];
+      expect_value(t, dir ? " backwards" : "", got, g_col[0][j], 0.0);
+    }
+    check_memory(t, "");
+  }
+}
+
+/* exp(x - c) references per element, and the column sums in g_sums */
+static void column_exp_refs(conf *t, const double *x, axis_geo g, const double *c,
+                            const double *s, double extra_rel) {
+  for (size_t j = 0; j < g.w; j++) {
+    ksum sum = {0.0, 0.0};
+    for (size_t i = 0; i < g.rows; i++) {
+      const size_t e = i * g.w + j;
+      const double v = exp(x[e] - c[j]);
+      ksum_add(&sum, v);
+      t->ref[e] = s[j] * v;
+      t->tol[e] = (exp_tol(t, x[e] - c[j]) + extra_rel) * t->ref[e] + t->tb->p->tiny;
+    }
+    g_sums[j] = ksum_total(sum);
+  }
+}
+
+static void check_caddstoreexp(conf *t) {
+  double *x = t->in[0];
+  const axis_geo g = axis_geometry(t->n);
+  softmax_row(t, x);
+  column_max(t, x, g, g_col[0]);
+  for (size_t j = 0; j < g.w; j++) g_col[1][j] = 1.0;
+  column_exp_refs(t, x, g, g_col[0], g_col[1], 0.0);
+  static double got[MAX_N];
+  for (int dir = 0; dir < 4; dir++) {
+    if ((dir & 1) >= axis_dirs(t->n)) continue;
+    const int store_y = dir < 2;
+    void *px, *py;
+    ptrdiff_t xs, ys;
+    setup(t, 1, OUT_OF_PLACE, &px, NULL, &py);
+    void *c = column_args(t, 0, g_col[0], g.w);
+    void *x0 = axis_start(t, px, g, dir & 1, &xs), *y0 = axis_start(t, py, g, dir & 1, &ys);
+    KCALL(t, caddstoreexp, g.rows, g.w, x0, xs, c, store_y ? y0 : NULL, ys, got);
+    for (size_t j = 0; j < g.w; j++)
+      expect_value(t, dir & 1 ? " sum backwards" : " sum", got[j], g_sums[j],
+                   t->tb->p->exp_sum_rel * g_sums[j] + t->tb->p->tiny);
+    if (store_y)
+      expect_row(t);
+    else
+      check_memory(t, " (y NULL)");
+  }
+}
+
+static void check_cscaleexp(conf *t) {
+  double *x = t->in[0];
+  const axis_geo g = axis_geometry(t->n);
+  softmax_row(t, x);
+  column_max(t, x, g, g_col[0]);
+  for (size_t j = 0; j < g.w; j++) g_col[1][j] = rnd(t, 0.375 + 0.0625 * (double)(j % 5));
+  column_exp_refs(t, x, g, g_col[0], g_col[1], t->tb->p->u);
+  for (int dir = 0; dir < axis_dirs(t->n); dir++) {
+    void *px, *py;
+    ptrdiff_t xs, ys;
+    setup(t, 1, OUT_OF_PLACE, &px, NULL, &py);
+    void *c = column_args(t, 0, g_col[0], g.w), *s = column_args(t, 1, g_col[1], g.w);
+    void *x0 = axis_start(t, px, g, dir, &xs), *y0 = axis_start(t, py, g, dir, &ys);
+    KCALL(t, cscaleexp, g.rows, g.w, x0, xs, c, s, y0, ys);
+    expect_row(t);
+  }
+}
+
+/* cscale: exactly one multiply; y == x allowed */
+static void check_cscale(conf *t) {
+  double *x = t->in[0];
+  const axis_geo g = axis_geometry(t->n);
+  softmax_row(t, x);
+  for (size_t j = 0; j < g.w; j++) g_col[0][j] = rnd(t, 0.3 + 0.01 * (double)(j % 7));
+  for (size_t i = 0; i < t->n; i++) {
+    t->ref[i] = mul_s(t, g_col[0][i % (g.w ? g.w : 1)], x[i]);
+    t->tol[i] = 0.0;
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {
+    for (int dir = 0; dir < axis_dirs(t->n); dir++) {
+      void *px, *py;
+      ptrdiff_t xs, ys;
+      setup(t, 1, alias, &px, NULL, &py);
+      void *s = column_args(t, 0, g_col[0], g.w);
+      void *x0 = axis_start(t, px, g, dir, &xs), *y0 = axis_start(t, py, g, dir, &ys);
+      KCALL(t, cscale, g.rows, g.w, x0, xs, s, y0, ys);
+      expect_row(t);
+    }
+  }
+}
+
+/* csubc: exactly (x - hi) - lo; y == x allowed */
+static void check_csubc(conf *t) {
+  double *x = t->in[0];
+  const axis_geo g = axis_geometry(t->n);
+  softmax_row(t, x);
+  for (size_t j = 0; j < g.w; j++) {
+    g_col[0][j] = rnd(t, 1.25 + 0.5 * (double)(j % 5));
+    g_col[1][j] = rnd(t, -0x1p-20 * (double)(1 + j % 3));
+  }
+  for (size_t i = 0; i < t->n; i++) {
+    const size_t j = i % (g.w ? g.w : 1);
+    t->ref[i] = sub_s(t, sub_s(t, x[i], g_col[0][j]), g_col[1][j]);
+    t->tol[i] = 0.0;
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {
+    for (int dir = 0; dir < axis_dirs(t->n); dir++) {
+      void *px, *py;
+      ptrdiff_t xs, ys;
+      setup(t, 1, alias, &px, NULL, &py);
+      void *hi = column_args(t, 0, g_col[0], g.w), *lo = column_args(t, 1, g_col[1], g.w);
+      void *x0 = axis_start(t, px, g, dir, &xs), *y0 = axis_start(t, py, g, dir, &ys);
+      KCALL(t, csubc, g.rows, g.w, x0, xs, hi, lo, y0, ys);
+      expect_row(t);
+    }
+  }
+}
+
+/* csum, cdot: the column sums against Neumaier references, 4 u * sum |terms| */
+static void check_column_sums(conf *t, int dot) {
+  double *a = t->in[0], *b = t->in[1];
+  const axis_geo g = axis_geometry(t->n);
+  for (size_t i = 0; i < t->n; i++) a[i] = t->r1[i], b[i] = t->r2[i];
+  static double ref[MAX_N], mag[MAX_N], got[MAX_N];
+  for (size_t j = 0; j < g.w; j++) {
+    ksum sum = {0.0, 0.0};
+    mag[j] = 0.0;
+    for (size_t i = 0; i < g.rows; i++) {
+      const double v = dot ? a[i * g.w + j] * b[i * g.w + j] : a[i * g.w + j];
+      ksum_add(&sum, v);
+      mag[j] += fabs(v);
+    }
+    ref[j] = ksum_total(sum);
+  }
+  for (int dir = 0; dir < axis_dirs(t->n); dir++) {
+    void *pa, *pb;
+    ptrdiff_t as, bs;
+    setup(t, 2, OUT_OF_PLACE, &pa, &pb, NULL);
+    void *a0 = axis_start(t, pa, g, dir, &as), *b0 = axis_start(t, pb, g, dir, &bs);
+    if (dot)
+      KCALL(t, cdot, g.rows, g.w, a0, as, b0, bs, got);
+    else
+      KCALL(t, csum, g.rows, g.w, a0, as, got);
+    for (size_t j = 0; j < g.w; j++)
+      expect_value(t, dir ? " backwards" : "", got[j], ref[j], sum_tol(t, mag[j]));
+    check_memory(t, "");
+  }
+}
+
+static void check_csum(conf *t) { check_column_sums(t, 0); }
+static void check_cdot(conf *t) { check_column_sums(t, 1); }
+
+/* csubmul: y = a * (b - s[j]); csubscaleexp: y = b - s[j] * exp(a), a <= 0
+ * with one -inf; y == a and y == b allowed */
+static void check_column_map2(conf *t, int expo) {
+  double *a = t->in[0], *b = t->in[1];
+  const axis_geo g = axis_geometry(t->n);
+  for (size_t i = 0; i < t->n; i++) {
+    a[i] = expo ? (double)(-fabsf((float)t->r1[i]) * 3.0f) : t->r1[i];
+    b[i] = t->r2[i];
+  }
+  if (expo && t->n > 2) a[t->n / 2] = -INFINITY;
+  for (size_t j = 0; j < g.w; j++) g_col[0][j] = rnd(t, 0.625 + 0.125 * (double)(j % 3));
+  for (size_t i = 0; i < t->n; i++) {
+    const double sj = g_col[0][i % (g.w ? g.w : 1)];
+    if (expo) {
+      const double e = exp(a[i]);
+      t->ref[i] = b[i] - sj * e;
+      t->tol[i] = ew_tol(t, fabs(b[i]) + sj * e) + t->tb->p->tiny;
+    } else {
+      t->ref[i] = a[i] * (b[i] - sj);
+      t->tol[i] = ew_tol(t, fabs(a[i]) * (fabs(b[i]) + sj)) + t->tb->p->tiny;
+    }
+  }
+  for (int alias = OUT_OF_PLACE; alias <= ALIAS_Z; alias++) {
+    for (int dir = 0; dir < axis_dirs(t->n); dir++) {
+      void *pa, *pb, *py;
+      ptrdiff_t as, bs, ys;
+      setup(t, 2, alias, &pa, &pb, &py);
+      void *sv = column_args(t, 0, g_col[0], g.w);
+      void *a0 = axis_start(t, pa, g, dir, &as), *b0 = axis_start(t, pb, g, dir, &bs);
+      void *y0 = axis_start(t, py, g, dir, &ys);
+      if (expo)
+        KCALL(t, csubscaleexp, g.rows, g.w, a0, as, b0, bs, sv, y0, ys);
+      else
+        KCALL(t, csubmul, g.rows, g.w, a0, as, b0, bs, sv, y0, ys);
+      expect_row(t);
+    }
+  }
+}
+
+static void check_csubmul(conf *t) { check_column_map2(t, 0); }
+static void check_csubscaleexp(conf *t) { check_column_map2(t, 1); }
 
 /* One check per kernel of the list: a kernel without one does not compile. */
 #define CONF_CHECK(name, ret, params) check_##name,

@@ -178,6 +178,103 @@ static void *place(const fenced *f, size_t n, size_t size, int at_end) {
 
 ADAPTERS(f32, float)
 ADAPTERS(f64, double)
+/* The axis kernels: the n elements as 3, 2 or 1 rows of n / rows columns
+ * (test_conformance.c's geometry), walked backwards from the last row;
+ * r[0] the sum of the per-column results. */
+static size_t axis_rows(size_t n) { return n >= 3 && n % 3 == 0 ? 3 : n >= 2 && n % 2 == 0 ? 2 : 1; }
+
+#define AXIS_ADAPTERS(dt, S)                                                                     \
+  static void run_##dt##_cmax(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,     \
+                              S *y, double *r) {                                                 \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    S m[MAX_N + 1];                                                                                  \
+    (void)z, (void)y;                                                                            \
+    k->cmax(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, m);                                      \
+    r[0] = 0;                                                                                    \
+    for (size_t j = 0; j < w; j++) r[0] += m[j];                                                 \
+  }                                                                                              \
+  static void run_##dt##_caddstoreexp(const fsm_##dt##_kernels *k, size_t n, const S *x,         \
+                                      const S *z, S *y, double *r) {                             \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    S c[MAX_N + 1] = {0};                                                                            \
+    double sums[MAX_N + 1];                                                                          \
+    (void)z;                                                                                     \
+    for (size_t j = 0; j < w; j++) c[j] = (S)(0.125 * (double)(j % 3));                          \
+    k->caddstoreexp(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, c, y + (rows - 1) * w,           \
+                    -(ptrdiff_t)w, sums);                                                        \
+    r[0] = 0;                                                                                    \
+    for (size_t j = 0; j < w; j++) r[0] += sums[j];                                              \
+  }                                                                                              \
+  static void run_##dt##_cscaleexp(const fsm_##dt##_kernels *k, size_t n, const S *x,            \
+                                   const S *z, S *y, double *r) {                                \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    S c[MAX_N + 1] = {0}, s[MAX_N + 1] = {0};                                                                        \
+    (void)z, (void)r;                                                                            \
+    for (size_t j = 0; j < w; j++) c[j] = (S)(0.125 * (double)(j % 3)), s[j] = (S)(j % 5 + 1);   \
+    k->cscaleexp(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, c, s, y + (rows - 1) * w,           \
+                 -(ptrdiff_t)w);                                                                 \
+  }                                                                                              \
+  static void run_##dt##_cscale(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,   \
+                                S *y, double *r) {                                               \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    S s[MAX_N + 1] = {0};                                                                                  \
+    (void)z, (void)r;                                                                            \
+    for (size_t j = 0; j < w; j++) s[j] = (S)(0.25 * (double)(j % 5 + 1));                       \
+    k->cscale(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, s, y + (rows - 1) * w, -(ptrdiff_t)w); \
+  }                                                                                              \
+  static void run_##dt##_csubc(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,    \
+                               S *y, double *r) {                                                \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    S hi[MAX_N + 1] = {0}, lo[MAX_N + 1] = {0};                                                                      \
+    (void)z, (void)r;                                                                            \
+    for (size_t j = 0; j < w; j++) hi[j] = (S)(j % 5), lo[j] = (S)(1e-3 * (double)(j % 3));      \
+    k->csubc(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, hi, lo, y + (rows - 1) * w,             \
+             -(ptrdiff_t)w);                                                                     \
+  }
+
+#define AXIS_VJP_ADAPTERS(dt, S)                                                                 \
+  static void run_##dt##_csum(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,     \
+                              S *y, double *r) {                                                 \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    double sums[MAX_N + 1];                                                                      \
+    (void)z, (void)y;                                                                            \
+    k->csum(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, sums);                                   \
+    r[0] = 0;                                                                                    \
+    for (size_t j = 0; j < w; j++) r[0] += sums[j];                                              \
+  }                                                                                              \
+  static void run_##dt##_cdot(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,     \
+                              S *y, double *r) {                                                 \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    double sums[MAX_N + 1];                                                                      \
+    (void)y;                                                                                     \
+    k->cdot(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, z, (ptrdiff_t)w, sums);                  \
+    r[0] = 0;                                                                                    \
+    for (size_t j = 0; j < w; j++) r[0] += sums[j];                                              \
+  }                                                                                              \
+  static void run_##dt##_csubmul(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,  \
+                                 S *y, double *r) {                                              \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    S s[MAX_N + 1] = {0};                                                                        \
+    (void)r;                                                                                     \
+    for (size_t j = 0; j < w; j++) s[j] = (S)(0.25 * (double)(j % 5 + 1));                       \
+    k->csubmul(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, z, (ptrdiff_t)w, s,                   \
+               y + (rows - 1) * w, -(ptrdiff_t)w);                                               \
+  }                                                                                              \
+  static void run_##dt##_csubscaleexp(const fsm_##dt##_kernels *k, size_t n, const S *x,         \
+                                      const S *z, S *y, double *r) {                             \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    S s[MAX_N + 1] = {0};                                                                        \
+    (void)r;                                                                                     \
+    for (size_t j = 0; j < w; j++) s[j] = (S)(0.25 * (double)(j % 5 + 1));                       \
+    k->csubscaleexp(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, z, (ptrdiff_t)w, s,              \
+                    y + (rows - 1) * w, -(ptrdiff_t)w);                                          \
+  }
+
+AXIS_ADAPTERS(f32, float)
+AXIS_ADAPTERS(f64, double)
+AXIS_VJP_ADAPTERS(f32, float)
+AXIS_VJP_ADAPTERS(f64, double)
+
 
 typedef void (*run_f32_fn)(const fsm_f32_kernels *, size_t, const float *, const float *, float *,
                            double *);

@@ -141,28 +141,21 @@ static inline __m256 fsm_avx2_exp_nonpositive(__m256 x) {
 
 /* extexp: the former polynomial exp (fsm_math.h), not the table: exp(x)
  * = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.
- * raddextexp and vscaleextexp both call this, so they see the same n.
- * _scaled returns s * p with every coefficient pre-multiplied by s (s
- * loop-invariant: the products are hoisted), which saves vscaleextexp its
- * multiply; s = 1 folds to extexp itself. */
-static inline __m256 fsm_avx2_extexp_scaled(__m256 x, float s, __m256 *n) {
+ * raddextexp and vscaleextexp both call this, so they see the same n. */
+static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *n) {
   x = _mm256_max_ps(_mm256_set1_ps(FSM_EXT_XMIN_F32), x);
   const __m256 biased =
       _mm256_fmadd_ps(x, _mm256_set1_ps(FSM_LOG2E_F32), _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
   *n = _mm256_sub_ps(biased, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
   __m256 t = _mm256_fnmadd_ps(*n, _mm256_set1_ps(FSM_LN2_HI_F32), x);
   t = _mm256_fnmadd_ps(*n, _mm256_set1_ps(FSM_LN2_LO_F32), t);
-  __m256 p = _mm256_set1_ps(s * FSM_EXP_C6_F32);
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(s * FSM_EXP_C5_F32));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(s * FSM_EXP_C4_F32));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(s * FSM_EXP_C3_F32));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(s * FSM_EXP_C2_F32));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(s));
-  return _mm256_fmadd_ps(p, t, _mm256_set1_ps(s));
-}
-
-static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *n) {
-  return fsm_avx2_extexp_scaled(x, 1.0f, n);
+  __m256 p = _mm256_set1_ps(FSM_EXP_C6_F32);
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C5_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C4_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C3_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(FSM_EXP_C2_F32));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f));
+  return _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f));
 }
 
 /* Bits of 2^k for integral k <= 0 held in floats; +0 for k <= -127, k =

@@ -116,4 +116,26 @@ static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
   return _mm256_blendv_ps(v, _mm256_set1_ps(-INFINITY), drop);
 }
 
+/* ---- the axis kernels (generic/c*.c): exp and double sums ------------ */
+
+/* exp(x) for x <= 0, the table exp of common.h: 0 for -inf and below
+ * FLT_MIN, NaN for NaN. FSM_VEXP_SETUP; once per function before the
+ * first FSM_VEXP (NEON loads its table there). */
+/* columns of the axis kernels: vectors per block (registers across rows) */
+#define FSM_AXIS_VECS 4
+
+#define FSM_VEXP_SETUP ((void)0)
+#define FSM_VEXP(x) fsm_avx2_exp_nonpositive(x)
+
+/* Double accumulators for the lanes of one fsm_vf (a float accumulator
+ * holding a dominant term loses half an ulp of it at every add). */
+typedef fsm_avx2_sum_f64 fsm_vsumd;
+static inline fsm_vsumd fsm_vsumd_zero(void) { return fsm_avx2_sum_zero(); }
+static inline void fsm_vsumd_add(fsm_vsumd *s, fsm_vf v) { fsm_avx2_sum_add(s, v); }
+/* the FSM_VEC_LANES sums to p[0 .. FSM_VEC_LANES) */
+static inline void fsm_vsumd_store(double *p, fsm_vsumd s) {
+  _mm256_storeu_pd(p, s.lo);
+  _mm256_storeu_pd(p + 4, s.hi);
+}
+
 #endif /* FSM_AVX2_VEC_H */

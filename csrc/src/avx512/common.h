@@ -73,27 +73,21 @@ static inline __m512 fsm_avx512_exp_nonpositive(__m512 x) {
 
 /* extexp: the former polynomial exp (fsm_math.h), not the table: exp(x)
  * = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.
- * raddextexp and vscaleextexp both call this, so they see the same n.
- * _scaled returns s * p, every coefficient pre-multiplied by s (hoisted out
- * of the loops; s = 1 folds to extexp itself): vscaleextexp's multiply. */
-static inline __m512 fsm_avx512_extexp_scaled(__m512 x, float s, __m512 *n) {
+ * raddextexp and vscaleextexp both call this, so they see the same n. */
+static inline __m512 fsm_avx512_extexp(__m512 x, __m512 *n) {
   x = _mm512_max_ps(_mm512_set1_ps(FSM_EXT_XMIN_F32), x);
   const __m512 biased =
       _mm512_fmadd_ps(x, _mm512_set1_ps(FSM_LOG2E_F32), _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
   *n = _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
   __m512 t = _mm512_fnmadd_ps(*n, _mm512_set1_ps(FSM_LN2_HI_F32), x);
   t = _mm512_fnmadd_ps(*n, _mm512_set1_ps(FSM_LN2_LO_F32), t);
-  __m512 p = _mm512_set1_ps(s * FSM_EXP_C6_F32);
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(s * FSM_EXP_C5_F32));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(s * FSM_EXP_C4_F32));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(s * FSM_EXP_C3_F32));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(s * FSM_EXP_C2_F32));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(s));
-  return _mm512_fmadd_ps(p, t, _mm512_set1_ps(s));
-}
-
-static inline __m512 fsm_avx512_extexp(__m512 x, __m512 *n) {
-  return fsm_avx512_extexp_scaled(x, 1.0f, n);
+  __m512 p = _mm512_set1_ps(FSM_EXP_C6_F32);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C5_F32));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C4_F32));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C3_F32));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(FSM_EXP_C2_F32));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f));
+  return _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.0f));
 }
 
 /* Sums are accumulated in double lanes: a float accumulator that holds a

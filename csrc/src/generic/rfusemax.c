@@ -7,6 +7,8 @@
  * straight-line loop it needs); two max accumulators. */
 #include "generic.h"
 
+#if !defined(FSM_DTYPE_HALF) /* a fused-options kernel: float32 and float64 only */
+
 static inline fsm_vf fuse_step(fsm_vf x, const S *mask, const unsigned char *keep, fsm_vf j,
                                fsm_vf scale, fsm_vf cap, fsm_vf inv_cap, fsm_vf slope,
                                fsm_vf bias, int has_cap, int has_mask, int has_alibi,
@@ -82,3 +84,5 @@ C FSM_GENERIC_KERNEL(rfusemax)(size_t n, const S *x, const fsm_fuse_params *p, S
     default: return -(C)INFINITY;
   }
 }
+
+#endif

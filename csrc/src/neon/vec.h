@@ -100,4 +100,32 @@ static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
   return vbslq_f32(vceqq_u32(k, vdupq_n_u32(0)), vdupq_n_f32(-INFINITY), v);
 }
 
+/* ---- the axis kernels (generic/c*.c): exp and double sums ------------ */
+
+/* The table and constants stay in registers as locals of the kernel (as
+ * a struct member gcc 12 keeps them on the stack: common.h). */
+/* columns of the axis kernels: vectors per block (registers across rows) */
+#define FSM_AXIS_VECS 4
+
+#define FSM_VEXP_SETUP                                                     \
+  const uint8x16x2_t fsm_vexp_table_ = fsm_neon_expt_table_load();         \
+  const float32x4_t fsm_vexp_k_ = fsm_neon_expt_k_load()
+#define FSM_VEXP(x) fsm_neon_exp_nonpositive((x), fsm_vexp_table_, fsm_vexp_k_)
+
+typedef struct fsm_vsumd {
+  float64x2_t lo, hi;
+} fsm_vsumd;
+static inline fsm_vsumd fsm_vsumd_zero(void) {
+  fsm_vsumd s = {vdupq_n_f64(0.0), vdupq_n_f64(0.0)};
+  return s;
+}
+static inline void fsm_vsumd_add(fsm_vsumd *s, fsm_vf v) {
+  s->lo = vaddq_f64(s->lo, vcvt_f64_f32(vget_low_f32(v)));
+  s->hi = vaddq_f64(s->hi, vcvt_high_f64_f32(v));
+}
+static inline void fsm_vsumd_store(double *p, fsm_vsumd s) {
+  vst1q_f64(p, s.lo);
+  vst1q_f64(p + 2, s.hi);
+}
+
 #endif /* FSM_NEON_VEC_H */

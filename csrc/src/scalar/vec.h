@@ -68,5 +68,32 @@ static inline fsm_vf fsm_vexp_nonpositive(fsm_vf v) { return exp(v); }
 static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
   return *keep ? v : -(fsm_vf)INFINITY;
 }
+/* ---- the axis kernels (generic/c*.c): exp and double sums ------------ */
+
+/* eight independent columns per block, which the compiler may vectorise */
+#define FSM_AXIS_VECS 8
+
+#define FSM_VEXP_SETUP ((void)0)
+#if defined(FSM_DTYPE_F32)
+/* the table exp every SIMD table reproduces (exp.h) */
+#define FSM_VEXP(x) fsm_scalar_exp_nonpositive(x)
+/* float lanes: summed in double */
+typedef double fsm_vsumd;
+static inline fsm_vsumd fsm_vsumd_zero(void) { return 0.0; }
+static inline void fsm_vsumd_add(fsm_vsumd *s, fsm_vf v) { *s += (double)v; }
+static inline void fsm_vsumd_store(double *p, fsm_vsumd s) { *p = s; }
+#else
+/* libm's exp, as the float64 row kernels */
+#define FSM_VEXP(x) exp(x)
+/* double lanes: Neumaier's compensated sum (kernels.h), so that a
+ * column's error does not grow with its length */
+typedef fsm_compensated fsm_vsumd;
+static inline fsm_vsumd fsm_vsumd_zero(void) {
+  fsm_vsumd s = {0.0, 0.0};
+  return s;
+}
+static inline void fsm_vsumd_add(fsm_vsumd *s, fsm_vf v) { fsm_compensated_add(s, v); }
+static inline void fsm_vsumd_store(double *p, fsm_vsumd s) { *p = fsm_compensated_total(s); }
+#endif
 
 #endif /* FSM_SCALAR_VEC_H */

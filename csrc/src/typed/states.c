@@ -107,6 +107,13 @@ static double fsm_state_log_sum(const fsm_softmax_state *s) {
   return d + log(f);
 }
 
+/* log sum exp of the entries a state describes (NaN, +inf, -inf for the
+ * special states). */
+static double fsm_state_lse(const fsm_softmax_state *s) {
+  const double m = s->max;
+  return m != m || m == (double)INFINITY || m == -(double)INFINITY ? m : m + fsm_state_log_sum(s);
+}
+
 #if defined(FSM_DTYPE_F32)
 
 fsm_status fsm_merge_softmax_states(size_t n, const fsm_softmax_state *a,
@@ -120,11 +127,7 @@ fsm_status fsm_merge_softmax_states(size_t n, const fsm_softmax_state *a,
 fsm_status fsm_logsumexp_from_states(size_t n, const fsm_softmax_state *states, double *out) {
   if (n == 0) return FSM_OK;
   if (states == NULL || out == NULL) return FSM_NULL_POINTER;
-  for (size_t i = 0; i < n; i++) {
-    const double m = states[i].max;
-    out[i] = m != m || m == (double)INFINITY || m == -(double)INFINITY
-                 ? m : m + fsm_state_log_sum(&states[i]);
-  }
+  for (size_t i = 0; i < n; i++) out[i] = fsm_state_lse(&states[i]);
   return FSM_OK;
 }
 
@@ -188,16 +191,12 @@ static void DRIVER(state_chunk_task)(void *ctx, size_t c) {
   w->st[c] = DRIVER(state_leaf)(w->k, len, w->x + off);
 }
 
-static fsm_status DRIVER(state_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
-  const DRIVER(state_call) *call = ctx;
-  const S *x = ptr[0];
-  if (n < FSM_CHUNK_MIN_COLS) {
-    call->states[r] = DRIVER(state_leaf)(call->k, n, x);
-    return FSM_OK;
-  }
-  /* a long row: its chunks' leaves in parallel, merged (exactly) */
+/* The state of one row: a leaf, or for a long row its chunks' leaves in
+ * parallel, merged (exactly). */
+static fsm_softmax_state DRIVER(row_state)(const KERNELS *k, size_t n, const S *x) {
+  if (n < FSM_CHUNK_MIN_COLS) return DRIVER(state_leaf)(k, n, x);
   DRIVER(state_long) w;
-  w.k = call->k;
+  w.k = k;
   w.n = n;
   w.chunk = fsm_chunk_len(n);
   w.x = x;
@@ -205,7 +204,12 @@ static fsm_status DRIVER(state_row)(const void *ctx, size_t r, size_t n, void *c
   fsm_parallel_for(chunks, DRIVER(state_chunk_task), &w);
   fsm_softmax_state acc = w.st[0];
   for (size_t c = 1; c < chunks; c++) acc = fsm_state_merge(&acc, &w.st[c]);
-  call->states[r] = acc;
+  return acc;
+}
+
+static fsm_status DRIVER(state_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(state_call) *call = ctx;
+  call->states[r] = DRIVER(row_state)(call->k, n, ptr[0]);
   return FSM_OK;
 }
 
@@ -303,4 +307,50 @@ fsm_status PUBLIC(log_softmax_from_state)(size_t rows, size_t cols, const S *x, 
                                           const fsm_softmax_state *states, S *y,
                                           size_t y_stride) {
   return DRIVER(from_state)(1, rows, cols, x, x_stride, states, y, y_stride);
+}
+
+/* ---- logsumexp of rows (issue 16): the row's state, or for rows in the
+ * table's two-pass range one raddextexp pass, log sum exp = N ln2 + log P */
+
+typedef struct DRIVER(lse_call) {
+  const KERNELS *k;
+  int streaming;
+  S *out;
+} DRIVER(lse_call);
+
+static fsm_status DRIVER(lse_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(lse_call) *call = ctx;
+  const KERNELS *k = call->k;
+  const S *x = ptr[0];
+  if (n > 0 && n < FSM_CHUNK_MIN_COLS &&
+      DRIVER(auto_algorithm)(FSM_ALGORITHM_AUTO, k->log_softmax_auto, n, call->streaming) ==
+          FSM_ALGORITHM_TWO_PASS) {
+    const fsm_extsum sum = k->raddextexp(n, x);
+    if (DRIVER(in_two_pass_domain)(sum)) {
+      /* N ln2 in two parts (N LN2_HI exact), then log P in [0, log n] */
+      const double lo = fma(sum.exponent, FSM_LN2_LO_F64, log(sum.mantissa));
+      call->out[r] = (S)fma(sum.exponent, FSM_LN2_HI_F64, lo);
+      return FSM_OK;
+    }
+  }
+  const fsm_softmax_state st = DRIVER(row_state)(k, n, x);
+  call->out[r] = (S)fsm_state_lse(&st);
+  return FSM_OK;
+}
+
+fsm_status PUBLIC(logsumexp)(size_t rows, size_t cols, const S *x, size_t x_stride, S *out) {
+  fsm_status status;
+  const KERNELS *k = ACTIVE_KERNELS(&status);
+  if (k == NULL) return status;
+  status = fsm_check_matrix(rows, cols, x, x_stride, sizeof(S));
+  if (status != FSM_OK) return status;
+  if (rows == 0) return FSM_OK;
+  if (out == NULL) return FSM_NULL_POINTER;
+  if (cols == 0) {
+    for (size_t r = 0; r < rows; r++) out[r] = -(S)INFINITY;
+    return FSM_OK;
+  }
+  const DRIVER(lse_call) call = {k, DRIVER(fills_llc)(rows, cols), out};
+  const fsm_plan plan = {rows, cols, sizeof(S), 1, {(void *)x}, {x_stride}, DRIVER(lse_row), &call};
+  return fsm_run_plan(&plan);
 }

@@ -1,0 +1,132 @@
+"""Softmax along a non-contiguous axis (issue 21): fastsoftmax's axis
+kernels beside fastsoftmax along the last axis of the same array, PyTorch
+(when installed) and NumPy along the same axis, float32, one thread. One
+benchmark group per workload; extra_info carries elements_per_ns, gb_per_s
+(x read once and y written once per element), and, filled in by the
+summary test at the end, the ratios to the last axis and to torch measured
+in this session.
+
+    taskset -c 1 python -m pytest bench/test_axis_bench.py -q
+    taskset -c 1 python -m pytest bench/test_axis_bench.py -q --fsm-sizes=all   # + out of cache
+
+Run pinned; medians. The summary test prints the table of the README
+("Softmax along any axis").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fastsoftmax
+
+#: (name, shape, axis) per size set. (1024, 1024) and (64, 1024, 128) fit
+#: the 32 MiB L3 of a Zen 3 with their output; (4096, 4096) does not.
+WORKLOADS = {
+    "smoke": [("64x256-axis0", (64, 256), 0), ("4x16x8x8-axis1", (4, 16, 8, 8), 1)],
+    "quick": [("1Kx1K-axis0", (1024, 1024), 0), ("64x1Kx128-axis1", (64, 1024, 128), 1),
+              ("32x128256-axis0", (32, 128256), 0), ("8x21x64x64-axis1", (8, 21, 64, 64), 1)],
+}
+WORKLOADS["small"] = WORKLOADS["quick"]
+WORKLOADS["all"] = WORKLOADS["quick"] + [("4Kx4K-axis0", (4096, 4096), 0)]
+
+CANDIDATES = ("fastsoftmax", "fastsoftmax-last-axis", "fastsoftmax-transposed-copy", "torch",
+              "numpy")
+
+_medians: dict = {}
+
+
+def pytest_generate_tests(metafunc):
+    if "axis_workload" in metafunc.fixturenames:
+        chosen = WORKLOADS[metafunc.config.getoption("--fsm-sizes")]
+        metafunc.parametrize("axis_workload", chosen, ids=[name for name, _, _ in chosen],
+                             scope="module")
+
+
+@pytest.fixture(scope="module")
+def arrays(axis_workload):
+    _, shape, _ = axis_workload
+    x = np.random.default_rng(0).normal(0.0, 4.0, size=shape).astype(np.float32)
+    return x, np.empty_like(x)
+
+
+def numpy_softmax(x, axis, out):
+    m = x.max(axis=axis, keepdims=True)
+    np.subtract(x, m, out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=axis, keepdims=True)
+    return out
+
+
+@pytest.mark.parametrize("candidate", CANDIDATES)
+def test_axis(benchmark, axis_workload, arrays, candidate):
+    name, shape, axis = axis_workload
+    x, y = arrays
+    if candidate == "torch":
+        torch = pytest.importorskip("torch")
+        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+        def run():
+            torch.softmax(tx, dim=axis, out=ty)
+    elif candidate == "numpy":
+        def run():
+            numpy_softmax(x, axis, y)
+    elif candidate == "fastsoftmax-transposed-copy":
+        # what a non-last axis cost before the axis kernels: the axis moved
+        # last in a contiguous copy, the rows, and the result copied back
+        def run():
+            with fastsoftmax.threads(1):
+                moved = np.ascontiguousarray(np.moveaxis(x, axis, -1))
+                np.copyto(np.moveaxis(y, axis, -1), fastsoftmax.softmax(moved, out=moved))
+    else:
+        a = axis if candidate == "fastsoftmax" else -1
+
+        def run():
+            with fastsoftmax.threads(1):
+                fastsoftmax.softmax(x, axis=a, out=y)
+    benchmark.group = f"axis {name}"
+    try:
+        benchmark(run)
+    finally:
+        if candidate == "torch":
+            torch.set_num_threads(threads)
+    if candidate not in ("numpy", "torch"):
+        ref = numpy_softmax(x.astype(np.float64), -1 if candidate == "fastsoftmax-last-axis" else axis,
+                            np.empty(x.shape))
+        assert np.allclose(y, ref, rtol=1e-5, atol=1e-30)
+    stats = getattr(benchmark, "stats", None)
+    if stats is not None and getattr(stats, "stats", None) is not None:
+        median = stats.stats.median
+        _medians[(name, candidate)] = median
+        benchmark.extra_info.update({
+            "elements_per_ns": x.size / median / 1e9,
+            "gb_per_s": 2 * x.nbytes / median / 1e9,
+            "cpu": fastsoftmax.detected_isa(),
+        })
+
+
+def test_axis_summary(request):
+    """The ratios within this session (printed; -s shows them)."""
+    rows = []
+    for name, shape, axis in WORKLOADS[request.config.getoption("--fsm-sizes")]:
+        got = {c: _medians.get((name, c)) for c in CANDIDATES}
+        if got["fastsoftmax"] is None:
+            continue
+        size = int(np.prod(shape))
+
+        def rate(c):
+            return f"{size / got[c] / 1e9:.2f}" if got[c] else "-"
+
+        def ratio(c):
+            return f"{got[c] / got['fastsoftmax']:.2f}x" if got[c] else "-"
+
+        rows.append(f"| `{shape}`, axis {axis} | {rate('fastsoftmax')} | {rate('fastsoftmax-last-axis')} "
+                    f"({ratio('fastsoftmax-last-axis')}) | {rate('fastsoftmax-transposed-copy')} "
+                    f"({ratio('fastsoftmax-transposed-copy')}) | {rate('torch')} ({ratio('torch')}) | "
+                    f"{rate('numpy')} ({ratio('numpy')}) |")
+    if rows:
+        print("\n| shape, axis | fastsoftmax | same array, last axis (axis / last) | transposed copy "
+              "(speed-up) | torch (speed-up) | NumPy (speed-up) |\n|---|---|---|---|---|---|\n"
+              + "\n".join(rows))

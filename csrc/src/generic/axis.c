@@ -1,0 +1,261 @@
+/* The axis kernels (kernels.def, FSM_AXIS_KERNEL_LIST): softmax along an
+ * axis that is not the contiguous one. The contiguous dimension supplies
+ * the lanes: each lane reduces its own column, and nothing is transposed
+ * or copied. The kernels sweep the tile in strips of FSM_AXIS_FOLD rows,
+ * each strip across all its columns (FSM_AXIS_VECS vectors at a time,
+ * then single vectors, then one masked vector for the last w %
+ * FSM_VEC_LANES columns: fsm_vload_tail / fsm_vstore_tail touch nothing
+ * past the tile), so that memory is read as FSM_AXIS_FOLD sequential
+ * streams of whole row segments, never as a walk of a cache line or two
+ * per row down a column (at a power-of-two row pitch, those lines all fall
+ * in a few cache sets: the first form of these kernels, which held a
+ * column block in registers down all n rows, reached 0.4-0.5x of the last
+ * axis on (1024, 1024) and (4096, 4096) float32, Zen 3). The per-column
+ * state between strips (maxima; double sums) stays in L1. Sums: each
+ * strip's FSM_AXIS_FOLD rows are added in the vector type, then into
+ * double accumulators (fsm_vsumd), so that a dominant term sees at most
+ * FSM_AXIS_FOLD - 1 roundings and the error does not grow with n. */
+#include "generic.h"
+
+#if !defined(FSM_DTYPE_HALF) /* the column kernels: float32 and float64 only */
+
+#include <string.h>
+
+#define FSM_AXIS_FOLD 4
+/* caddstoreexp keeps its double sums for this many columns at a time */
+#define FSM_AXIS_CHUNK 1024
+
+#if defined(__GNUC__)
+#define FSM_AXIS_INLINE static inline __attribute__((always_inline))
+#else
+#define FSM_AXIS_INLINE static inline
+#endif
+
+/* rem == 0: a whole vector; else its first rem lanes. */
+FSM_AXIS_INLINE fsm_vf ld(const S *p, size_t rem) {
+  return rem ? fsm_vload_tail(p, rem) : fsm_vload(p);
+}
+
+FSM_AXIS_INLINE void st(S *p, size_t rem, fsm_vf v) {
+  if (rem)
+    fsm_vstore_tail(p, rem, v);
+  else
+    fsm_vstore(p, v);
+}
+
+FSM_AXIS_INLINE void st_sum(double *p, size_t rem, fsm_vsumd s) {
+  if (!rem) {
+    fsm_vsumd_store(p, s);
+    return;
+  }
+  double buf[FSM_VEC_LANES];
+  fsm_vsumd_store(buf, s);
+  memcpy(p, buf, rem * sizeof(double));
+}
+
+/* The column blocks of a tile of w columns: BLOCK(j, nv, rem) handles nv
+ * vectors from column j (rem: see ld). */
+#define FSM_AXIS_COLUMNS(w, BLOCK)                                              \
+  do {                                                                          \
+    const size_t l_ = FSM_VEC_LANES;                                            \
+    size_t j_ = 0;                                                              \
+    for (; j_ + FSM_AXIS_VECS * l_ <= (w); j_ += FSM_AXIS_VECS * l_)            \
+      BLOCK(j_, FSM_AXIS_VECS, 0);                                              \
+    for (; j_ + l_ <= (w); j_ += l_) BLOCK(j_, 1, 0);                           \
+    if (j_ < (w)) BLOCK(j_, 1, (w) - j_);                                       \
+  } while (0)
+
+#define ROW(p, i, stride) ((p) + (ptrdiff_t)(i) * (stride))
+
+/* The strips of n rows: STRIP(i, g) handles rows [i, i + g). */
+#define FSM_AXIS_STRIPS(n, STRIP)                                               \
+  do {                                                                          \
+    size_t i_ = 0;                                                              \
+    for (; i_ + FSM_AXIS_FOLD <= (n); i_ += FSM_AXIS_FOLD) STRIP(i_, FSM_AXIS_FOLD); \
+    if (i_ < (n)) STRIP(i_, (n) - i_);                                          \
+  } while (0)
+
+/* ---- cmax: the running maxima live in m itself */
+
+FSM_AXIS_INLINE void cmax_block(size_t g, const S *x, ptrdiff_t xs, C *m, size_t nv, size_t rem) {
+  const size_t l = FSM_VEC_LANES;
+  for (size_t v = 0; v < nv; v++) {
+    fsm_vf a = ld(m + v * l, rem);
+    for (size_t r = 0; r < g; r++) a = fsm_vmax(a, ld(ROW(x, r, xs) + v * l, rem));
+    st(m + v * l, rem, a);
+  }
+}
+
+void FSM_GENERIC_KERNEL(cmax)(size_t n, size_t w, const S *x, ptrdiff_t xs, C *m) {
+  for (size_t j = 0; j < w; j++) m[j] = -(C)INFINITY;
+#define BLOCK(j, nv, rem) cmax_block(g_, xr_ + (j), xs, m + (j), nv, rem)
+#define STRIP(i, g)                          \
+  do {                                       \
+    const size_t g_ = (g);                   \
+    const S *xr_ = ROW(x, i, xs);            \
+    FSM_AXIS_COLUMNS(w, BLOCK);              \
+  } while (0)
+  FSM_AXIS_STRIPS(n, STRIP);
+#undef STRIP
+#undef BLOCK
+}
+
+/* ---- the column sums: caddstoreexp (kind 0: exp(a - c), stored in y
+ * unless y is NULL), csum (1: a), cdot (2: a * b) */
+
+FSM_AXIS_INLINE fsm_vf sum_term(int kind, const S *a, const S *b, fsm_vf cv, size_t rem) {
+  FSM_VEXP_SETUP;
+  if (kind == 0) return FSM_VEXP(fsm_vsub(ld(a, rem), cv));
+  if (kind == 1) return ld(a, rem);
+  return fsm_vmul(ld(a, rem), ld(b, rem));
+}
+
+FSM_AXIS_INLINE void sums_block(int kind, size_t g, const S *a, ptrdiff_t as, const S *b,
+                                ptrdiff_t bs, const C *c, S *y, ptrdiff_t ys, fsm_vsumd *sum,
+                                size_t nv, size_t rem) {
+  const size_t l = FSM_VEC_LANES;
+  for (size_t v = 0; v < nv; v++) {
+    const fsm_vf cv = kind == 0 ? ld(c + v * l, rem) : fsm_vset1((C)0);
+    fsm_vf acc = fsm_vset1((C)0);
+    for (size_t r = 0; r < g; r++) {
+      const fsm_vf e = sum_term(kind, ROW(a, r, as) + v * l, kind == 2 ? ROW(b, r, bs) + v * l : NULL,
+                                cv, rem);
+      if (kind == 0 && y != NULL) st(ROW(y, r, ys) + v * l, rem, e);
+      acc = fsm_vadd(acc, e);
+    }
+    fsm_vsumd_add(&sum[v], acc);
+  }
+}
+
+FSM_AXIS_INLINE void column_sums(int kind, size_t n, size_t w, const S *a, ptrdiff_t as,
+                                 const S *b, ptrdiff_t bs, const C *c, S *y, ptrdiff_t ys,
+                                 double *sum) {
+  const size_t l = FSM_VEC_LANES;
+  fsm_vsumd acc[(FSM_AXIS_CHUNK + FSM_VEC_LANES - 1) / FSM_VEC_LANES];
+  for (size_t j0 = 0; j0 < w; j0 += FSM_AXIS_CHUNK) {
+    const size_t wc = w - j0 < FSM_AXIS_CHUNK ? w - j0 : FSM_AXIS_CHUNK;
+    const size_t vecs = (wc + l - 1) / l;
+    for (size_t v = 0; v < vecs; v++) acc[v] = fsm_vsumd_zero();
+#define BLOCK(j, nv, rem)                                                                    \
+  sums_block(kind, g_, ar_ + (j), as, br_ != NULL ? br_ + (j) : NULL, bs,                    \
+             c != NULL ? c + j0 + (j) : NULL, yr_ != NULL ? yr_ + (j) : NULL, ys, acc + (j) / l, \
+             nv, rem)
+#define STRIP(i, g)                                         \
+  do {                                                      \
+    const size_t g_ = (g);                                  \
+    const S *ar_ = ROW(a, i, as) + j0;                      \
+    const S *br_ = b != NULL ? ROW(b, i, bs) + j0 : NULL;   \
+    S *yr_ = y != NULL ? ROW(y, i, ys) + j0 : NULL;         \
+    FSM_AXIS_COLUMNS(wc, BLOCK);                            \
+  } while (0)
+    FSM_AXIS_STRIPS(n, STRIP);
+#undef STRIP
+#undef BLOCK
+    for (size_t v = 0; v < vecs; v++) st_sum(sum + j0 + v * l, wc - v * l < l ? wc - v * l : 0, acc[v]);
+  }
+}
+
+void FSM_GENERIC_KERNEL(caddstoreexp)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *c,
+                                      S *y, ptrdiff_t ys, double *sum) {
+  column_sums(0, n, w, x, xs, NULL, 0, c, y, ys, sum);
+}
+
+void FSM_GENERIC_KERNEL(csum)(size_t n, size_t w, const S *x, ptrdiff_t xs, double *sum) {
+  column_sums(1, n, w, x, xs, NULL, 0, NULL, NULL, 0, sum);
+}
+
+void FSM_GENERIC_KERNEL(cdot)(size_t n, size_t w, const S *a, ptrdiff_t as, const S *b,
+                              ptrdiff_t bs, double *sum) {
+  column_sums(2, n, w, a, as, b, bs, NULL, NULL, 0, sum);
+}
+
+/* ---- the elementwise passes: row by row, each row across its columns */
+
+FSM_AXIS_INLINE void cscaleexp_block(const S *x, const C *c, const C *s, S *y, size_t nv,
+                                     size_t rem) {
+  FSM_VEXP_SETUP;
+  const size_t l = FSM_VEC_LANES;
+  for (size_t v = 0; v < nv; v++)
+    st(y + v * l, rem,
+       fsm_vmul(ld(s + v * l, rem), FSM_VEXP(fsm_vsub(ld(x + v * l, rem), ld(c + v * l, rem)))));
+}
+
+void FSM_GENERIC_KERNEL(cscaleexp)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *c,
+                                   const C *s, S *y, ptrdiff_t ys) {
+  for (size_t i = 0; i < n; i++) {
+    const S *xr = ROW(x, i, xs);
+    S *yr = ROW(y, i, ys);
+#define BLOCK(j, nv, rem) cscaleexp_block(xr + (j), c + (j), s + (j), yr + (j), nv, rem)
+    FSM_AXIS_COLUMNS(w, BLOCK);
+#undef BLOCK
+  }
+}
+
+FSM_AXIS_INLINE void cscale_block(const S *x, const C *s, S *y, size_t nv, size_t rem) {
+  const size_t l = FSM_VEC_LANES;
+  for (size_t v = 0; v < nv; v++) st(y + v * l, rem, fsm_vmul(ld(s + v * l, rem), ld(x + v * l, rem)));
+}
+
+void FSM_GENERIC_KERNEL(cscale)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *s, S *y,
+                                ptrdiff_t ys) {
+  for (size_t i = 0; i < n; i++) {
+    const S *xr = ROW(x, i, xs);
+    S *yr = ROW(y, i, ys);
+#define BLOCK(j, nv, rem) cscale_block(xr + (j), s + (j), yr + (j), nv, rem)
+    FSM_AXIS_COLUMNS(w, BLOCK);
+#undef BLOCK
+  }
+}
+
+FSM_AXIS_INLINE void csubc_block(const S *x, const C *hi, const C *lo, S *y, size_t nv, size_t rem) {
+  const size_t l = FSM_VEC_LANES;
+  for (size_t v = 0; v < nv; v++)
+    st(y + v * l, rem, fsm_vsub(fsm_vsub(ld(x + v * l, rem), ld(hi + v * l, rem)), ld(lo + v * l, rem)));
+}
+
+void FSM_GENERIC_KERNEL(csubc)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *hi,
+                               const C *lo, S *y, ptrdiff_t ys) {
+  for (size_t i = 0; i < n; i++) {
+    const S *xr = ROW(x, i, xs);
+    S *yr = ROW(y, i, ys);
+#define BLOCK(j, nv, rem) csubc_block(xr + (j), hi + (j), lo + (j), yr + (j), nv, rem)
+    FSM_AXIS_COLUMNS(w, BLOCK);
+#undef BLOCK
+  }
+}
+
+/* ---- the VJPs' elementwise passes, over two inputs */
+
+FSM_AXIS_INLINE void csubmul_block(int kind, const S *a, const S *b, const C *s, S *y, size_t nv,
+                                   size_t rem) {
+  FSM_VEXP_SETUP;
+  const size_t l = FSM_VEC_LANES;
+  for (size_t v = 0; v < nv; v++) {
+    const fsm_vf av = ld(a + v * l, rem), bv = ld(b + v * l, rem), sv = ld(s + v * l, rem);
+    st(y + v * l, rem,
+       kind == 0 ? fsm_vmul(av, fsm_vsub(bv, sv)) : fsm_vsub(bv, fsm_vmul(sv, FSM_VEXP(av))));
+  }
+}
+
+FSM_AXIS_INLINE void column_map2(int kind, size_t n, size_t w, const S *a, ptrdiff_t as,
+                                 const S *b, ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys) {
+  for (size_t i = 0; i < n; i++) {
+    const S *ar = ROW(a, i, as), *br = ROW(b, i, bs);
+    S *yr = ROW(y, i, ys);
+#define BLOCK(j, nv, rem) csubmul_block(kind, ar + (j), br + (j), s + (j), yr + (j), nv, rem)
+    FSM_AXIS_COLUMNS(w, BLOCK);
+#undef BLOCK
+  }
+}
+
+void FSM_GENERIC_KERNEL(csubmul)(size_t n, size_t w, const S *a, ptrdiff_t as, const S *b,
+                                 ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys) {
+  column_map2(0, n, w, a, as, b, bs, s, y, ys);
+}
+
+void FSM_GENERIC_KERNEL(csubscaleexp)(size_t n, size_t w, const S *a, ptrdiff_t as, const S *b,
+                                      ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys) {
+  column_map2(1, n, w, a, as, b, bs, s, y, ys);
+}
+
+#endif
