@@ -169,6 +169,61 @@ static double measure_exp_ulps(const fsm_f32_kernels *k) {
   return worst;
 }
 
+/* vscaleextexp never produces a subnormal: outputs that would be below
+ * FLT_MIN are flushed to 0, whichever of the kernels' paths a vector takes
+ * (the avx2 and avx512 kernels skip the flush for groups of vectors whose
+ * n + e proves every lane normal). Rows of two patterns (0: mostly
+ * ordinary lanes, a band lower, a few far below, -inf; 1: whole groups
+ * near one exponent, x in [-1.75, 0]) for scales s of either sign and of
+ * many magnitudes and exponents e, many of them around the threshold;
+ * every output is compared with exp(x) s 2^e in double: within 4 ulp where
+ * that is at least 2 FLT_MIN; on x86 (whose kernels promise it) exactly 0
+ * where it is below FLT_MIN / 2 and never subnormal; elsewhere (scalar,
+ * neon flush only a factor 2^k below 2^-126) at most FLT_MIN there. */
+static void check_flush_row(const fsm_f32_kernels *k, const char *isa, int pattern, float s, float e) {
+  enum { N = 203 }; /* two-vector groups, single vectors and a tail */
+  const int x86 = strcmp(isa, "avx2") == 0 || strcmp(isa, "avx512") == 0;
+  float x[N], y[N];
+  for (size_t i = 0; i < N; i++) {
+    const double u = (double)((i * 37) % N) / (double)N;
+    x[i] = (float)(pattern == 1   ? -0.25 * (double)(i % 8)
+                   : i % 23 == 5 ? -80.0 - 40.0 * u
+                   : i % 7 == 3  ? -60.0 - 30.0 * u
+                                 : -9.0 * u);
+  }
+  if (pattern == 0) x[11] = -INFINITY;
+  k->vscaleextexp(N, x, s, e, y);
+  for (size_t i = 0; i < N; i++) {
+    const double ref = ldexp(exp((double)x[i]) * (double)s, (int)e), mag = fabs(ref);
+    CHECK(!x86 || fpclassify(y[i]) != FP_SUBNORMAL, "%s vscaleextexp subnormal s=%g e=%g x=%g: %g",
+          isa, (double)s, (double)e, (double)x[i], (double)y[i]);
+    if (mag >= 2.0 * FLT_MIN)
+      CHECK(fabs(y[i] - ref) <= 4 * 0x1p-24 * mag, "%s vscaleextexp s=%g e=%g x=%g: %.9g vs %.9g",
+            isa, (double)s, (double)e, (double)x[i], (double)y[i], ref);
+    if (mag < FLT_MIN / 2)
+      CHECK(x86 ? y[i] == 0.0f : fabsf(y[i]) <= FLT_MIN,
+            "%s vscaleextexp not flushed s=%g e=%g x=%g: %g vs %g", isa, (double)s, (double)e,
+            (double)x[i], (double)y[i], ref);
+  }
+}
+
+static void test_vscaleextexp_flush(const fsm_f32_kernels *k, const char *isa) {
+  /* |s| <= 2, as the drivers pass (1 / P, or a gradient times it) */
+  const float scales[] = {1.0f,  -1.0f,   0.75f,     -0.5f,       1.5f, -2.0f,
+                          3e-30f, -7e-20f, 0x1p-126f, 0x1.8p-126f, 0.0f};
+  const float exps[] = {0.0f, -3.0f, -60.0f, -100.0f, -140.0f, 20.0f};
+  for (size_t a = 0; a < sizeof scales / sizeof scales[0]; a++) {
+    for (int pattern = 0; pattern < 2; pattern++) {
+      for (size_t b = 0; b < sizeof exps / sizeof exps[0]; b++)
+        check_flush_row(k, isa, pattern, scales[a], exps[b]);
+      for (int e = -132; e <= -117; e++) check_flush_row(k, isa, pattern, scales[a], (float)e);
+    }
+  }
+  float x = NAN, y = 0.0f;
+  k->vscaleextexp(1, &x, 1.0f, 0.0f, &y);
+  CHECK(isnan(y), "%s vscaleextexp NaN in: %g", isa, (double)y);
+}
+
 /* The normaliser of a long row stays accurate (blocked accumulation). */
 static void test_long_sums(const fsm_f32_kernels *k, const char *isa, size_t n) {
   float *x = malloc(n * sizeof(float));
@@ -210,6 +265,7 @@ int main(void) {
     test_specials(k, isa);
     test_tail_lanes(k, isa);
     test_dominant_sums(k, isa);
+    test_vscaleextexp_flush(k, isa);
     const double ulps = measure_exp_ulps(k);
     printf("%-7s exp max error over [-87.3, 0]: %.3f ulp\n", isa, ulps);
     CHECK(ulps <= EXP_ULPS, "%s exp error %.3f ulp > %.1f", isa, ulps, EXP_ULPS);

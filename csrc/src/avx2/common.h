@@ -31,8 +31,9 @@
  * dominant term (the max's exp is 1) loses up to half an ulp of it at every
  * further add, which made a float32 softmax of a constant row of 1000
  * elements 10 ulp off. The exp kernels add FSM_AVX2_FOLD vectors in float
- * first, in two chains (so a dominant term sees at most FSM_AVX2_FOLD / 2
- * roundings), then convert: converting every vector cost 11-16% in cache
+ * first, pairwise into one chain (so a dominant term sees at most
+ * FSM_AVX2_FOLD / 2 + 1 roundings; see addexp.h), then convert:
+ * converting every vector cost 11-16% in cache
  * (Zen 3), every 4th ~4%; every 8th instead of every 4th gained 6-7% on
  * Zen 1 (bench/c/ab.sh, 4 rounds: best raddstoreexp 1.08 -> 1.16,
  * raddexp 1.17 -> 1.25, softmax/reload 0.93 -> 0.98 elements/ns). */
@@ -142,10 +143,11 @@ static inline __m256 fsm_avx2_exp_nonpositive(__m256 x) {
 /* extexp: the former polynomial exp (fsm_math.h), not the table: exp(x)
  * = p * 2^n, p in [0.70, 1.42], x clamped below at FSM_EXT_XMIN_F32.
  * raddextexp and vscaleextexp both call this, so they see the same n. */
-static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *n) {
+static inline __m256 fsm_avx2_extexp_biased(__m256 x, __m256 *n, __m256i *n_biased) {
   x = _mm256_max_ps(_mm256_set1_ps(FSM_EXT_XMIN_F32), x);
   const __m256 biased =
       _mm256_fmadd_ps(x, _mm256_set1_ps(FSM_LOG2E_F32), _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
+  *n_biased = _mm256_castps_si256(biased); /* FSM_MAGIC_BITS_F32 + n as integers */
   *n = _mm256_sub_ps(biased, _mm256_set1_ps(FSM_MAGIC_BIAS_F32));
   __m256 t = _mm256_fnmadd_ps(*n, _mm256_set1_ps(FSM_LN2_HI_F32), x);
   t = _mm256_fnmadd_ps(*n, _mm256_set1_ps(FSM_LN2_LO_F32), t);
@@ -158,13 +160,21 @@ static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *n) {
   return _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f));
 }
 
+static inline __m256 fsm_avx2_extexp(__m256 x, __m256 *n) {
+  __m256i unused;
+  return fsm_avx2_extexp_biased(x, n, &unused);
+}
+
 /* Bits of 2^k for integral k <= 0 held in floats; +0 for k <= -127, k =
  * -inf and NaN. The clamp at -127 is an integer max on k's biased bits
  * (k + 127 below 0, k far below, -inf: all at or below the magic bias's
  * bits as integers), which keeps it off the FMA ports the exp saturates. */
-static inline __m256i fsm_avx2_exp2_nonpositive_bits(__m256 k) {
-  const __m256i biased = _mm256_castps_si256(_mm256_add_ps(k, _mm256_set1_ps(FSM_AVX2_EXP2_BIAS)));
+static inline __m256i fsm_avx2_exp2_biased_bits(__m256i biased) {
   return _mm256_slli_epi32(_mm256_max_epi32(biased, _mm256_set1_epi32((int)FSM_MAGIC_BITS_F32)), 23);
+}
+
+static inline __m256i fsm_avx2_exp2_nonpositive_bits(__m256 k) {
+  return fsm_avx2_exp2_biased_bits(_mm256_castps_si256(_mm256_add_ps(k, _mm256_set1_ps(FSM_AVX2_EXP2_BIAS))));
 }
 
 static inline __m256 fsm_avx2_exp2_nonpositive(__m256 k) {
@@ -177,8 +187,7 @@ static inline __m256 fsm_avx2_exp2_nonpositive(__m256 k) {
  * k), a threshold built from the same bits as 2^k and compared as
  * integers (|ps| as bits: a NaN passes; the integer compare also keeps
  * the work off the FMA ports). */
-static inline __m256 fsm_avx2_scale_normal(__m256 ps, __m256 k) {
-  const __m256i bits = fsm_avx2_exp2_nonpositive_bits(k);
+static inline __m256 fsm_avx2_scale_normal_bits(__m256 ps, __m256i bits) {
   /* bits(2^(-126 - k)) - 1 = ((1 - k) << 23) - 1 = ((128 << 23) - 1) - ((k + 127) << 23) */
   const __m256i below = _mm256_sub_epi32(_mm256_set1_epi32((128 << 23) - 1), bits);
   const __m256i abs_ps = _mm256_and_si256(_mm256_castps_si256(ps), _mm256_set1_epi32(0x7fffffff));
