@@ -213,6 +213,35 @@ FSM_API fsm_status fsm_log_softmax_bf16(size_t rows, size_t cols,
                                         uint16_t *y, size_t y_stride,
                                         fsm_algorithm algorithm);
 
+/* ---- half-precision VJPs (issue 17) ----
+ * The softmax and log-softmax VJPs on float16 / bfloat16 storage: the
+ * arguments, statuses, aliasing (dx may be y/z or dy/dz exactly) and
+ * thread safety of fsm_softmax_backward_f32 / fsm_log_softmax_backward_f32,
+ * with uint16_t elements. Each block of a row is widened to float32
+ * exactly, the float32 kernels run on it (sums in double), and dx is
+ * rounded to the storage type once. No memory is allocated.
+ * Accuracy: against ref, the float64 VJP of the widened inputs,
+ * |dx - ref| <= ulp_S(ref) + the float32 function's bound (ulp_S: the
+ * storage type's unit in the last place, as above); the float32 bound
+ * matters only where dy - <dy, y> (dz's sum term) cancels. */
+FSM_API fsm_status fsm_softmax_backward_f16(size_t rows, size_t cols,
+                                            const uint16_t *y, size_t y_stride,
+                                            const uint16_t *dy, size_t dy_stride,
+                                            uint16_t *dx, size_t dx_stride);
+FSM_API fsm_status fsm_log_softmax_backward_f16(size_t rows, size_t cols,
+                                                const uint16_t *z, size_t z_stride,
+                                                const uint16_t *dz, size_t dz_stride,
+                                                uint16_t *dx, size_t dx_stride);
+FSM_API fsm_status fsm_softmax_backward_bf16(size_t rows, size_t cols,
+                                             const uint16_t *y, size_t y_stride,
+                                             const uint16_t *dy, size_t dy_stride,
+                                             uint16_t *dx, size_t dx_stride);
+FSM_API fsm_status fsm_log_softmax_backward_bf16(size_t rows, size_t cols,
+                                                 const uint16_t *z, size_t z_stride,
+                                                 const uint16_t *dz, size_t dz_stride,
+                                                 uint16_t *dx, size_t dx_stride);
+/* ---- end of half-precision VJPs ---- */
+
 /* ------------------------------------------------- softmax along an axis
  *
  * Softmax over an axis that is not the contiguous one (axis 0 of a

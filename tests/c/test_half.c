@@ -12,7 +12,14 @@
  *   - fsm_softmax_{f16,bf16} and fsm_log_softmax_{f16,bf16}, every
  *     algorithm and row length 1..70 and some long rows: every output
  *     within 1 ulp of the storage type of the float32 function's result
- *     (rounded by half.h), nothing written past a row.
+ *     (rounded by half.h), nothing written past a row;
+ *   - each ISA's vwiden: all 2^16 values widen exactly, every tail length;
+ *   - fsm_softmax_backward_{f16,bf16} and fsm_log_softmax_backward_{f16,
+ *     bf16}, row lengths 1..70 and some long rows (across the 2048-element
+ *     blocks and the chunked rows), also in place (dx == dy): within 1 ulp
+ *     of the storage type of the float32 function's result on the widened
+ *     inputs, or within the float32 bound where the difference cancels;
+ *     nothing written past a row; a NULL pointer is a status.
  */
 #include "test_util.h"
 
@@ -110,6 +117,7 @@ static void test_scalar_conversions(int bf16) {
 typedef struct half_table {
   void (*vsubc)(size_t, const uint16_t *, float, float, uint16_t *);
   void (*vscale)(size_t, const float *, float, uint16_t *);
+  void (*vwiden)(size_t, const uint16_t *, float *);
 } half_table;
 
 static void test_isa_conversions(const char *isa, int bf16, half_table t) {
@@ -131,6 +139,27 @@ static void test_isa_conversions(const char *isa, int bf16, half_table t) {
         const uint16_t want = inside ? x[0x3C00 + i] : 0x5555;
         CHECK(y[i] == want, "%s %s tail n=%zu start=%zu at %zu: %04x", isa, bf16 ? "bf16" : "f16", n,
               start, i, y[i]);
+      }
+    }
+  /* vwiden: every pattern exactly (a NaN stays a NaN), every tail */
+  static float wide[65536 + 64];
+  const widen_fn widen = bf16 ? fsm_bf16_to_f32 : fsm_f16_to_f32;
+  t.vwiden(65536, x, wide);
+  for (uint32_t b = 0; b < 65536; b++) {
+    const float want = widen((uint16_t)b);
+    const int same = want != want ? wide[b] != wide[b]
+                                  : memcmp(&want, &wide[b], sizeof want) == 0;
+    CHECK(same, "%s %s vwiden %04x -> %a", isa, bf16 ? "bf16" : "f16", b, (double)wide[b]);
+  }
+  for (size_t start = 0; start < 3; start++)
+    for (size_t n = 0; n <= 40; n++) {
+      for (size_t i = 0; i < 64; i++) wide[i] = -7.0f;
+      t.vwiden(n, x + 0x3C00 + start, wide + start);
+      for (size_t i = 0; i < 64; i++) {
+        const int inside = i >= start && i < start + n;
+        const float want = inside ? widen(x[0x3C00 + i]) : -7.0f;
+        CHECK(wide[i] == want, "%s %s vwiden tail n=%zu start=%zu at %zu", isa,
+              bf16 ? "bf16" : "f16", n, start, i);
       }
     }
   static float values[SWEEP_CAP];
@@ -196,6 +225,81 @@ static void test_softmax(const char *isa, int bf16) {
   free(yf);
 }
 
+typedef fsm_status (*half_vjp_fn)(size_t, size_t, const uint16_t *, size_t, const uint16_t *,
+                                  size_t, uint16_t *, size_t);
+typedef fsm_status (*f32_vjp_fn)(size_t, size_t, const float *, size_t, const float *, size_t,
+                                 float *, size_t);
+
+static void test_vjps(const char *isa, int bf16) {
+  const half_vjp_fn fns[2] = {bf16 ? fsm_softmax_backward_bf16 : fsm_softmax_backward_f16,
+                              bf16 ? fsm_log_softmax_backward_bf16 : fsm_log_softmax_backward_f16};
+  const f32_vjp_fn refs[2] = {fsm_softmax_backward_f32, fsm_log_softmax_backward_f32};
+  const widen_fn widen = bf16 ? fsm_bf16_to_f32 : fsm_f16_to_f32;
+  const narrow_fn narrow = bf16 ? fsm_f32_to_bf16 : fsm_f32_to_f16;
+  static const size_t long_rows[] = {2047, 2048, 2049, 4097, 140000};
+  const size_t max_n = 140000;
+  uint16_t *a = malloc(max_n * sizeof *a), *b = malloc(max_n * sizeof *b);
+  uint16_t *dx = malloc((max_n + 8) * sizeof *dx);
+  float *af = malloc(max_n * sizeof *af), *bf = malloc(max_n * sizeof *bf);
+  float *dxf = malloc(max_n * sizeof *dxf);
+  for (size_t k = 0; k < 70 + sizeof long_rows / sizeof long_rows[0]; k++) {
+    const size_t n = k < 70 ? k + 1 : long_rows[k - 70];
+    for (int log = 0; log < 2; log++) {
+      /* a: a softmax row (y in [0, 1], summing to 1) or a log-softmax-like
+       * row (z <= 0, exp(z) about 1/n); b: an upstream gradient in [-1, 1] */
+      double total = 0.0;
+      for (size_t i = 0; i < n; i++) total += (af[i] = (float)exp(-6.0 * rng_uniform()));
+      double sum_b = 0.0;
+      const double log_total = logf((float)n);
+      for (size_t i = 0; i < n; i++) {
+        const float v = log ? (float)(-6.0 * rng_uniform() - log_total)
+                            : (float)(af[i] / total);
+        a[i] = narrow(v);
+        af[i] = widen(a[i]);
+        b[i] = narrow((float)(2.0 * rng_uniform() - 1.0));
+        bf[i] = widen(b[i]);
+        sum_b += fabs(bf[i]);
+      }
+      CHECK(refs[log](1, n, af, n, bf, n, dxf, n) == FSM_OK, "status");
+      double s = 0.0; /* |<a, b>| or sum |b|: the cancelling term's size */
+      for (size_t i = 0; i < n; i++) s += log ? 0.0 : fabs((double)af[i] * bf[i]);
+      if (log) s = sum_b;
+      for (int in_place = 0; in_place < 2; in_place++) {
+        uint16_t *out = dx;
+        for (size_t i = 0; i < n + 8; i++) dx[i] = 0x7777;
+        if (in_place) {
+          memcpy(dx, b, n * sizeof *b);
+          CHECK(fns[log](1, n, a, n, dx, n, dx, n) == FSM_OK, "status");
+        } else {
+          CHECK(fns[log](1, n, a, n, b, n, out, n) == FSM_OK, "status");
+        }
+        long worst = 0;
+        for (size_t i = 0; i < n; i++) {
+          long d = half_ulps(dx[i], narrow(dxf[i]), bf16);
+          /* where dy - <dy, y> (dz - e^z sum dz) cancels: the float32 bound */
+          const double scale = log ? fabs(bf[i]) + 2.0 * exp(af[i]) * s
+                                   : fabs(af[i]) * (fabs(bf[i]) + s);
+          if (d > 1 && fabs(half_value(dx[i], bf16) - dxf[i]) <= 8 * 0x1p-24 * scale + 0x1p-126)
+            d = 1;
+          if (d > worst) worst = d;
+        }
+        CHECK(worst <= 1, "%s %s %s_backward n=%zu%s: %ld ulp", isa, bf16 ? "bf16" : "f16",
+              log ? "log_softmax" : "softmax", n, in_place ? " in place" : "", worst);
+        for (size_t i = n; i < n + 8; i++) CHECK(dx[i] == 0x7777, "wrote past the row");
+      }
+    }
+  }
+  CHECK(fns[0](1, 4, NULL, 4, b, 4, dx, 4) == FSM_NULL_POINTER, "NULL y");
+  CHECK(fns[1](1, 4, a, 4, b, 4, NULL, 4) == FSM_NULL_POINTER, "NULL dx");
+  CHECK(fns[0](2, 4, a, 3, b, 4, dx, 4) == FSM_INVALID_STRIDE, "short stride");
+  free(a);
+  free(b);
+  free(dx);
+  free(af);
+  free(bf);
+  free(dxf);
+}
+
 int main(void) {
   test_scalar_conversions(0);
   test_scalar_conversions(1);
@@ -204,12 +308,15 @@ int main(void) {
     const fsm_bf16_kernels *kb = fsm_bf16_kernels_for((fsm_isa)v);
     if (k16 == NULL || kb == NULL) continue;
     const char *isa = fsm_isa_name((fsm_isa)v);
-    const half_table t16 = {k16->vsubc, k16->vscale}, tb = {kb->vsubc, kb->vscale};
+    const half_table t16 = {k16->vsubc, k16->vscale, k16->vwiden},
+                     tb = {kb->vsubc, kb->vscale, kb->vwiden};
     test_isa_conversions(isa, 0, t16);
     test_isa_conversions(isa, 1, tb);
     CHECK(fsm_set_isa((fsm_isa)v) == FSM_OK, "set %s", isa);
     test_softmax(isa, 0);
     test_softmax(isa, 1);
+    test_vjps(isa, 0);
+    test_vjps(isa, 1);
     mark_isa_tested(isa);
   }
   fsm_set_isa(FSM_ISA_AUTO);
