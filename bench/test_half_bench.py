@@ -84,3 +84,60 @@ def test_torch(benchmark, shape, dtype, log):
     finally:
         torch.set_num_threads(threads)
     _record(benchmark, shape, x.element_size())
+
+
+# ---- the backward passes (issue 17): softmax_backward / log_softmax_backward
+# on float16 / bfloat16 beside float32 on the same shape, one thread. Each
+# half benchmark's extra_info also carries ratio_to_float32: the float32
+# VJP's median (measured earlier in the same run: float32 is the first
+# dtype) over its own, so > 1 means the half VJP is faster per call.
+
+_VJP_F32_MEDIAN: dict = {}
+
+
+def _vjp_operands(shape, dt, log):
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 3, shape)
+    z = x - x.max(-1, keepdims=True)
+    z -= np.log(np.exp(z).sum(-1, keepdims=True))
+    a = (z if log else np.exp(z)).astype(dt)
+    return a, rng.uniform(-1, 1, shape).astype(dt)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_fastsoftmax_backward(benchmark, shape, dtype, log):
+    dt = _numpy_dtype(dtype)
+    a, b = _vjp_operands(shape, dt, log)
+    dx = np.empty_like(a)
+    fn = fastsoftmax.log_softmax_backward if log else fastsoftmax.softmax_backward
+    benchmark.group = f"{'log_' if log else ''}softmax_backward {shape[0]}x{shape[1]}"
+    with fastsoftmax.threads(1):
+        benchmark(fn, a, b, out=dx)
+    _record(benchmark, shape, dt.itemsize)
+    if benchmark.stats is None:
+        return
+    key = (shape, log)
+    median = benchmark.stats.stats.median
+    if dtype == "float32":
+        _VJP_F32_MEDIAN[key] = median
+    elif key in _VJP_F32_MEDIAN:
+        benchmark.extra_info["ratio_to_float32"] = _VJP_F32_MEDIAN[key] / median
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_torch_backward(benchmark, shape, dtype, log):
+    torch = pytest.importorskip("torch")
+    a, b = _vjp_operands(shape, np.float32, log)
+    tdt = getattr(torch, dtype)
+    ta, tb = torch.from_numpy(a).to(tdt), torch.from_numpy(b).to(tdt)
+    fn = torch._log_softmax_backward_data if log else torch._softmax_backward_data
+    benchmark.group = f"{'log_' if log else ''}softmax_backward {shape[0]}x{shape[1]}"
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        benchmark(fn, tb, ta, -1, tdt)
+    finally:
+        torch.set_num_threads(threads)
+    _record(benchmark, shape, ta.element_size())

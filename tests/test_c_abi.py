@@ -206,6 +206,60 @@ def test_half_functions(ffi, lib, kind, log):
     assert fn(2, 4, u16(x), 4, u16(y), 4, 99) == STATUS["FSM_UNKNOWN_ALGORITHM"]
     assert fn(SIZE_MAX, 4, u16(x), 4, u16(y), 4, 0) == STATUS["FSM_SIZE_OVERFLOW"]
     assert (y == 0).all()
+
+
+@pytest.mark.parametrize("kind", ["f16", "bf16"])
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_half_vjps(ffi, lib, kind, log):
+    """fsm_[log_]softmax_backward_{f16,bf16}: against the float64 VJP of the
+    widened inputs, |dx - ref| <= ulp of the storage type + the float32
+    bound, every ISA and a range of tail lengths; strided rows, gaps
+    untouched; in place (dx == dy); error paths."""
+    from half_reference import half_bits_from_f32, half_bits_to_f32
+
+    fn = {("f16", False): lib.fsm_softmax_backward_f16,
+          ("f16", True): lib.fsm_log_softmax_backward_f16,
+          ("bf16", False): lib.fsm_softmax_backward_bf16,
+          ("bf16", True): lib.fsm_log_softmax_backward_bf16}[(kind, log)]
+    mant, emin = (10, -14) if kind == "f16" else (7, -126)
+    rng = np.random.default_rng(67)
+    u16 = lambda a: ffi.cast("uint16_t *", a.ctypes.data)  # noqa: E731
+    for isa in supported_isas(lib):
+        assert lib.fsm_set_isa(ISAS[isa]) == 0
+        for cols in (1, 2, 7, 8, 9, 15, 16, 17, 33, 100, 2049, 4097):
+            logits = rng.standard_normal((3, cols)) * 3
+            z = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+            a = np.zeros((3, cols + 5), np.uint16)
+            a[:, :cols] = half_bits_from_f32(z if log else np.exp(z), kind)
+            b = np.zeros((3, cols + 2), np.uint16)
+            b[:, :cols] = half_bits_from_f32(rng.uniform(-1, 1, (3, cols)), kind)
+            dx = np.full((3, cols + 3), 0x7777, np.uint16)
+            assert fn(3, cols, u16(a), cols + 5, u16(b), cols + 2, u16(dx), cols + 3) == 0
+            assert (dx[:, cols:] == 0x7777).all()
+            a64 = half_bits_to_f32(a[:, :cols], kind).astype(np.float64)
+            b64 = half_bits_to_f32(b[:, :cols], kind).astype(np.float64)
+            if log:
+                ref = b64 - np.exp(a64) * b64.sum(-1, keepdims=True)
+                bound = np.abs(b64) + 2 * np.exp(a64) * np.abs(b64).sum(-1, keepdims=True)
+            else:
+                ref = a64 * (b64 - (a64 * b64).sum(-1, keepdims=True))
+                bound = np.abs(a64) * (np.abs(b64) + np.abs(a64 * b64).sum(-1, keepdims=True))
+            e = np.floor(np.log2(np.maximum(np.abs(ref), 2.0 ** emin)))
+            tol = 2.0 ** (e - mant) + 4 * 2.0 ** -24 * bound + 2.0 ** -126
+            got = half_bits_to_f32(dx[:, :cols], kind).astype(np.float64)
+            assert (np.abs(got - ref) <= tol).all(), (isa, cols)
+            # in place: dx is dy
+            inplace = np.ascontiguousarray(b[:, :cols])
+            assert fn(3, cols, u16(a), cols + 5, u16(inplace), cols, u16(inplace), cols) == 0
+            assert (inplace == dx[:, :cols]).all()
+    assert lib.fsm_set_isa(0) == 0
+    x = np.zeros((2, 4), np.uint16)
+    y = np.zeros((2, 4), np.uint16)
+    assert fn(2, 4, ffi.NULL, 4, u16(x), 4, u16(y), 4) == STATUS["FSM_NULL_POINTER"]
+    assert fn(2, 4, u16(x), 4, u16(x), 4, ffi.NULL, 4) == STATUS["FSM_NULL_POINTER"]
+    assert fn(2, 4, u16(x), 3, u16(x), 4, u16(y), 4) == STATUS["FSM_INVALID_STRIDE"]
+    assert fn(SIZE_MAX, 4, u16(x), 4, u16(x), 4, u16(y), 4) == STATUS["FSM_SIZE_OVERFLOW"]
+    assert (y == 0).all()
 @pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 def test_axis_functions(ffi, lib, dtype, log):

@@ -174,6 +174,42 @@ bool rowwise_half(const py::array &x, py::array &out, int algorithm, bool log, b
   return true;
 }
 
+// ---- half precision VJPs (issue 17): softmax_backward / log_softmax_backward
+// of float16 or bfloat16 arrays as uint16 views, along the last axis; a, b
+// and out of one shape, each collapsing into strided rows. Returns false
+// (nothing computed) when one of them cannot be viewed so.
+bool vjp_half(const std::string &kind, const py::array &a, const py::array &b, py::array &out,
+              bool bf16) {
+  const int u16 = py::detail::npy_api::NPY_USHORT_;
+  const bool log = kind == "log_softmax";
+  if (!log && kind != "softmax") throw py::value_error("unknown VJP " + kind);
+  for (const py::array *arr : std::initializer_list<const py::array *>{&b, &out})
+    if (arr->ndim() != a.ndim() || !std::equal(a.shape(), a.shape() + a.ndim(), arr->shape()))
+      throw py::value_error("the arrays must have one shape");
+  for (const py::array *arr : std::initializer_list<const py::array *>{&a, &b, &out})
+    if (arr->dtype().num() != u16 || arr->dtype().byteorder() == '>')
+      throw py::type_error("a, b and out: expected native uint16 views of half-precision arrays");
+  if (a.ndim() < 1) throw py::value_error("expected arrays of at least one dimension");
+  if (!out.writeable()) throw py::value_error("out is read-only");
+  if (a.size() == 0) return true;
+  size_t rows, as, bs, os;
+  if (!collapse_rows(a, rows, as) || !collapse_rows(b, rows, bs) || !collapse_rows(out, rows, os))
+    return false;
+  const size_t cols = static_cast<size_t>(a.shape(a.ndim() - 1));
+  auto fn = bf16 ? (log ? fsm_log_softmax_backward_bf16 : fsm_softmax_backward_bf16)
+                 : (log ? fsm_log_softmax_backward_f16 : fsm_softmax_backward_f16);
+  fsm_status status;
+  {
+    std::optional<py::gil_scoped_release> release;
+    if (rows * cols >= kReleaseGilMinElements) release.emplace();
+    status = fn(rows, cols, static_cast<const uint16_t *>(a.data()), as,
+                static_cast<const uint16_t *>(b.data()), bs,
+                static_cast<uint16_t *>(out.mutable_data()), os);
+  }
+  if (status != FSM_OK) raise_status(status, (kind + "_backward").c_str());
+  return true;
+}
+
 // ---- softmax along a non-contiguous axis (fsm_softmax_axis_*) --------
 //
 // An N-d array seen as outer x n x inner for `axis`: the dimensions after
@@ -412,6 +448,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("rowwise_half", &rowwise_half, py::arg("x"), py::arg("out"), py::arg("algorithm"),
         py::arg("log"), py::arg("bf16"),
         "softmax/log_softmax of a float16 (bf16=False) or bfloat16 array given as uint16 views");
+  m.def("vjp_half", &vjp_half, py::arg("kind"), py::arg("a"), py::arg("b"), py::arg("out"),
+        py::arg("bf16"),
+        "softmax/log_softmax VJP of float16 (bf16=False) or bfloat16 arrays given as uint16 "
+        "views, along the last axis; False if one cannot be viewed as strided rows");
   m.def("axiswise", &axiswise, py::arg("x"), py::arg("out"), py::arg("axis"), py::arg("algorithm"),
         py::arg("log"),
         "softmax (log=False) or log-softmax along a non-contiguous axis of x into out, without "

@@ -224,18 +224,26 @@ FSM_API fsm_status fsm_log_softmax_bf16(size_t rows, size_t cols,
  * |dx - ref| <= ulp_S(ref) + the float32 function's bound (ulp_S: the
  * storage type's unit in the last place, as above); the float32 bound
  * matters only where dy - <dy, y> (dz's sum term) cancels. */
+/* fsm_softmax_backward_f16: on float16 storage (see above); arguments, returns and
+ * thread safety as fsm_softmax_backward_f32. */
 FSM_API fsm_status fsm_softmax_backward_f16(size_t rows, size_t cols,
                                             const uint16_t *y, size_t y_stride,
                                             const uint16_t *dy, size_t dy_stride,
                                             uint16_t *dx, size_t dx_stride);
+/* fsm_log_softmax_backward_f16: on float16 storage (see above); arguments, returns and
+ * thread safety as fsm_log_softmax_backward_f32. */
 FSM_API fsm_status fsm_log_softmax_backward_f16(size_t rows, size_t cols,
                                                 const uint16_t *z, size_t z_stride,
                                                 const uint16_t *dz, size_t dz_stride,
                                                 uint16_t *dx, size_t dx_stride);
+/* fsm_softmax_backward_bf16: on bfloat16 storage (see above); arguments, returns and
+ * thread safety as fsm_softmax_backward_f32. */
 FSM_API fsm_status fsm_softmax_backward_bf16(size_t rows, size_t cols,
                                              const uint16_t *y, size_t y_stride,
                                              const uint16_t *dy, size_t dy_stride,
                                              uint16_t *dx, size_t dx_stride);
+/* fsm_log_softmax_backward_bf16: on bfloat16 storage (see above); arguments, returns and
+ * thread safety as fsm_log_softmax_backward_f32. */
 FSM_API fsm_status fsm_log_softmax_backward_bf16(size_t rows, size_t cols,
                                                  const uint16_t *z, size_t z_stride,
                                                  const uint16_t *dz, size_t dz_stride,

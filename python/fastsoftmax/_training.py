@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _core
 from ._arrays import (_as_array, _as_float_array, _check_out, _normalize_axis, _over_axis,
                       _over_rows)
+from ._arrays import _as_float_or_half_array, _check_half_out, _half_kind  # issue 17
 from .typing import FloatArray, Loss, LossAndGrad, Reduction
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -237,16 +238,54 @@ def _contiguous_call(fn):
 
 
 def _vjp(kind: str, a, b, names, axis, out):
-    a = _as_float_array(a, names[0])
-    b = _as_float_array(b, names[1])
+    a = _as_float_or_half_array(a, names[0])
+    b = _as_float_or_half_array(b, names[1])
     if a.dtype != b.dtype:
-        raise TypeError(f"{names[1]} must have the dtype of {names[0]} ({a.dtype}), got {b.dtype}")
+        if _half_kind(a.dtype) is None and _half_kind(b.dtype) is None:
+            raise TypeError(f"{names[1]} must have the dtype of {names[0]} ({a.dtype}), got {b.dtype}")
+        a, b = _promote_half_pair(a, b)
     if a.shape != b.shape:
         raise ValueError(f"{names[1]} must have the shape of {names[0]} {a.shape}, got {b.shape}")
+    half = _half_kind(a.dtype)
+    if half is not None:
+        return _vjp_half(kind, a, b, axis, out, half)
     # along a non-last axis: the axis kernels on the arrays themselves
     return _over_axis((a, b), axis, out,
                       lambda xs, om, ax: _core.vjp_axis(kind, xs[0], xs[1], om, ax),
                       _contiguous_call(lambda a2, b2, o2: _core.vjp(kind, a2, b2, o2)))
+
+
+# ---- half precision VJPs (issue 17) ----
+
+def _promote_half_pair(a: np.ndarray, b: np.ndarray):
+    """Operands of two dtypes, one of them float16 or bfloat16: both cast to
+    the wider (NumPy's ``promote_types``: float16 with float32 gives
+    float32, with float64 float64); float16 with bfloat16, neither of which
+    holds the other, gives float32."""
+    try:
+        common = np.promote_types(a.dtype, b.dtype)
+    except TypeError:
+        common = np.dtype(np.float32)
+    if _half_kind(common) is None and common not in (np.float32, np.float64):
+        common = np.dtype(np.float32)
+    return a.astype(common, copy=False), b.astype(common, copy=False)
+
+
+def _vjp_half(kind: str, a: np.ndarray, b: np.ndarray, axis, out, half: str) -> np.ndarray:
+    """float16 / bfloat16 VJPs: computed in float32 by the C library on the
+    arrays' uint16 views, the result rounded once to the inputs' dtype; an
+    ``out`` of a wider float dtype receives it converted (same_kind)."""
+    def call(moved, om):
+        return _core.vjp_half(kind, moved[0].view(np.uint16), moved[1].view(np.uint16),
+                              om.view(np.uint16), half == "bf16")
+
+    if out is not None and getattr(out, "dtype", None) != a.dtype:
+        out = _check_half_out(out, a)
+        out[...] = _over_rows((a, b), axis, None, call)
+        return out
+    return _over_rows((a, b), axis, out, call)
+
+# ---- end of half precision VJPs ----
 
 
 def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
@@ -258,9 +297,13 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
     Parameters
     ----------
     y : array_like
-        The softmax output (float32 or float64).
+        The softmax output (float32, float64, float16 or
+        ``ml_dtypes.bfloat16``).
     dy : array_like
-        The upstream gradient, same shape and dtype as ``y``.
+        The upstream gradient, same shape as ``y``, normally its dtype: a
+        half-precision operand with another float dtype promotes as NumPy
+        does (float16 with float32 gives float32; float16 with bfloat16,
+        float32); float32 with float64 is a ``TypeError``.
     axis : int, optional
         The axis softmax normalised over (default -1).
     out : numpy.ndarray, optional
@@ -289,7 +332,9 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
     -----
     One pass for ``<dy, y>`` (accumulated in double), one for ``dx``.
     float32 accuracy: ``|dx - ref| <= 4 * 2**-24 * |y| * (|dy| + |<dy, y>|)``
-    (+ FLT_MIN). ``sum(dx) == 0`` up to rounding. Along a non-last
+    (+ FLT_MIN). float16 / bfloat16: computed in float32 on the exactly
+    widened inputs and rounded once, ``|dx - ref| <= ulp(ref)`` of the
+    storage type plus the float32 bound. ``sum(dx) == 0`` up to rounding. Along a non-last
     ``axis`` the axis kernels run on the arrays themselves, as in
     :func:`fastsoftmax.softmax` (same copy rule for other views).
     """
@@ -309,9 +354,11 @@ def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = -1, 
     Parameters
     ----------
     z : array_like
-        The log-softmax output (float32 or float64, entries <= 0).
+        The log-softmax output (float32, float64, float16 or
+        ``ml_dtypes.bfloat16``; entries <= 0).
     dz : array_like
-        The upstream gradient, same shape and dtype as ``z``.
+        The upstream gradient, same shape as ``z`` (dtypes: as for
+        :func:`softmax_backward`).
     axis : int, optional
         The axis log-softmax normalised over (default -1).
     out : numpy.ndarray, optional
@@ -336,7 +383,7 @@ def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = -1, 
     -----
     float32 accuracy: ``|dx - ref| <= 4 * 2**-24 * (|dz| + 2 exp(z) |sum(dz)|)``
     (+ FLT_MIN); ``exp(z)`` is the softmax kernels' exp (<= 2 ulp, 0 below
-    about -87.7).
+    about -87.7). float16 / bfloat16: as for :func:`softmax_backward`.
     Along a non-last ``axis`` the axis kernels run on the arrays
     themselves, as in :func:`fastsoftmax.softmax`.
     """
