@@ -41,7 +41,7 @@ static inline __m256 scaleextexp(__m256 x, __m256 s, __m256i e_biased) {
 }
 
 /* stream: y is 32-byte aligned and the whole vectors go around the caches
- * (vmovntps): for outputs not read again soon (fsm_vscaleextexp_nt) */
+ * (vmovntps): for outputs not read again soon (vscaleextexp_nt) */
 static inline void store(S *y, __m256 v, int stream) {
 #if defined(FSM_DTYPE_HALF)
   (void)stream;

@@ -34,7 +34,7 @@ static inline __m512 scaleextexp(__m512 x, __m512 s, __m512 e) {
 }
 
 /* stream: y is 64-byte aligned and the whole vectors go around the caches
- * (vmovntps): for outputs not read again soon (fsm_vscaleextexp_nt) */
+ * (vmovntps): for outputs not read again soon (vscaleextexp_nt) */
 static inline void store(S *y, __m512 v, int stream) {
 #if defined(FSM_DTYPE_HALF)
   (void)stream;
