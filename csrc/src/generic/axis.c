@@ -25,6 +25,14 @@
 /* caddstoreexp keeps its double sums for this many columns at a time */
 #define FSM_AXIS_CHUNK 1024
 
+/* The kernels' exp: FSM_VEXP_SETUP once per function before the first
+ * FSM_VEXP. The ISA's fsm_vexp_nonpositive, unless its vec.h defines its
+ * own pair (NEON: the exp's table and constants loaded into registers). */
+#if !defined(FSM_VEXP)
+#define FSM_VEXP_SETUP ((void)0)
+#define FSM_VEXP(x) fsm_vexp_nonpositive(x)
+#endif
+
 #if defined(__GNUC__)
 #define FSM_AXIS_INLINE static inline __attribute__((always_inline))
 #else
