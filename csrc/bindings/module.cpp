@@ -90,11 +90,19 @@ bool collapse_rows(const py::array &a, size_t &rows, size_t &stride) {
 template <typename T>
 using kernel_fn = fsm_status (*)(size_t, size_t, const T *, size_t, T *, size_t, fsm_algorithm);
 
-// Calls the C kernel for dtype number `num` with the GIL released.
 // Calls on fewer elements than this keep the GIL: releasing and taking it
 // back costs more than such a call computes (measured in the README).
 constexpr size_t kReleaseGilMinElements = 16384;
 
+// Releases the GIL for its scope when the call covers that many elements.
+struct release_gil_if_large {
+  explicit release_gil_if_large(size_t elements) {
+    if (elements >= kReleaseGilMinElements) released.emplace();
+  }
+  std::optional<py::gil_scoped_release> released;
+};
+
+// Calls the C kernel for dtype number `num`, the GIL released (large calls).
 void call(int num, size_t rows, size_t cols, const void *x, size_t xs, void *y, size_t ys,
           int algorithm, bool log) {
   const bool f32 = num == py::detail::npy_api::NPY_FLOAT_;
@@ -102,8 +110,7 @@ void call(int num, size_t rows, size_t cols, const void *x, size_t xs, void *y, 
   const fsm_algorithm a = static_cast<fsm_algorithm>(algorithm);
   fsm_status status;
   {
-    std::optional<py::gil_scoped_release> release;
-    if (rows * cols >= kReleaseGilMinElements) release.emplace();
+    const release_gil_if_large release(rows * cols);
     if (f32) {
       kernel_fn<float> fn = log ? fsm_log_softmax_f32 : fsm_softmax_f32;
       status = fn(rows, cols, static_cast<const float *>(x), xs, static_cast<float *>(y), ys, a);
@@ -179,8 +186,7 @@ bool rowwise_half(const py::array &x, py::array &out, int algorithm, bool log, b
                                 : (log ? fsm_log_softmax_f16 : fsm_softmax_f16);
   fsm_status status;
   {
-    std::optional<py::gil_scoped_release> release;
-    if (rows * cols >= kReleaseGilMinElements) release.emplace();
+    const release_gil_if_large release(rows * cols);
     status = fn(rows, cols, static_cast<const uint16_t *>(x.data()), xs,
                 static_cast<uint16_t *>(out.mutable_data()), ys, static_cast<fsm_algorithm>(algorithm));
   }
@@ -248,8 +254,7 @@ bool axiswise(const py::array &x, py::array &out, py::ssize_t axis, int algorith
   const fsm_algorithm a = static_cast<fsm_algorithm>(algorithm);
   fsm_status status;
   {
-    std::optional<py::gil_scoped_release> release;
-    if (static_cast<size_t>(x.size()) >= kReleaseGilMinElements) release.emplace();
+    const release_gil_if_large release(static_cast<size_t>(x.size()));
     if (num == py::detail::npy_api::NPY_FLOAT_) {
       auto fn = log ? fsm_log_softmax_axis_f32 : fsm_softmax_axis_f32;
       status = fn(vx.outer, vx.n, vx.inner, static_cast<const float *>(x.data()), vx.outer_stride,
@@ -281,8 +286,7 @@ bool vjp_axis(const std::string &kind, const py::array &a, const py::array &b, p
   if (!view_axis(a, axis, va) || !view_axis(b, axis, vb) || !view_axis(out, axis, vo)) return false;
   fsm_status status;
   {
-    std::optional<py::gil_scoped_release> release;
-    if (static_cast<size_t>(a.size()) >= kReleaseGilMinElements) release.emplace();
+    const release_gil_if_large release(static_cast<size_t>(a.size()));
     if (num == py::detail::npy_api::NPY_FLOAT_) {
       auto fn = log ? fsm_log_softmax_backward_axis_f32 : fsm_softmax_backward_axis_f32;
       status = fn(va.outer, va.n, va.inner, static_cast<const float *>(a.data()), va.outer_stride,
