@@ -52,6 +52,7 @@ BENCH_KERNEL(vscaleexp, 8) { k->vscaleexp(c->n, c->x, c->c, c->s, c->y); }
 BENCH_KERNEL(vscale, 8) { k->vscale(c->n, c->y, 0.999f, c->y); }
 BENCH_KERNEL(raddextexp, 4) { g_sink = k->raddextexp(c->n, c->x).mantissa; }
 BENCH_KERNEL(vscaleextexp, 8) { k->vscaleextexp(c->n, c->x, c->s, c->e, c->y); }
+BENCH_KERNEL(vscaleextexp_nt, 8) { k->vscaleextexp_nt(c->n, c->x, c->s, c->e, c->y); }
 BENCH_KERNEL(vsubc, 8) { k->vsubc(c->n, c->x, c->c, 1e-8f, c->y); }
 BENCH_KERNEL(rsum, 4) { g_sink = k->rsum(c->n, c->x); }
 BENCH_KERNEL(rdot, 8) { g_sink = k->rdot(c->n, c->x, c->z); }
@@ -288,7 +289,7 @@ int main(int argc, char **argv) {
         if (w < A_RELOAD ? !kernels : !algorithms) continue;
         c.what = w;
         const float s_keep = c.s;
-        if (w == K_vscaleextexp) c.s = s_ext;
+        if (w == K_vscaleextexp || w == K_vscaleextexp_nt) c.s = s_ext;
         report(isa, w, n, time_ns(&c));
         c.s = s_keep;
       }

@@ -58,6 +58,11 @@ typedef struct fsm_fuse_params {
  * (fsm_llc_bytes) instead. Measured per ISA and function (<isa>/table.c,
  * bench/c/README.md): log-softmax's three-pass reads x three times but
  * needs no second exp, so its choice differs. */
+/* Rows shorter than this many bytes are stored ordinarily by the _nt
+ * kernels: a row's partial lines and the fence cost more than the write
+ * traffic saved (kernels.def, FSM_STREAM_KERNEL_LIST). */
+#define FSM_NT_MIN_BYTES 8192
+
 typedef struct fsm_auto_rule {
   size_t min_cols;
   fsm_algorithm algorithm;

@@ -204,4 +204,52 @@ def fused_vjp(log: bool, a, b, names, axis, out, *, x, scale, temperature, softc
         lambda a2, b2, o2: _core.fused_vjp(log, a2, b2, None, o2, s, 0.0, bool(masked))))
 
 
+def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """g summed (in float64) over the dimensions that broadcasting added
+    or stretched, to an array of ``shape``."""
+    lead = g.ndim - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    r = g.sum(axis=tuple(range(lead)) + stretched, dtype=np.float64, keepdims=True) \
+        if lead or stretched else g
+    return r.reshape(shape)
+
+
+def option_grads(log: bool, a: np.ndarray, b: np.ndarray, axis, *, mask, sink):
+    """The gradients with respect to the forward call's additive ``mask``
+    and ``sink`` logits, from the softmax output ``a = y`` and ``b = dy``
+    (or the log-softmax ``a = z``, ``b = dz``). Returns [dmask] + [dsink],
+    each present when its operand is given, in the operand's shape and
+    ``a``'s dtype."""
+    from ._training import log_softmax_backward, softmax_backward  # noqa: PLC0415 (import cycle)
+    a = _as_float_array(a, "z" if log else "y")
+    b = _as_float_array(b, "dz" if log else "dy")
+    if a.ndim == 0:
+        a, b = a.reshape(1), b.reshape(1)
+    ax = _normalize_axis(axis, a.ndim)
+    grads = []
+    if mask is not None:
+        m = np.asarray(mask)
+        if m.dtype == np.bool_:
+            raise TypeError("mask: a boolean mask has no gradient (pass the additive float mask)")
+        m = _float_operand(m, "mask", a.dtype)
+        _broadcast(m, a.shape, "mask", "x's shape")
+        # the gradient with respect to z = (options of x) + mask: the plain VJP
+        # (log-softmax: masked entries, z = -inf, are constant: their dz is
+        # left out of the sums and their gradient is 0)
+        g = (log_softmax_backward(a, b, ax, masked=True) if log
+             else softmax_backward(a, b, ax)).astype(np.float64)
+        grads.append(_sum_to(g, m.shape).astype(a.dtype))
+    if sink is not None:
+        s = _float_operand(sink, "sink", a.dtype)
+        target = a.shape[:ax] + (1,) + a.shape[ax + 1:]
+        _broadcast(s, target, "sink", "x.shape[:-1] + (1,) (the softmax axis of length 1),")
+        p = np.exp(a.astype(np.float64)) if log else a.astype(np.float64)
+        # the sink's own probability, 1 - sum(p), and d(out)/d(sink) = -p_sink * ...
+        p_sink = 1.0 - p.sum(axis=ax, keepdims=True)
+        inner = np.where(np.isneginf(a), 0.0, b).sum(axis=ax, keepdims=True, dtype=np.float64) \
+            if log else (b.astype(np.float64) * p).sum(axis=ax, keepdims=True)
+        grads.append(_sum_to(-p_sink * inner, s.shape).astype(a.dtype))
+    return grads
+
+
 __all__: list = []

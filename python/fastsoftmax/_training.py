@@ -245,10 +245,23 @@ def _vjp(kind: str, a, b, names, axis, out):
                       _contiguous_call(lambda a2, b2, o2: _core.vjp(kind, a2, b2, o2)))
 
 
+@overload
+def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = ..., *,
+    out: Optional[NDArray[Any]] = ..., x: Optional[ArrayLike] = ..., scale: Optional[float] = ...,
+    temperature: Optional[float] = ..., softcap: Optional[float] = ..., mask: None = ..., sink: None = ...) -> FloatArray: ...
+@overload
+def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = ..., *,
+    out: Optional[NDArray[Any]] = ..., x: Optional[ArrayLike] = ..., scale: Optional[float] = ...,
+    temperature: Optional[float] = ..., softcap: Optional[float] = ..., mask: ArrayLike, sink: Optional[ArrayLike] = ...) -> Tuple[FloatArray, ...]: ...
+@overload
+def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = ..., *,
+    out: Optional[NDArray[Any]] = ..., x: Optional[ArrayLike] = ..., scale: Optional[float] = ...,
+    temperature: Optional[float] = ..., softcap: Optional[float] = ..., mask: Optional[ArrayLike] = ..., sink: ArrayLike) -> Tuple[FloatArray, ...]: ...
 def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
                      out: Optional[NDArray[Any]] = None, x: Optional[ArrayLike] = None,
                      scale: Optional[float] = None, temperature: Optional[float] = None,
-                     softcap: Optional[float] = None) -> FloatArray:
+                     softcap: Optional[float] = None, mask: Optional[ArrayLike] = None,
+                     sink: Optional[ArrayLike] = None) -> Union[FloatArray, Tuple[FloatArray, ...]]:
     """Vector-Jacobian product of softmax: ``dx = y * (dy - sum(dy * y))``.
 
     Parameters
@@ -268,11 +281,20 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
         ``dz * scale * (1 - tanh(scale x / softcap)**2)`` with a soft cap
         (which needs ``x``, the forward input). Masks, ALiBi and sinks need
         nothing: masked entries have ``y = 0`` and so ``dz = 0``.
+    mask, sink : array_like, optional
+        The forward call's additive float ``mask`` and ``sink`` logits, when
+        their gradients are wanted (learned biases, attention sinks):
+        ``dmask = dz`` summed over the dimensions ``mask`` was broadcast
+        along, and ``dsink = -p_sink * sum(dy * y)`` per row, with the
+        sink's probability ``p_sink = 1 - sum(y)``, summed to ``sink``'s
+        shape. A boolean mask has no gradient (``TypeError``).
 
     Returns
     -------
-    numpy.ndarray
-        ``dx``, like ``y``.
+    numpy.ndarray or tuple
+        ``dx``, like ``y``; with ``mask`` and/or ``sink``, the tuple
+        ``(dx, dmask)``, ``(dx, dsink)`` or ``(dx, dmask, dsink)``, each
+        gradient in its operand's shape and ``y``'s dtype.
 
     Raises
     ------
@@ -289,6 +311,11 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
     ``axis`` the axis kernels run on the arrays themselves, as in
     :func:`fastsoftmax.softmax` (same copy rule for other views).
     """
+    if mask is not None or sink is not None:
+        from ._fused import option_grads
+        dx = softmax_backward(y, dy, axis, out=out, x=x, scale=scale, temperature=temperature,
+                              softcap=softcap)
+        return (dx, *option_grads(False, y, dy, axis, mask=mask, sink=sink))
     if scale is not None or temperature is not None or softcap is not None:
         from ._fused import fused_vjp
         return fused_vjp(False, y, dy, ("y", "dy"), axis, out, x=x, scale=scale,
@@ -296,10 +323,24 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
     return _vjp("softmax", y, dy, ("y", "dy"), axis, out)
 
 
+@overload
+def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = ..., *,
+    out: Optional[NDArray[Any]] = ..., x: Optional[ArrayLike] = ..., scale: Optional[float] = ...,
+    temperature: Optional[float] = ..., softcap: Optional[float] = ..., masked: bool = ..., mask: None = ..., sink: None = ...) -> FloatArray: ...
+@overload
+def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = ..., *,
+    out: Optional[NDArray[Any]] = ..., x: Optional[ArrayLike] = ..., scale: Optional[float] = ...,
+    temperature: Optional[float] = ..., softcap: Optional[float] = ..., masked: bool = ..., mask: ArrayLike, sink: Optional[ArrayLike] = ...) -> Tuple[FloatArray, ...]: ...
+@overload
+def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = ..., *,
+    out: Optional[NDArray[Any]] = ..., x: Optional[ArrayLike] = ..., scale: Optional[float] = ...,
+    temperature: Optional[float] = ..., softcap: Optional[float] = ..., masked: bool = ..., mask: Optional[ArrayLike] = ..., sink: ArrayLike) -> Tuple[FloatArray, ...]: ...
 def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = -1, *,
                          out: Optional[NDArray[Any]] = None, x: Optional[ArrayLike] = None,
                          scale: Optional[float] = None, temperature: Optional[float] = None,
-                         softcap: Optional[float] = None, masked: bool = False) -> FloatArray:
+                         softcap: Optional[float] = None, masked: bool = False,
+                         mask: Optional[ArrayLike] = None,
+                         sink: Optional[ArrayLike] = None) -> Union[FloatArray, Tuple[FloatArray, ...]]:
     """Vector-Jacobian product of log-softmax: ``dx = dz - exp(z) * sum(dz)``.
 
     Parameters
@@ -317,11 +358,18 @@ def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = -1, 
     masked : bool, optional
         The forward call had a mask or ``causal=True``: entries where
         ``z = -inf`` get ``dx = 0`` (they do not depend on ``x``).
+    mask, sink : array_like, optional
+        As for :func:`softmax_backward`: their gradients are returned too,
+        ``dmask`` from the gradient with respect to the pre-softmax logits
+        and ``dsink = -p_sink * sum(dz)`` with ``p_sink = 1 - sum(exp(z))``;
+        entries with ``z = -inf`` (masked) are constant: their ``dz`` is
+        left out and their ``dmask`` is 0, whatever ``masked`` says.
 
     Returns
     -------
-    numpy.ndarray
-        ``dx``, like ``z``.
+    numpy.ndarray or tuple
+        ``dx``, like ``z``; with ``mask`` and/or ``sink``, a tuple as for
+        :func:`softmax_backward`.
 
     Raises
     ------
@@ -336,6 +384,11 @@ def log_softmax_backward(z: ArrayLike, dz: ArrayLike, axis: SupportsIndex = -1, 
     Along a non-last ``axis`` the axis kernels run on the arrays
     themselves, as in :func:`fastsoftmax.softmax`.
     """
+    if mask is not None or sink is not None:
+        from ._fused import option_grads
+        dx = log_softmax_backward(z, dz, axis, out=out, x=x, scale=scale, temperature=temperature,
+                                  softcap=softcap, masked=masked)
+        return (dx, *option_grads(True, z, dz, axis, mask=mask, sink=sink))
     if scale is not None or temperature is not None or softcap is not None or masked is not False:
         from ._fused import fused_vjp
         return fused_vjp(True, z, dz, ("z", "dz"), axis, out, x=x, scale=scale,

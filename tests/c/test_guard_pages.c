@@ -95,6 +95,11 @@ static void *place(const fenced *f, size_t n, size_t size, int at_end) {
     (void)z, (void)r;                                                                            \
     k->vscaleextexp(n, x, (S)0.5, (S)-1, y);                                                     \
   }                                                                                              \
+  static void run_##dt##_vscaleextexp_nt(const fsm_##dt##_kernels *k, size_t n, const S *x,      \
+                                         const S *z, S *y, double *r) {                          \
+    (void)z, (void)r;                                                                            \
+    k->vscaleextexp_nt(n, x, (S)0.5, (S)-1, y);                                                  \
+  }                                                                                              \
   static void run_##dt##_vsubc(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,    \
                                S *y, double *r) {                                                \
     (void)z, (void)r;                                                                            \

@@ -19,6 +19,7 @@
  * n + e <= -127 and lets subnormals through, 3.3).
  * Unroll 2 (bench/c/README.md, Zen 3). */
 #include <math.h>
+#include <stdint.h>
 
 #include "vec.h"
 
@@ -39,7 +40,22 @@ static inline __m256 scaleextexp(__m256 x, __m256 s, __m256i e_biased) {
   return scale_exact(p, s, n_biased, e_biased);
 }
 
-void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, avx2)(size_t n, const S *x, C s, C e, S *y) {
+/* stream: y is 32-byte aligned and the whole vectors go around the caches
+ * (vmovntps): for outputs not read again soon (vscaleextexp_nt) */
+static inline void store(S *y, __m256 v, int stream) {
+#if defined(FSM_DTYPE_HALF)
+  (void)stream;
+  fsm_vstore(y, v);
+#else
+  if (stream) {
+    _mm256_stream_ps(y, v);
+  } else {
+    fsm_vstore(y, v);
+  }
+#endif
+}
+
+static inline void scaleextexp_row(size_t n, const S *x, C s, C e, S *y, int stream) {
   const __m256 s_f32x8 = _mm256_set1_ps(s);
   const int e_int = (int)fmaxf(fminf(e, 0x1p24f), -0x1p24f);
   const __m256i e_biased = _mm256_set1_epi32(e_int + 127);
@@ -59,15 +75,40 @@ void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, avx2)(size_t n, const S *x, C s, C e,
     const __m256i low = _mm256_or_si256(_mm256_cmpgt_epi32(n_biased_min, b0),
                                         _mm256_cmpgt_epi32(n_biased_min, b1));
     if (_mm256_testz_si256(low, low)) {
-      fsm_vstore(y + i, _mm256_mul_ps(_mm256_mul_ps(p0, s_f32x8), exponent_bits(b0, e_biased)));
-      fsm_vstore(y + i + 8, _mm256_mul_ps(_mm256_mul_ps(p1, s_f32x8), exponent_bits(b1, e_biased)));
+      store(y + i, _mm256_mul_ps(_mm256_mul_ps(p0, s_f32x8), exponent_bits(b0, e_biased)), stream);
+      store(y + i + 8, _mm256_mul_ps(_mm256_mul_ps(p1, s_f32x8), exponent_bits(b1, e_biased)), stream);
     } else {
-      fsm_vstore(y + i, scale_exact(p0, s_f32x8, b0, e_biased));
-      fsm_vstore(y + i + 8, scale_exact(p1, s_f32x8, b1, e_biased));
+      store(y + i, scale_exact(p0, s_f32x8, b0, e_biased), stream);
+      store(y + i + 8, scale_exact(p1, s_f32x8, b1, e_biased), stream);
     }
   }
   for (; i + 8 <= n; i += 8)
-    fsm_vstore(y + i, scaleextexp(fsm_vload(x + i), s_f32x8, e_biased));
+    store(y + i, scaleextexp(fsm_vload(x + i), s_f32x8, e_biased), stream);
   if (i < n)
     fsm_vstore_tail(y + i, n - i, scaleextexp(fsm_vload_tail(x + i, n - i), s_f32x8, e_biased));
 }
+
+void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, avx2)(size_t n, const S *x, C s, C e, S *y) {
+  scaleextexp_row(n, x, s, e, y, 0);
+}
+
+#if !defined(FSM_DTYPE_HALF)
+/* The same values; the whole 64-byte lines of y stored non-temporally, in
+ * rows of at least FSM_NT_MIN_BYTES (shorter ones, and the partial lines at
+ * either end, ordinarily: a line written partly by each kind of store
+ * costs a read-modify-write in DRAM; 256-float rows at NumPy's 16-byte
+ * alignment ran at half speed that way). */
+void FSM_KERNEL_NAME(FSM_DT, vscaleextexp_nt, avx2)(size_t n, const S *x, C s, C e, S *y) {
+  const size_t line = 64 / sizeof(S);
+  if (n * sizeof(S) < FSM_NT_MIN_BYTES || (uintptr_t)y % sizeof(S) != 0) {
+    scaleextexp_row(n, x, s, e, y, 0);
+    return;
+  }
+  const size_t head = (line - ((uintptr_t)y % 64) / sizeof(S)) % line;
+  const size_t body = (n - head) / line * line;
+  scaleextexp_row(head, x, s, e, y, 0);
+  scaleextexp_row(body, x + head, s, e, y + head, 1);
+  scaleextexp_row(n - head - body, x + head + body, s, e, y + head + body, 0);
+  _mm_sfence();
+}
+#endif

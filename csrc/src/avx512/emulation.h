@@ -111,6 +111,9 @@ static inline double fsm_emu_reduce_add_pd(__m512d v) {
 #undef _mm512_maskz_scalef_ps
 #define _mm512_maskz_scalef_ps(k, a, b) _mm512_maskz_mov_ps((k), fsm_emu_scalef_ps((a), (b)))
 #define _mm512_reduce_max_ps(v) fsm_emu_reduce_max_ps(v)
+/* a non-temporal store is an ordinary one here (the values are the same) */
+#undef _mm512_stream_ps
+#define _mm512_stream_ps(p, v) _mm512_storeu_ps((p), (v))
 #define _mm512_cvtps_pd(v) fsm_emu_cvtps_pd(v)
 #undef _mm512_cvtepi32_ps
 #define _mm512_cvtepi32_ps(v) fsm_emu_cvtepi32_ps(v)

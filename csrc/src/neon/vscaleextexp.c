@@ -33,3 +33,10 @@ void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, neon)(size_t n, const S *x, C s, C e,
     fsm_vstore_tail(y, n, vscaleextexp_f32x4(x_f32x4, s_f32x4, e_f32x4));
   }
 }
+
+#if !defined(FSM_DTYPE_HALF)
+/* stores as vscaleextexp: no non-temporal hint is used on NEON */
+void FSM_KERNEL_NAME(FSM_DT, vscaleextexp_nt, neon)(size_t n, const S *x, C s, C e, S *y) {
+  FSM_KERNEL_NAME(FSM_DT, vscaleextexp, neon)(n, x, s, e, y);
+}
+#endif

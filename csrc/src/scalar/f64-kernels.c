@@ -75,3 +75,7 @@ void fsm_f64_vscaleextexp__scalar(size_t n, const double *x, double s, double e,
   }
 }
 
+void fsm_f64_vscaleextexp_nt__scalar(size_t n, const double *x, double s, double e, double *y) {
+  fsm_f64_vscaleextexp__scalar(n, x, s, e, y);
+}
+

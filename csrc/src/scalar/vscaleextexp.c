@@ -10,3 +10,10 @@ void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, scalar)(size_t n, const S *x, C s, C 
     fsm_vstore(y + i, (p * s) * fsm_scalar_exp2_nonpositive(k + e));
   }
 }
+
+#if !defined(FSM_DTYPE_HALF)
+/* scalar code stores as vscaleextexp (no non-temporal store) */
+void FSM_KERNEL_NAME(FSM_DT, vscaleextexp_nt, scalar)(size_t n, const S *x, C s, C e, S *y) {
+  FSM_KERNEL_NAME(FSM_DT, vscaleextexp, scalar)(n, x, s, e, y);
+}
+#endif

@@ -131,6 +131,19 @@ static void DRIVER(reload_blocked)(const KERNELS *k, size_t n, const S *x, C *e,
   }
 }
 
+/* The two-pass's output pass, y = exp(x) s 2^e: with non-temporal stores
+ * for streaming calls (x and y fill the LLC: y is not read again soon;
+ * float32/float64 tables only). */
+static void DRIVER(scale_ext_out)(const KERNELS *k, int streaming, size_t n, const S *x, C s,
+                                  C e, S *y) {
+#if defined(FSM_DTYPE_HALF)
+  (void)streaming;
+  k->vscaleextexp(n, x, s, e, y);
+#else
+  (streaming ? k->vscaleextexp_nt : k->vscaleextexp)(n, x, s, e, y);
+#endif
+}
+
 /* ---- long rows in chunks (rows.h): states in parallel, merged in order */
 
 /* A chunk's state: (max, sum exp(x - max)) or the two-pass (P, N). */
@@ -144,6 +157,7 @@ typedef struct DRIVER(chunked) {
   const KERNELS *k;
   fsm_algorithm algorithm; /* resolved; two-pass falls back to online */
   int log_out;
+  int streaming; /* the call's x and y fill the LLC */
   size_t n, chunk;
   const S *x;
   S *y;
@@ -214,7 +228,8 @@ static void DRIVER(chunk_output_task)(void *ctx, size_t c) {
       DRIVER(ext_log_split)(w->ext, &hi, &lo);
       k->vsubc(len, x, hi, lo, y);
     } else {
-      k->vscaleextexp(len, x, (C)(1.0 / w->ext.mantissa), (C)(-w->ext.exponent), y);
+      DRIVER(scale_ext_out)(k, w->streaming, len, x, (C)(1.0 / w->ext.mantissa),
+                            (C)(-w->ext.exponent), y);
     }
   } else if (w->log_out) {
     k->vsubc(len, x, w->max, (C)log(w->sum), y);
@@ -229,9 +244,10 @@ static void DRIVER(chunk_output_task)(void *ctx, size_t c) {
 /* Softmax or log-softmax of one long row (n >= FSM_CHUNK_MIN_COLS) with a
  * resolved algorithm. */
 static void DRIVER(chunked_row)(const KERNELS *k, fsm_algorithm algorithm, int log_out, size_t n,
-                                const S *x, S *y) {
+                                const S *x, S *y, int streaming) {
   DRIVER(chunked) w;
   w.k = k;
+  w.streaming = streaming;
   w.algorithm = algorithm == FSM_ALGORITHM_THREE_PASS_RECOMPUTE && log_out
                     ? FSM_ALGORITHM_THREE_PASS_RELOAD : algorithm;
   w.log_out = log_out;
@@ -267,7 +283,7 @@ static void DRIVER(softmax_short_row)(const KERNELS *k, fsm_algorithm algorithm,
     /* pass 1: sum exp(x) = P * 2^N; pass 2: y = exp(x) * (1/P) * 2^-N */
     const fsm_extsum sum = k->raddextexp(n, x);
     if (DRIVER(in_two_pass_domain)(sum)) {
-      k->vscaleextexp(n, x, (C)(1.0 / sum.mantissa), (C)(-sum.exponent), y);
+      DRIVER(scale_ext_out)(k, streaming, n, x, (C)(1.0 / sum.mantissa), (C)(-sum.exponent), y);
       return;
     }
     /* Rare rows (|x| > domain, +inf, all -inf): online keeps the
@@ -308,7 +324,7 @@ static void DRIVER(softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_
   if (n == 0) return;
   algorithm = DRIVER(auto_algorithm)(algorithm, k->softmax_auto, n, streaming);
   if (n >= FSM_CHUNK_MIN_COLS) {
-    DRIVER(chunked_row)(k, algorithm, 0, n, x, y);
+    DRIVER(chunked_row)(k, algorithm, 0, n, x, y, streaming);
     return;
   }
 #if defined(FSM_DTYPE_HALF)
@@ -330,7 +346,7 @@ static void DRIVER(log_softmax_row)(const KERNELS *k, fsm_algorithm algorithm, s
   if (n == 0) return;
   algorithm = DRIVER(auto_algorithm)(algorithm, k->log_softmax_auto, n, streaming);
   if (n >= FSM_CHUNK_MIN_COLS) {
-    DRIVER(chunked_row)(k, algorithm, 1, n, x, y);
+    DRIVER(chunked_row)(k, algorithm, 1, n, x, y, streaming);
     return;
   }
   if (algorithm == FSM_ALGORITHM_TWO_PASS) {
