@@ -231,3 +231,36 @@ def test_backward_runs_on_the_arrays(dtype, rng):
         fastsoftmax._core.vjp_axis("other", a, b, out, 1)
     with pytest.raises(ValueError, match="shape"):
         fastsoftmax._core.vjp_axis("softmax", a, b[:, :3], out, 1)
+
+
+def test_private_bindings_check_x_and_out_alike():
+    # rowwise, rowwise_half, axiswise and vjp_axis re-check their arrays with
+    # one helper: the messages name each binding's arrays; empty arrays
+    # compute nothing and succeed
+    core = fastsoftmax._core
+    f32, u16 = np.float32, np.uint16
+    calls = {
+        "rowwise": (lambda x, o: core.rowwise(x, o, 0, False), f32, "x and out", "float32 or float64"),
+        "axiswise": (lambda x, o: core.axiswise(x, o, 0, 0, False), f32, "x and out",
+                     "float32 or float64"),
+        "rowwise_half": (lambda x, o: core.rowwise_half(x, o, 0, False, False), u16, "x and out",
+                         "uint16 views of half-precision arrays"),
+        "vjp_axis": (lambda x, o: core.vjp_axis("softmax", x, x, o, 0), f32, "a, b and out",
+                     "float32 or float64"),
+    }
+    for name, (call, dt, names, kinds) in calls.items():
+        x = np.ones((3, 8), dt)
+        shape = "a, b and out: expected one shape" if names.startswith("a,") else \
+            "out: expected the shape of x"
+        with pytest.raises(ValueError, match=f"^{shape}$"):
+            call(x, np.empty((3, 4), dt))
+        dtype_msg = f"^{names}: expected native {kinds}( arrays of one dtype)?$"
+        with pytest.raises(TypeError, match=dtype_msg):
+            call(x, np.empty((3, 8), np.int32))
+        with pytest.raises(TypeError, match=dtype_msg):
+            call(x, np.empty((3, 8), np.dtype(dt).newbyteorder(">")))
+        ro = np.empty((3, 8), dt)
+        ro.flags.writeable = False
+        with pytest.raises(ValueError, match="^out is read-only$"):
+            call(x, ro)
+        assert call(np.ones((0, 8), dt), np.empty((0, 8), dt)) is True, name

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <new>
 #include <optional>
 #include <string>
@@ -89,11 +90,19 @@ bool collapse_rows(const py::array &a, size_t &rows, size_t &stride) {
 template <typename T>
 using kernel_fn = fsm_status (*)(size_t, size_t, const T *, size_t, T *, size_t, fsm_algorithm);
 
-// Calls the C kernel for dtype number `num` with the GIL released.
 // Calls on fewer elements than this keep the GIL: releasing and taking it
 // back costs more than such a call computes (measured in the README).
 constexpr size_t kReleaseGilMinElements = 16384;
 
+// Releases the GIL for its scope when the call covers that many elements.
+struct release_gil_if_large {
+  explicit release_gil_if_large(size_t elements) {
+    if (elements >= kReleaseGilMinElements) released.emplace();
+  }
+  std::optional<py::gil_scoped_release> released;
+};
+
+// Calls the C kernel for dtype number `num`, the GIL released (large calls).
 void call(int num, size_t rows, size_t cols, const void *x, size_t xs, void *y, size_t ys,
           int algorithm, bool log) {
   const bool f32 = num == py::detail::npy_api::NPY_FLOAT_;
@@ -101,8 +110,7 @@ void call(int num, size_t rows, size_t cols, const void *x, size_t xs, void *y, 
   const fsm_algorithm a = static_cast<fsm_algorithm>(algorithm);
   fsm_status status;
   {
-    std::optional<py::gil_scoped_release> release;
-    if (rows * cols >= kReleaseGilMinElements) release.emplace();
+    const release_gil_if_large release(rows * cols);
     if (f32) {
       kernel_fn<float> fn = log ? fsm_log_softmax_f32 : fsm_softmax_f32;
       status = fn(rows, cols, static_cast<const float *>(x), xs, static_cast<float *>(y), ys, a);
@@ -121,23 +129,41 @@ bool is_float_row_major(const py::array &a) {
          (order == '=' || order == '|') && (a.flags() & py::array::c_style) != 0 && is_aligned(a);
 }
 
+// What rowwise, rowwise_half, axiswise and vjp_axis check again after the
+// Python layer, so that no call of these private functions can read or
+// write out of bounds: `arrays` (out last) have the first one's shape (one
+// or more dimensions) and dtype, in native byte order: float32 or float64,
+// or uint16 (`half`: the views of half-precision arrays); out is
+// writeable. The caller's messages name its arrays. Returns false when the
+// arrays are empty (nothing to compute).
+bool check_arrays(std::initializer_list<const py::array *> arrays, bool half,
+                  const char *shape_error, const char *dtype_error) {
+  const py::array &first = **arrays.begin(), &out = **(arrays.end() - 1);
+  for (const py::array *a : arrays)
+    if (first.ndim() < 1 || a->ndim() != first.ndim() ||
+        !std::equal(first.shape(), first.shape() + first.ndim(), a->shape()))
+      throw py::value_error(shape_error);
+  const int num = first.dtype().num();
+  const bool known = half ? num == py::detail::npy_api::NPY_USHORT_
+                          : num == py::detail::npy_api::NPY_FLOAT_ || num == py::detail::npy_api::NPY_DOUBLE_;
+  for (const py::array *a : arrays) {
+    const char order = a->dtype().byteorder();
+    if (!known || a->dtype().num() != num || (order != '=' && order != '|')) throw py::type_error(dtype_error);
+  }
+  if (!out.writeable()) throw py::value_error("out is read-only");
+  return first.size() != 0;
+}
+
+// The messages of check_arrays for x and out.
+constexpr const char *kOutShapeError = "out: expected the shape of x";
+constexpr const char *kFloatDtypeError = "x and out: expected native float32 or float64 arrays of one dtype";
+
 // softmax / log_softmax along the last axis of x into out, both viewed as
 // rows with collapse_rows. Returns false, computing nothing, when either
 // cannot be viewed that way; the caller then copies. The Python layer has
-// validated the arguments; they are checked again here (shape, dtype,
-// byte order, writeable) so that no call of this private function can
-// read or write out of bounds.
+// validated the arguments; check_arrays checks them again.
 bool rowwise(const py::array &x, py::array &out, int algorithm, bool log) {
-  const int num = x.dtype().num();
-  const char x_order = x.dtype().byteorder(), out_order = out.dtype().byteorder();
-  if (x.ndim() < 1 || out.ndim() != x.ndim() || !std::equal(x.shape(), x.shape() + x.ndim(), out.shape()))
-    throw py::value_error("out: expected the shape of x");
-  if ((num != py::detail::npy_api::NPY_FLOAT_ && num != py::detail::npy_api::NPY_DOUBLE_) ||
-      out.dtype().num() != num || (x_order != '=' && x_order != '|') ||
-      (out_order != '=' && out_order != '|'))
-    throw py::type_error("x and out: expected native float32 or float64 arrays of one dtype");
-  if (!out.writeable()) throw py::value_error("out is read-only");
-  if (x.size() == 0) return true;
+  if (!check_arrays({&x, &out}, false, kOutShapeError, kFloatDtypeError)) return true;
   size_t rows, xs, out_rows, ys;
   if (!collapse_rows(x, rows, xs) || !collapse_rows(out, out_rows, ys)) return false;
   call(x.dtype().num(), rows, static_cast<size_t>(x.shape(x.ndim() - 1)), x.data(), xs,
@@ -150,14 +176,9 @@ bool rowwise(const py::array &x, py::array &out, int algorithm, bool log) {
 // numpy.float16 / ml_dtypes.bfloat16 arrays so), along the last axis, as
 // rowwise. Returns false when either cannot be viewed as rows.
 bool rowwise_half(const py::array &x, py::array &out, int algorithm, bool log, bool bf16) {
-  const int u16 = py::detail::npy_api::NPY_USHORT_;
-  if (x.ndim() < 1 || out.ndim() != x.ndim() || !std::equal(x.shape(), x.shape() + x.ndim(), out.shape()))
-    throw py::value_error("out: expected the shape of x");
-  if (x.dtype().num() != u16 || out.dtype().num() != u16 || x.dtype().byteorder() == '>' ||
-      out.dtype().byteorder() == '>')
-    throw py::type_error("x and out: expected native uint16 views of half-precision arrays");
-  if (!out.writeable()) throw py::value_error("out is read-only");
-  if (x.size() == 0) return true;
+  if (!check_arrays({&x, &out}, true, kOutShapeError,
+                    "x and out: expected native uint16 views of half-precision arrays"))
+    return true;
   size_t rows, xs, out_rows, ys;
   if (!collapse_rows(x, rows, xs) || !collapse_rows(out, out_rows, ys)) return false;
   const size_t cols = static_cast<size_t>(x.shape(x.ndim() - 1));
@@ -165,8 +186,7 @@ bool rowwise_half(const py::array &x, py::array &out, int algorithm, bool log, b
                                 : (log ? fsm_log_softmax_f16 : fsm_softmax_f16);
   fsm_status status;
   {
-    std::optional<py::gil_scoped_release> release;
-    if (rows * cols >= kReleaseGilMinElements) release.emplace();
+    const release_gil_if_large release(rows * cols);
     status = fn(rows, cols, static_cast<const uint16_t *>(x.data()), xs,
                 static_cast<uint16_t *>(out.mutable_data()), ys, static_cast<fsm_algorithm>(algorithm));
   }
@@ -263,23 +283,14 @@ bool view_axis(const py::array &a, py::ssize_t axis, axis_view &v) {
 // Python layer; checked again here). False, computing nothing, when either
 // cannot be seen as outer x n x inner (view_axis).
 bool axiswise(const py::array &x, py::array &out, py::ssize_t axis, int algorithm, bool log) {
+  if (!check_arrays({&x, &out}, false, kOutShapeError, kFloatDtypeError)) return true;
   const int num = x.dtype().num();
-  const char x_order = x.dtype().byteorder(), out_order = out.dtype().byteorder();
-  if (x.ndim() < 1 || out.ndim() != x.ndim() || !std::equal(x.shape(), x.shape() + x.ndim(), out.shape()))
-    throw py::value_error("out: expected the shape of x");
-  if ((num != py::detail::npy_api::NPY_FLOAT_ && num != py::detail::npy_api::NPY_DOUBLE_) ||
-      out.dtype().num() != num || (x_order != '=' && x_order != '|') ||
-      (out_order != '=' && out_order != '|'))
-    throw py::type_error("x and out: expected native float32 or float64 arrays of one dtype");
-  if (!out.writeable()) throw py::value_error("out is read-only");
-  if (x.size() == 0) return true;
   axis_view vx, vy;
   if (!view_axis(x, axis, vx) || !view_axis(out, axis, vy)) return false;
   const fsm_algorithm a = static_cast<fsm_algorithm>(algorithm);
   fsm_status status;
   {
-    std::optional<py::gil_scoped_release> release;
-    if (static_cast<size_t>(x.size()) >= kReleaseGilMinElements) release.emplace();
+    const release_gil_if_large release(static_cast<size_t>(x.size()));
     if (num == py::detail::npy_api::NPY_FLOAT_) {
       auto fn = log ? fsm_log_softmax_axis_f32 : fsm_softmax_axis_f32;
       status = fn(vx.outer, vx.n, vx.inner, static_cast<const float *>(x.data()), vx.outer_stride,
@@ -303,23 +314,15 @@ bool vjp_axis(const std::string &kind, const py::array &a, const py::array &b, p
               py::ssize_t axis) {
   const bool log = kind == "log_softmax";
   if (!log && kind != "softmax") throw py::value_error("kind must be softmax or log_softmax");
+  if (!check_arrays({&a, &b, &out}, false, "a, b and out: expected one shape",
+                    "a, b and out: expected native float32 or float64 arrays of one dtype"))
+    return true;
   const int num = a.dtype().num();
-  for (const py::array *arr : {&a, &b, static_cast<const py::array *>(&out)}) {
-    if (arr->ndim() != a.ndim() || !std::equal(a.shape(), a.shape() + a.ndim(), arr->shape()))
-      throw py::value_error("a, b and out: expected one shape");
-    const char order = arr->dtype().byteorder();
-    if (arr->dtype().num() != num || (order != '=' && order != '|') ||
-        (num != py::detail::npy_api::NPY_FLOAT_ && num != py::detail::npy_api::NPY_DOUBLE_))
-      throw py::type_error("a, b and out: expected native float32 or float64 arrays of one dtype");
-  }
-  if (!out.writeable()) throw py::value_error("out is read-only");
-  if (a.size() == 0) return true;
   axis_view va, vb, vo;
   if (!view_axis(a, axis, va) || !view_axis(b, axis, vb) || !view_axis(out, axis, vo)) return false;
   fsm_status status;
   {
-    std::optional<py::gil_scoped_release> release;
-    if (static_cast<size_t>(a.size()) >= kReleaseGilMinElements) release.emplace();
+    const release_gil_if_large release(static_cast<size_t>(a.size()));
     if (num == py::detail::npy_api::NPY_FLOAT_) {
       auto fn = log ? fsm_log_softmax_backward_axis_f32 : fsm_softmax_backward_axis_f32;
       status = fn(va.outer, va.n, va.inner, static_cast<const float *>(a.data()), va.outer_stride,

@@ -15,13 +15,14 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline uint32_t fsm_half_f32_bits(float x) {
+/* A float's bits and back (also scalar/exp.h's). */
+static inline uint32_t fsm_f32_to_bits(float x) {
   uint32_t u;
   memcpy(&u, &x, sizeof u);
   return u;
 }
 
-static inline float fsm_half_f32_from(uint32_t u) {
+static inline float fsm_f32_from_bits(uint32_t u) {
   float x;
   memcpy(&x, &u, sizeof x);
   return x;
@@ -31,17 +32,17 @@ static inline float fsm_half_f32_from(uint32_t u) {
 static inline float fsm_f16_to_f32(uint16_t h) {
   const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
   const uint32_t e = (h >> 10) & 0x1Fu, m = h & 0x3FFu;
-  if (e == 0x1Fu) return fsm_half_f32_from(sign | 0x7F800000u | (m << 13)); /* inf, NaN */
+  if (e == 0x1Fu) return fsm_f32_from_bits(sign | 0x7F800000u | (m << 13)); /* inf, NaN */
   if (e == 0) {                                                              /* 0, subnormal */
     const float v = (float)m * 0x1p-24f;                                     /* exact */
-    return fsm_half_f32_from(sign | fsm_half_f32_bits(v));
+    return fsm_f32_from_bits(sign | fsm_f32_to_bits(v));
   }
-  return fsm_half_f32_from(sign | ((e + 112u) << 23) | (m << 13));
+  return fsm_f32_from_bits(sign | ((e + 112u) << 23) | (m << 13));
 }
 
 /* float32 -> float16, rounded to nearest even. */
 static inline uint16_t fsm_f32_to_f16(float x) {
-  const uint32_t u = fsm_half_f32_bits(x);
+  const uint32_t u = fsm_f32_to_bits(x);
   const uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
   const uint32_t a = u & 0x7FFFFFFFu;
   if (a > 0x7F800000u) return (uint16_t)(sign | 0x7E00u | ((a >> 13) & 0x3FFu)); /* NaN, quiet */
@@ -51,8 +52,8 @@ static inline uint16_t fsm_f32_to_f16(float x) {
      * |x| to that multiple, ties to even, since 0.5's ulp is 2^-24; the
      * difference of the bits is the count (0x400 when it rounds up to the
      * smallest normal, whose encoding that is). */
-    const float t = fsm_half_f32_from(a) + 0.5f;
-    return (uint16_t)(sign | (fsm_half_f32_bits(t) - 0x3F000000u));
+    const float t = fsm_f32_from_bits(a) + 0.5f;
+    return (uint16_t)(sign | (fsm_f32_to_bits(t) - 0x3F000000u));
   }
   /* normal: rebias the exponent, round the 13 dropped bits to even (a
    * carry into the exponent is the right result) */
@@ -62,12 +63,12 @@ static inline uint16_t fsm_f32_to_f16(float x) {
 }
 
 /* bfloat16 -> float32: exact (the top 16 bits). */
-static inline float fsm_bf16_to_f32(uint16_t h) { return fsm_half_f32_from((uint32_t)h << 16); }
+static inline float fsm_bf16_to_f32(uint16_t h) { return fsm_f32_from_bits((uint32_t)h << 16); }
 
 /* float32 -> bfloat16, rounded to nearest even (a carry past the largest
  * finite value gives infinity). */
 static inline uint16_t fsm_f32_to_bf16(float x) {
-  const uint32_t u = fsm_half_f32_bits(x);
+  const uint32_t u = fsm_f32_to_bits(x);
   if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((u >> 16) | 0x0040u); /* NaN, quiet */
   return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }

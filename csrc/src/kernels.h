@@ -52,17 +52,17 @@ typedef struct fsm_fuse_params {
 
 #define FSM_TABLE_FIELD(name, ret, params) ret (*name) params;
 
+/* Rows shorter than this many bytes are stored ordinarily by the _nt
+ * kernels: a row's partial lines and the fence cost more than the write
+ * traffic saved (kernels.def, FSM_STREAM_KERNEL_LIST). */
+#define FSM_NT_MIN_BYTES 8192
+
 /* What AUTO runs for one function: the three-pass reload for rows shorter
  * than `min_cols` elements, `algorithm` from there; with `beyond_llc` set,
  * for calls whose input and output together fill the last-level cache
  * (fsm_llc_bytes) instead. Measured per ISA and function (<isa>/table.c,
  * bench/c/README.md): log-softmax's three-pass reads x three times but
  * needs no second exp, so its choice differs. */
-/* Rows shorter than this many bytes are stored ordinarily by the _nt
- * kernels: a row's partial lines and the fence cost more than the write
- * traffic saved (kernels.def, FSM_STREAM_KERNEL_LIST). */
-#define FSM_NT_MIN_BYTES 8192
-
 typedef struct fsm_auto_rule {
   size_t min_cols;
   fsm_algorithm algorithm;

@@ -80,6 +80,17 @@ def _as_float_array(x, name: str) -> np.ndarray:
     return arr
 
 
+def _as_float_like(x, name: str, ref: np.ndarray, ref_name: str) -> np.ndarray:
+    """``x`` as :func:`_as_float_array`, of the dtype and shape of ``ref``
+    (the VJPs' second operand and the soft cap's forward input)."""
+    arr = _as_float_array(x, name)
+    if arr.dtype != ref.dtype:
+        raise TypeError(f"{name} must have the dtype of {ref_name} ({ref.dtype}), got {arr.dtype}")
+    if arr.shape != ref.shape:
+        raise ValueError(f"{name} must have the shape of {ref_name} {ref.shape}, got {arr.shape}")
+    return arr
+
+
 # ---- half precision (issue 17) ----
 
 def _half_kind(dtype) -> Optional[str]:

@@ -21,7 +21,7 @@ from typing import Optional
 import numpy as np
 
 from . import _core
-from ._arrays import _as_float_array, _check_out, _normalize_axis, _over_rows
+from ._arrays import _as_float_array, _as_float_like, _check_out, _normalize_axis, _over_rows
 
 _MASKED_ROWS = {"nan": 0, "zero": 1}
 _MASK_ADDITIVE, _MASK_KEEP = 1, 2
@@ -189,11 +189,7 @@ def fused_vjp(log: bool, a, b, names, axis, out, *, x, scale, temperature, softc
     """The softmax / log-softmax VJP with scale / temperature / soft cap."""
     from ._training import _contiguous_call  # noqa: PLC0415 (import cycle)
     a = _as_float_array(a, names[0])
-    b = _as_float_array(b, names[1])
-    if a.dtype != b.dtype:
-        raise TypeError(f"{names[1]} must have the dtype of {names[0]} ({a.dtype}), got {b.dtype}")
-    if a.shape != b.shape:
-        raise ValueError(f"{names[1]} must have the shape of {names[0]} {a.shape}, got {b.shape}")
+    b = _as_float_like(b, names[1], a, names[0])
     s = _scale(scale, temperature)
     cap = _softcap(softcap)
     if not isinstance(masked, (bool, np.bool_)):
@@ -201,11 +197,7 @@ def fused_vjp(log: bool, a, b, names, axis, out, *, x, scale, temperature, softc
     if cap > 0.0:
         if x is None:
             raise ValueError("softcap needs x= (the forward input): the cap's slope depends on it")
-        x = _as_float_array(x, "x")
-        if x.dtype != a.dtype:
-            raise TypeError(f"x must have the dtype of {names[0]} ({a.dtype}), got {x.dtype}")
-        if x.shape != a.shape:
-            raise ValueError(f"x must have the shape of {names[0]} {a.shape}, got {x.shape}")
+        x = _as_float_like(x, "x", a, names[0])
         return _over_rows((a, b, x), axis, out, _contiguous_call(
             lambda a2, b2, x2, o2: _core.fused_vjp(log, a2, b2, x2, o2, s, cap, bool(masked))))
     return _over_rows((a, b), axis, out, _contiguous_call(

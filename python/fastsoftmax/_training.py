@@ -19,8 +19,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._arrays import (_as_array, _as_float_array, _check_out, _normalize_axis, _over_axis,
-                      _over_rows)
+from ._arrays import (_as_array, _as_float_array, _as_float_like, _check_out, _normalize_axis,
+                      _over_axis, _over_rows)
 from ._arrays import _as_float_or_half_array, _check_half_out, _half_kind  # issue 17
 from .typing import FloatArray, Loss, LossAndGrad, Reduction
 
@@ -240,15 +240,14 @@ def _contiguous_call(fn):
 def _vjp(kind: str, a, b, names, axis, out):
     a = _as_float_or_half_array(a, names[0])
     b = _as_float_or_half_array(b, names[1])
-    if a.dtype != b.dtype:
-        if _half_kind(a.dtype) is None and _half_kind(b.dtype) is None:
-            raise TypeError(f"{names[1]} must have the dtype of {names[0]} ({a.dtype}), got {b.dtype}")
+    if a.dtype != b.dtype and (_half_kind(a.dtype) is not None or _half_kind(b.dtype) is not None):
         a, b = _promote_half_pair(a, b)
-    if a.shape != b.shape:
-        raise ValueError(f"{names[1]} must have the shape of {names[0]} {a.shape}, got {b.shape}")
     half = _half_kind(a.dtype)
     if half is not None:
+        if a.shape != b.shape:
+            raise ValueError(f"{names[1]} must have the shape of {names[0]} {a.shape}, got {b.shape}")
         return _vjp_half(kind, a, b, axis, out, half)
+    b = _as_float_like(b, names[1], a, names[0])
     # along a non-last axis: the axis kernels on the arrays themselves
     return _over_axis((a, b), axis, out,
                       lambda xs, om, ax: _core.vjp_axis(kind, xs[0], xs[1], om, ax),

@@ -74,7 +74,7 @@ static int is_nearest(float f, uint16_t h, int bf16) {
 static size_t sweep(float *out, size_t cap) {
   size_t n = 0;
   for (uint64_t u = 0; u < (1ull << 32) && n < cap; u += 65521) {
-    out[n++] = fsm_half_f32_from((uint32_t)u);
+    out[n++] = fsm_f32_from_bits((uint32_t)u);
   }
   static const float edges[] = {65504.0f, 65519.0f, 65519.996f, 65520.0f, 65536.0f, 0x1p-14f,
                                 0x1p-24f, 0x1p-25f, 0x1.8p-25f, 0x1p-26f, 0x1.7fep-14f,

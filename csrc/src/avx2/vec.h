@@ -107,7 +107,8 @@ static inline fsm_vf fsm_vcopysign(fsm_vf m, fsm_vf s) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
   return _mm256_or_ps(_mm256_andnot_ps(sign, m), _mm256_and_ps(sign, s));
 }
-/* exp(v) for v <= 0: the three-pass kernels' exp */
+/* exp(v) for v <= 0, the table exp of common.h (the three-pass kernels'):
+ * 0 for -inf and below FLT_MIN, NaN for NaN. Also the axis kernels' exp. */
 static inline fsm_vf fsm_vexp_nonpositive(fsm_vf v) { return fsm_avx2_exp_nonpositive(v); }
 /* v where keep[lane] != 0, -inf where it is 0 (FSM_VEC_LANES bytes read) */
 static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
@@ -116,16 +117,10 @@ static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
   return _mm256_blendv_ps(v, _mm256_set1_ps(-INFINITY), drop);
 }
 
-/* ---- the axis kernels (generic/c*.c): exp and double sums ------------ */
+/* ---- the axis kernels (generic/axis.c): blocks and double sums ------- */
 
-/* exp(x) for x <= 0, the table exp of common.h: 0 for -inf and below
- * FLT_MIN, NaN for NaN. FSM_VEXP_SETUP; once per function before the
- * first FSM_VEXP (NEON loads its table there). */
 /* columns of the axis kernels: vectors per block (registers across rows) */
 #define FSM_AXIS_VECS 4
-
-#define FSM_VEXP_SETUP ((void)0)
-#define FSM_VEXP(x) fsm_avx2_exp_nonpositive(x)
 
 /* Double accumulators for the lanes of one fsm_vf (a float accumulator
  * holding a dominant term loses half an ulp of it at every add). */

@@ -104,13 +104,10 @@ static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
   return _mm512_mask_blend_ps(k, _mm512_set1_ps(-INFINITY), v);
 }
 
-/* ---- the axis kernels (generic/c*.c): exp and double sums ------------ */
+/* ---- the axis kernels (generic/axis.c): blocks and double sums ------- */
 
 /* columns of the axis kernels: vectors per block (registers across rows) */
 #define FSM_AXIS_VECS 2
-
-#define FSM_VEXP_SETUP ((void)0)
-#define FSM_VEXP(x) fsm_avx512_exp_nonpositive(x)
 
 typedef fsm_avx512_sum_f64 fsm_vsumd;
 static inline fsm_vsumd fsm_vsumd_zero(void) { return fsm_avx512_sum_zero(); }

@@ -25,6 +25,14 @@
 /* caddstoreexp keeps its double sums for this many columns at a time */
 #define FSM_AXIS_CHUNK 1024
 
+/* The kernels' exp: FSM_VEXP_SETUP once per function before the first
+ * FSM_VEXP. The ISA's fsm_vexp_nonpositive, unless its vec.h defines its
+ * own pair (NEON: the exp's table and constants loaded into registers). */
+#if !defined(FSM_VEXP)
+#define FSM_VEXP_SETUP ((void)0)
+#define FSM_VEXP(x) fsm_vexp_nonpositive(x)
+#endif
+
 #if defined(__GNUC__)
 #define FSM_AXIS_INLINE static inline __attribute__((always_inline))
 #else
@@ -169,93 +177,74 @@ void FSM_GENERIC_KERNEL(cdot)(size_t n, size_t w, const S *a, ptrdiff_t as, cons
   column_sums(2, n, w, a, as, b, bs, NULL, NULL, 0, sum);
 }
 
-/* ---- the elementwise passes: row by row, each row across its columns */
+/* ---- the elementwise passes: row by row, each row across its columns.
+ * kind: MAP_SCALEEXP y = s exp(a - c), MAP_SCALE y = s a, MAP_SUBC y = (a
+ * - c) - s, and for the VJPs, over two inputs, MAP_SUBMUL y = a (b - s),
+ * MAP_SUBSCALEEXP y = b - s exp(a). Operands a kind does not use are NULL
+ * and never offset. */
 
-FSM_AXIS_INLINE void cscaleexp_block(const S *x, const C *c, const C *s, S *y, size_t nv,
-                                     size_t rem) {
+enum { MAP_SCALEEXP, MAP_SCALE, MAP_SUBC, MAP_SUBMUL, MAP_SUBSCALEEXP };
+
+FSM_AXIS_INLINE void map_block(int kind, const S *a, const S *b, const C *c, const C *s, S *y,
+                               size_t nv, size_t rem) {
   FSM_VEXP_SETUP;
   const size_t l = FSM_VEC_LANES;
-  for (size_t v = 0; v < nv; v++)
-    st(y + v * l, rem,
-       fsm_vmul(ld(s + v * l, rem), FSM_VEXP(fsm_vsub(ld(x + v * l, rem), ld(c + v * l, rem)))));
+  for (size_t v = 0; v < nv; v++) {
+    const size_t o = v * l;
+    fsm_vf r;
+    if (kind == MAP_SCALEEXP) {
+      r = fsm_vmul(ld(s + o, rem), FSM_VEXP(fsm_vsub(ld(a + o, rem), ld(c + o, rem))));
+    } else if (kind == MAP_SCALE) {
+      r = fsm_vmul(ld(s + o, rem), ld(a + o, rem));
+    } else if (kind == MAP_SUBC) {
+      r = fsm_vsub(fsm_vsub(ld(a + o, rem), ld(c + o, rem)), ld(s + o, rem));
+    } else {
+      const fsm_vf av = ld(a + o, rem), bv = ld(b + o, rem), sv = ld(s + o, rem);
+      r = kind == MAP_SUBMUL ? fsm_vmul(av, fsm_vsub(bv, sv))
+                             : fsm_vsub(bv, fsm_vmul(sv, FSM_VEXP(av)));
+    }
+    st(y + o, rem, r);
+  }
+}
+
+FSM_AXIS_INLINE void column_map(int kind, size_t n, size_t w, const S *a, ptrdiff_t as,
+                                const S *b, ptrdiff_t bs, const C *c, const C *s, S *y,
+                                ptrdiff_t ys) {
+  for (size_t i = 0; i < n; i++) {
+    const S *ar = ROW(a, i, as);
+    S *yr = ROW(y, i, ys);
+    const S *br = kind >= MAP_SUBMUL ? ROW(b, i, bs) : NULL;
+#define BLOCK(j, nv, rem)                                                                    \
+  map_block(kind, ar + (j), kind >= MAP_SUBMUL ? br + (j) : NULL,                            \
+            kind == MAP_SCALEEXP || kind == MAP_SUBC ? c + (j) : NULL, s + (j), yr + (j), nv, rem)
+    FSM_AXIS_COLUMNS(w, BLOCK);
+#undef BLOCK
+  }
 }
 
 void FSM_GENERIC_KERNEL(cscaleexp)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *c,
                                    const C *s, S *y, ptrdiff_t ys) {
-  for (size_t i = 0; i < n; i++) {
-    const S *xr = ROW(x, i, xs);
-    S *yr = ROW(y, i, ys);
-#define BLOCK(j, nv, rem) cscaleexp_block(xr + (j), c + (j), s + (j), yr + (j), nv, rem)
-    FSM_AXIS_COLUMNS(w, BLOCK);
-#undef BLOCK
-  }
-}
-
-FSM_AXIS_INLINE void cscale_block(const S *x, const C *s, S *y, size_t nv, size_t rem) {
-  const size_t l = FSM_VEC_LANES;
-  for (size_t v = 0; v < nv; v++) st(y + v * l, rem, fsm_vmul(ld(s + v * l, rem), ld(x + v * l, rem)));
+  column_map(MAP_SCALEEXP, n, w, x, xs, NULL, 0, c, s, y, ys);
 }
 
 void FSM_GENERIC_KERNEL(cscale)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *s, S *y,
                                 ptrdiff_t ys) {
-  for (size_t i = 0; i < n; i++) {
-    const S *xr = ROW(x, i, xs);
-    S *yr = ROW(y, i, ys);
-#define BLOCK(j, nv, rem) cscale_block(xr + (j), s + (j), yr + (j), nv, rem)
-    FSM_AXIS_COLUMNS(w, BLOCK);
-#undef BLOCK
-  }
-}
-
-FSM_AXIS_INLINE void csubc_block(const S *x, const C *hi, const C *lo, S *y, size_t nv, size_t rem) {
-  const size_t l = FSM_VEC_LANES;
-  for (size_t v = 0; v < nv; v++)
-    st(y + v * l, rem, fsm_vsub(fsm_vsub(ld(x + v * l, rem), ld(hi + v * l, rem)), ld(lo + v * l, rem)));
+  column_map(MAP_SCALE, n, w, x, xs, NULL, 0, NULL, s, y, ys);
 }
 
 void FSM_GENERIC_KERNEL(csubc)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *hi,
                                const C *lo, S *y, ptrdiff_t ys) {
-  for (size_t i = 0; i < n; i++) {
-    const S *xr = ROW(x, i, xs);
-    S *yr = ROW(y, i, ys);
-#define BLOCK(j, nv, rem) csubc_block(xr + (j), hi + (j), lo + (j), yr + (j), nv, rem)
-    FSM_AXIS_COLUMNS(w, BLOCK);
-#undef BLOCK
-  }
-}
-
-/* ---- the VJPs' elementwise passes, over two inputs */
-
-FSM_AXIS_INLINE void csubmul_block(int kind, const S *a, const S *b, const C *s, S *y, size_t nv,
-                                   size_t rem) {
-  FSM_VEXP_SETUP;
-  const size_t l = FSM_VEC_LANES;
-  for (size_t v = 0; v < nv; v++) {
-    const fsm_vf av = ld(a + v * l, rem), bv = ld(b + v * l, rem), sv = ld(s + v * l, rem);
-    st(y + v * l, rem,
-       kind == 0 ? fsm_vmul(av, fsm_vsub(bv, sv)) : fsm_vsub(bv, fsm_vmul(sv, FSM_VEXP(av))));
-  }
-}
-
-FSM_AXIS_INLINE void column_map2(int kind, size_t n, size_t w, const S *a, ptrdiff_t as,
-                                 const S *b, ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys) {
-  for (size_t i = 0; i < n; i++) {
-    const S *ar = ROW(a, i, as), *br = ROW(b, i, bs);
-    S *yr = ROW(y, i, ys);
-#define BLOCK(j, nv, rem) csubmul_block(kind, ar + (j), br + (j), s + (j), yr + (j), nv, rem)
-    FSM_AXIS_COLUMNS(w, BLOCK);
-#undef BLOCK
-  }
+  column_map(MAP_SUBC, n, w, x, xs, NULL, 0, hi, lo, y, ys);
 }
 
 void FSM_GENERIC_KERNEL(csubmul)(size_t n, size_t w, const S *a, ptrdiff_t as, const S *b,
                                  ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys) {
-  column_map2(0, n, w, a, as, b, bs, s, y, ys);
+  column_map(MAP_SUBMUL, n, w, a, as, b, bs, NULL, s, y, ys);
 }
 
 void FSM_GENERIC_KERNEL(csubscaleexp)(size_t n, size_t w, const S *a, ptrdiff_t as, const S *b,
                                       ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys) {
-  column_map2(1, n, w, a, as, b, bs, s, y, ys);
+  column_map(MAP_SUBSCALEEXP, n, w, a, as, b, bs, NULL, s, y, ys);
 }
 
 #endif

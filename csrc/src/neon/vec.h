@@ -100,13 +100,15 @@ static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
   return vbslq_f32(vceqq_u32(k, vdupq_n_u32(0)), vdupq_n_f32(-INFINITY), v);
 }
 
-/* ---- the axis kernels (generic/c*.c): exp and double sums ------------ */
+/* ---- the axis kernels (generic/axis.c): exp and double sums ---------- */
 
-/* The table and constants stay in registers as locals of the kernel (as
- * a struct member gcc 12 keeps them on the stack: common.h). */
 /* columns of the axis kernels: vectors per block (registers across rows) */
 #define FSM_AXIS_VECS 4
 
+/* The axis kernels' exp: fsm_vexp_nonpositive's, with the table and
+ * constants loaded by FSM_VEXP_SETUP into locals of the kernel, which stay
+ * in registers (as a struct member gcc 12 keeps them on the stack:
+ * common.h); the other ISAs take generic/axis.c's default. */
 #define FSM_VEXP_SETUP                                                     \
   const uint8x16x2_t fsm_vexp_table_ = fsm_neon_expt_table_load();         \
   const float32x4_t fsm_vexp_k_ = fsm_neon_expt_k_load()

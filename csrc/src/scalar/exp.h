@@ -10,23 +10,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../half.h" /* fsm_f32_to_bits, fsm_f32_from_bits */
 #include "../kernels.h"
 
 /* The scalar kernels fold their float accumulators into double this often. */
 #define FSM_SCALAR_BLOCK 256
 #define FSM_SCALAR_ACCS 8
-
-static inline uint32_t fsm_f32_to_bits(float x) {
-  uint32_t u;
-  memcpy(&u, &x, sizeof u);
-  return u;
-}
-
-static inline float fsm_f32_from_bits(uint32_t u) {
-  float x;
-  memcpy(&x, &u, sizeof x);
-  return x;
-}
 
 /* rint(v) for |v| < 2^22, as the biased float 1.5 * 2^23 + rint(v): its
  * low mantissa bits hold the integer in two's complement. */

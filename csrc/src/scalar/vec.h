@@ -60,31 +60,28 @@ static inline fsm_vf fsm_vmin(fsm_vf a, fsm_vf b) { return b < a ? b : a; }
 static inline fsm_vf fsm_vdiv(fsm_vf a, fsm_vf b) { return a / b; }
 #if defined(FSM_DTYPE_F32)
 static inline fsm_vf fsm_vcopysign(fsm_vf m, fsm_vf s) { return copysignf(m, s); }
+/* the table exp every SIMD table reproduces (exp.h) */
 static inline fsm_vf fsm_vexp_nonpositive(fsm_vf v) { return fsm_scalar_exp_nonpositive(v); }
 #else
 static inline fsm_vf fsm_vcopysign(fsm_vf m, fsm_vf s) { return copysign(m, s); }
+/* libm's exp, as the float64 row kernels */
 static inline fsm_vf fsm_vexp_nonpositive(fsm_vf v) { return exp(v); }
 #endif
 static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
   return *keep ? v : -(fsm_vf)INFINITY;
 }
-/* ---- the axis kernels (generic/c*.c): exp and double sums ------------ */
+/* ---- the axis kernels (generic/axis.c): blocks and double sums ------- */
 
 /* eight independent columns per block, which the compiler may vectorise */
 #define FSM_AXIS_VECS 8
 
-#define FSM_VEXP_SETUP ((void)0)
 #if defined(FSM_DTYPE_F32)
-/* the table exp every SIMD table reproduces (exp.h) */
-#define FSM_VEXP(x) fsm_scalar_exp_nonpositive(x)
 /* float lanes: summed in double */
 typedef double fsm_vsumd;
 static inline fsm_vsumd fsm_vsumd_zero(void) { return 0.0; }
 static inline void fsm_vsumd_add(fsm_vsumd *s, fsm_vf v) { *s += (double)v; }
 static inline void fsm_vsumd_store(double *p, fsm_vsumd s) { *p = s; }
 #else
-/* libm's exp, as the float64 row kernels */
-#define FSM_VEXP(x) exp(x)
 /* double lanes: Neumaier's compensated sum (kernels.h), so that a
  * column's error does not grow with its length */
 typedef fsm_compensated fsm_vsumd;
