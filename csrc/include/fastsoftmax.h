@@ -250,6 +250,35 @@ FSM_API fsm_status fsm_log_softmax_backward_bf16(size_t rows, size_t cols,
                                                  uint16_t *dx, size_t dx_stride);
 /* ---- end of half-precision VJPs ---- */
 
+/* ---- half-precision cross-entropy (issue 17) ----
+ * fsm_cross_entropy_f16: fsm_cross_entropy_f32 on float16 logits (uint16_t
+ * bits): each row is widened to float32 exactly (a scratch on the stack
+ * up to 4096 elements, else one allocation per row), the float32 row runs
+ * on it, and the gradient is rounded once to float16. The loss is float32
+ * (`loss`, may be NULL): a half loss would lose the small differences
+ * between rows that training curves show.
+ * Returns FSM_OK, a status of the training functions' shared conventions,
+ * or FSM_OUT_OF_MEMORY (a row's scratch could not be allocated; earlier
+ * rows may have been written).
+ * Thread safety: reentrant; concurrent calls on disjoint outputs are safe.
+ * Accuracy: the loss as fsm_cross_entropy_f32's on the widened logits; the
+ * gradient within ulp_S(ref) + the float32 bound of the float64 one. */
+FSM_API fsm_status fsm_cross_entropy_f16(size_t rows, size_t cols,
+                                         const uint16_t *logits, size_t logits_stride,
+                                         const int64_t *targets, int64_t ignore_index,
+                                         double label_smoothing, double grad_scale,
+                                         float *loss, uint16_t *dlogits,
+                                         size_t dlogits_stride);
+/* fsm_cross_entropy_bf16: on bfloat16 logits; arguments, returns and
+ * thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_cross_entropy_bf16(size_t rows, size_t cols,
+                                          const uint16_t *logits, size_t logits_stride,
+                                          const int64_t *targets, int64_t ignore_index,
+                                          double label_smoothing, double grad_scale,
+                                          float *loss, uint16_t *dlogits,
+                                          size_t dlogits_stride);
+/* ---- end of half-precision cross-entropy ---- */
+
 /* ------------------------------------------------- softmax along an axis
  *
  * Softmax over an axis that is not the contiguous one (axis 0 of a

@@ -19,7 +19,11 @@
  *     blocks and the chunked rows), also in place (dx == dy): within 1 ulp
  *     of the storage type of the float32 function's result on the widened
  *     inputs, or within the float32 bound where the difference cancels;
- *     nothing written past a row; a NULL pointer is a status.
+ *     nothing written past a row; a NULL pointer is a status;
+ *   - fsm_cross_entropy_{f16,bf16}: the loss bit for bit the float32
+ *     function's on the widened logits, the gradient that one rounded
+ *     (the same float32 row runs), also in place and without a gradient,
+ *     ignored rows, statuses.
  */
 #include "test_util.h"
 
@@ -300,6 +304,61 @@ static void test_vjps(const char *isa, int bf16) {
   free(dxf);
 }
 
+typedef fsm_status (*half_ce_fn)(size_t, size_t, const uint16_t *, size_t, const int64_t *,
+                                 int64_t, double, double, float *, uint16_t *, size_t);
+
+static void test_cross_entropy(const char *isa, int bf16) {
+  const half_ce_fn fn = bf16 ? fsm_cross_entropy_bf16 : fsm_cross_entropy_f16;
+  const widen_fn widen = bf16 ? fsm_bf16_to_f32 : fsm_f16_to_f32;
+  const narrow_fn narrow = bf16 ? fsm_f32_to_bf16 : fsm_f32_to_f16;
+  static const size_t long_rows[] = {4095, 4096, 4097, 140000};
+  const size_t max_n = 140000, rows = 3;
+  uint16_t *x = malloc(rows * max_n * sizeof *x), *dx = malloc((rows * max_n + 8) * sizeof *dx);
+  float *xf = malloc(rows * max_n * sizeof *xf), *dxf = malloc(rows * max_n * sizeof *dxf);
+  for (size_t k = 0; k < 40 + sizeof long_rows / sizeof long_rows[0]; k++) {
+    const size_t n = k < 40 ? k + 1 : long_rows[k - 40];
+    const size_t r = n >= 100000 ? 1 : rows;
+    for (size_t i = 0; i < r * n; i++) {
+      x[i] = narrow((float)((rng_uniform() - 0.5) * 16.0));
+      xf[i] = widen(x[i]);
+    }
+    const int64_t targets[3] = {(int64_t)(n / 2), (int64_t)(n - 1), -100};
+    const double alpha = k % 3 == 0 ? 0.1 : 0.0;
+    float loss[3], loss_f[3];
+    CHECK(fsm_cross_entropy_f32(r, n, xf, n, targets, -100, alpha, 0.5, loss_f, dxf, n) == FSM_OK,
+          "status");
+    for (int in_place = 0; in_place < 2; in_place++) {
+      for (size_t i = 0; i < r * n + 8; i++) dx[i] = 0x7777;
+      if (in_place) memcpy(dx, x, r * n * sizeof *x);
+      CHECK(fn(r, n, in_place ? dx : x, n, targets, -100, alpha, 0.5, loss, dx, n) == FSM_OK,
+            "status");
+      for (size_t q = 0; q < r; q++)
+        CHECK(memcmp(&loss[q], &loss_f[q], sizeof(float)) == 0, "%s %s ce n=%zu row %zu: loss %a vs %a",
+              isa, bf16 ? "bf16" : "f16", n, q, (double)loss[q], (double)loss_f[q]);
+      long worst = 0;
+      for (size_t i = 0; i < r * n; i++) {
+        const long d = half_ulps(dx[i], narrow(dxf[i]), bf16);
+        if (d > worst) worst = d;
+      }
+      CHECK(worst == 0, "%s %s ce n=%zu%s: gradient %ld ulp from the float32 one rounded", isa,
+            bf16 ? "bf16" : "f16", n, in_place ? " in place" : "", worst);
+      for (size_t i = r * n; i < r * n + 8; i++) CHECK(dx[i] == 0x7777, "wrote past the rows");
+    }
+    CHECK(fn(r, n, x, n, targets, -100, alpha, 0.5, loss, NULL, n) == FSM_OK, "status");
+    for (size_t q = 0; q < r; q++) CHECK(loss[q] == loss_f[q], "ce without a gradient");
+  }
+  const int64_t bad[1] = {4};
+  float loss[1] = {-1.0f};
+  CHECK(fn(1, 4, x, 4, bad, -100, 0.0, 1.0, loss, dx, 4) == FSM_TARGET_OUT_OF_RANGE, "target");
+  CHECK(fn(1, 4, x, 4, bad + 0, -100, 2.0, 1.0, loss, dx, 4) != FSM_OK, "alpha");
+  CHECK(fn(1, 4, NULL, 4, bad, -100, 0.0, 1.0, loss, dx, 4) == FSM_NULL_POINTER, "NULL x");
+  CHECK(loss[0] == -1.0f, "wrote on an error");
+  free(x);
+  free(dx);
+  free(xf);
+  free(dxf);
+}
+
 int main(void) {
   test_scalar_conversions(0);
   test_scalar_conversions(1);
@@ -317,6 +376,8 @@ int main(void) {
     test_softmax(isa, 1);
     test_vjps(isa, 0);
     test_vjps(isa, 1);
+    test_cross_entropy(isa, 0);
+    test_cross_entropy(isa, 1);
     mark_isa_tested(isa);
   }
   fsm_set_isa(FSM_ISA_AUTO);

@@ -77,4 +77,12 @@ fsm_algorithm DRIVER(auto_algorithm)(fsm_algorithm algorithm, fsm_auto_rule rule
 int DRIVER(fills_llc)(size_t rows, size_t n);
 int DRIVER(in_two_pass_domain)(fsm_extsum sum);
 
+/* typed/training.c (float32 build): one cross-entropy row (integer target c,
+ * label smoothing, gradient scale g; dx may be x or NULL) on float32 with the
+ * given table, for the half-precision drivers (typed/half_training.c). */
+#if defined(FSM_DTYPE_F32) || defined(FSM_DTYPE_HALF)
+double fsm_f32_cross_entropy_row(const fsm_f32_kernels *k, size_t n, const float *x, size_t c,
+                                 double label_smoothing, double g, float *dx);
+#endif
+
 #endif /* FSM_DTYPE_H */

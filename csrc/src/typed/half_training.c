@@ -5,11 +5,14 @@
  * scratch that stays in L1 (vwiden, exact), run the float32 table's
  * kernels on it (rdot, rsum, vsubmul, vsubscaleexp) and narrow the result
  * (vscale with s = 1): the float32 computation on the widened inputs,
- * rounded once to S. Why a scratch rather than half versions of the
+ * rounded once to S. Cross-entropy widens the whole row (its passes
+ * revisit it) and runs the float32 driver's row on it. Why a scratch rather than half versions of the
  * float32 kernels: docs/architecture.md ("Half-precision training").
  */
 #include "dtype.h"
 #include "../threads.h"
+
+#include <stdlib.h>
 
 #if !defined(FSM_DTYPE_HALF)
 #error "typed/half_training.c is built for float16 and bfloat16 only"
@@ -145,4 +148,70 @@ fsm_status PUBLIC(softmax_backward)(size_t rows, size_t cols, const S *y, size_t
 fsm_status PUBLIC(log_softmax_backward)(size_t rows, size_t cols, const S *z, size_t z_stride,
                                         const S *dz, size_t dz_stride, S *dx, size_t dx_stride) {
   return DRIVER(run_hvjp)(1, rows, cols, z, z_stride, dz, dz_stride, dx, dx_stride);
+}
+
+/* ---- cross-entropy, integer targets: the row widened into a float32
+   scratch (on the stack up to HALF_CE_STACK elements, else malloc'd per
+   row: FSM_OUT_OF_MEMORY when that fails), the float32 row (its passes,
+   reload or two-pass, on the widened values; the gradient in place in the
+   scratch), the gradient narrowed once. The loss is float32. */
+
+#define HALF_CE_STACK 4096
+
+typedef struct DRIVER(hce_call) {
+  const KERNELS *kh;
+  const fsm_f32_kernels *kf;
+  const int64_t *targets;
+  int64_t ignore_index;
+  double label_smoothing, g;
+  float *loss;
+} DRIVER(hce_call);
+
+static fsm_status DRIVER(hce_plan_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(hce_call) *call = ctx;
+  const int64_t t = call->targets[r];
+  const S *x = ptr[0];
+  S *dx = ptr[1];
+  double loss = 0.0;
+  if (t == call->ignore_index) {
+    for (size_t i = 0; dx != NULL && i < n; i++) dx[i] = 0;
+  } else if (t < 0 || (uint64_t)t >= (uint64_t)n) {
+    return FSM_TARGET_OUT_OF_RANGE; /* only with overlapping outputs (see training.c) */
+  } else {
+    float stack_x[HALF_CE_STACK];
+    float *heap_x = NULL, *xs = stack_x;
+    if (n > HALF_CE_STACK) {
+      xs = heap_x = malloc(n * sizeof *xs);
+      if (xs == NULL) return FSM_OUT_OF_MEMORY;
+    }
+    call->kh->vwiden(n, x, xs);
+    loss = fsm_f32_cross_entropy_row(call->kf, n, xs, (size_t)t, call->label_smoothing, call->g,
+                                     dx != NULL ? xs : NULL);
+    if (dx != NULL) call->kh->vscale(n, xs, 1.0f, dx);
+    free(heap_x);
+  }
+  if (call->loss != NULL) call->loss[r] = (float)loss;
+  return FSM_OK;
+}
+
+fsm_status PUBLIC(cross_entropy)(size_t rows, size_t cols, const S *logits, size_t logits_stride,
+                                 const int64_t *targets, int64_t ignore_index,
+                                 double label_smoothing, double grad_scale, float *loss,
+                                 S *dlogits, size_t dlogits_stride) {
+  fsm_status status;
+  const KERNELS *kh = ACTIVE_KERNELS(&status);
+  if (kh == NULL) return status;
+  const fsm_f32_kernels *kf = fsm_f32_active_kernels(&status);
+  if (kf == NULL) return status;
+  status = fsm_check_matrix(rows, cols, logits, logits_stride, sizeof(S));
+  if (status == FSM_OK && dlogits != NULL)
+    status = fsm_check_matrix(rows, cols, dlogits, dlogits_stride, sizeof(S));
+  if (status == FSM_OK) status = fsm_check_targets(rows, cols, targets, ignore_index, 1);
+  if (status == FSM_OK && !(label_smoothing >= 0.0 && label_smoothing <= 1.0))
+    status = FSM_INVALID_ARGUMENT;
+  if (status != FSM_OK) return status;
+  const DRIVER(hce_call) call = {kh, kf, targets, ignore_index, label_smoothing, grad_scale, loss};
+  const fsm_plan plan = {rows, cols, sizeof(S), 2, {(void *)logits, dlogits},
+                         {logits_stride, dlogits_stride}, DRIVER(hce_plan_row), &call};
+  return fsm_run_plan(&plan);
 }

@@ -543,6 +543,17 @@ static double DRIVER(stablemax_ce_row)(const KERNELS *k, size_t n, const S *x, s
 typedef double (*DRIVER(loss_fn))(const KERNELS *, size_t, const S *, size_t,
                                   const fsm_loss_params *, double, S *);
 
+#if defined(FSM_DTYPE_F32)
+/* One cross-entropy row for the half-precision drivers (typed/half_training.c),
+ * which widen the row to float32 and call this with the float32 table
+ * their caller resolved (dtype.h). */
+double fsm_f32_cross_entropy_row(const fsm_f32_kernels *k, size_t n, const float *x, size_t c,
+                                 double label_smoothing, double g, float *dx) {
+  const fsm_loss_params p = {(fsm_spherical_loss)0, label_smoothing, 0.0, 0.0};
+  return DRIVER(ce_row)(k, n, x, c, &p, g, dx);
+}
+#endif
+
 typedef struct DRIVER(loss_call) {
   const KERNELS *k;
   DRIVER(loss_fn) row;
