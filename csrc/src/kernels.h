@@ -57,6 +57,21 @@ typedef struct fsm_fuse_params {
  * traffic saved (kernels.def, FSM_STREAM_KERNEL_LIST). */
 #define FSM_NT_MIN_BYTES 8192
 
+/* How an _nt kernel splits a row of n elements of `elem` bytes at y: the
+ * returned count of whole 64-byte lines' elements, stored non-temporally,
+ * after *head elements up to y's first line boundary (the rest after them
+ * ordinarily). 0 (and *head = n) for rows under FSM_NT_MIN_BYTES or a y
+ * not aligned to its element. */
+static inline size_t fsm_nt_split(size_t n, const void *y, size_t elem, size_t *head) {
+  const size_t line = 64 / elem;
+  if (n * elem < FSM_NT_MIN_BYTES || (uintptr_t)y % elem != 0) {
+    *head = n;
+    return 0;
+  }
+  *head = (line - ((uintptr_t)y % 64) / elem) % line;
+  return (n - *head) / line * line;
+}
+
 /* What AUTO runs for one function: the three-pass reload for rows shorter
  * than `min_cols` elements, `algorithm` from there; with `beyond_llc` set,
  * for calls whose input and output together fill the last-level cache

@@ -92,16 +92,11 @@ void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, avx512)(size_t n, const S *x, C s, C 
  * costs a read-modify-write in DRAM; 256-float rows at NumPy's 16-byte
  * alignment ran at half speed that way). */
 void FSM_KERNEL_NAME(FSM_DT, vscaleextexp_nt, avx512)(size_t n, const S *x, C s, C e, S *y) {
-  const size_t line = 64 / sizeof(S);
-  if (n * sizeof(S) < FSM_NT_MIN_BYTES || (uintptr_t)y % sizeof(S) != 0) {
-    scaleextexp_row(n, x, s, e, y, 0);
-    return;
-  }
-  const size_t head = (line - ((uintptr_t)y % 64) / sizeof(S)) % line;
-  const size_t body = (n - head) / line * line;
+  size_t head;
+  const size_t body = fsm_nt_split(n, y, sizeof(S), &head);
   scaleextexp_row(head, x, s, e, y, 0);
   scaleextexp_row(body, x + head, s, e, y + head, 1);
   scaleextexp_row(n - head - body, x + head + body, s, e, y + head + body, 0);
-  _mm_sfence();
+  if (body != 0) _mm_sfence();
 }
 #endif
