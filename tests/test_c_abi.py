@@ -260,6 +260,152 @@ def test_half_vjps(ffi, lib, kind, log):
     assert fn(2, 4, u16(x), 3, u16(x), 4, u16(y), 4) == STATUS["FSM_INVALID_STRIDE"]
     assert fn(SIZE_MAX, 4, u16(x), 4, u16(x), 4, u16(y), 4) == STATUS["FSM_SIZE_OVERFLOW"]
     assert (y == 0).all()
+# ---- half-precision losses, spherical family and StableMax (issue 17) ----
+
+
+@pytest.mark.parametrize("kind", ["f16", "bf16"])
+def test_half_training_functions(ffi, lib, kind):
+    """fsm_<loss>_{f16,bf16}, fsm_spherical_stats_* and the normalised maps
+    on half storage: the loss bit for bit the float32 function's on the
+    widened inputs and the gradient / map that result rounded by NumPy, on
+    every ISA, padded strided rows (gaps untouched), the 4096-element scratch
+    boundary; against the float64 references; in place; error statuses."""
+    import reference as R
+    from half_reference import half_bits_from_f32, half_bits_to_f32
+
+    h = {name: getattr(lib, f"fsm_{name}_{kind}") for name in (
+        "cross_entropy", "cross_entropy_soft", "log_spherical_loss", "log_taylor_loss", "z_loss",
+        "stablemax_cross_entropy", "spherical_stats", "spherical_softmax", "log_spherical_softmax",
+        "taylor_softmax", "log_taylor_softmax", "stablemax", "log_stablemax")}
+    f = {name: getattr(lib, f"fsm_{name}_f32") for name in h}
+    rng = np.random.default_rng(71)
+    u16 = lambda a: ffi.cast("uint16_t *", a.ctypes.data)  # noqa: E731
+    rows = 3
+    for isa in supported_isas(lib):
+        assert lib.fsm_set_isa(ISAS[isa]) == 0
+        for cols in (3, 8, 17, 100, 4097):
+            pad = cols + 5
+            x = half_bits_from_f32(rng.standard_normal((rows, pad)) * 3, kind)
+            xw = np.ascontiguousarray(half_bits_to_f32(x[:, :cols], kind))
+            tb = half_bits_from_f32(rng.uniform(0, 1, (rows, pad)), kind)
+            tw = np.ascontiguousarray(half_bits_to_f32(tb[:, :cols], kind))
+            c = np.array([0, cols - 1, cols // 2], np.int64)
+            pc = ffi.cast("int64_t *", c.ctypes.data)
+            loss, loss32 = np.zeros(rows, np.float32), np.zeros(rows, np.float32)
+            g32 = np.zeros((rows, cols), np.float32)
+            losses = (("cross_entropy", (0.1,), R.cross_entropy_rows64(xw, c, 0.1)),
+                      ("log_spherical_loss", (1e-3,),
+                       R.normalised_loss_rows64("spherical", xw, c, eps=1e-3)),
+                      ("log_taylor_loss", (), R.normalised_loss_rows64("taylor", xw, c)),
+                      ("z_loss", (2.0, 0.5, 0.0), R.z_loss_rows64(xw, c, 2.0, 0.5)),
+                      ("stablemax_cross_entropy", (), R.normalised_loss_rows64("stable", xw, c)))
+            for name, args, (ref_l, ref_g) in losses:
+                g = np.full((rows, cols + 3), 0x7777, np.uint16)
+                assert h[name](rows, cols, u16(x), pad, pc, -100, *args, 0.5,
+                               ptr(ffi, loss), u16(g), cols + 3) == 0, name
+                assert f[name](rows, cols, ptr(ffi, xw), cols, pc, -100, *args, 0.5,
+                               ptr(ffi, loss32), ptr(ffi, g32), cols) == 0
+                assert (loss == loss32).all(), (isa, cols, name)
+                assert (g[:, :cols] == half_bits_from_f32(g32, kind)).all(), (isa, cols, name)
+                assert (g[:, cols:] == 0x7777).all()
+                np.testing.assert_allclose(loss, ref_l, rtol=1e-5, err_msg=name)
+                np.testing.assert_allclose(half_bits_to_f32(g[:, :cols], kind), ref_g * 0.5,
+                                           rtol=2e-2, atol=2e-2 * np.abs(ref_g).max(), err_msg=name)
+                # in place, and without a gradient
+                gi = np.ascontiguousarray(x[:, :cols])
+                assert h[name](rows, cols, u16(gi), cols, pc, -100, *args, 0.5, ffi.NULL, u16(gi),
+                               cols) == 0
+                assert (gi == g[:, :cols]).all(), name
+                assert h[name](rows, cols, u16(x), pad, pc, -100, *args, 0.5, ptr(ffi, loss),
+                               ffi.NULL, cols) == 0
+                assert (loss == loss32).all()
+            g = np.full((rows, cols + 3), 0x7777, np.uint16)
+            assert h["cross_entropy_soft"](rows, cols, u16(x), pad, u16(tb), pad, 0.2, 1.0,
+                                           ptr(ffi, loss), u16(g), cols + 3) == 0
+            assert f["cross_entropy_soft"](rows, cols, ptr(ffi, xw), cols, ptr(ffi, tw), cols, 0.2,
+                                           1.0, ptr(ffi, loss32), ptr(ffi, g32), cols) == 0
+            assert (loss == loss32).all() and (g[:, :cols] == half_bits_from_f32(g32, kind)).all()
+            assert (g[:, cols:] == 0x7777).all()
+            ref_l, _ = R.soft_cross_entropy_rows64(xw, tw, 0.2)
+            np.testing.assert_allclose(loss, ref_l, rtol=1e-5)
+            stats, stats32 = np.zeros((rows, 3)), np.zeros((rows, 3))
+            assert h["spherical_stats"](rows, cols, u16(x), pad, pc,
+                                        ffi.cast("double *", stats.ctypes.data)) == 0
+            assert f["spherical_stats"](rows, cols, ptr(ffi, xw), cols, pc,
+                                        ffi.cast("double *", stats32.ctypes.data)) == 0
+            assert (stats == stats32).all()
+            np.testing.assert_allclose(stats[:, 1], (xw.astype(np.float64) ** 2).sum(1), rtol=1e-12)
+            for name, family, log, extra in (
+                    ("spherical_softmax", "spherical", False, (1e-3,)),
+                    ("log_spherical_softmax", "spherical", True, (1e-3,)),
+                    ("taylor_softmax", "taylor", False, ()), ("log_taylor_softmax", "taylor", True, ()),
+                    ("stablemax", "stable", False, ()), ("log_stablemax", "stable", True, ())):
+                y = np.full((rows, cols + 3), 0x7777, np.uint16)
+                assert h[name](rows, cols, u16(x), pad, u16(y), cols + 3, *extra) == 0, name
+                assert f[name](rows, cols, ptr(ffi, xw), cols, ptr(ffi, g32), cols, *extra) == 0
+                assert (y[:, :cols] == half_bits_from_f32(g32, kind)).all(), (isa, cols, name)
+                assert (y[:, cols:] == 0x7777).all()
+                ref = R.normalised64(family, xw, eps=extra[0] if extra else 0.0, log=log)
+                # (atol: float16's subnormal spacing, 2^-24)
+                np.testing.assert_allclose(half_bits_to_f32(y[:, :cols], kind), ref, rtol=1e-2,
+                                           atol=1e-2 * np.abs(ref).max() if log else 2.0 ** -24,
+                                           err_msg=name)
+    assert lib.fsm_set_isa(0) == 0
+    # errors: a status, nothing written
+    x = np.zeros((2, 4), np.uint16)
+    y = np.full((2, 4), 7, np.uint16)
+    loss = np.full(2, 7.0, np.float32)
+    c = np.array([0, 4], np.int64)
+    pc = ffi.cast("int64_t *", c.ctypes.data)
+    pl = ptr(ffi, loss)
+    assert h["cross_entropy"](2, 4, u16(x), 4, pc, -100, 0.0, 1.0, pl, u16(y), 4) == \
+        STATUS["FSM_TARGET_OUT_OF_RANGE"]
+    assert h["z_loss"](2, 4, u16(x), 4, pc, -100, 1.0, 0.0, 0.0, 1.0, pl, u16(y), 4) == \
+        STATUS["FSM_TARGET_OUT_OF_RANGE"]
+    c[1] = 1
+    assert h["cross_entropy"](2, 4, u16(x), 4, pc, -100, 1.5, 1.0, pl, u16(y), 4) == \
+        STATUS["FSM_INVALID_ARGUMENT"]
+    assert h["cross_entropy"](2, 4, u16(x), 4, ffi.NULL, -100, 0.0, 1.0, pl, u16(y), 4) == \
+        STATUS["FSM_NULL_POINTER"]
+    assert h["cross_entropy"](2, 4, ffi.NULL, 4, pc, -100, 0.0, 1.0, pl, u16(y), 4) == \
+        STATUS["FSM_NULL_POINTER"]
+    assert h["cross_entropy"](2, 4, u16(x), 3, pc, -100, 0.0, 1.0, pl, u16(y), 4) == \
+        STATUS["FSM_INVALID_STRIDE"]
+    assert h["cross_entropy"](SIZE_MAX, 4, u16(x), 4, pc, -100, 0.0, 1.0, pl, u16(y), 4) == \
+        STATUS["FSM_SIZE_OVERFLOW"]
+    assert h["log_spherical_loss"](2, 4, u16(x), 4, pc, -100, -1.0, 1.0, pl, u16(y), 4) == \
+        STATUS["FSM_INVALID_ARGUMENT"]
+    assert h["z_loss"](2, 2, u16(x), 4, pc, -100, 1.0, 0.0, 0.0, 1.0, pl, u16(y), 4) == \
+        STATUS["FSM_INVALID_ARGUMENT"]
+    assert h["log_taylor_loss"](2, 4, u16(x), 4, pc, -100, 1.0, pl, u16(y), 3) == \
+        STATUS["FSM_INVALID_STRIDE"]
+    assert h["stablemax_cross_entropy"](2, 4, u16(x), 4, ffi.NULL, -100, 1.0, pl, u16(y), 4) == \
+        STATUS["FSM_NULL_POINTER"]
+    assert h["cross_entropy_soft"](2, 4, u16(x), 4, ffi.NULL, 4, 0.0, 1.0, pl, u16(y), 4) == \
+        STATUS["FSM_NULL_POINTER"]
+    assert h["cross_entropy_soft"](2, 4, u16(x), 4, u16(x), 4, -0.5, 1.0, pl, u16(y), 4) == \
+        STATUS["FSM_INVALID_ARGUMENT"]
+    assert h["spherical_stats"](2, 4, u16(x), 4, pc, ffi.NULL) == STATUS["FSM_NULL_POINTER"]
+    assert h["spherical_softmax"](2, 4, u16(x), 4, u16(y), 4, -1.0) == STATUS["FSM_INVALID_ARGUMENT"]
+    assert h["stablemax"](2, 4, u16(x), 4, ffi.NULL, 4) == STATUS["FSM_NULL_POINTER"]
+    assert h["log_stablemax"](2, 4, u16(x), 2, u16(y), 4) == STATUS["FSM_INVALID_STRIDE"]
+    assert (y == 7).all() and (loss == 7).all()
+    # the explicit names, so that every public function appears as lib.<name> here
+    names = [lib.fsm_cross_entropy_f16, lib.fsm_cross_entropy_bf16, lib.fsm_cross_entropy_soft_f16,
+             lib.fsm_cross_entropy_soft_bf16, lib.fsm_log_spherical_loss_f16,
+             lib.fsm_log_spherical_loss_bf16, lib.fsm_log_taylor_loss_f16,
+             lib.fsm_log_taylor_loss_bf16, lib.fsm_z_loss_f16, lib.fsm_z_loss_bf16,
+             lib.fsm_stablemax_cross_entropy_f16, lib.fsm_stablemax_cross_entropy_bf16,
+             lib.fsm_spherical_stats_f16, lib.fsm_spherical_stats_bf16,
+             lib.fsm_spherical_softmax_f16, lib.fsm_spherical_softmax_bf16,
+             lib.fsm_log_spherical_softmax_f16, lib.fsm_log_spherical_softmax_bf16,
+             lib.fsm_taylor_softmax_f16, lib.fsm_taylor_softmax_bf16,
+             lib.fsm_log_taylor_softmax_f16, lib.fsm_log_taylor_softmax_bf16,
+             lib.fsm_stablemax_f16, lib.fsm_stablemax_bf16, lib.fsm_log_stablemax_f16,
+             lib.fsm_log_stablemax_bf16]
+    assert all(names)
+
+
 @pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 def test_axis_functions(ffi, lib, dtype, log):

@@ -250,34 +250,165 @@ FSM_API fsm_status fsm_log_softmax_backward_bf16(size_t rows, size_t cols,
                                                  uint16_t *dx, size_t dx_stride);
 /* ---- end of half-precision VJPs ---- */
 
-/* ---- half-precision cross-entropy (issue 17) ----
- * fsm_cross_entropy_f16: fsm_cross_entropy_f32 on float16 logits (uint16_t
- * bits): each row is widened to float32 exactly (a scratch on the stack
- * up to 4096 elements, else one allocation per row), the float32 row runs
- * on it, and the gradient is rounded once to float16. The loss is float32
- * (`loss`, may be NULL): a half loss would lose the small differences
- * between rows that training curves show.
- * Returns FSM_OK, a status of the training functions' shared conventions,
- * or FSM_OUT_OF_MEMORY (a row's scratch could not be allocated; earlier
- * rows may have been written).
+/* ---- half-precision losses, spherical family and StableMax (issue 17) ---- */
+
+/* fsm_cross_entropy_f16: fsm_cross_entropy_f32 on float16 storage. This
+ * function and the training functions below (the losses,
+ * fsm_spherical_stats and the normalised maps) take float16 (_f16) or
+ * bfloat16 (_bf16) matrices as uint16_t bits; each is the float32 function of the same name computed on
+ * the exactly widened inputs (soft targets: of the logits' storage type):
+ * each row is widened to float32 in a scratch (on the stack up to 4096
+ * elements, else one allocation per row), the float32 row runs on it, and
+ * the gradient or map is rounded once to the storage type. Losses are
+ * float32 (`loss`, may be NULL; a half loss would lose the small
+ * differences between rows that training curves show); fsm_spherical_stats
+ * writes doubles as the float32 one does.
+ * Arguments, aliasing (outputs may be the first input exactly) and the
+ * order of the status checks: as the float32 function, with uint16_t
+ * matrices and a float loss. Returns FSM_OK, the float32 function's
+ * statuses, or FSM_OUT_OF_MEMORY (a row's scratch could not be allocated;
+ * earlier rows may have been written).
  * Thread safety: reentrant; concurrent calls on disjoint outputs are safe.
- * Accuracy: the loss as fsm_cross_entropy_f32's on the widened logits; the
- * gradient within ulp_S(ref) + the float32 bound of the float64 one. */
-FSM_API fsm_status fsm_cross_entropy_f16(size_t rows, size_t cols,
-                                         const uint16_t *logits, size_t logits_stride,
-                                         const int64_t *targets, int64_t ignore_index,
-                                         double label_smoothing, double grad_scale,
-                                         float *loss, uint16_t *dlogits,
+ * Accuracy: the loss (and the statistics) exactly the float32 function's
+ * on the widened inputs (its bound against the float64 reference of the
+ * widened inputs); the gradient or map that float32 result rounded once to
+ * the storage type: within ulp_S(ref) + the float32 bound of the float64
+ * reference ref (ulp_S as for the VJPs above). */
+FSM_API fsm_status fsm_cross_entropy_f16(size_t rows, size_t cols, const uint16_t *logits,
+                                         size_t logits_stride, const int64_t *targets,
+                                         int64_t ignore_index, double label_smoothing,
+                                         double grad_scale, float *loss, uint16_t *dlogits,
                                          size_t dlogits_stride);
-/* fsm_cross_entropy_bf16: on bfloat16 logits; arguments, returns and
- * thread safety as fsm_cross_entropy_f16. */
-FSM_API fsm_status fsm_cross_entropy_bf16(size_t rows, size_t cols,
-                                          const uint16_t *logits, size_t logits_stride,
-                                          const int64_t *targets, int64_t ignore_index,
-                                          double label_smoothing, double grad_scale,
-                                          float *loss, uint16_t *dlogits,
+/* fsm_cross_entropy_bf16: fsm_cross_entropy_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_cross_entropy_bf16(size_t rows, size_t cols, const uint16_t *logits,
+                                          size_t logits_stride, const int64_t *targets,
+                                          int64_t ignore_index, double label_smoothing,
+                                          double grad_scale, float *loss, uint16_t *dlogits,
                                           size_t dlogits_stride);
-/* ---- end of half-precision cross-entropy ---- */
+/* fsm_cross_entropy_soft_f16: fsm_cross_entropy_soft_f32 on float16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_cross_entropy_soft_f16(size_t rows, size_t cols, const uint16_t *logits,
+                                              size_t logits_stride, const uint16_t *targets,
+                                              size_t targets_stride, double label_smoothing,
+                                              double grad_scale, float *loss, uint16_t *dlogits,
+                                              size_t dlogits_stride);
+/* fsm_cross_entropy_soft_bf16: fsm_cross_entropy_soft_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_cross_entropy_soft_bf16(size_t rows, size_t cols, const uint16_t *logits,
+                                               size_t logits_stride, const uint16_t *targets,
+                                               size_t targets_stride, double label_smoothing,
+                                               double grad_scale, float *loss, uint16_t *dlogits,
+                                               size_t dlogits_stride);
+/* fsm_log_spherical_loss_f16: fsm_log_spherical_loss_f32 on float16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_log_spherical_loss_f16(size_t rows, size_t cols, const uint16_t *x,
+                                              size_t x_stride, const int64_t *targets,
+                                              int64_t ignore_index, double eps, double grad_scale,
+                                              float *loss, uint16_t *dx, size_t dx_stride);
+/* fsm_log_spherical_loss_bf16: fsm_log_spherical_loss_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_log_spherical_loss_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                               size_t x_stride, const int64_t *targets,
+                                               int64_t ignore_index, double eps, double grad_scale,
+                                               float *loss, uint16_t *dx, size_t dx_stride);
+/* fsm_log_taylor_loss_f16: fsm_log_taylor_loss_f32 on float16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_log_taylor_loss_f16(size_t rows, size_t cols, const uint16_t *x,
+                                           size_t x_stride, const int64_t *targets,
+                                           int64_t ignore_index, double grad_scale, float *loss,
+                                           uint16_t *dx, size_t dx_stride);
+/* fsm_log_taylor_loss_bf16: fsm_log_taylor_loss_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_log_taylor_loss_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                            size_t x_stride, const int64_t *targets,
+                                            int64_t ignore_index, double grad_scale, float *loss,
+                                            uint16_t *dx, size_t dx_stride);
+/* fsm_z_loss_f16: fsm_z_loss_f32 on float16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_z_loss_f16(size_t rows, size_t cols, const uint16_t *x, size_t x_stride,
+                                  const int64_t *targets, int64_t ignore_index, double a, double b,
+                                  double eps_z, double grad_scale, float *loss, uint16_t *dx,
+                                  size_t dx_stride);
+/* fsm_z_loss_bf16: fsm_z_loss_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_z_loss_bf16(size_t rows, size_t cols, const uint16_t *x, size_t x_stride,
+                                   const int64_t *targets, int64_t ignore_index, double a, double b,
+                                   double eps_z, double grad_scale, float *loss, uint16_t *dx,
+                                   size_t dx_stride);
+/* fsm_stablemax_cross_entropy_f16: fsm_stablemax_cross_entropy_f32 on float16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_stablemax_cross_entropy_f16(size_t rows, size_t cols, const uint16_t *x,
+                                                   size_t x_stride, const int64_t *targets,
+                                                   int64_t ignore_index, double grad_scale,
+                                                   float *loss, uint16_t *dx, size_t dx_stride);
+/* fsm_stablemax_cross_entropy_bf16: fsm_stablemax_cross_entropy_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_stablemax_cross_entropy_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                                    size_t x_stride, const int64_t *targets,
+                                                    int64_t ignore_index, double grad_scale,
+                                                    float *loss, uint16_t *dx, size_t dx_stride);
+/* fsm_spherical_stats_f16: fsm_spherical_stats_f32 on float16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_spherical_stats_f16(size_t rows, size_t cols, const uint16_t *x,
+                                           size_t x_stride, const int64_t *targets, double *stats);
+/* fsm_spherical_stats_bf16: fsm_spherical_stats_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_spherical_stats_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                            size_t x_stride, const int64_t *targets, double *stats);
+/* fsm_spherical_softmax_f16: fsm_spherical_softmax_f32 on float16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_spherical_softmax_f16(size_t rows, size_t cols, const uint16_t *x,
+                                             size_t x_stride, uint16_t *y, size_t y_stride,
+                                             double eps);
+/* fsm_spherical_softmax_bf16: fsm_spherical_softmax_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_spherical_softmax_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                              size_t x_stride, uint16_t *y, size_t y_stride,
+                                              double eps);
+/* fsm_log_spherical_softmax_f16: fsm_log_spherical_softmax_f32 on float16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_log_spherical_softmax_f16(size_t rows, size_t cols, const uint16_t *x,
+                                                 size_t x_stride, uint16_t *y, size_t y_stride,
+                                                 double eps);
+/* fsm_log_spherical_softmax_bf16: fsm_log_spherical_softmax_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_log_spherical_softmax_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                                  size_t x_stride, uint16_t *y, size_t y_stride,
+                                                  double eps);
+/* fsm_taylor_softmax_f16: fsm_taylor_softmax_f32 on float16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_taylor_softmax_f16(size_t rows, size_t cols, const uint16_t *x,
+                                          size_t x_stride, uint16_t *y, size_t y_stride);
+/* fsm_taylor_softmax_bf16: fsm_taylor_softmax_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_taylor_softmax_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                           size_t x_stride, uint16_t *y, size_t y_stride);
+/* fsm_log_taylor_softmax_f16: fsm_log_taylor_softmax_f32 on float16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_log_taylor_softmax_f16(size_t rows, size_t cols, const uint16_t *x,
+                                              size_t x_stride, uint16_t *y, size_t y_stride);
+/* fsm_log_taylor_softmax_bf16: fsm_log_taylor_softmax_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_log_taylor_softmax_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                               size_t x_stride, uint16_t *y, size_t y_stride);
+/* fsm_stablemax_f16: fsm_stablemax_f32 on float16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_stablemax_f16(size_t rows, size_t cols, const uint16_t *x, size_t x_stride,
+                                     uint16_t *y, size_t y_stride);
+/* fsm_stablemax_bf16: fsm_stablemax_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_stablemax_bf16(size_t rows, size_t cols, const uint16_t *x, size_t x_stride,
+                                      uint16_t *y, size_t y_stride);
+/* fsm_log_stablemax_f16: fsm_log_stablemax_f32 on float16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_log_stablemax_f16(size_t rows, size_t cols, const uint16_t *x,
+                                         size_t x_stride, uint16_t *y, size_t y_stride);
+/* fsm_log_stablemax_bf16: fsm_log_stablemax_f32 on bfloat16 storage;
+ * arguments, returns and thread safety as fsm_cross_entropy_f16. */
+FSM_API fsm_status fsm_log_stablemax_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                          size_t x_stride, uint16_t *y, size_t y_stride);
+/* ---- end of the half-precision losses and maps ---- */
 
 /* ------------------------------------------------- softmax along an axis
  *

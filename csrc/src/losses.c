@@ -19,6 +19,20 @@ double fsm_sigmoid(double t) {
   return e / (1.0 + e);  /* NaN stays NaN */
 }
 
+fsm_status fsm_check_label_smoothing(double alpha) {
+  return alpha >= 0.0 && alpha <= 1.0 ? FSM_OK : FSM_INVALID_ARGUMENT;
+}
+
+fsm_status fsm_check_eps(double eps) {
+  return eps >= 0.0 && eps < INFINITY ? FSM_OK : FSM_INVALID_ARGUMENT;
+}
+
+fsm_status fsm_check_z_params(double a, double b, double eps_z, size_t rows, size_t cols) {
+  const int valid = a > 0.0 && a < INFINITY && isfinite(b) && eps_z >= 0.0 && eps_z < INFINITY &&
+                    (rows == 0 || cols >= 3);
+  return valid ? FSM_OK : FSM_INVALID_ARGUMENT;
+}
+
 fsm_status fsm_spherical_loss_partials(fsm_spherical_loss kind, size_t cols, double q_rest,
                                        double s_rest, double x_c, double p1, double p2,
                                        double p3, double *out) {

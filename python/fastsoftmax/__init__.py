@@ -20,8 +20,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._arrays import (_as_float_array, _as_float_or_half_array, _check_half_out, _half_kind,
-                      _over_axis, _over_rows)
+from ._arrays import (_as_float_array, _as_float_or_half_array, _half_kind, _over_rows_half,
+                      _over_axis)
 # Training functions (VJPs, cross-entropy, spherical family, StableMax).
 from ._training import *  # noqa: F401,F403
 from ._training import __all__ as _training_all
@@ -134,11 +134,7 @@ def _rowwise_half(x, axis, out, code: int, log: bool, kind: str) -> np.ndarray:
         return _core.rowwise_half(moved[0].view(np.uint16), om.view(np.uint16), code, log,
                                   kind == "bf16")
 
-    if out is not None and out.dtype != x.dtype:
-        out = _check_half_out(out, x)
-        out[...] = _over_rows((x,), axis, None, call)
-        return out
-    return _over_rows((x,), axis, out, call)
+    return _over_rows_half((x,), axis, out, call)
 
 
 def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any]] = None,

@@ -114,21 +114,32 @@ def _as_float_or_half_array(x, name: str) -> np.ndarray:
     return arr
 
 
-def _check_half_out(out, x: np.ndarray) -> np.ndarray:
+def _check_half_out(out, x: np.ndarray, name: str = "out", of: str = "x") -> np.ndarray:
     """out= for a half-precision x: x's dtype, or any float dtype NumPy casts
     x's dtype to under the same_kind rule (float32, float64, the other half
     type), which receives the half-precision result converted."""
     if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     floating = out.dtype.kind == "f" or _half_kind(out.dtype) is not None
     if not floating or not np.can_cast(x.dtype, out.dtype, casting="same_kind"):
-        raise TypeError(f"out must have a float dtype that {x.dtype} casts to (same_kind),"
+        raise TypeError(f"{name} must have a float dtype that {x.dtype} casts to (same_kind),"
                         f" got {out.dtype}")
     if out.shape != x.shape:
-        raise ValueError(f"out must have shape {x.shape} (the shape of x), got {out.shape}")
+        raise ValueError(f"{name} must have shape {x.shape} (the shape of {of}), got {out.shape}")
     if not out.flags.writeable:
-        raise ValueError("out is read-only")
+        raise ValueError(f"{name} is read-only")
     return out
+
+
+def _over_rows_half(xs: tuple, axis, out, call) -> np.ndarray:
+    """:func:`_over_rows` for half-precision ``xs``: an ``out`` of another
+    dtype (a wider float, checked by :func:`_check_half_out`) receives the
+    half-precision result converted."""
+    if out is not None and getattr(out, "dtype", None) != xs[0].dtype:
+        out = _check_half_out(out, xs[0])
+        out[...] = _over_rows(xs, axis, None, call)
+        return out
+    return _over_rows(xs, axis, out, call)
 
 # ---- end of half precision ----
 

@@ -19,9 +19,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._arrays import (_as_array, _as_float_array, _as_float_like, _check_out, _normalize_axis,
+from ._arrays import (_as_array, _as_float_like, _check_out, _normalize_axis,
                       _over_axis, _over_rows)
-from ._arrays import _as_float_or_half_array, _check_half_out, _half_kind  # issue 17
+from ._arrays import (_as_float_or_half_array, _check_half_out, _half_kind,  # issue 17
+                      _over_rows_half)
 from .typing import FloatArray, Loss, LossAndGrad, Reduction
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -157,7 +158,7 @@ def _reduce(loss1: np.ndarray, shape, reduction: str, count: int, dtype):
 
 def _int_loss(kind: str, logits, targets, axis, reduction, ignore_index, return_grad, grad_out,
               p1=0.0, p2=0.0, p3=0.0):
-    x = _as_float_array(logits, "logits" if kind.endswith("entropy") else "x")
+    x = _as_float_or_half_array(logits, "logits" if kind.endswith("entropy") else "x")
     if x.ndim == 0:
         raise ValueError("logits must have at least one dimension (the class axis)")
     axis = _normalize_axis(axis, x.ndim)
@@ -169,13 +170,37 @@ def _int_loss(kind: str, logits, targets, axis, reduction, ignore_index, return_
     if not -(2 ** 63) <= ignore_index < 2 ** 63:
         raise ValueError(f"ignore_index must fit in int64; got {ignore_index}")
     t = _int_targets(targets, x, axis, ignore_index)
-    x2, shape = _to_rows(x, axis)
     count = int(np.count_nonzero(t != ignore_index))
     grad_scale = 1.0 / count if reduction == "mean" and count else 1.0
-    loss1 = np.empty(x2.shape[0], dtype=x.dtype)
-    dx2 = _grad_rows(x, x2, axis, return_grad, grad_out, (t,))
-    _core.int_loss(kind, x2, t, ignore_index, p1, p2, p3, grad_scale, loss1, dx2)
-    loss = _reduce(loss1, shape[:-1], reduction, count, x.dtype)
+    return _loss_call(x, axis, reduction, count, return_grad, grad_out, (t,),
+                      lambda x2, loss1, dx2, bf16: _core.int_loss(
+                          kind, x2, t, ignore_index, p1, p2, p3, grad_scale, loss1, dx2, bf16))
+
+
+def _loss_call(x, axis, reduction, count, return_grad, grad_out, inputs, call):
+    """The losses' common tail: ``x`` as (rows, cols), the loss and gradient
+    buffers, ``call(x2, loss1, dx2, bf16)``, the reduction and the gradient
+    in the logits' layout. Half-precision logits (issue 17) go to the C
+    library as uint16 views with a float32 loss; their gradient is of the
+    logits' dtype, or converted into a ``grad_out`` of a wider float."""
+    half = _half_kind(x.dtype)
+    if half is not None and grad_out is not None and getattr(grad_out, "dtype", None) != x.dtype:
+        if not return_grad:
+            raise ValueError("grad_out is only used with return_grad=True")
+        grad_out = _check_half_out(grad_out, x, "grad_out", "the logits")
+        loss, grad = _loss_call(x, axis, reduction, count, True, None, inputs, call)
+        grad_out[...] = grad
+        return loss, grad_out
+    x2, shape = _to_rows(x, axis)
+    loss_dtype = np.dtype(np.float32) if half is not None else x.dtype
+    loss1 = np.empty(x2.shape[0], dtype=loss_dtype)
+    dx2 = _grad_rows(x, x2, axis, return_grad, grad_out, inputs)
+    if half is None:
+        call(x2, loss1, dx2, False)
+    else:
+        call(x2.view(np.uint16), loss1, None if dx2 is None else dx2.view(np.uint16),
+             half == "bf16")
+    loss = _reduce(loss1, shape[:-1], reduction, count, loss_dtype)
     if not return_grad:
         return loss
     return loss, _grad_result(dx2, shape, axis, grad_out)
@@ -207,16 +232,18 @@ _LOSS_RETURNS = """
     Returns
     -------
     loss : numpy.ndarray or numpy scalar
-        Of the logits' dtype.
+        Of the logits' dtype; float32 for float16 / bfloat16 logits.
     grad : numpy.ndarray
-        Only with ``return_grad=True``: the logits' shape and dtype."""
+        Only with ``return_grad=True``: the logits' shape and dtype (or
+        ``grad_out``, which for half-precision logits may also be a wider
+        float receiving the half gradient converted)."""
 
 _LOSS_RAISES = """
     Raises
     ------
     TypeError
-        Logits not float32/float64, targets not int32/int64, non-integer
-        ``ignore_index`` or ``axis``.
+        Logits not float32/float64/float16/bfloat16, targets not
+        int32/int64, non-integer ``ignore_index`` or ``axis``.
     ValueError
         Targets of the wrong shape or out of range (the message names the
         first bad index), unknown ``reduction``, a parameter out of range."""
@@ -278,11 +305,7 @@ def _vjp_half(kind: str, a: np.ndarray, b: np.ndarray, axis, out, half: str) -> 
         return _core.vjp_half(kind, moved[0].view(np.uint16), moved[1].view(np.uint16),
                               om.view(np.uint16), half == "bf16")
 
-    if out is not None and getattr(out, "dtype", None) != a.dtype:
-        out = _check_half_out(out, a)
-        out[...] = _over_rows((a, b), axis, None, call)
-        return out
-    return _over_rows((a, b), axis, out, call)
+    return _over_rows_half((a, b), axis, out, call)
 
 # ---- end of half precision VJPs ----
 
@@ -482,7 +505,10 @@ def cross_entropy(logits: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex 
     Parameters
     ----------
     logits : array_like
-        float32 or float64, at least 1-D.
+        float32, float64, float16 or ``ml_dtypes.bfloat16``, at least 1-D.
+        Half precision is computed in float32 on the widened logits: the
+        loss is float32, bit for bit the float32 function's; the gradient
+        is that one rounded once to the logits' dtype (docs/training.md).
     targets : array_like
         int32/int64 class indices (the logits' shape without ``axis``) or
         non-negative float probabilities (the logits' shape; converted to the
@@ -507,43 +533,46 @@ def cross_entropy(logits: ArrayLike, targets: ArrayLike, *, axis: SupportsIndex 
     gradient within ``2e-6 * p + 4e-7 * alpha / D`` (+ FLT_MIN) per element.
     Soft-target rows are mean-reduced over all rows (as in PyTorch).
     """
-    x = _as_float_array(logits, "logits")
+    x = _as_float_or_half_array(logits, "logits")
     if x.ndim == 0:
         raise ValueError("logits must have at least one dimension (the class axis)")
     alpha = _check_param(label_smoothing, "label_smoothing")
     if alpha > 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
     t = _native(_as_array(targets, "targets"))
-    if t.dtype.kind != "f":
+    if t.dtype.kind != "f" and _half_kind(t.dtype) is None:
         return _int_loss("cross_entropy", x, t, axis, reduction, ignore_index, return_grad,
                          grad_out, alpha)
     axis = _normalize_axis(axis, x.ndim)
     reduction = _check_reduction(reduction)
     if t.shape != x.shape:
         raise ValueError(f"soft targets must have the logits' shape {x.shape}, got {t.shape}")
-    if t.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"soft targets must be float32 or float64, got {t.dtype}")
+    if t.dtype not in (np.dtype(np.float32), np.dtype(np.float64)) and (
+            _half_kind(x.dtype) is None or _half_kind(t.dtype) is None):
+        raise TypeError(f"soft targets must be float32 or float64, got {t.dtype}"
+                        " (float16 / bfloat16 only with half-precision logits)")
     t = t.astype(x.dtype, copy=False)
     with np.errstate(invalid="ignore"):
         if (t < 0).any():
             raise ValueError("soft targets must be non-negative probabilities")
-    x2, shape = _to_rows(x, axis)
     t2, _ = _to_rows(t, axis)
-    rows = x2.shape[0]
+    rows = t2.shape[0]
     grad_scale = 1.0 / rows if reduction == "mean" and rows else 1.0
-    loss1 = np.empty(rows, dtype=x.dtype)
-    dx2 = _grad_rows(x, x2, axis, return_grad, grad_out, (t, t2))
-    _core.soft_cross_entropy(x2, t2, alpha, grad_scale, loss1, dx2)
-    loss = _reduce(loss1, shape[:-1], reduction, rows, x.dtype)
-    if not return_grad:
-        return loss
-    return loss, _grad_result(dx2, shape, axis, grad_out)
+    view = (lambda a: a) if _half_kind(x.dtype) is None else (lambda a: a.view(np.uint16))
+    return _loss_call(x, axis, reduction, rows, return_grad, grad_out, (t, t2),
+                      lambda x2, loss1, dx2, bf16: _core.soft_cross_entropy(
+                          x2, view(t2), alpha, grad_scale, loss1, dx2, bf16))
 
 
 # ---------------------------------------------------------------- maps
 
 def _map(kind: str, x, axis, out, eps=0.0):
-    x = _as_float_array(x, "x")
+    x = _as_float_or_half_array(x, "x")
+    half = _half_kind(x.dtype)
+    if half is not None:  # issue 17: uint16 views, an out= of a wider float converted
+        return _over_rows_half((x,), axis, out, _contiguous_call(
+            lambda x2, y2: _core.map(kind, x2.view(np.uint16), y2.view(np.uint16), eps,
+                                     half == "bf16")))
     return _over_rows((x,), axis, out, _contiguous_call(
         lambda x2, y2: _core.map(kind, x2, y2, eps)))
 
@@ -552,7 +581,8 @@ _MAP_DOC = """
     Parameters
     ----------
     x : array_like
-        float32 or float64, any shape (0-d is one element).
+        float32, float64, float16 or ``ml_dtypes.bfloat16`` (computed in
+        float32, the result rounded once), any shape (0-d is one element).
     axis : int, optional
         The axis to normalise over (default -1).{extra}
     out : numpy.ndarray, optional
@@ -673,14 +703,18 @@ def spherical_stats(x: ArrayLike, targets: Optional[ArrayLike] = None, *,
         ``(s, q)`` or ``(s, q, x_c)``, float64, ``x``'s shape without ``axis``.
         Accumulated in double (relative error about ``D * 2**-53``).
     """
-    x = _as_float_array(x, "x")
+    x = _as_float_or_half_array(x, "x")
     if x.ndim == 0:
         raise ValueError("x must have at least one dimension")
     axis = _normalize_axis(axis, x.ndim)
     t = None if targets is None else _int_targets(targets, x, axis, ignore_index=None)
     x2, shape = _to_rows(x, axis)
     stats = np.empty((x2.shape[0], 3), dtype=np.float64)
-    _core.spherical_stats(x2, t, stats)
+    half = _half_kind(x.dtype)
+    if half is None:
+        _core.spherical_stats(x2, t, stats)
+    else:
+        _core.spherical_stats(x2.view(np.uint16), t, stats, half == "bf16")
     parts = [stats[:, k].reshape(shape[:-1]) for k in range(3 if t is not None else 2)]
     return tuple(parts)
 
@@ -860,7 +894,7 @@ def z_loss(logits: ArrayLike, targets: ArrayLike, a: float = 1.0, b: float = 0.0
     taken again about the mean. float64 always takes them about the mean
     (three reads). Never ``q / D - mean**2`` of unshifted sums.
     """
-    x = _as_float_array(logits, "logits")
+    x = _as_float_or_half_array(logits, "logits")
     a = _check_param(a, "a", positive=True)
     b = _real(b, "b")
     if not math.isfinite(b):

@@ -23,7 +23,13 @@
  *   - fsm_cross_entropy_{f16,bf16}: the loss bit for bit the float32
  *     function's on the widened logits, the gradient that one rounded
  *     (the same float32 row runs), also in place and without a gradient,
- *     ignored rows, statuses.
+ *     ignored rows, statuses;
+ *   - the other half-precision losses (soft-target cross-entropy, the
+ *     spherical family, Z-loss, StableMax), fsm_spherical_stats and the
+ *     normalised maps: losses and statistics bit for bit the float32
+ *     functions' on the widened inputs, gradients and maps those rounded,
+ *     across the 4096-element stack scratch boundary; nothing written past
+ *     a row.
  */
 #include "test_util.h"
 
@@ -359,6 +365,129 @@ static void test_cross_entropy(const char *isa, int bf16) {
   free(dxf);
 }
 
+/* ---- the other losses, the statistics and the maps: against the float32
+   functions on the widened inputs */
+
+typedef struct half_family {
+  fsm_status (*spherical_loss)(size_t, size_t, const uint16_t *, size_t, const int64_t *, int64_t,
+                               double, double, float *, uint16_t *, size_t);
+  fsm_status (*taylor_loss)(size_t, size_t, const uint16_t *, size_t, const int64_t *, int64_t,
+                            double, float *, uint16_t *, size_t);
+  fsm_status (*z_loss)(size_t, size_t, const uint16_t *, size_t, const int64_t *, int64_t, double,
+                       double, double, double, float *, uint16_t *, size_t);
+  fsm_status (*stable_ce)(size_t, size_t, const uint16_t *, size_t, const int64_t *, int64_t,
+                          double, float *, uint16_t *, size_t);
+  fsm_status (*soft)(size_t, size_t, const uint16_t *, size_t, const uint16_t *, size_t, double,
+                     double, float *, uint16_t *, size_t);
+  fsm_status (*stats)(size_t, size_t, const uint16_t *, size_t, const int64_t *, double *);
+  fsm_status (*spherical)(size_t, size_t, const uint16_t *, size_t, uint16_t *, size_t, double);
+  fsm_status (*log_spherical)(size_t, size_t, const uint16_t *, size_t, uint16_t *, size_t, double);
+  fsm_status (*maps[4])(size_t, size_t, const uint16_t *, size_t, uint16_t *, size_t);
+} half_family;
+
+static void check_rounded(const char *what, const char *isa, size_t n, const uint16_t *h,
+                          const float *f, narrow_fn narrow, int bf16) {
+  long worst = 0;
+  for (size_t i = 0; i < n; i++) {
+    const long d = half_ulps(h[i], narrow(f[i]), bf16);
+    if (d > worst) worst = d;
+  }
+  CHECK(worst == 0, "%s %s %s n=%zu: %ld ulp from the float32 result rounded", isa,
+        bf16 ? "bf16" : "f16", what, n, worst);
+  CHECK(h[n] == 0x7777, "%s: wrote past the row", what);
+}
+
+static void test_other_losses_and_maps(const char *isa, int bf16) {
+  const half_family h16 = {fsm_log_spherical_loss_f16, fsm_log_taylor_loss_f16, fsm_z_loss_f16,
+                           fsm_stablemax_cross_entropy_f16, fsm_cross_entropy_soft_f16,
+                           fsm_spherical_stats_f16, fsm_spherical_softmax_f16,
+                           fsm_log_spherical_softmax_f16,
+                           {fsm_taylor_softmax_f16, fsm_log_taylor_softmax_f16, fsm_stablemax_f16,
+                            fsm_log_stablemax_f16}};
+  const half_family hb = {fsm_log_spherical_loss_bf16, fsm_log_taylor_loss_bf16, fsm_z_loss_bf16,
+                          fsm_stablemax_cross_entropy_bf16, fsm_cross_entropy_soft_bf16,
+                          fsm_spherical_stats_bf16, fsm_spherical_softmax_bf16,
+                          fsm_log_spherical_softmax_bf16,
+                          {fsm_taylor_softmax_bf16, fsm_log_taylor_softmax_bf16,
+                           fsm_stablemax_bf16, fsm_log_stablemax_bf16}};
+  fsm_status (*const maps32[4])(size_t, size_t, const float *, size_t, float *, size_t) = {
+      fsm_taylor_softmax_f32, fsm_log_taylor_softmax_f32, fsm_stablemax_f32,
+      fsm_log_stablemax_f32};
+  const half_family *hf = bf16 ? &hb : &h16;
+  const widen_fn widen = bf16 ? fsm_bf16_to_f32 : fsm_f16_to_f32;
+  const narrow_fn narrow = bf16 ? fsm_f32_to_bf16 : fsm_f32_to_f16;
+  static const size_t lengths[] = {3, 4, 7, 16, 17, 33, 100, 4096, 4097, 9000};
+  const size_t max_n = 9000;
+  uint16_t *x = malloc(max_n * sizeof *x), *t = malloc(max_n * sizeof *t);
+  uint16_t *y = malloc((max_n + 1) * sizeof *y);
+  float *xf = malloc(max_n * sizeof *xf), *tf = malloc(max_n * sizeof *tf);
+  float *yf = malloc(max_n * sizeof *yf);
+  for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++) {
+    const size_t n = lengths[k];
+    for (size_t i = 0; i < n; i++) {
+      x[i] = narrow((float)((rng_uniform() - 0.5) * 8.0));
+      xf[i] = widen(x[i]);
+      t[i] = narrow((float)rng_uniform());
+      tf[i] = widen(t[i]);
+    }
+    const int64_t c[1] = {(int64_t)(n / 3)};
+    float loss = 0.0f, loss_f = 0.0f;
+#define HALF_LOSS_CASE(what, call_h, call_f)                                                    \
+  do {                                                                                          \
+    y[n] = 0x7777;                                                                              \
+    CHECK((call_h) == FSM_OK && (call_f) == FSM_OK, "%s status", what);                         \
+    CHECK(memcmp(&loss, &loss_f, sizeof loss) == 0, "%s %s n=%zu: loss %a vs %a", isa, what, n, \
+          (double)loss, (double)loss_f);                                                        \
+    check_rounded(what, isa, n, y, yf, narrow, bf16);                                           \
+  } while (0)
+    HALF_LOSS_CASE("log_spherical_loss",
+                   hf->spherical_loss(1, n, x, n, c, -100, 1e-3, 0.5, &loss, y, n),
+                   fsm_log_spherical_loss_f32(1, n, xf, n, c, -100, 1e-3, 0.5, &loss_f, yf, n));
+    HALF_LOSS_CASE("log_taylor_loss", hf->taylor_loss(1, n, x, n, c, -100, 0.5, &loss, y, n),
+                   fsm_log_taylor_loss_f32(1, n, xf, n, c, -100, 0.5, &loss_f, yf, n));
+    HALF_LOSS_CASE("z_loss", hf->z_loss(1, n, x, n, c, -100, 2.0, 0.5, 0.0, 0.5, &loss, y, n),
+                   fsm_z_loss_f32(1, n, xf, n, c, -100, 2.0, 0.5, 0.0, 0.5, &loss_f, yf, n));
+    HALF_LOSS_CASE("stablemax_cross_entropy",
+                   hf->stable_ce(1, n, x, n, c, -100, 0.5, &loss, y, n),
+                   fsm_stablemax_cross_entropy_f32(1, n, xf, n, c, -100, 0.5, &loss_f, yf, n));
+    HALF_LOSS_CASE("cross_entropy_soft", hf->soft(1, n, x, n, t, n, 0.1, 0.5, &loss, y, n),
+                   fsm_cross_entropy_soft_f32(1, n, xf, n, tf, n, 0.1, 0.5, &loss_f, yf, n));
+#undef HALF_LOSS_CASE
+    double st[3], st_f[3];
+    CHECK(hf->stats(1, n, x, n, c, st) == FSM_OK, "stats status");
+    CHECK(fsm_spherical_stats_f32(1, n, xf, n, c, st_f) == FSM_OK, "stats status");
+    CHECK(memcmp(st, st_f, sizeof st) == 0, "%s spherical_stats n=%zu", isa, n);
+    for (int log = 0; log < 2; log++) {
+      y[n] = 0x7777;
+      CHECK((log ? hf->log_spherical : hf->spherical)(1, n, x, n, y, n, 1e-3) == FSM_OK, "status");
+      CHECK((log ? fsm_log_spherical_softmax_f32 : fsm_spherical_softmax_f32)(1, n, xf, n, yf, n,
+                                                                               1e-3) == FSM_OK,
+            "status");
+      check_rounded(log ? "log_spherical_softmax" : "spherical_softmax", isa, n, y, yf, narrow,
+                    bf16);
+    }
+    for (int m = 0; m < 4; m++) {
+      y[n] = 0x7777;
+      CHECK(hf->maps[m](1, n, x, n, y, n) == FSM_OK && maps32[m](1, n, xf, n, yf, n) == FSM_OK,
+            "map status");
+      check_rounded("map", isa, n, y, yf, narrow, bf16);
+    }
+  }
+  const int64_t bad[1] = {4};
+  float loss = -1.0f;
+  CHECK(hf->z_loss(1, 4, x, 4, bad, -100, 1.0, 0.0, 0.0, 1.0, &loss, y, 4) ==
+            FSM_TARGET_OUT_OF_RANGE, "z target");
+  CHECK(hf->soft(1, 4, x, 4, NULL, 4, 0.0, 1.0, &loss, y, 4) == FSM_NULL_POINTER, "soft NULL");
+  CHECK(hf->spherical(1, 4, x, 4, y, 4, -1.0) == FSM_INVALID_ARGUMENT, "eps");
+  CHECK(loss == -1.0f, "wrote on an error");
+  free(x);
+  free(t);
+  free(y);
+  free(xf);
+  free(tf);
+  free(yf);
+}
+
 int main(void) {
   test_scalar_conversions(0);
   test_scalar_conversions(1);
@@ -378,6 +507,8 @@ int main(void) {
     test_vjps(isa, 1);
     test_cross_entropy(isa, 0);
     test_cross_entropy(isa, 1);
+    test_other_losses_and_maps(isa, 0);
+    test_other_losses_and_maps(isa, 1);
     mark_isa_tested(isa);
   }
   fsm_set_isa(FSM_ISA_AUTO);

@@ -77,12 +77,18 @@ fsm_algorithm DRIVER(auto_algorithm)(fsm_algorithm algorithm, fsm_auto_rule rule
 int DRIVER(fills_llc)(size_t rows, size_t n);
 int DRIVER(in_two_pass_domain)(fsm_extsum sum);
 
-/* typed/training.c (float32 build): one cross-entropy row (integer target c,
- * label smoothing, gradient scale g; dx may be x or NULL) on float32 with the
- * given table, for the half-precision drivers (typed/half_training.c). */
+/* typed/training.c (float32 build): the float32 rows of the integer-target
+ * losses, soft-target cross-entropy and the normalised maps on a given
+ * table (dx, y may be x; dx may be NULL), for the half-precision drivers
+ * (typed/half_training.c), which run them on rows widened to float32. */
 #if defined(FSM_DTYPE_F32) || defined(FSM_DTYPE_HALF)
-double fsm_f32_cross_entropy_row(const fsm_f32_kernels *k, size_t n, const float *x, size_t c,
-                                 double label_smoothing, double g, float *dx);
+double fsm_f32_row_int_loss(fsm_int_loss which, const fsm_f32_kernels *k, size_t n,
+                            const float *x, size_t c, const fsm_loss_params *p, double g,
+                            float *dx);
+double fsm_f32_row_soft_ce(const fsm_f32_kernels *k, size_t n, const float *x,
+                                      const float *t, double alpha, double g, float *dx);
+void fsm_f32_row_map(const fsm_f32_kernels *k, int kind, int log_out, double eps, size_t n,
+                     const float *x, float *y);
 #endif
 
 #endif /* FSM_DTYPE_H */

@@ -5,9 +5,10 @@
  * scratch that stays in L1 (vwiden, exact), run the float32 table's
  * kernels on it (rdot, rsum, vsubmul, vsubscaleexp) and narrow the result
  * (vscale with s = 1): the float32 computation on the widened inputs,
- * rounded once to S. Cross-entropy widens the whole row (its passes
- * revisit it) and runs the float32 driver's row on it. Why a scratch rather than half versions of the
- * float32 kernels: docs/architecture.md ("Half-precision training").
+ * rounded once to S. The losses and the maps widen whole rows (their
+ * passes revisit them) and run the float32 drivers' rows on them. Why a
+ * scratch rather than half versions of the float32 kernels:
+ * docs/architecture.md ("Half-precision training").
  */
 #include "dtype.h"
 #include "../threads.h"
@@ -150,25 +151,53 @@ fsm_status PUBLIC(log_softmax_backward)(size_t rows, size_t cols, const S *z, si
   return DRIVER(run_hvjp)(1, rows, cols, z, z_stride, dz, dz_stride, dx, dx_stride);
 }
 
-/* ---- cross-entropy, integer targets: the row widened into a float32
-   scratch (on the stack up to HALF_CE_STACK elements, else malloc'd per
-   row: FSM_OUT_OF_MEMORY when that fails), the float32 row (its passes,
-   reload or two-pass, on the widened values; the gradient in place in the
-   scratch), the gradient narrowed once. The loss is float32. */
+/* ---- the losses and the normalised maps: each row's operands (the
+   logits; soft targets) widened whole into float32 scratches (their passes
+   revisit the row), the float32 driver's row run on them with the gradient
+   or map written in place in the scratch, and the result narrowed once
+   (vscale with s = 1). Losses are float32. A row's scratch is on the stack
+   up to HALF_ROW_STACK elements, else allocated per row (FSM_OUT_OF_MEMORY
+   when that fails). */
 
-#define HALF_CE_STACK 4096
+#define HALF_ROW_STACK 4096
 
-typedef struct DRIVER(hce_call) {
+/* Widens `count` operands of one row (n elements each) into consecutive
+ * float scratches of n: `stack` (count * HALF_ROW_STACK floats) when they
+ * fit, else one allocation; NULL when that fails. Release with
+ * DRIVER(row_scratch_free). */
+static float *DRIVER(widen_row)(const KERNELS *kh, size_t n, size_t count, const S *const *src,
+                                float *stack) {
+  float *w = stack;
+  if (n > HALF_ROW_STACK) {
+    if (n > SIZE_MAX / sizeof *w / count) return NULL;
+    w = malloc(count * n * sizeof *w);
+    if (w == NULL) return NULL;
+  }
+  for (size_t i = 0; i < count; i++) kh->vwiden(n, src[i], w + i * n);
+  return w;
+}
+
+static void DRIVER(row_scratch_free)(float *w, float *stack) {
+  if (w != stack) free(w);
+}
+
+typedef struct DRIVER(hrow_call) {
   const KERNELS *kh;
   const fsm_f32_kernels *kf;
+  fsm_int_loss which;       /* integer-target losses */
+  fsm_loss_params p;        /* their parameters; soft targets: p1 = alpha */
+  int int_targets;          /* the integer-target losses */
   const int64_t *targets;
   int64_t ignore_index;
-  double label_smoothing, g;
+  double g;
   float *loss;
-} DRIVER(hce_call);
+  int map_kind, log_out;    /* the maps */
+  double *stats;            /* spherical_stats */
+} DRIVER(hrow_call);
 
-static fsm_status DRIVER(hce_plan_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
-  const DRIVER(hce_call) *call = ctx;
+/* Integer targets: ptr = {x, dx}. */
+static fsm_status DRIVER(hloss_plan_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(hrow_call) *call = ctx;
   const int64_t t = call->targets[r];
   const S *x = ptr[0];
   S *dx = ptr[1];
@@ -178,40 +207,198 @@ static fsm_status DRIVER(hce_plan_row)(const void *ctx, size_t r, size_t n, void
   } else if (t < 0 || (uint64_t)t >= (uint64_t)n) {
     return FSM_TARGET_OUT_OF_RANGE; /* only with overlapping outputs (see training.c) */
   } else {
-    float stack_x[HALF_CE_STACK];
-    float *heap_x = NULL, *xs = stack_x;
-    if (n > HALF_CE_STACK) {
-      xs = heap_x = malloc(n * sizeof *xs);
-      if (xs == NULL) return FSM_OUT_OF_MEMORY;
-    }
-    call->kh->vwiden(n, x, xs);
-    loss = fsm_f32_cross_entropy_row(call->kf, n, xs, (size_t)t, call->label_smoothing, call->g,
-                                     dx != NULL ? xs : NULL);
+    float stack[HALF_ROW_STACK];
+    float *xs = DRIVER(widen_row)(call->kh, n, 1, &x, stack);
+    if (xs == NULL) return FSM_OUT_OF_MEMORY;
+    loss = fsm_f32_row_int_loss(call->which, call->kf, n, xs, (size_t)t, &call->p, call->g,
+                                dx != NULL ? xs : NULL);
     if (dx != NULL) call->kh->vscale(n, xs, 1.0f, dx);
-    free(heap_x);
+    DRIVER(row_scratch_free)(xs, stack);
   }
   if (call->loss != NULL) call->loss[r] = (float)loss;
   return FSM_OK;
+}
+
+/* Soft targets: ptr = {x, t, dx}. */
+static fsm_status DRIVER(hsoft_plan_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(hrow_call) *call = ctx;
+  S *dx = ptr[2];
+  double loss = 0.0;  /* an empty row: sum(t) = 0, no loss */
+  if (n > 0) {
+    const S *src[2] = {ptr[0], ptr[1]};
+    float stack[2 * HALF_ROW_STACK];
+    float *xs = DRIVER(widen_row)(call->kh, n, 2, src, stack);
+    if (xs == NULL) return FSM_OUT_OF_MEMORY;
+    loss = fsm_f32_row_soft_ce(call->kf, n, xs, xs + n, call->p.p1, call->g,
+                                          dx != NULL ? xs : NULL);
+    if (dx != NULL) call->kh->vscale(n, xs, 1.0f, dx);
+    DRIVER(row_scratch_free)(xs, stack);
+  }
+  if (call->loss != NULL) call->loss[r] = (float)loss;
+  return FSM_OK;
+}
+
+/* The maps: ptr = {x, y}. */
+static fsm_status DRIVER(hmap_plan_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(hrow_call) *call = ctx;
+  (void)r;
+  const S *x = ptr[0];
+  float stack[HALF_ROW_STACK];
+  float *xs = DRIVER(widen_row)(call->kh, n, 1, &x, stack);
+  if (xs == NULL) return FSM_OUT_OF_MEMORY;
+  fsm_f32_row_map(call->kf, call->map_kind, call->log_out, call->p.p1, n, xs, xs);
+  call->kh->vscale(n, xs, 1.0f, ptr[1]);
+  DRIVER(row_scratch_free)(xs, stack);
+  return FSM_OK;
+}
+
+/* spherical_stats: ptr = {x}; the sums of the widened row. */
+static fsm_status DRIVER(hstats_plan_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(hrow_call) *call = ctx;
+  const S *x = ptr[0];
+  float stack[HALF_ROW_STACK];
+  float *xs = DRIVER(widen_row)(call->kh, n, 1, &x, stack);
+  if (xs == NULL) return FSM_OUT_OF_MEMORY;
+  double s[2];
+  call->kf->rsumsq(n, xs, 0.0f, s);
+  call->stats[3 * r] = s[0];
+  call->stats[3 * r + 1] = s[1];
+  call->stats[3 * r + 2] = call->targets != NULL ? (double)xs[(size_t)call->targets[r]] : NAN;
+  DRIVER(row_scratch_free)(xs, stack);
+  return FSM_OK;
+}
+
+/* Checks in the float32 functions' order (the ISA; the matrices x, t when
+ * `soft` (soft targets), dx (the gradient, or the maps' y when
+ * `dx_required`); the integer targets; the parameters' verdict `params`),
+ * then runs `row` over the rows. */
+static fsm_status DRIVER(run_hrows)(DRIVER(hrow_call) *call, fsm_row_fn row,
+                                    fsm_status params, size_t rows, size_t cols, const S *x,
+                                    size_t xs, int soft, const S *t, size_t ts, S *dx, size_t dxs,
+                                    int dx_required) {
+  fsm_status status;
+  call->kh = ACTIVE_KERNELS(&status);
+  if (call->kh == NULL) return status;
+  call->kf = fsm_f32_active_kernels(&status);
+  if (call->kf == NULL) return status;
+  status = fsm_check_matrix(rows, cols, x, xs, sizeof(S));
+  if (status == FSM_OK && soft) status = fsm_check_matrix(rows, cols, t, ts, sizeof(S));
+  if (status == FSM_OK && (dx != NULL || dx_required))
+    status = fsm_check_matrix(rows, cols, dx, dxs, sizeof(S));
+  if (status == FSM_OK && call->int_targets)
+    status = fsm_check_targets(rows, cols, call->targets, call->ignore_index, 1);
+  if (status == FSM_OK) status = params;
+  if (status != FSM_OK) return status;
+  const fsm_plan plan = soft
+      ? (fsm_plan){rows, cols, sizeof(S), 3, {(void *)x, (void *)t, dx}, {xs, ts, dxs}, row, call}
+      : (fsm_plan){rows, cols, sizeof(S), 2, {(void *)x, dx}, {xs, dxs}, row, call};
+  return fsm_run_plan(&plan);
+}
+
+/* An integer-target loss: the loss_call of typed/training.c's entry points. */
+static fsm_status DRIVER(run_hloss)(fsm_int_loss which, fsm_loss_params p, fsm_status params,
+                                    size_t rows, size_t cols, const S *x, size_t xs,
+                                    const int64_t *targets, int64_t ignore_index, double g,
+                                    float *loss, S *dx, size_t dxs) {
+  DRIVER(hrow_call) call = {NULL, NULL, which, p, 1, targets, ignore_index, g, loss, 0, 0, NULL};
+  return DRIVER(run_hrows)(&call, DRIVER(hloss_plan_row), params, rows, cols, x, xs, 0, NULL, 0,
+                           dx, dxs, 0);
 }
 
 fsm_status PUBLIC(cross_entropy)(size_t rows, size_t cols, const S *logits, size_t logits_stride,
                                  const int64_t *targets, int64_t ignore_index,
                                  double label_smoothing, double grad_scale, float *loss,
                                  S *dlogits, size_t dlogits_stride) {
-  fsm_status status;
-  const KERNELS *kh = ACTIVE_KERNELS(&status);
-  if (kh == NULL) return status;
-  const fsm_f32_kernels *kf = fsm_f32_active_kernels(&status);
-  if (kf == NULL) return status;
-  status = fsm_check_matrix(rows, cols, logits, logits_stride, sizeof(S));
-  if (status == FSM_OK && dlogits != NULL)
-    status = fsm_check_matrix(rows, cols, dlogits, dlogits_stride, sizeof(S));
-  if (status == FSM_OK) status = fsm_check_targets(rows, cols, targets, ignore_index, 1);
-  if (status == FSM_OK && !(label_smoothing >= 0.0 && label_smoothing <= 1.0))
-    status = FSM_INVALID_ARGUMENT;
-  if (status != FSM_OK) return status;
-  const DRIVER(hce_call) call = {kh, kf, targets, ignore_index, label_smoothing, grad_scale, loss};
-  const fsm_plan plan = {rows, cols, sizeof(S), 2, {(void *)logits, dlogits},
-                         {logits_stride, dlogits_stride}, DRIVER(hce_plan_row), &call};
-  return fsm_run_plan(&plan);
+  const fsm_loss_params p = {(fsm_spherical_loss)0, label_smoothing, 0.0, 0.0};
+  return DRIVER(run_hloss)(FSM_INT_LOSS_CE, p, fsm_check_label_smoothing(label_smoothing), rows,
+                           cols, logits, logits_stride, targets, ignore_index, grad_scale, loss,
+                           dlogits, dlogits_stride);
+}
+
+fsm_status PUBLIC(log_spherical_loss)(size_t rows, size_t cols, const S *x, size_t x_stride,
+                                      const int64_t *targets, int64_t ignore_index, double eps,
+                                      double grad_scale, float *loss, S *dx, size_t dx_stride) {
+  const fsm_loss_params p = {FSM_LOSS_LOG_SPHERICAL, eps, 0.0, 0.0};
+  return DRIVER(run_hloss)(FSM_INT_LOSS_SPHERICAL, p, fsm_check_eps(eps), rows, cols, x, x_stride,
+                           targets, ignore_index, grad_scale, loss, dx, dx_stride);
+}
+
+fsm_status PUBLIC(log_taylor_loss)(size_t rows, size_t cols, const S *x, size_t x_stride,
+                                   const int64_t *targets, int64_t ignore_index,
+                                   double grad_scale, float *loss, S *dx, size_t dx_stride) {
+  const fsm_loss_params p = {FSM_LOSS_LOG_TAYLOR, 0.0, 0.0, 0.0};
+  return DRIVER(run_hloss)(FSM_INT_LOSS_SPHERICAL, p, FSM_OK, rows, cols, x, x_stride, targets,
+                           ignore_index, grad_scale, loss, dx, dx_stride);
+}
+
+fsm_status PUBLIC(z_loss)(size_t rows, size_t cols, const S *x, size_t x_stride,
+                          const int64_t *targets, int64_t ignore_index, double a, double b,
+                          double eps_z, double grad_scale, float *loss, S *dx, size_t dx_stride) {
+  const fsm_loss_params p = {FSM_LOSS_Z, a, b, eps_z};
+  return DRIVER(run_hloss)(FSM_INT_LOSS_SPHERICAL, p, fsm_check_z_params(a, b, eps_z, rows, cols),
+                           rows, cols, x, x_stride, targets, ignore_index, grad_scale, loss, dx,
+                           dx_stride);
+}
+
+fsm_status PUBLIC(stablemax_cross_entropy)(size_t rows, size_t cols, const S *x, size_t x_stride,
+                                           const int64_t *targets, int64_t ignore_index,
+                                           double grad_scale, float *loss, S *dx,
+                                           size_t dx_stride) {
+  const fsm_loss_params p = {(fsm_spherical_loss)0, 0.0, 0.0, 0.0};
+  return DRIVER(run_hloss)(FSM_INT_LOSS_STABLEMAX, p, FSM_OK, rows, cols, x, x_stride, targets,
+                           ignore_index, grad_scale, loss, dx, dx_stride);
+}
+
+fsm_status PUBLIC(cross_entropy_soft)(size_t rows, size_t cols, const S *logits,
+                                      size_t logits_stride, const S *targets,
+                                      size_t targets_stride, double label_smoothing,
+                                      double grad_scale, float *loss, S *dlogits,
+                                      size_t dlogits_stride) {
+  DRIVER(hrow_call) call = {NULL, NULL, FSM_INT_LOSS_CE,
+                            {(fsm_spherical_loss)0, label_smoothing, 0.0, 0.0},
+                            0, NULL, 0, grad_scale, loss, 0, 0, NULL};
+  return DRIVER(run_hrows)(&call, DRIVER(hsoft_plan_row),
+                           fsm_check_label_smoothing(label_smoothing), rows, cols, logits,
+                           logits_stride, 1, targets, targets_stride, dlogits, dlogits_stride, 0);
+}
+
+/* The normalised maps: y in the storage type (eps: the spherical ones). */
+static fsm_status DRIVER(run_hmap)(int kind, int log_out, double eps, size_t rows, size_t cols,
+                                   const S *x, size_t xs, S *y, size_t ys) {
+  DRIVER(hrow_call) call = {NULL, NULL, FSM_INT_LOSS_CE, {(fsm_spherical_loss)0, eps, 0.0, 0.0},
+                            0, NULL, 0, 0.0, NULL, kind, log_out, NULL};
+  return DRIVER(run_hrows)(&call, DRIVER(hmap_plan_row), fsm_check_eps(eps), rows, cols, x, xs, 0,
+                           NULL, 0, y, ys, 1);
+}
+
+fsm_status PUBLIC(spherical_softmax)(size_t rows, size_t cols, const S *x, size_t x_stride, S *y,
+                                     size_t y_stride, double eps) {
+  return DRIVER(run_hmap)(MAP_SPHERICAL, 0, eps, rows, cols, x, x_stride, y, y_stride);
+}
+
+fsm_status PUBLIC(log_spherical_softmax)(size_t rows, size_t cols, const S *x, size_t x_stride,
+                                         S *y, size_t y_stride, double eps) {
+  return DRIVER(run_hmap)(MAP_SPHERICAL, 1, eps, rows, cols, x, x_stride, y, y_stride);
+}
+
+#define FSM_HALF_MAP_FUNCTION(name, kind, log_out)                                          \
+  fsm_status PUBLIC(name)(size_t rows, size_t cols, const S *x, size_t x_stride, S *y,      \
+                          size_t y_stride) {                                                \
+    return DRIVER(run_hmap)(kind, log_out, 0.0, rows, cols, x, x_stride, y, y_stride);      \
+  }
+FSM_HALF_MAP_FUNCTION(taylor_softmax, MAP_TAYLOR, 0)
+FSM_HALF_MAP_FUNCTION(log_taylor_softmax, MAP_TAYLOR, 1)
+FSM_HALF_MAP_FUNCTION(stablemax, MAP_STABLE, 0)
+FSM_HALF_MAP_FUNCTION(log_stablemax, MAP_STABLE, 1)
+#undef FSM_HALF_MAP_FUNCTION
+
+fsm_status PUBLIC(spherical_stats)(size_t rows, size_t cols, const S *x, size_t x_stride,
+                                   const int64_t *targets, double *stats) {
+  DRIVER(hrow_call) call = {NULL, NULL, FSM_INT_LOSS_CE, {(fsm_spherical_loss)0, 0.0, 0.0, 0.0},
+                            0, targets, 0, 0.0, NULL, 0, 0, stats};
+  /* run_hrows checks x before this verdict on the targets and stats */
+  fsm_status status = targets != NULL ? fsm_check_targets(rows, cols, targets, 0, 0) : FSM_OK;
+  if (status == FSM_OK && rows > 0 && stats == NULL) status = FSM_NULL_POINTER;
+  return DRIVER(run_hrows)(&call, DRIVER(hstats_plan_row), status, rows, cols, x, x_stride, 0,
+                           NULL, 0, NULL, 0, 0);
 }

@@ -544,13 +544,21 @@ typedef double (*DRIVER(loss_fn))(const KERNELS *, size_t, const S *, size_t,
                                   const fsm_loss_params *, double, S *);
 
 #if defined(FSM_DTYPE_F32)
-/* One cross-entropy row for the half-precision drivers (typed/half_training.c),
- * which widen the row to float32 and call this with the float32 table
- * their caller resolved (dtype.h). */
-double fsm_f32_cross_entropy_row(const fsm_f32_kernels *k, size_t n, const float *x, size_t c,
-                                 double label_smoothing, double g, float *dx) {
-  const fsm_loss_params p = {(fsm_spherical_loss)0, label_smoothing, 0.0, 0.0};
-  return DRIVER(ce_row)(k, n, x, c, &p, g, dx);
+/* The float32 rows the half-precision drivers (typed/half_training.c) run
+ * on rows they widened to float32, with the float32 table their caller
+ * resolved (dtype.h). */
+double fsm_f32_row_int_loss(fsm_int_loss which, const fsm_f32_kernels *k, size_t n,
+                            const float *x, size_t c, const fsm_loss_params *p, double g,
+                            float *dx) {
+  const DRIVER(loss_fn) row = which == FSM_INT_LOSS_CE          ? DRIVER(ce_row)
+                              : which == FSM_INT_LOSS_SPHERICAL ? DRIVER(spherical_loss_row)
+                                                                : DRIVER(stablemax_ce_row);
+  return row(k, n, x, c, p, g, dx);
+}
+
+double fsm_f32_row_soft_ce(const fsm_f32_kernels *k, size_t n, const float *x,
+                                      const float *t, double alpha, double g, float *dx) {
+  return DRIVER(ce_soft_row)(k, n, x, t, alpha, g, dx);
 }
 #endif
 
@@ -622,7 +630,8 @@ static fsm_status DRIVER(run_soft)(const KERNELS *k, size_t rows, size_t cols, c
   if (status == FSM_OK) status = fsm_check_matrix(rows, cols, t, ts, sizeof(S));
   if (status == FSM_OK && dx != NULL) status = fsm_check_matrix(rows, cols, dx, dxs, sizeof(S));
   if (status != FSM_OK) return status;
-  if (!(alpha >= 0.0 && alpha <= 1.0)) return FSM_INVALID_ARGUMENT;
+  status = fsm_check_label_smoothing(alpha);
+  if (status != FSM_OK) return status;
   const DRIVER(soft_call) call = {k, alpha, g, loss};
   const fsm_plan plan = {rows, cols, sizeof(S), 3, {(void *)x, (void *)t, dx}, {xs, ts, dxs},
                          DRIVER(soft_plan_row), &call};
@@ -691,6 +700,14 @@ static void DRIVER(map_row)(const KERNELS *k, int kind, int log_out, double eps,
   DRIVER(split_row)(&w, DRIVER(map_finish));
 }
 
+#if defined(FSM_DTYPE_F32)
+/* For the half-precision drivers, as fsm_f32_row_int_loss (y may be x). */
+void fsm_f32_row_map(const fsm_f32_kernels *k, int kind, int log_out, double eps, size_t n,
+                     const float *x, float *y) {
+  DRIVER(map_row)(k, kind, log_out, eps, n, x, y);
+}
+#endif
+
 typedef struct DRIVER(map_call) {
   const KERNELS *k;
   int kind, log_out;
@@ -709,7 +726,8 @@ static fsm_status DRIVER(run_map)(const KERNELS *k, int kind, int log_out, doubl
   fsm_status status = fsm_check_matrix(rows, cols, x, xs, sizeof(S));
   if (status == FSM_OK) status = fsm_check_matrix(rows, cols, y, ys, sizeof(S));
   if (status != FSM_OK) return status;
-  if (!(eps >= 0.0) || eps == INFINITY) return FSM_INVALID_ARGUMENT;
+  status = fsm_check_eps(eps);
+  if (status != FSM_OK) return status;
   if (cols == 0) return FSM_OK;
   const DRIVER(map_call) call = {k, kind, log_out, eps};
   const fsm_plan plan = {rows, cols, sizeof(S), 2, {(void *)x, y}, {xs, ys},
@@ -773,11 +791,10 @@ fsm_status PUBLIC(cross_entropy)(size_t rows, size_t cols, const S *logits, size
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
-  const fsm_status params = label_smoothing >= 0.0 && label_smoothing <= 1.0
-                                ? FSM_OK : FSM_INVALID_ARGUMENT;
   const fsm_loss_params p = {(fsm_spherical_loss)0, label_smoothing, 0.0, 0.0};
   return DRIVER(run_loss)(DRIVER(ce_row), k, rows, cols, logits, logits_stride, targets,
-                          ignore_index, &p, params, grad_scale, loss, dlogits, dlogits_stride);
+                          ignore_index, &p, fsm_check_label_smoothing(label_smoothing), grad_scale,
+                          loss, dlogits, dlogits_stride);
 }
 
 fsm_status PUBLIC(cross_entropy_soft)(size_t rows, size_t cols, const S *logits,
@@ -836,10 +853,9 @@ fsm_status PUBLIC(log_spherical_loss)(size_t rows, size_t cols, const S *x, size
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
-  const fsm_status params = eps >= 0.0 && eps < INFINITY ? FSM_OK : FSM_INVALID_ARGUMENT;
   const fsm_loss_params p = {FSM_LOSS_LOG_SPHERICAL, eps, 0.0, 0.0};
   return DRIVER(run_loss)(DRIVER(spherical_loss_row), k, rows, cols, x, x_stride, targets,
-                          ignore_index, &p, params, grad_scale, loss, dx, dx_stride);
+                          ignore_index, &p, fsm_check_eps(eps), grad_scale, loss, dx, dx_stride);
 }
 
 fsm_status PUBLIC(log_taylor_loss)(size_t rows, size_t cols, const S *x, size_t x_stride,
@@ -859,11 +875,9 @@ fsm_status PUBLIC(z_loss)(size_t rows, size_t cols, const S *x, size_t x_stride,
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
-  const int valid = a > 0.0 && a < INFINITY && isfinite(b) && eps_z >= 0.0 &&
-                    eps_z < INFINITY && (rows == 0 || cols >= 3);
   const fsm_loss_params p = {FSM_LOSS_Z, a, b, eps_z};
   return DRIVER(run_loss)(DRIVER(spherical_loss_row), k, rows, cols, x, x_stride, targets,
-                          ignore_index, &p, valid ? FSM_OK : FSM_INVALID_ARGUMENT, grad_scale,
+                          ignore_index, &p, fsm_check_z_params(a, b, eps_z, rows, cols), grad_scale,
                           loss, dx, dx_stride);
 }
 
