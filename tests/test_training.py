@@ -104,6 +104,41 @@ def test_vjp_axes_and_out(isa, dtype, shape, rng):
     assert_close(d, ref, vjp_tol(y, dy, dtype), "in place")
 
 
+@pytest.mark.parametrize("log", [False, True])
+def test_vjp_fast_path_matches_general_path(isa, dtype, log, rng):
+    """C-contiguous last-axis calls go straight to C (_core.try_vjp_contiguous);
+    the same data through the general path (a strided view, an out= of
+    another layout) gives the same bits, and in-place and partly
+    overlapping calls are right."""
+    fn = fs.log_softmax_backward if log else fs.softmax_backward
+    ref64 = log_softmax_backward64 if log else softmax_backward64
+    x = rng.normal(0, 2, (5, 37)).astype(dtype)
+    a = fs.log_softmax(x) if log else fs.softmax(x)
+    b = rng.normal(0, 1, x.shape).astype(dtype)
+    fast = fn(a, b)
+    tol = vjp_tol(a, b, dtype, log=log)
+    assert_close(fast, ref64(a, b), tol, "fast path")
+    wide = np.zeros((5, 74), dtype)
+    wide[:, ::2] = a                      # a strided view: the general path
+    np.testing.assert_array_equal(fn(wide[:, ::2], b), fast)
+    out_f = np.empty((37, 5), dtype).T    # an F-ordered out: the general path
+    assert fn(a, b, out=out_f) is out_f
+    np.testing.assert_array_equal(out_f, fast)
+    for which in ("a", "b"):              # exactly in place into either input
+        a2, b2 = a.copy(), b.copy()
+        target = a2 if which == "a" else b2
+        assert fn(a2, b2, out=target) is target
+        np.testing.assert_array_equal(target, fast)
+    buf = np.concatenate([b.ravel(), np.zeros(8, dtype)])
+    b_view = buf[:b.size].reshape(b.shape)
+    out_shifted = buf[3:3 + b.size].reshape(b.shape)   # overlaps b partly
+    fn(a, b_view, out=out_shifted)
+    np.testing.assert_array_equal(out_shifted, fast)
+    out64 = np.empty(x.shape, np.float64)  # a wider out: computed, then cast
+    fn(a, b, out=out64)
+    np.testing.assert_array_equal(out64, fast.astype(np.float64))
+
+
 def test_vjp_finite_differences(rng):
     for n in (1, 2, 5, 16):
         x = rng.normal(0, 2, n)

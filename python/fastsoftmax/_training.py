@@ -238,6 +238,11 @@ def _contiguous_call(fn):
 
 
 def _vjp(kind: str, a, b, names, axis, out):
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(axis) is int:
+        # the common call (C-contiguous float rows, last axis) straight to C
+        result = _core.try_vjp_contiguous(kind == "log_softmax", a, b, axis, out)
+        if result is not None:
+            return result
     a = _as_float_or_half_array(a, names[0])
     b = _as_float_or_half_array(b, names[1])
     if a.dtype != b.dtype and (_half_kind(a.dtype) is not None or _half_kind(b.dtype) is not None):
