@@ -611,3 +611,39 @@ def test_cross_entropy_f64_label_smoothing_gradient_bound(isa_name):
     assert_close(g, ref, tol, "float64 CE gradient, p = t")
     assert np.abs(g[32:]).max() <= 1e-15  # the gradient of the unperturbed rows is ~0 ...
     assert tol.max() <= 2 * 8 * EPS64 + 1e-12  # ... and the bound absolute, about 1.8e-15
+
+
+@pytest.mark.parametrize("name,kw", LOSSES_WITH_INT_TARGETS + [("cross_entropy", {"label_smoothing": 0.1})])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_int_loss_fast_path_matches_general_path(isa, dtype, name, kw, reduction, rng):
+    """C-contiguous logits with int64 targets go straight to C
+    (_core.try_int_loss_contiguous); the same data through the general path
+    (strided logits, int32 targets, a grad_out) gives the same bits; bad
+    targets still get the general path's message."""
+    fn = getattr(fs, name)
+    x = rng.normal(0, 3, (3, 4, 29)).astype(dtype)
+    t = rng.integers(0, 29, (3, 4))
+    t[1, 2] = -100
+    loss, grad = fn(x, t, reduction=reduction, return_grad=True, **kw)
+    assert fn(x, t, reduction=reduction, **kw).tobytes() == np.asarray(loss).tobytes()
+    wide = np.zeros((3, 4, 58), dtype)
+    wide[..., ::2] = x
+    for args in ((wide[..., ::2], t), (x, t.astype(np.int32))):
+        loss2, grad2 = fn(*args, reduction=reduction, return_grad=True, **kw)
+        np.testing.assert_array_equal(np.asarray(loss2), np.asarray(loss))
+        np.testing.assert_array_equal(grad2, grad)
+    g = np.empty_like(x)
+    np.testing.assert_array_equal(fn(x, t, reduction=reduction, return_grad=True, grad_out=g,
+                                     **kw)[1], grad)
+    if reduction == "mean":  # against the per-row losses, rows with ignore_index left out
+        rows = fn(x, t, reduction="none", **kw)
+        assert abs(float(loss) - float(rows[t != -100].astype(np.float64).mean())) <= 1e-6 * (
+            1 + abs(float(loss)))
+    if reduction != "none":
+        assert np.isnan(fn(x, np.full((3, 4), -100), reduction="mean", **kw))
+    bad = t.copy()
+    bad[2, 1] = 29
+    with pytest.raises(ValueError, match=r"targets\[2, 1\] = 29 is out of range for 29 classes"):
+        fn(x, bad, reduction=reduction, **kw)
+    with pytest.raises(ValueError, match="ignore_index must fit in int64"):
+        fn(x, t, reduction=reduction, ignore_index=2 ** 63, **kw)

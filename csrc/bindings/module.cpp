@@ -347,13 +347,9 @@ bool same_row_major_layout(const py::array &a, const py::array &x) {
          std::equal(x.shape(), x.shape() + x.ndim(), a.shape());
 }
 
-// The fast paths' common opening: a call over the last axis (`axis_obj` is
-// -1 or ndim - 1) of C-contiguous native float x, and out None (allocated
-// here) or a C-contiguous array of x's shape and dtype. False when the call
-// is anything else: the Python layer then validates, reports errors and
-// handles the general case.
-bool fast_last_axis_out(const py::array &x, py::handle axis_obj, const py::object &out_obj,
-                        py::array &out) {
+// x is C-contiguous native float with one or more dimensions, and
+// `axis_obj` names its last (-1 or ndim - 1).
+bool is_last_axis_of_float_rows(const py::array &x, py::handle axis_obj) {
   // The axis is taken as an object: an int beyond py::ssize_t (2**63) is
   // no error here, only not the fast path (the general path names it).
   const py::ssize_t axis = PyLong_AsSsize_t(axis_obj.ptr());
@@ -362,9 +358,19 @@ bool fast_last_axis_out(const py::array &x, py::handle axis_obj, const py::objec
     return false;
   }
   const py::ssize_t ndim = x.ndim();
-  if (ndim < 1 || (axis != -1 && axis != ndim - 1) || !is_float_row_major(x)) return false;
+  return ndim >= 1 && (axis == -1 || axis == ndim - 1) && is_float_row_major(x);
+}
+
+// The fast paths' common opening: a call over the last axis (`axis_obj` is
+// -1 or ndim - 1) of C-contiguous native float x, and out None (allocated
+// here) or a C-contiguous array of x's shape and dtype. False when the call
+// is anything else: the Python layer then validates, reports errors and
+// handles the general case.
+bool fast_last_axis_out(const py::array &x, py::handle axis_obj, const py::object &out_obj,
+                        py::array &out) {
+  if (!is_last_axis_of_float_rows(x, axis_obj)) return false;
   if (out_obj.is_none()) {
-    out = py::array(x.dtype(), std::vector<py::ssize_t>(x.shape(), x.shape() + ndim));
+    out = py::array(x.dtype(), std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
     return true;
   }
   if (!py::isinstance<py::array>(out_obj)) return false;

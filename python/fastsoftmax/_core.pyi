@@ -43,6 +43,10 @@ def int_loss(
     kind: str, x: np.ndarray, targets: np.ndarray, ignore_index: int, p1: float, p2: float,
     p3: float, grad_scale: float, loss: np.ndarray, dx: np.ndarray | None
 ) -> None: ...
+def try_int_loss_contiguous(
+    kind: str, x: np.ndarray, targets: np.ndarray, axis: int, ignore_index: int, p1: float,
+    p2: float, p3: float, mean: bool, return_grad: bool
+) -> tuple[np.ndarray, np.ndarray | None, int] | None: ...
 def soft_cross_entropy(
     x: np.ndarray, targets: np.ndarray, label_smoothing: float, grad_scale: float,
     loss: np.ndarray, dx: np.ndarray | None
