@@ -225,12 +225,14 @@ def _cross_entropy_op(logits: torch.Tensor, target: torch.Tensor, dim: int, redu
                       need_grad: bool) -> Tuple[torch.Tensor, torch.Tensor]:
     """(loss, grad): grad is the gradient of the reduced loss for an
     upstream gradient of 1 (an empty tensor unless ``need_grad``)."""
-    grad = _like(logits) if need_grad else logits.new_empty(0)
+    # the gradient is the fresh array the library returns (no grad_out=:
+    # C-contiguous rows then take its fast path), handed to torch as is
     res = _fs.cross_entropy(_np(logits), _np(target), axis=dim, reduction=reduction,
                             ignore_index=ignore_index, label_smoothing=label_smoothing,
-                            return_grad=need_grad, grad_out=_np(grad) if need_grad else None)
-    loss = res[0] if need_grad else res
+                            return_grad=need_grad)
+    loss, grad = res if need_grad else (res, None)
     loss = np.ascontiguousarray(loss).reshape(_loss_shape(logits, dim, reduction))
+    grad = torch.from_numpy(np.ascontiguousarray(grad)) if need_grad else logits.new_empty(0)
     return torch.from_numpy(loss), grad
 
 
@@ -256,7 +258,7 @@ def _cross_entropy_grad(ctx, grad_loss, _grad_grad):
     if ctx.needs_input_grad[0]:
         if not ctx.need_grad:  # the forward skipped it (called without grad): compute it now
             grad = _cross_entropy_op(logits, target, *ctx.args, True)[1]
-        grad_logits = grad * g
+        grad_logits = grad * g  # (a new tensor: the saved one may serve a retained graph again)
     grad_target = None
     if ctx.soft and ctx.needs_input_grad[1]:
         # d loss / d t_j = (1 - alpha) * (logsumexp(x) - x_j), per row
