@@ -1,5 +1,6 @@
-"""float16 / bfloat16 softmax beside our float32 and beside torch's float16
-and bfloat16 softmax (issue 17), one thread.
+"""float16 / bfloat16 softmax, its backward passes and cross-entropy (loss
++ gradient) beside our float32 and beside torch's on float16 and bfloat16
+tensors (issue 17), one thread.
 
     taskset -c 1 python -m pytest bench/test_half_bench.py --fsm-sizes=small \\
         --benchmark-group-by=param:shape --benchmark-columns=median
@@ -141,3 +142,64 @@ def test_torch_backward(benchmark, shape, dtype, log):
     finally:
         torch.set_num_threads(threads)
     _record(benchmark, shape, ta.element_size())
+
+
+# ---- cross-entropy (issue 17): the loss and its gradient (integer targets,
+# mean reduction, grad_out= reused) on float16 / bfloat16 logits beside
+# float32, and beside torch's F.cross_entropy forward + backward on tensors
+# of the same dtype, one thread. ours: extra_info ratio_to_float32 (our
+# float32 median over this one); torch: ratio_ours_over_torch (torch's
+# median over ours for that dtype and shape, measured earlier in the same
+# run: > 1 means ours is faster).
+
+_CE_MEDIAN: dict = {}
+
+
+def _ce_operands(shape, dt):
+    rng = np.random.default_rng(2)
+    return rng.normal(0, 3, shape).astype(dt), rng.integers(0, shape[1], shape[0])
+
+
+def _ce_group(shape):
+    return f"cross_entropy fwd+bwd {shape[0]}x{shape[1]}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fastsoftmax_cross_entropy(benchmark, shape, dtype):
+    dt = _numpy_dtype(dtype)
+    x, t = _ce_operands(shape, dt)
+    g = np.empty_like(x)
+    benchmark.group = _ce_group(shape)
+    with fastsoftmax.threads(1):
+        benchmark(fastsoftmax.cross_entropy, x, t, return_grad=True, grad_out=g)
+    _record(benchmark, shape, dt.itemsize)
+    if benchmark.stats is None:
+        return
+    median = benchmark.stats.stats.median
+    _CE_MEDIAN[(shape, dtype)] = median
+    if dtype != "float32" and (shape, "float32") in _CE_MEDIAN:
+        benchmark.extra_info["ratio_to_float32"] = _CE_MEDIAN[(shape, "float32")] / median
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_torch_cross_entropy(benchmark, shape, dtype):
+    torch = pytest.importorskip("torch")
+    x32, t = _ce_operands(shape, np.float32)
+    x = torch.from_numpy(x32).to(getattr(torch, dtype)).requires_grad_()
+    tt = torch.from_numpy(t)
+
+    def step():
+        x.grad = None
+        torch.nn.functional.cross_entropy(x, tt).backward()
+
+    benchmark.group = _ce_group(shape)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        benchmark(step)
+    finally:
+        torch.set_num_threads(threads)
+    _record(benchmark, shape, x.element_size())
+    if benchmark.stats is not None and (shape, dtype) in _CE_MEDIAN:
+        benchmark.extra_info["ratio_ours_over_torch"] = (benchmark.stats.stats.median
+                                                         / _CE_MEDIAN[(shape, dtype)])
