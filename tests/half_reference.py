@@ -10,6 +10,7 @@ storage type along the ordered line of 16-bit patterns (so -0 and +0 are
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 
 def bf16_bits_from_f32(a) -> np.ndarray:
@@ -51,3 +52,23 @@ def half_ulp_distance(a_bits, b_bits, kind: str) -> np.ndarray:
     both_nan = np.isnan(fa) & np.isnan(fb)
     one_nan = np.isnan(fa) ^ np.isnan(fb)
     return np.where(both_nan, 0, np.where(one_nan, 1 << 20, d))
+
+
+def half_dtype(kind: str) -> np.dtype:
+    """The NumPy dtype of 'f16' or 'bf16' (ml_dtypes.bfloat16, imported here
+    only; the calling test skips without it)."""
+    if kind == "f16":
+        return np.dtype(np.float16)
+    try:
+        import ml_dtypes
+    except ImportError:
+        pytest.skip("ml_dtypes is not installed (pip install fastsoftmax[half])")
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def half_ulp(v, kind: str) -> np.ndarray:
+    """The storage type's spacing at |v| (the subnormal spacing below the
+    smallest normal)."""
+    mant, emin = (10, -14) if kind == "f16" else (7, -126)
+    e = np.floor(np.log2(np.maximum(np.abs(np.nan_to_num(v)), 2.0 ** emin)))
+    return 2.0 ** (e - mant)

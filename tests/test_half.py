@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import fastsoftmax
-from half_reference import bf16_bits_from_f32, half_bits_from_f32, half_ulp_distance
+from half_reference import bf16_bits_from_f32, half_bits_from_f32, half_dtype, half_ulp_distance
 
 try:
     import ml_dtypes as _ml_dtypes
@@ -20,14 +20,6 @@ except ImportError:  # bfloat16 cases skip
     _ml_dtypes = None
 
 KINDS = ["f16", "bf16"]
-
-
-def half_dtype(kind):
-    if kind == "f16":
-        return np.dtype(np.float16)
-    if _ml_dtypes is None:
-        pytest.skip("ml_dtypes is not installed (pip install fastsoftmax[half])")
-    return np.dtype(_ml_dtypes.bfloat16)
 
 
 def bits(a):

@@ -22,11 +22,8 @@ import pytest
 
 import fastsoftmax
 import reference as R
-
-try:
-    import ml_dtypes as _ml_dtypes
-except ImportError:  # bfloat16 cases skip
-    _ml_dtypes = None
+from half_reference import half_dtype
+from half_reference import half_ulp as ulp
 
 KINDS = ["f16", "bf16"]
 U = 2.0 ** -24
@@ -54,20 +51,6 @@ MAPS = {
     "stablemax": ("stable", False, {}),
     "log_stablemax": ("stable", True, {}),
 }
-
-
-def half_dtype(kind):
-    if kind == "f16":
-        return np.dtype(np.float16)
-    if _ml_dtypes is None:
-        pytest.skip("ml_dtypes is not installed (pip install fastsoftmax[half])")
-    return np.dtype(_ml_dtypes.bfloat16)
-
-
-def ulp(v, kind):
-    mant, emin = (10, -14) if kind == "f16" else (7, -126)
-    e = np.floor(np.log2(np.maximum(np.abs(np.nan_to_num(v)), 2.0 ** emin)))
-    return 2.0 ** (e - mant)
 
 
 def bits(a):

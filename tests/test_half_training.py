@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import fastsoftmax
-from half_reference import half_bits_to_f32
+from half_reference import half_bits_to_f32, half_dtype
+from half_reference import half_ulp as ulp
 
 try:
     import ml_dtypes as _ml_dtypes
@@ -24,22 +25,6 @@ except ImportError:  # bfloat16 cases skip
 KINDS = ["f16", "bf16"]
 U = 2.0 ** -24
 FLT_MIN = 2.0 ** -126
-
-
-def half_dtype(kind):
-    if kind == "f16":
-        return np.dtype(np.float16)
-    if _ml_dtypes is None:
-        pytest.skip("ml_dtypes is not installed (pip install fastsoftmax[half])")
-    return np.dtype(_ml_dtypes.bfloat16)
-
-
-def ulp(v, kind):
-    """The storage type's spacing at |v| (subnormal spacing below the
-    smallest normal)."""
-    mant, emin = (10, -14) if kind == "f16" else (7, -126)
-    e = np.floor(np.log2(np.maximum(np.abs(v), 2.0 ** emin)))
-    return 2.0 ** (e - mant)
 
 
 def widened(a):
