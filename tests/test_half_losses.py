@@ -304,3 +304,22 @@ def test_rejects(rng):
         out = np.empty_like(x)
         out.flags.writeable = False
         fastsoftmax.cross_entropy(x, c, return_grad=True, grad_out=out)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_same_bits_at_every_thread_count(kind, rng):
+    """Rows across threads and one long row's chunks across threads: the
+    same bits as on one thread."""
+    x = logits((3, 140000), kind, rng)
+    c = np.array([1, 70000, 139999])
+    t = rng.uniform(0, 1, x.shape).astype(x.dtype)
+    results = []
+    for n in (1, 2, 4):
+        with fastsoftmax.threads(n):
+            loss, g = fastsoftmax.cross_entropy(x, c, reduction="none", return_grad=True)
+            soft, gs = fastsoftmax.cross_entropy(x, t, reduction="none", return_grad=True)
+            z = fastsoftmax.z_loss(x, c, reduction="none")
+            y = fastsoftmax.log_stablemax(x)
+        results.append((loss.tobytes(), bits(g).tobytes(), soft.tobytes(), bits(gs).tobytes(),
+                        z.tobytes(), bits(y).tobytes()))
+    assert results[0] == results[1] == results[2]
