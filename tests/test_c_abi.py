@@ -390,8 +390,24 @@ def test_half_training_functions(ffi, lib, kind):
     assert h["stablemax"](2, 4, u16(x), 4, ffi.NULL, 4) == STATUS["FSM_NULL_POINTER"]
     assert h["log_stablemax"](2, 4, u16(x), 2, u16(y), 4) == STATUS["FSM_INVALID_STRIDE"]
     assert (y == 7).all() and (loss == 7).all()
+    # logsumexp: the float32 function on the widened rows, bit for bit
+    lse = {"f16": lib.fsm_logsumexp_f16, "bf16": lib.fsm_logsumexp_bf16}[kind]
+    xh = half_bits_from_f32(rng.standard_normal((3, 4104)) * 3, kind)
+    xw = np.ascontiguousarray(half_bits_to_f32(xh[:, :4100], kind))
+    out, out32 = np.full(4, 7.0, np.float32), np.zeros(3, np.float32)
+    for isa in supported_isas(lib):
+        assert lib.fsm_set_isa(ISAS[isa]) == 0
+        assert lse(3, 4100, u16(xh), 4104, ptr(ffi, out)) == 0
+        assert lib.fsm_logsumexp_f32(3, 4100, ptr(ffi, xw), 4100, ptr(ffi, out32)) == 0
+        assert (out[:3] == out32).all() and out[3] == 7.0
+        np.testing.assert_allclose(out32, np.log(np.exp(xw.astype(np.float64)).sum(1)), rtol=1e-6)
+    assert lib.fsm_set_isa(0) == 0
+    assert lse(3, 4, u16(xh), 4, ffi.NULL) == STATUS["FSM_NULL_POINTER"]
+    assert lse(3, 4, ffi.NULL, 4, ptr(ffi, out)) == STATUS["FSM_NULL_POINTER"]
+    assert lse(3, 4, u16(xh), 3, ptr(ffi, out)) == STATUS["FSM_INVALID_STRIDE"]
+    assert lse(2, 0, u16(xh), 0, ptr(ffi, out)) == 0 and (out[:2] == -np.inf).all()
     # the explicit names, so that every public function appears as lib.<name> here
-    names = [lib.fsm_cross_entropy_f16, lib.fsm_cross_entropy_bf16, lib.fsm_cross_entropy_soft_f16,
+    names = [lib.fsm_logsumexp_f16, lib.fsm_logsumexp_bf16, lib.fsm_cross_entropy_f16, lib.fsm_cross_entropy_bf16, lib.fsm_cross_entropy_soft_f16,
              lib.fsm_cross_entropy_soft_bf16, lib.fsm_log_spherical_loss_f16,
              lib.fsm_log_spherical_loss_bf16, lib.fsm_log_taylor_loss_f16,
              lib.fsm_log_taylor_loss_bf16, lib.fsm_z_loss_f16, lib.fsm_z_loss_bf16,

@@ -323,3 +323,36 @@ def test_same_bits_at_every_thread_count(kind, rng):
         results.append((loss.tobytes(), bits(g).tobytes(), soft.tobytes(), bits(gs).tobytes(),
                         z.tobytes(), bits(y).tobytes()))
     assert results[0] == results[1] == results[2]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_logsumexp(isa, kind, rng):
+    """logsumexp on half rows: the float32 function on the widened rows
+    (bit for bit, before the result is rounded to the input's dtype), within
+    its bound of float64; axes, keepdims, weights, special values."""
+    for n in LENGTHS + [140000]:
+        rows = 1 if n > 5000 else 3
+        x = logits((rows, n), kind, rng)
+        got = fastsoftmax.logsumexp(x, axis=1)
+        assert got.dtype == x.dtype
+        x32 = x.astype(np.float32)
+        ref32 = fastsoftmax.logsumexp(x32, axis=1)
+        assert (bits(got) == bits(ref32.astype(x.dtype))).all(), (isa, n)
+        ref = np.log(np.exp(x32.astype(np.float64) - x32.max(1, keepdims=True)).sum(1)) + x32.max(1)
+        assert (np.abs(ref32 - ref) <= 4e-6 * np.abs(ref) + 1e-6).all()
+        assert (np.abs(got.astype(np.float64) - ref) <= ulp(ref, kind) + 4e-6 * np.abs(ref)).all()
+    x = logits((4, 5, 6), kind, rng)
+    for axis in (0, 1, (0, 2), None):
+        want = fastsoftmax.logsumexp(x.astype(np.float32), axis=axis, keepdims=True)
+        got = fastsoftmax.logsumexp(x, axis=axis, keepdims=True)
+        assert got.dtype == x.dtype and (bits(got) == bits(np.asarray(want).astype(x.dtype))).all()
+    w = rng.uniform(0, 1, 6)
+    got = fastsoftmax.logsumexp(x, axis=-1, b=w)
+    assert got.dtype == x.dtype
+    assert (bits(got) == bits(fastsoftmax.logsumexp(x.astype(np.float32), axis=-1, b=w)
+                              .astype(x.dtype))).all()
+    special = np.array([[np.nan, 0.0], [np.inf, 0.0], [-np.inf, -np.inf]], x.dtype)
+    s = fastsoftmax.logsumexp(special, axis=1).astype(np.float32)
+    assert np.isnan(s[0]) and s[1] == np.inf and s[2] == -np.inf
+    assert fastsoftmax.logsumexp(np.zeros((2, 0), x.dtype), axis=1).astype(np.float32).tolist() == \
+        [-np.inf, -np.inf]

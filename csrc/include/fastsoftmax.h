@@ -408,6 +408,17 @@ FSM_API fsm_status fsm_log_stablemax_f16(size_t rows, size_t cols, const uint16_
  * arguments, returns and thread safety as fsm_cross_entropy_f16. */
 FSM_API fsm_status fsm_log_stablemax_bf16(size_t rows, size_t cols, const uint16_t *x,
                                           size_t x_stride, uint16_t *y, size_t y_stride);
+/* fsm_logsumexp_f16: fsm_logsumexp_f32 on float16 rows (uint16_t bits),
+ * each row widened to float32 as the losses above; out[r] is float32.
+ * Returns FSM_OK, the float32 function's statuses, or FSM_OUT_OF_MEMORY.
+ * Thread safety: reentrant; concurrent calls on disjoint outputs are safe.
+ * Accuracy: bit for bit fsm_logsumexp_f32 on the widened rows. */
+FSM_API fsm_status fsm_logsumexp_f16(size_t rows, size_t cols, const uint16_t *x,
+                                     size_t x_stride, float *out);
+/* fsm_logsumexp_bf16: fsm_logsumexp_f32 on bfloat16 rows;
+ * arguments, returns and thread safety as fsm_logsumexp_f16. */
+FSM_API fsm_status fsm_logsumexp_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                      size_t x_stride, float *out);
 /* ---- end of the half-precision losses and maps ---- */
 
 /* ------------------------------------------------- softmax along an axis

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core
-from ._arrays import _as_float_array, _normalize_axis
+from ._arrays import _as_float_array, _half_kind, _normalize_axis
 from ._training import _real
 
 
@@ -27,14 +27,17 @@ from ._training import _real
 
 def _lse_array(a) -> np.ndarray:
     """``a`` as a float array the way SciPy takes it: integers and booleans
-    become float64, float16 is computed in float32 and returned as float16
-    by the caller; complex input is refused."""
+    become float64; float16 and bfloat16 stay (computed in float32 by the C
+    library, returned in their dtype by the caller); complex input is
+    refused."""
     try:
         arr = np.asarray(a)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"a must be array-like of real numbers: {exc}") from None
     if arr.dtype.kind in "biu":
         return arr.astype(np.float64)
+    if _half_kind(arr.dtype) is not None:
+        return arr.astype(arr.dtype.newbyteorder("="), copy=False)
     if arr.dtype.kind == "f":
         if arr.dtype.itemsize > 8:
             raise TypeError(f"a must have a float dtype of at most 64 bits, got {arr.dtype}")
@@ -115,8 +118,8 @@ def logsumexp(a: ArrayLike, axis: Union[None, int, Tuple[int, ...]] = None,
     ----------
     a : array_like
         Input: float32 or float64 (computed in C), or integers / booleans
-        (converted to float64, as SciPy does), or float16 (computed in
-        float32, returned as float16).
+        (converted to float64, as SciPy does), or float16 / bfloat16
+        (computed in float32 on the widened rows, returned in their dtype).
     axis : None or int or tuple of ints, optional
         The axes to reduce; None (the default, as in SciPy) reduces all.
     b : array_like, optional
@@ -165,7 +168,10 @@ def logsumexp(a: ArrayLike, axis: Union[None, int, Tuple[int, ...]] = None,
     (array([0., 0.]), array([1., 1.]))
     """
     arr = _lse_array(a)
-    in_dtype = np.asarray(a).dtype if np.asarray(a).dtype == np.float16 else None
+    half = _half_kind(arr.dtype)  # issue 17: float16 / bfloat16 rows widened in C
+    in_dtype = arr.dtype if half is not None else None
+    if half is not None and b is not None:
+        arr = arr.astype(np.float32)
     if not isinstance(axis, (tuple, type(None))):
         try:
             axis = operator.index(axis)
@@ -183,8 +189,12 @@ def logsumexp(a: ArrayLike, axis: Union[None, int, Tuple[int, ...]] = None,
         rows = math.prod(lead)
         # a view when the reduced axes are last and contiguous
         x2 = _strided_rows(moved.reshape(rows, cols))
-        out = np.empty(rows, dtype=arr.dtype)
-        _core.logsumexp_rows(x2, out)
+        if half is None:
+            out = np.empty(rows, dtype=arr.dtype)
+            _core.logsumexp_rows(x2, out)
+        else:  # float32 results, returned in the half dtype below
+            out = np.empty(rows, dtype=np.float32)
+            _core.logsumexp_rows(x2.view(np.uint16), out, half == "bf16")
         out = out.reshape(lead)
         if keepdims:
             out = out.reshape(tuple(1 if d in axes else n for d, n in enumerate(arr.shape)))

@@ -89,6 +89,8 @@ double fsm_f32_row_soft_ce(const fsm_f32_kernels *k, size_t n, const float *x,
                                       const float *t, double alpha, double g, float *dx);
 void fsm_f32_row_map(const fsm_f32_kernels *k, int kind, int log_out, double eps, size_t n,
                      const float *x, float *y);
+/* typed/states.c (float32 build): logsumexp of one float32 row. */
+double fsm_f32_row_logsumexp(const fsm_f32_kernels *k, size_t n, const float *x, int streaming);
 #endif
 
 #endif /* FSM_DTYPE_H */

@@ -402,3 +402,28 @@ fsm_status PUBLIC(spherical_stats)(size_t rows, size_t cols, const S *x, size_t 
   return DRIVER(run_hrows)(&call, DRIVER(hstats_plan_row), status, rows, cols, x, x_stride, 0,
                            NULL, 0, NULL, 0, 0);
 }
+
+/* logsumexp: ptr = {x}; out (the float32 results) in call->loss. */
+static fsm_status DRIVER(hlse_plan_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(hrow_call) *call = ctx;
+  const S *x = ptr[0];
+  if (n == 0) {
+    call->loss[r] = -INFINITY;
+    return FSM_OK;
+  }
+  float stack[HALF_ROW_STACK];
+  float *xs = DRIVER(widen_row)(call->kh, n, 1, &x, stack);
+  if (xs == NULL) return FSM_OUT_OF_MEMORY;
+  call->loss[r] = (float)fsm_f32_row_logsumexp(call->kf, n, xs, call->map_kind);
+  DRIVER(row_scratch_free)(xs, stack);
+  return FSM_OK;
+}
+
+fsm_status PUBLIC(logsumexp)(size_t rows, size_t cols, const S *x, size_t x_stride, float *out) {
+  /* map_kind carries the streaming flag of the float32 rule */
+  DRIVER(hrow_call) call = {NULL, NULL, FSM_INT_LOSS_CE, {(fsm_spherical_loss)0, 0.0, 0.0, 0.0},
+                            0, NULL, 0, 0.0, out, DRIVER(fills_llc)(rows, cols), 0, NULL};
+  const fsm_status params = rows > 0 && out == NULL ? FSM_NULL_POINTER : FSM_OK;
+  return DRIVER(run_hrows)(&call, DRIVER(hlse_plan_row), params, rows, cols, x, x_stride, 0, NULL,
+                           0, NULL, 0, 0);
+}

@@ -318,23 +318,32 @@ typedef struct DRIVER(lse_call) {
   S *out;
 } DRIVER(lse_call);
 
-static fsm_status DRIVER(lse_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
-  const DRIVER(lse_call) *call = ctx;
-  const KERNELS *k = call->k;
-  const S *x = ptr[0];
+static double DRIVER(lse_value)(const KERNELS *k, size_t n, const S *x, int streaming) {
   if (n > 0 && n < FSM_CHUNK_MIN_COLS &&
-      DRIVER(auto_algorithm)(FSM_ALGORITHM_AUTO, k->log_softmax_auto, n, call->streaming) ==
+      DRIVER(auto_algorithm)(FSM_ALGORITHM_AUTO, k->log_softmax_auto, n, streaming) ==
           FSM_ALGORITHM_TWO_PASS) {
     const fsm_extsum sum = k->raddextexp(n, x);
     if (DRIVER(in_two_pass_domain)(sum)) {
       /* N ln2 in two parts (N LN2_HI exact), then log P in [0, log n] */
       const double lo = fma(sum.exponent, FSM_LN2_LO_F64, log(sum.mantissa));
-      call->out[r] = (S)fma(sum.exponent, FSM_LN2_HI_F64, lo);
-      return FSM_OK;
+      return fma(sum.exponent, FSM_LN2_HI_F64, lo);
     }
   }
   const fsm_softmax_state st = DRIVER(row_state)(k, n, x);
-  call->out[r] = (S)fsm_state_lse(&st);
+  return fsm_state_lse(&st);
+}
+
+#if defined(FSM_DTYPE_F32)
+/* For the half-precision logsumexp (typed/half_training.c), on a row it
+ * widened to float32. */
+double fsm_f32_row_logsumexp(const fsm_f32_kernels *k, size_t n, const float *x, int streaming) {
+  return DRIVER(lse_value)(k, n, x, streaming);
+}
+#endif
+
+static fsm_status DRIVER(lse_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(lse_call) *call = ctx;
+  call->out[r] = (S)DRIVER(lse_value)(call->k, n, ptr[0], call->streaming);
   return FSM_OK;
 }
 
