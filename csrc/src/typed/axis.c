@@ -33,17 +33,19 @@ typedef struct DRIVER(axis_call) {
   ptrdiff_t xs, ys; /* axis strides */
 } DRIVER(axis_call);
 
-/* The columns per tile: whole rows up to AXIS_TILE_MAX; fewer when a
- * tile's n rows would not stay in an eighth of the last-level cache
- * between the passes (then only the first pass reads x from memory; the
- * cache is shared with the other cores), but at least AXIS_TILE_SPLIT_MIN;
- * a call the threads share is cut so that each has about two tiles or
- * more. */
-static size_t DRIVER(axis_tile)(size_t outer, size_t n, size_t inner, int online) {
+/* The columns per tile: whole rows up to AXIS_TILE_MAX; for the three-pass
+ * forms fewer when a tile's n rows would not stay in an eighth of the
+ * last-level cache between the passes (then only the first pass reads x
+ * from memory; the cache is shared with the other cores), but at least
+ * AXIS_TILE_SPLIT_MIN. `wide` tiles (the online form, and the VJPs beyond
+ * that budget) keep whole rows up to AXIS_TILE_MAX: their second sweep may
+ * read memory again, in segments long enough for the prefetchers. A call
+ * the threads share is cut so that each has about two tiles or more. */
+static size_t DRIVER(axis_tile)(size_t outer, size_t n, size_t inner, int wide) {
   const size_t threads = fsm_threads_wanted();
   size_t tile = inner < AXIS_TILE_MAX ? inner : AXIS_TILE_MAX;
   const size_t budget = fsm_llc_bytes() / 8 / sizeof(S) / n;  /* columns */
-  if (!online && tile > budget) tile = budget < AXIS_TILE_SPLIT_MIN ? AXIS_TILE_SPLIT_MIN : budget & ~(size_t)63;
+  if (!wide && tile > budget) tile = budget < AXIS_TILE_SPLIT_MIN ? AXIS_TILE_SPLIT_MIN : budget & ~(size_t)63;
   if (threads > 1 && outer * n * inner >= FSM_PARALLEL_MIN_ELEMENTS && outer < 2 * threads) {
     const size_t want = 2 * threads / outer;  /* tiles per outer index */
     size_t split = (inner + want - 1) / want;
@@ -131,19 +133,26 @@ static fsm_status DRIVER(axis_tile_row)(const void *ctx, size_t r, size_t w, voi
   return FSM_OK;
 }
 
+/* Would a whole-width tile's n rows take over `ratio` times the LLC
+ * budget of axis_tile? */
+static int DRIVER(axis_beyond_llc)(size_t n, size_t inner, size_t ratio) {
+  const size_t tile = inner < AXIS_TILE_MAX ? inner : AXIS_TILE_MAX;
+  return fsm_llc_bytes() / 8 / sizeof(S) / n * ratio < tile;
+}
+
 /* The online form for FSM_ALGORITHM_ONLINE, and for AUTO and TWO_PASS
- * when a whole-width tile's n rows would not stay in the LLC budget of
- * axis_tile (the three-pass forms would then narrow the tile, and their
- * passes after the first read row segments of a KiB or less at a long
- * pitch): (4096, 4096) float32 axis 0, Zen 3, 1 thread: 0.35-0.48 ->
- * 0.70 elements/ns (bench/test_axis_bench.py; README "Softmax along any
- * axis"). Tiles that stay keep the three-pass reload: in cache it is
- * faster (one exp per element, no merges). */
+ * when a whole-width tile's n rows would take over twice the LLC budget
+ * (the three-pass forms would then cut the tile to under half, and read
+ * row segments of a KiB or two at a long pitch; around the crossover,
+ * (1536..2048, 4096) float32, the two forms measured alike): (4096, 4096)
+ * float32 axis 0, Zen 3, 1 thread, 0.35-0.56 -> 0.62-0.77 elements/ns
+ * (README "Softmax along any axis" has the bench's numbers). Tiles that
+ * stay keep the three-pass reload: in cache it is faster (one exp per
+ * element, no merges). */
 static int DRIVER(axis_online)(fsm_algorithm algorithm, size_t n, size_t inner) {
   if (algorithm == FSM_ALGORITHM_ONLINE) return 1;
   if (algorithm != FSM_ALGORITHM_AUTO && algorithm != FSM_ALGORITHM_TWO_PASS) return 0;
-  const size_t tile = inner < AXIS_TILE_MAX ? inner : AXIS_TILE_MAX;
-  return fsm_llc_bytes() / 8 / sizeof(S) / n < tile;
+  return DRIVER(axis_beyond_llc)(n, inner, 2);
 }
 
 static fsm_status DRIVER(axis_run)(int log_out, size_t outer, size_t n, size_t inner,
@@ -224,7 +233,12 @@ static fsm_status DRIVER(axis_vjp_run)(int log_in, size_t outer, size_t n, size_
   const DRIVER(axis_vjp_call) call = {k, log_in, n, aa, ba, dxa};
   const fsm_plan plan = {outer, inner, sizeof(S), 3, {(void *)a, (void *)b, dx}, {ao, bo, dxo},
                          DRIVER(axis_vjp_tile), &call};
-  return fsm_run_plan_blocks(&plan, DRIVER(axis_tile)(outer, n, inner, 0), n);
+  /* beyond the LLC budget, whole-width tiles too: the second sweep then
+   * reads a and b from memory again, but as row segments of 4 KiB (float32)
+   * instead of 1 KiB or less, which the prefetchers follow: (4096, 4096)
+   * float32 axis 0, Zen 3, 1 thread, 0.56-0.89 -> 0.96-0.98 elements/ns;
+   * (8192, 1024) 0.55-0.66 -> 1.40 */
+  return fsm_run_plan_blocks(&plan, DRIVER(axis_tile)(outer, n, inner, DRIVER(axis_beyond_llc)(n, inner, 1)), n);
 }
 
 fsm_status PUBLIC(softmax_backward_axis)(size_t outer, size_t n, size_t inner, const S *y,
