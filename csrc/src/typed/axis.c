@@ -19,10 +19,10 @@
  * prefetchers streaming). */
 #define AXIS_TILE_MAX 1024
 #define AXIS_TILE_SPLIT_MIN 256
-/* The online form's blocks of rows: at most this many bytes (a 1024-column
- * tile of float32: 64 rows, which stay in L2 between the block's two
- * reads), and at most a 32nd of the LLC (FASTSOFTMAX_LLC_BYTES makes the
- * blocks small in tests); whole strips of AXIS_ONLINE_FOLD rows. */
+/* The online form's blocks of rows: at most this many bytes of a tile of
+ * AXIS_TILE_MAX columns (float32: 64 rows, which stay in L2 between the
+ * block's two reads), and at most a 32nd of the LLC (FASTSOFTMAX_LLC_BYTES
+ * makes the blocks small in tests); whole strips of AXIS_ONLINE_FOLD rows. */
 #define AXIS_ONLINE_BLOCK_BYTES (256 * 1024)
 #define AXIS_ONLINE_FOLD 4
 
@@ -74,8 +74,11 @@ static void DRIVER(axis_online_sums)(const KERNELS *k, size_t n, size_t w, const
                                      ptrdiff_t xs, C *m, double *s) {
   C bm[AXIS_TILE_MAX], cz[AXIS_TILE_MAX];
   double bs[AXIS_TILE_MAX];
+  /* rows per block from the widest tile, not this one's w: the blocks,
+   * hence the bits, do not depend on the tiling (the thread count) */
   const size_t llc_part = fsm_llc_bytes() / 32;
-  size_t rows = (llc_part < AXIS_ONLINE_BLOCK_BYTES ? llc_part : AXIS_ONLINE_BLOCK_BYTES) / sizeof(S) / w;
+  size_t rows = (llc_part < AXIS_ONLINE_BLOCK_BYTES ? llc_part : AXIS_ONLINE_BLOCK_BYTES) / sizeof(S) /
+                AXIS_TILE_MAX;
   rows = rows < AXIS_ONLINE_FOLD ? AXIS_ONLINE_FOLD : rows / AXIS_ONLINE_FOLD * AXIS_ONLINE_FOLD;
   for (size_t j = 0; j < w; j++) {
     m[j] = -(C)INFINITY;
