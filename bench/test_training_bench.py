@@ -1,5 +1,6 @@
 """Fused cross-entropy (loss + gradient) against PyTorch's
-``F.cross_entropy`` forward + backward, float32, single thread.
+``F.cross_entropy`` forward + backward, and the softmax / log-softmax
+VJPs against PyTorch's backward kernels, float32, single thread.
 
 Run pinned to one core, e.g.::
 
@@ -24,7 +25,10 @@ import fastsoftmax as fs
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-SHAPES = [(32, 128256), (8, 262144)]
+# a vocabulary, a longer one, and an image classifier's batch (where the
+# per-call cost shows)
+SHAPES = [(32, 128256), (8, 262144), (256, 1000)]
+VJP_SHAPES = [(64, 4096), (1024, 1024), (32, 128256)]
 
 
 def median_seconds(fn, repeats=31, warmup=3):
@@ -95,3 +99,35 @@ def test_torch_cross_entropy(benchmark, request, shape):
     torch.set_num_threads(1)
     x, c = make((2, 1024) if smoke(request) else shape)
     benchmark(torch_step(x, c))
+
+
+@pytest.mark.parametrize("kind", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape", VJP_SHAPES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_vjp(benchmark, request, shape, kind):
+    """softmax_backward / log_softmax_backward (into a reused out=) against
+    torch's ``_softmax_backward_data`` / ``_log_softmax_backward_data``
+    (the kernels its autograd runs), the ratio of medians in one run."""
+    torch.set_num_threads(1)
+    quick = smoke(request)
+    x, _ = make((2, 1024) if quick else shape)
+    a = fs.log_softmax(x) if kind == "log_softmax" else fs.softmax(x)
+    dy = np.random.default_rng(1).normal(0, 1, x.shape).astype(np.float32)
+    out = np.empty_like(x)
+    fn = fs.log_softmax_backward if kind == "log_softmax" else fs.softmax_backward
+    ours = lambda: fn(a, dy, out=out)  # noqa: E731
+    benchmark(ours)
+    ta, tdy = torch.from_numpy(a), torch.from_numpy(dy)
+    tfn = torch._log_softmax_backward_data if kind == "log_softmax" else torch._softmax_backward_data
+    theirs = lambda: tfn(tdy, ta, -1, torch.float32)  # noqa: E731
+    # (torch sums dy in float32: its log-softmax VJP carries that rounding)
+    np.testing.assert_allclose(out, theirs().numpy(), rtol=1e-4, atol=1e-5)
+    repeats = 3 if quick else 101
+    t_ours = median_seconds(ours, repeats)
+    t_torch = median_seconds(theirs, repeats)
+    ratio = t_torch / t_ours
+    benchmark.extra_info.update(
+        isa=fs.isa(), torch_median_s=t_torch, fastsoftmax_median_s=t_ours,
+        torch_over_fastsoftmax=ratio, elements_per_ns=x.size / t_ours / 1e9,
+        gb_per_s=3 * x.nbytes / t_ours / 1e9)  # reads y and dy, writes dx
+    print(f"\n{kind}_backward {x.shape}: fastsoftmax {x.size / t_ours / 1e9:.2f} el/ns, "
+          f"torch {x.size / t_torch / 1e9:.2f} el/ns, torch/fastsoftmax = {ratio:.2f} (isa {fs.isa()})")

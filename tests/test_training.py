@@ -104,6 +104,41 @@ def test_vjp_axes_and_out(isa, dtype, shape, rng):
     assert_close(d, ref, vjp_tol(y, dy, dtype), "in place")
 
 
+@pytest.mark.parametrize("log", [False, True])
+def test_vjp_fast_path_matches_general_path(isa, dtype, log, rng):
+    """C-contiguous last-axis calls go straight to C (_core.try_vjp_contiguous);
+    the same data through the general path (a strided view, an out= of
+    another layout) gives the same bits, and in-place and partly
+    overlapping calls are right."""
+    fn = fs.log_softmax_backward if log else fs.softmax_backward
+    ref64 = log_softmax_backward64 if log else softmax_backward64
+    x = rng.normal(0, 2, (5, 37)).astype(dtype)
+    a = fs.log_softmax(x) if log else fs.softmax(x)
+    b = rng.normal(0, 1, x.shape).astype(dtype)
+    fast = fn(a, b)
+    tol = vjp_tol(a, b, dtype, log=log)
+    assert_close(fast, ref64(a, b), tol, "fast path")
+    wide = np.zeros((5, 74), dtype)
+    wide[:, ::2] = a                      # a strided view: the general path
+    np.testing.assert_array_equal(fn(wide[:, ::2], b), fast)
+    out_f = np.empty((37, 5), dtype).T    # an F-ordered out: the general path
+    assert fn(a, b, out=out_f) is out_f
+    np.testing.assert_array_equal(out_f, fast)
+    for which in ("a", "b"):              # exactly in place into either input
+        a2, b2 = a.copy(), b.copy()
+        target = a2 if which == "a" else b2
+        assert fn(a2, b2, out=target) is target
+        np.testing.assert_array_equal(target, fast)
+    buf = np.concatenate([b.ravel(), np.zeros(8, dtype)])
+    b_view = buf[:b.size].reshape(b.shape)
+    out_shifted = buf[3:3 + b.size].reshape(b.shape)   # overlaps b partly
+    fn(a, b_view, out=out_shifted)
+    np.testing.assert_array_equal(out_shifted, fast)
+    out64 = np.empty(x.shape, np.float64)  # a wider out: computed, then cast
+    fn(a, b, out=out64)
+    np.testing.assert_array_equal(out64, fast.astype(np.float64))
+
+
 def test_vjp_finite_differences(rng):
     for n in (1, 2, 5, 16):
         x = rng.normal(0, 2, n)
@@ -576,3 +611,39 @@ def test_cross_entropy_f64_label_smoothing_gradient_bound(isa_name):
     assert_close(g, ref, tol, "float64 CE gradient, p = t")
     assert np.abs(g[32:]).max() <= 1e-15  # the gradient of the unperturbed rows is ~0 ...
     assert tol.max() <= 2 * 8 * EPS64 + 1e-12  # ... and the bound absolute, about 1.8e-15
+
+
+@pytest.mark.parametrize("name,kw", LOSSES_WITH_INT_TARGETS + [("cross_entropy", {"label_smoothing": 0.1})])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_int_loss_fast_path_matches_general_path(isa, dtype, name, kw, reduction, rng):
+    """C-contiguous logits with int64 targets go straight to C
+    (_core.try_int_loss_contiguous); the same data through the general path
+    (strided logits, int32 targets, a grad_out) gives the same bits; bad
+    targets still get the general path's message."""
+    fn = getattr(fs, name)
+    x = rng.normal(0, 3, (3, 4, 29)).astype(dtype)
+    t = rng.integers(0, 29, (3, 4))
+    t[1, 2] = -100
+    loss, grad = fn(x, t, reduction=reduction, return_grad=True, **kw)
+    assert fn(x, t, reduction=reduction, **kw).tobytes() == np.asarray(loss).tobytes()
+    wide = np.zeros((3, 4, 58), dtype)
+    wide[..., ::2] = x
+    for args in ((wide[..., ::2], t), (x, t.astype(np.int32))):
+        loss2, grad2 = fn(*args, reduction=reduction, return_grad=True, **kw)
+        np.testing.assert_array_equal(np.asarray(loss2), np.asarray(loss))
+        np.testing.assert_array_equal(grad2, grad)
+    g = np.empty_like(x)
+    np.testing.assert_array_equal(fn(x, t, reduction=reduction, return_grad=True, grad_out=g,
+                                     **kw)[1], grad)
+    if reduction == "mean":  # against the per-row losses, rows with ignore_index left out
+        rows = fn(x, t, reduction="none", **kw)
+        assert abs(float(loss) - float(rows[t != -100].astype(np.float64).mean())) <= 1e-6 * (
+            1 + abs(float(loss)))
+    if reduction != "none":
+        assert np.isnan(fn(x, np.full((3, 4), -100), reduction="mean", **kw))
+    bad = t.copy()
+    bad[2, 1] = 29
+    with pytest.raises(ValueError, match=r"targets\[2, 1\] = 29 is out of range for 29 classes"):
+        fn(x, bad, reduction=reduction, **kw)
+    with pytest.raises(ValueError, match="ignore_index must fit in int64"):
+        fn(x, t, reduction=reduction, ignore_index=2 ** 63, **kw)

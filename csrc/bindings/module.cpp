@@ -341,43 +341,98 @@ bool vjp_axis(const std::string &kind, const py::array &a, const py::array &b, p
   return true;
 }
 
-// The fast path for the common call: C-contiguous native float x, softmax
-// over its last axis, out None (allocated here) or a C-contiguous array of
-// x's shape and dtype. Returns None when the call is anything else: the
-// Python layer then validates, reports errors and handles the general case.
-py::object try_rowwise_contiguous(const py::array &x, py::handle axis_obj, py::object out_obj,
-                                  int algorithm, bool log) {
+// a is a C-contiguous native float array of x's shape and dtype.
+bool same_row_major_layout(const py::array &a, const py::array &x) {
+  return is_float_row_major(a) && a.dtype().num() == x.dtype().num() && a.ndim() == x.ndim() &&
+         std::equal(x.shape(), x.shape() + x.ndim(), a.shape());
+}
+
+// x is C-contiguous native float with one or more dimensions, and
+// `axis_obj` names its last (-1 or ndim - 1).
+bool is_last_axis_of_float_rows(const py::array &x, py::handle axis_obj) {
   // The axis is taken as an object: an int beyond py::ssize_t (2**63) is
   // no error here, only not the fast path (the general path names it).
   const py::ssize_t axis = PyLong_AsSsize_t(axis_obj.ptr());
   if (axis == -1 && PyErr_Occurred()) {
     PyErr_Clear();
-    return py::none();
+    return false;
   }
   const py::ssize_t ndim = x.ndim();
-  if (ndim < 1 || (axis != -1 && axis != ndim - 1) || !is_float_row_major(x)) return py::none();
-  py::array out;
+  return ndim >= 1 && (axis == -1 || axis == ndim - 1) && is_float_row_major(x);
+}
+
+// The fast paths' common opening: a call over the last axis (`axis_obj` is
+// -1 or ndim - 1) of C-contiguous native float x, and out None (allocated
+// here) or a C-contiguous array of x's shape and dtype. False when the call
+// is anything else: the Python layer then validates, reports errors and
+// handles the general case.
+bool fast_last_axis_out(const py::array &x, py::handle axis_obj, const py::object &out_obj,
+                        py::array &out) {
+  if (!is_last_axis_of_float_rows(x, axis_obj)) return false;
   if (out_obj.is_none()) {
-    out = py::array(x.dtype(), std::vector<py::ssize_t>(x.shape(), x.shape() + ndim));
-  } else {
-    if (!py::isinstance<py::array>(out_obj)) return py::none();
-    out = out_obj.cast<py::array>();
-    if (!is_float_row_major(out) || out.dtype().num() != x.dtype().num() || out.ndim() != ndim ||
-        !std::equal(x.shape(), x.shape() + ndim, out.shape()) || !out.writeable())
-      return py::none();
+    out = py::array(x.dtype(), std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+    return true;
   }
+  if (!py::isinstance<py::array>(out_obj)) return false;
+  out = out_obj.cast<py::array>();
+  return same_row_major_layout(out, x) && out.writeable();
+}
+
+// Two C-contiguous arrays of one size overlap other than exactly (the
+// kernels allow only exact in-place work).
+bool overlaps_partly(const py::array &a, const py::array &out) {
+  const char *ab = static_cast<const char *>(a.data());
+  const char *ob = static_cast<const char *>(out.data());
+  const py::ssize_t bytes = a.nbytes();
+  return ab != ob && ab < ob + bytes && ob < ab + bytes;
+}
+
+// The fast path of softmax / log_softmax: see fast_last_axis_out; None
+// when the call needs the general path.
+py::object try_rowwise_contiguous(const py::array &x, py::handle axis_obj, py::object out_obj,
+                                  int algorithm, bool log) {
+  py::array out;
+  if (!fast_last_axis_out(x, axis_obj, out_obj, out)) return py::none();
+  const py::ssize_t ndim = x.ndim();
   const size_t cols = static_cast<size_t>(x.shape(ndim - 1));
   const size_t rows = cols == 0 ? 0 : static_cast<size_t>(x.size()) / cols;
   const char *xb = static_cast<const char *>(x.data());
-  char *ob = static_cast<char *>(out.mutable_data());
-  const py::ssize_t bytes = x.nbytes();
   py::array copy;
-  if (xb != ob && xb < ob + bytes && ob < xb + bytes) {  // partial overlap: work on a copy
+  if (overlaps_partly(x, out)) {  // work on a copy
     copy = py::array(x.dtype(), std::vector<py::ssize_t>(x.shape(), x.shape() + ndim));
-    std::memcpy(copy.mutable_data(), xb, static_cast<size_t>(bytes));
+    std::memcpy(copy.mutable_data(), xb, static_cast<size_t>(x.nbytes()));
     xb = static_cast<const char *>(copy.data());
   }
-  call(x.dtype().num(), rows, cols, xb, cols, ob, cols, algorithm, log);
+  call(x.dtype().num(), rows, cols, xb, cols, out.mutable_data(), cols, algorithm, log);
+  return std::move(out);
+}
+
+// The fast path of softmax_backward / log_softmax_backward (`log`): a and
+// b C-contiguous of one shape and float dtype, over the last axis, out as
+// in fast_last_axis_out and either input exactly out or apart from it.
+// None when the call needs the general path.
+py::object try_vjp_contiguous(bool log, const py::array &a, const py::array &b,
+                              py::handle axis_obj, py::object out_obj) {
+  py::array out;
+  if (!same_row_major_layout(b, a) || !fast_last_axis_out(a, axis_obj, out_obj, out) ||
+      overlaps_partly(a, out) || overlaps_partly(b, out))
+    return py::none();
+  const size_t cols = static_cast<size_t>(a.shape(a.ndim() - 1));
+  const size_t rows = cols == 0 ? 0 : static_cast<size_t>(a.size()) / cols;
+  fsm_status status;
+  {
+    const release_gil_if_large release(rows * cols);
+    if (a.dtype().num() == py::detail::npy_api::NPY_FLOAT_) {
+      auto fn = log ? fsm_log_softmax_backward_f32 : fsm_softmax_backward_f32;
+      status = fn(rows, cols, static_cast<const float *>(a.data()), cols,
+                  static_cast<const float *>(b.data()), cols, static_cast<float *>(out.mutable_data()), cols);
+    } else {
+      auto fn = log ? fsm_log_softmax_backward_f64 : fsm_softmax_backward_f64;
+      status = fn(rows, cols, static_cast<const double *>(a.data()), cols,
+                  static_cast<const double *>(b.data()), cols, static_cast<double *>(out.mutable_data()), cols);
+    }
+  }
+  if (status != FSM_OK) raise_status(status, log ? "log_softmax_backward" : "softmax_backward");
   return std::move(out);
 }
 
@@ -468,6 +523,10 @@ PYBIND11_MODULE(_core, m) {
         py::arg("out"), py::arg("algorithm"), py::arg("log"),
         "the same over the last axis of C-contiguous arrays (out may be None); None if the "
         "arguments need the general path");
+  m.def("try_vjp_contiguous", &try_vjp_contiguous, py::arg("log"), py::arg("a"), py::arg("b"),
+        py::arg("axis"), py::arg("out"),
+        "softmax_backward (log=False) or log_softmax_backward over the last axis of C-contiguous "
+        "arrays of one dtype (out may be None); None if the arguments need the general path");
 
   register_training(m);
   register_states(m);

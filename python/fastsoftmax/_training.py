@@ -151,12 +151,22 @@ def _reduce(loss1: np.ndarray, shape, reduction: str, count: int, dtype):
     total = loss1.sum(dtype=np.float64)
     if reduction == "sum":
         return dtype.type(total)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return dtype.type(total / count if count else np.nan)
+    return dtype.type(total / count if count else np.nan)  # NaN with no row, as PyTorch
 
 
 def _int_loss(kind: str, logits, targets, axis, reduction, ignore_index, return_grad, grad_out,
               p1=0.0, p2=0.0, p3=0.0):
+    if (type(logits) is np.ndarray and type(targets) is np.ndarray and type(axis) is int
+            and type(ignore_index) is int and -(2 ** 63) <= ignore_index < 2 ** 63
+            and grad_out is None and type(reduction) is str and reduction in _REDUCTIONS):
+        # the common call (C-contiguous rows, class axis last, int64 targets
+        # all valid) straight to C; anything else, errors included, below
+        fast = _core.try_int_loss_contiguous(kind, logits, targets, axis, ignore_index, p1, p2,
+                                             p3, reduction == "mean", bool(return_grad))
+        if fast is not None:
+            loss1, dx, count = fast
+            loss = _reduce(loss1, logits.shape[:-1], reduction, count, logits.dtype)
+            return (loss, dx) if return_grad else loss
     x = _as_float_array(logits, "logits" if kind.endswith("entropy") else "x")
     if x.ndim == 0:
         raise ValueError("logits must have at least one dimension (the class axis)")
@@ -238,6 +248,11 @@ def _contiguous_call(fn):
 
 
 def _vjp(kind: str, a, b, names, axis, out):
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(axis) is int:
+        # the common call (C-contiguous float rows, last axis) straight to C
+        result = _core.try_vjp_contiguous(kind == "log_softmax", a, b, axis, out)
+        if result is not None:
+            return result
     a = _as_float_or_half_array(a, names[0])
     b = _as_float_or_half_array(b, names[1])
     if a.dtype != b.dtype and (_half_kind(a.dtype) is not None or _half_kind(b.dtype) is not None):

@@ -5,7 +5,11 @@ Each function is a ``torch.library.custom_op`` (namespace ``fastsoftmax``)
 with its autograd formula (the library's backward kernels) and a fake
 implementation, so it works in eager mode, under ``torch.autograd`` and
 inside ``torch.compile`` (the compiled graph calls the op as an opaque
-kernel). Tensors go in and out without copies: the op reads the input's
+kernel). In eager mode on plain tensors the same body and formulas run
+through an ``autograd.Function`` instead, which skips the dispatcher's
+per-call cost (about 30 us against 60 us for ``softmax`` on a tiny
+tensor; a training step's cross-entropy forward and backward on
+``(256, 1000)`` logits about 450 us against PyTorch's 870, Zen 3). Tensors go in and out without copies: the op reads the input's
 memory and writes a tensor allocated by torch through NumPy views of the
 same memory (``Tensor.numpy()``), whatever the input's strides; only rows
 that are not evenly strided are gathered into a temporary, as
@@ -82,38 +86,82 @@ def _like(x: torch.Tensor) -> torch.Tensor:
 
 # ---------------------------------------------------------------- softmax / log-softmax ops
 
-@torch.library.custom_op("fastsoftmax::softmax", mutates_args=(), device_types="cpu")
-def _softmax_op(x: torch.Tensor, dim: int) -> torch.Tensor:
+class _Op:
+    """One fastsoftmax operator, two ways to run it: the registered
+    ``torch.library`` custom op (what ``torch.compile`` and export trace)
+    and, in eager mode, a plain ``autograd.Function`` twin with the same
+    body and the same autograd formulas, because the dispatcher's
+    per-call cost (30-100 us measured on Zen 3) exceeds the kernels' on
+    small tensors (the twin's is about 10 us)."""
+
+    def __init__(self, name: str, body):
+        self.body = body
+        self.op = torch.library.custom_op(f"fastsoftmax::{name}", mutates_args=(),
+                                          device_types="cpu")(body)
+        self.twin = None
+
+    def register_autograd(self, backward, setup_context):
+        self.op.register_autograd(backward, setup_context=setup_context)
+        body = self.body
+
+        class Twin(torch.autograd.Function):
+            # forward(ctx, ...) rather than a setup_context method, which
+            # makes apply() bind the signature with inspect on every call
+            @staticmethod
+            def forward(ctx, *args):
+                output = body(*args)
+                if isinstance(output, tuple):  # no zeros for an unused output
+                    ctx.set_materialize_grads(False)
+                setup_context(ctx, args, output)
+                return output
+
+            @staticmethod
+            def backward(ctx, *grads):
+                return backward(ctx, *grads)
+
+        self.twin = Twin
+
+    def __call__(self, *args):
+        # traced (torch.compile, export) or on tensor subclasses (fake and
+        # functional tensors of AOT autograd, opcheck): the registered op
+        if torch.compiler.is_compiling() or any(
+                isinstance(a, torch.Tensor) and type(a) is not torch.Tensor for a in args):
+            return self.op(*args)
+        return self.twin.apply(*args)
+
+
+def _softmax_body(x: torch.Tensor, dim: int) -> torch.Tensor:
     y = _like(x)
     _fs.softmax(_np(x), dim, out=_np(y))
     return y
 
 
-@torch.library.custom_op("fastsoftmax::log_softmax", mutates_args=(), device_types="cpu")
-def _log_softmax_op(x: torch.Tensor, dim: int) -> torch.Tensor:
+def _log_softmax_body(x: torch.Tensor, dim: int) -> torch.Tensor:
     y = _like(x)
     _fs.log_softmax(_np(x), dim, out=_np(y))
     return y
 
 
-@torch.library.custom_op("fastsoftmax::softmax_backward", mutates_args=(), device_types="cpu")
-def _softmax_backward_op(y: torch.Tensor, dy: torch.Tensor, dim: int) -> torch.Tensor:
+def _softmax_backward_body(y: torch.Tensor, dy: torch.Tensor, dim: int) -> torch.Tensor:
     dx = _like(y)
     _fs.softmax_backward(_np(y), _np(dy), dim, out=_np(dx))
     return dx
 
 
-@torch.library.custom_op("fastsoftmax::log_softmax_backward", mutates_args=(), device_types="cpu")
-def _log_softmax_backward_op(z: torch.Tensor, dz: torch.Tensor, dim: int) -> torch.Tensor:
+def _log_softmax_backward_body(z: torch.Tensor, dz: torch.Tensor, dim: int) -> torch.Tensor:
     dx = _like(z)
     _fs.log_softmax_backward(_np(z), _np(dz), dim, out=_np(dx))
     return dx
 
 
-for _op in (_softmax_op, _log_softmax_op):
-    _op.register_fake(lambda x, dim: _like(x))
-for _op in (_softmax_backward_op, _log_softmax_backward_op):
-    _op.register_fake(lambda y, dy, dim: _like(y))
+_softmax_op = _Op("softmax", _softmax_body)
+_log_softmax_op = _Op("log_softmax", _log_softmax_body)
+_softmax_backward_op = _Op("softmax_backward", _softmax_backward_body)
+_log_softmax_backward_op = _Op("log_softmax_backward", _log_softmax_backward_body)
+for _o in (_softmax_op, _log_softmax_op):
+    _o.op.register_fake(lambda x, dim: _like(x))
+for _o in (_softmax_backward_op, _log_softmax_backward_op):
+    _o.op.register_fake(lambda y, dy, dim: _like(y))
 
 
 def _save_output(ctx, inputs, output):
@@ -219,22 +267,26 @@ def _loss_shape(logits: torch.Tensor, dim: int, reduction: str):
     return logits.shape[:dim] + logits.shape[dim + 1:]
 
 
-@torch.library.custom_op("fastsoftmax::cross_entropy", mutates_args=(), device_types="cpu")
-def _cross_entropy_op(logits: torch.Tensor, target: torch.Tensor, dim: int, reduction: str,
-                      ignore_index: int, label_smoothing: float,
-                      need_grad: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+def _cross_entropy_body(logits: torch.Tensor, target: torch.Tensor, dim: int, reduction: str,
+                        ignore_index: int, label_smoothing: float,
+                        need_grad: bool) -> Tuple[torch.Tensor, torch.Tensor]:
     """(loss, grad): grad is the gradient of the reduced loss for an
     upstream gradient of 1 (an empty tensor unless ``need_grad``)."""
-    grad = _like(logits) if need_grad else logits.new_empty(0)
+    # the gradient is the fresh array the library returns (no grad_out=:
+    # C-contiguous rows then take its fast path), handed to torch as is
     res = _fs.cross_entropy(_np(logits), _np(target), axis=dim, reduction=reduction,
                             ignore_index=ignore_index, label_smoothing=label_smoothing,
-                            return_grad=need_grad, grad_out=_np(grad) if need_grad else None)
-    loss = res[0] if need_grad else res
+                            return_grad=need_grad)
+    loss, grad = res if need_grad else (res, None)
     loss = np.ascontiguousarray(loss).reshape(_loss_shape(logits, dim, reduction))
+    grad = torch.from_numpy(np.ascontiguousarray(grad)) if need_grad else logits.new_empty(0)
     return torch.from_numpy(loss), grad
 
 
-@_cross_entropy_op.register_fake
+_cross_entropy_op = _Op("cross_entropy", _cross_entropy_body)
+
+
+@_cross_entropy_op.op.register_fake
 def _(logits, target, dim, reduction, ignore_index, label_smoothing, need_grad):
     loss = logits.new_empty(_loss_shape(logits, dim, reduction))
     return loss, (_like(logits) if need_grad else logits.new_empty(0))
@@ -249,6 +301,8 @@ def _cross_entropy_setup(ctx, inputs, output):
 
 
 def _cross_entropy_grad(ctx, grad_loss, _grad_grad):
+    if grad_loss is None:  # (eager twin: only the internal gradient output was used)
+        return None, None, None, None, None, None, None
     logits, target, grad = ctx.saved_tensors
     dim, reduction, _, alpha = ctx.args
     g = grad_loss.unsqueeze(dim) if reduction == "none" else grad_loss
@@ -256,7 +310,7 @@ def _cross_entropy_grad(ctx, grad_loss, _grad_grad):
     if ctx.needs_input_grad[0]:
         if not ctx.need_grad:  # the forward skipped it (called without grad): compute it now
             grad = _cross_entropy_op(logits, target, *ctx.args, True)[1]
-        grad_logits = grad * g
+        grad_logits = grad * g  # (a new tensor: the saved one may serve a retained graph again)
     grad_target = None
     if ctx.soft and ctx.needs_input_grad[1]:
         # d loss / d t_j = (1 - alpha) * (logsumexp(x) - x_j), per row
