@@ -90,6 +90,10 @@ static void DRIVER(vsubmul_map)(const DRIVER(split) *w, size_t off, size_t len) 
 }
 static void DRIVER(softmax_backward_row)(const KERNELS *k, size_t n, const S *y, const S *dy,
                                          S *dx) {
+  if (n < FSM_CHUNK_MIN_COLS) {  /* one chunk: the kernels straight away */
+    k->vsubmul(n, y, dy, (C)k->rdot(n, y, dy), dx);
+    return;
+  }
   DRIVER(split) w;
   DRIVER(split_init)(&w, k, n, y, dy, dx, DRIVER(dot_reduce), DRIVER(vsubmul_map));
   DRIVER(split_row)(&w, NULL);
@@ -104,6 +108,10 @@ static void DRIVER(vsubscaleexp_map)(const DRIVER(split) *w, size_t off, size_t 
 }
 static void DRIVER(log_softmax_backward_row)(const KERNELS *k, size_t n, const S *z, const S *dz,
                                              S *dx) {
+  if (n < FSM_CHUNK_MIN_COLS) {
+    k->vsubscaleexp(n, z, dz, (C)k->rsum(n, dz), dx);
+    return;
+  }
   DRIVER(split) w;
   DRIVER(split_init)(&w, k, n, z, dz, dx, DRIVER(sum_reduce), DRIVER(vsubscaleexp_map));
   DRIVER(split_row)(&w, NULL);
@@ -324,7 +332,9 @@ static int DRIVER(ce_rest_reload)(const KERNELS *k, size_t n, const S *x, size_t
   const size_t nlo = c, nhi = n - c - 1;
   const C m_rest = DRIVER(max3)(k, nlo, lo, nhi, hi, (C)-INFINITY);
   *m = x[c] > m_rest ? x[c] : m_rest;
-  if (exp((double)m_rest - (double)*m) < (double)n * (double)C_MIN * 0x1p30) return 0;
+  /* (n C_MIN 2^30 < e^-23 for any n below 2^62: the exp only for a gap beyond) */
+  const double gap = (double)m_rest - (double)*m;
+  if (!(gap > -23.0) && exp(gap) < (double)n * (double)C_MIN * 0x1p30) return 0;
   if (dx != NULL)
     *sum_rest = DRIVER(p_sum)(k, P_RADDSTOREEXP, nlo, lo, NULL, dx, *m) +
                 DRIVER(p_sum)(k, P_RADDSTOREEXP, nhi, hi, NULL, dx + c + 1, *m);
@@ -340,7 +350,7 @@ static double DRIVER(ce_row)(const KERNELS *k, size_t n, const S *x, size_t c,
   const S *lo = x, *hi = x + c + 1;
   const size_t nlo = c, nhi = n - c - 1;
   const double xc = (double)x[c];
-  double lse_rest, lr;  /* log S' (S' = sum_{k != c} exp x_k) and log S' - x_c */
+  double lr = 0.0;  /* log S' - x_c (S' = sum_{k != c} exp x_k) */
   fsm_extsum rest = FSM_EXTSUM_EMPTY;
   /* How the rest was summed: RELOAD (dx holds exp(x - m) off the target
    * when asked), EXT (extended two-pass sums) or MAX (max-shifted sums,
@@ -374,24 +384,40 @@ static double DRIVER(ce_row)(const KERNELS *k, size_t n, const S *x, size_t c,
       if (DRIVER(in_two_pass_domain)(rest)) form = CE_EXT;
     }
   }
+  /* L_c = softplus(lr) is the loss without smoothing, p_rest = sigmoid(lr)
+   * = S' / S the probability off the target, lse = log S. */
+  double L_c, p_rest, lse = (double)NAN, e_c = 0.0;
+  const int want_lse = alpha > 0.0 && !shifted;
   if (form == CE_EXT) {
-    lse_rest = DRIVER(ext_log)(rest);
+    const double lse_rest = DRIVER(ext_log)(rest);  /* log S' */
     /* log P + N ln2 - x_c with N * LN2_HI exact (Cody-Waite): x_c cancels
      * against the exact part, so lr keeps double precision for large |x| */
     lr = ((rest.exponent * FSM_LN2_HI_F64 - xc) + rest.exponent * FSM_LN2_LO_F64) +
          log(rest.mantissa);
+    L_c = fsm_softplus(lr);
+    p_rest = fsm_sigmoid(lr);
+    /* LSE = x_c + softplus(lr) = lse_rest + softplus(-lr), whichever side is finite */
+    lse = lr <= 0.0 ? xc + L_c : lse_rest + fsm_softplus(-lr);
   } else {
     if (form == CE_MAX) {  /* outside the domain, an empty rest (cols == 1), +inf, NaN target */
       m = DRIVER(max3)(k, nlo, lo, nhi, hi, x[c]);
       sum_rest = DRIVER(p_sum)(k, P_RADDEXP, nlo, lo, NULL, NULL, m) +
                  DRIVER(p_sum)(k, P_RADDEXP, nhi, hi, NULL, NULL, m);
     }
-    lse_rest = log(sum_rest) + (double)m;
-    lr = log(sum_rest) + ((double)m - xc);  /* all -inf: NaN, as the reference */
+    /* With the target's term e_c = exp(x_c - m): L_c = log1p(S' / e_c) and
+     * p_rest = S' / (S' + e_c), one exp and one log1p a row (on short rows
+     * the former softplus/sigmoid/log calls took about half the time). */
+    e_c = exp(xc - (double)m);
+    const double ratio = sum_rest / e_c;
+    if (ratio < INFINITY || ratio != ratio) {
+      L_c = log1p(ratio);  /* NaN rows, and all -inf (0 / 0), give NaN as the reference */
+    } else {  /* e_c underflowed (x_c far below the max) or x_c = -inf */
+      lr = log(sum_rest) + ((double)m - xc);
+      L_c = fsm_softplus(lr);
+    }
+    p_rest = sum_rest / (sum_rest + e_c);
+    if (want_lse) lse = (double)m + log(sum_rest + e_c);
   }
-  const double L_c = fsm_softplus(lr);
-  /* LSE = x_c + softplus(lr) = lse_rest + softplus(-lr), whichever side is finite */
-  const double lse = lr <= 0.0 ? xc + L_c : lse_rest + fsm_softplus(-lr);
   double loss = L_c;
   if (alpha > 0.0) {
     if (shifted)
@@ -400,17 +426,16 @@ static double DRIVER(ce_row)(const KERNELS *k, size_t n, const S *x, size_t c,
       loss = (1.0 - alpha) * L_c + alpha * (lse - smooth_sum / (double)n);
   }
   if (dx != NULL) {
-    const double gc = g * (alpha * (1.0 - 1.0 / (double)n) - fsm_sigmoid(lr));
+    const double gc = g * (alpha * (1.0 - 1.0 / (double)n) - p_rest);
     const C off = (C)(-g * alpha / (double)n);
     if (form == CE_RELOAD) {  /* dx = g exp(x - m) / S + off, one pass */
-      const C s = (C)(g / (sum_rest + exp(xc - (double)m)));
-      if (alpha > 0.0) {
-        DRIVER(p_map)(k, P_VAFFINE, nlo, dx, NULL, dx, s, off, (C)0);
-        DRIVER(p_map)(k, P_VAFFINE, nhi, dx + c + 1, NULL, dx + c + 1, s, off, (C)0);
-      } else {
-        DRIVER(p_map)(k, P_VSCALE, nlo, dx, NULL, dx, s, 0, 0);
-        DRIVER(p_map)(k, P_VSCALE, nhi, dx + c + 1, NULL, dx + c + 1, s, 0, 0);
-      }
+      /* over the whole row, target included (dx[c] is set below): one
+       * call, not one per side of the target (short rows pay per call) */
+      const C s = (C)(g / (sum_rest + e_c));
+      if (alpha > 0.0)
+        DRIVER(p_map)(k, P_VAFFINE, n, dx, NULL, dx, s, off, (C)0);
+      else
+        DRIVER(p_map)(k, P_VSCALE, n, dx, NULL, dx, s, 0, 0);
     } else {
       if (form == CE_EXT) {
         C s, e;
@@ -418,7 +443,7 @@ static double DRIVER(ce_row)(const KERNELS *k, size_t n, const S *x, size_t c,
         DRIVER(p_map)(k, P_VSCALEEXTEXP, nlo, lo, NULL, dx, s, e, 0);
         DRIVER(p_map)(k, P_VSCALEEXTEXP, nhi, hi, NULL, dx + c + 1, s, e, 0);
       } else {
-        const double total = sum_rest + exp(xc - (double)m);
+        const double total = sum_rest + e_c;
         const C s = (C)(g / total);
         DRIVER(p_map)(k, P_VSCALEEXP, nlo, lo, NULL, dx, s, 0, m);
         DRIVER(p_map)(k, P_VSCALEEXP, nhi, hi, NULL, dx + c + 1, s, 0, m);
