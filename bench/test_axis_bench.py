@@ -9,8 +9,11 @@ in this session.
     taskset -c 1 python -m pytest bench/test_axis_bench.py -q
     taskset -c 1 python -m pytest bench/test_axis_bench.py -q --fsm-sizes=all   # + out of cache
 
-Run pinned; medians. The summary test prints the table of the README
-("Softmax along any axis").
+Run pinned; medians. The summary test prints the tables of the README
+("Softmax along any axis"): softmax against every peer, then log_softmax
+and softmax_backward against the last axis and torch (its
+``torch.log_softmax`` and ``torch._softmax_backward_data``, the kernel its
+autograd runs).
 """
 
 from __future__ import annotations
@@ -56,6 +59,61 @@ def numpy_softmax(x, axis, out):
     np.exp(out, out=out)
     out /= out.sum(axis=axis, keepdims=True)
     return out
+
+
+#: the other functions of the axis path, against the last axis and torch
+OTHER_KINDS = ("log_softmax", "softmax_backward")
+OTHER_CANDIDATES = ("fastsoftmax", "fastsoftmax-last-axis", "torch")
+
+
+@pytest.mark.parametrize("candidate", OTHER_CANDIDATES)
+@pytest.mark.parametrize("kind", OTHER_KINDS)
+def test_axis_other(benchmark, axis_workload, arrays, kind, candidate):
+    name, shape, axis = axis_workload
+    x, out = arrays
+    a = axis if candidate != "fastsoftmax-last-axis" else -1
+    y = numpy_softmax(x.astype(np.float64), a, np.empty(x.shape)).astype(np.float32)
+    if candidate == "torch":
+        torch = pytest.importorskip("torch")
+        tx, ty, tout = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(out)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        if kind == "log_softmax":
+            def run():
+                torch.log_softmax(tx, dim=a, out=tout)
+        else:
+            def run():
+                torch._softmax_backward_data(tx, ty, a, ty.dtype)
+    else:
+        if kind == "log_softmax":
+            def run():
+                with fastsoftmax.threads(1):
+                    fastsoftmax.log_softmax(x, axis=a, out=out)
+        else:
+            def run():
+                with fastsoftmax.threads(1):
+                    fastsoftmax.softmax_backward(y, x, axis=a, out=out)
+    benchmark.group = f"axis {kind} {name}"
+    try:
+        benchmark(run)
+    finally:
+        if candidate == "torch":
+            torch.set_num_threads(threads)
+    if candidate != "torch":
+        x64, y64 = x.astype(np.float64), y.astype(np.float64)
+        if kind == "log_softmax":
+            ref = x64 - x64.max(axis=a, keepdims=True)
+            ref -= np.log(np.exp(ref).sum(axis=a, keepdims=True))
+            assert np.allclose(out, ref, rtol=1e-5, atol=1e-5)
+        else:
+            ref = y64 * (x64 - (x64 * y64).sum(axis=a, keepdims=True))
+            assert np.allclose(out, ref, rtol=1e-4, atol=1e-6)
+    stats = getattr(benchmark, "stats", None)
+    if stats is not None and getattr(stats, "stats", None) is not None:
+        median = stats.stats.median
+        _medians[(kind, name, candidate)] = median
+        benchmark.extra_info.update({"elements_per_ns": x.size / median / 1e9,
+                                     "cpu": fastsoftmax.detected_isa()})
 
 
 @pytest.mark.parametrize("candidate", CANDIDATES)
@@ -130,3 +188,18 @@ def test_axis_summary(request):
         print("\n| shape, axis | fastsoftmax | same array, last axis (axis / last) | transposed copy "
               "(speed-up) | torch (speed-up) | NumPy (speed-up) |\n|---|---|---|---|---|---|\n"
               + "\n".join(rows))
+    for kind in OTHER_KINDS:
+        rows = []
+        for name, shape, axis in WORKLOADS[request.config.getoption("--fsm-sizes")]:
+            got = {c: _medians.get((kind, name, c)) for c in OTHER_CANDIDATES}
+            if got["fastsoftmax"] is None:
+                continue
+            size = int(np.prod(shape))
+            cells = [f"{size / got['fastsoftmax'] / 1e9:.2f}"]
+            for c in OTHER_CANDIDATES[1:]:
+                cells.append(f"{size / got[c] / 1e9:.2f} ({got[c] / got['fastsoftmax']:.2f}x)"
+                             if got[c] else "-")
+            rows.append(f"| `{shape}`, axis {axis} | " + " | ".join(cells) + " |")
+        if rows:
+            print(f"\n{kind}:\n| shape, axis | fastsoftmax | same array, last axis (axis / last) | "
+                  "torch (speed-up) |\n|---|---|---|---|\n" + "\n".join(rows))

@@ -5,6 +5,10 @@ arrays, every ISA (forced), both dtypes, column tails of every length,
 views with odd and negative strides, out= and in place, special values,
 threads -- each against the float64 references and the README bounds."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -151,6 +155,76 @@ def test_special_values(isa, dtype):
     for c in (0, 1, 5):
         assert_close(y[:, c], p[:, c], softmax_tolerance(x[:, c], p[:, c], dtype), f"column {c}")
         assert_close(z[:, c], lz[:, c], log_softmax_tolerance(x[:, c], lz[:, c], dtype), f"column {c}")
+
+
+# ---- the online column form (algorithm="online"; AUTO takes it for tiles
+# beyond the LLC budget): blocks of rows merged into each column's (max,
+# sum) in double. With the default LLC a small array is one block; the
+# subprocess test below reruns these with FASTSOFTMAX_LLC_BYTES = 16 KiB,
+# where the blocks are a few rows and every merge path runs.
+
+
+def online_columns(rng, n, dtype):
+    """Columns whose max grows in every block (ramps up, slow and steep),
+    falls (ramps down), jumps late, starts with -inf rows, and noise."""
+    i = np.arange(n, dtype=np.float64)[:, None]
+    cols = [i * 1e-3, i * 3.0, -i * 2.0, np.where(i > n - 3, 50.0, 0.0) + 0 * i,
+            np.where(i < n // 2, -np.inf, i * 0.5), rng.normal(0, 20, (n, 4)),
+            rng.normal(1e4, 1.0, (n, 1))]
+    return np.concatenate([np.broadcast_to(c, (n, c.shape[1])) for c in cols], axis=1).astype(dtype)
+
+
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 9, 40, 131])
+@pytest.mark.parametrize("tail", [0, 1, 7, 19])
+def test_online_form_merges(isa, dtype, n, tail, rng):
+    x = online_columns(rng, n, dtype)
+    x = np.concatenate([x, spread_rows(rng, (n, tail), dtype)], axis=1) if tail else x
+    check(x, 0, "online", what=f"{isa} online ({n}, {x.shape[1]})")
+    check(x[::-1], 0, "online", what=f"{isa} online reversed ({n}, {x.shape[1]})")
+    check(np.ascontiguousarray(np.moveaxis(np.stack([x, -x]), 0, 1)), 0, "online",
+          what=f"{isa} online 3-D")
+
+
+def test_online_form_special_values(isa, dtype):
+    inf, nan = np.inf, np.nan
+    n = 13
+    x = np.zeros((n, 7), dtype)
+    x[:, 0] = -inf                       # all -inf: NaN
+    x[:9, 1] = -inf                      # -inf prefix over several blocks, then finite
+    x[11, 2] = nan                       # a NaN in a late block: NaN
+    x[10, 3] = inf                       # +inf in a late block: NaN
+    x[:, 4] = np.linspace(-80, 80, n)    # grows in every block
+    x[0, 5] = nan                        # a NaN in the first block
+    x[:, 6] = -inf
+    x[12, 6] = 1.0                       # one finite entry, last
+    for algorithm in ("online", "auto"):
+        y = fastsoftmax.softmax(x, axis=0, algorithm=algorithm)
+        z = fastsoftmax.log_softmax(x, axis=0, algorithm=algorithm)
+        for c in (0, 2, 3, 5):
+            assert np.all(np.isnan(y[:, c])) and np.all(np.isnan(z[:, c])), (algorithm, c)
+        assert np.all(y[:9, 1] == 0) and np.all(z[:9, 1] == -inf)
+        assert np.all(y[:12, 6] == 0) and y[12, 6] == 1 and z[12, 6] == 0
+        with np.errstate(all="ignore"):
+            p, lz = softmax64(x, 0), log_softmax64(x, 0)
+        for c in (1, 4, 6):
+            assert_close(y[:, c], p[:, c], softmax_tolerance(x[:, c], p[:, c], dtype), f"{algorithm} {c}")
+            assert_close(z[:, c], lz[:, c], log_softmax_tolerance(x[:, c], lz[:, c], dtype),
+                         f"{algorithm} {c}")
+
+
+def test_online_form_with_a_small_llc():
+    """FASTSOFTMAX_LLC_BYTES = 16 KiB (read once: a fresh process): the
+    online form's blocks become a few rows, so the merges above run across
+    many blocks, AUTO takes the online form for tiles of a few KiB, and the
+    VJPs take whole-width tiles."""
+    env = dict(os.environ, FASTSOFTMAX_LLC_BYTES="16384")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
+                          "-k", "online_form_merges or online_form_special or every_column_tail "
+                          "or every_axis_length or views_with_odd or backward_every_axis "
+                          "or threads_give_the_same_bits"],
+                         env=env, capture_output=True, text=True, cwd=os.path.dirname(__file__))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert " passed" in run.stdout and "failed" not in run.stdout
 
 
 def test_threads_give_the_same_bits(dtype, rng):

@@ -442,9 +442,13 @@ FSM_API fsm_status fsm_logsumexp_bf16(size_t rows, size_t cols, const uint16_t *
  *   x, x_outer_stride, x_axis_stride  the input (read only), as above.
  *   y, y_outer_stride, y_axis_stride  the output, the same way.
  *   algorithm   FSM_ALGORITHM_THREE_PASS_RECOMPUTE recomputes the exps
- *               in the last pass; every other value (AUTO, the reload,
- *               and TWO_PASS / ONLINE, which have no column form) stores
- *               them and rescales. One result bound for all.
+ *               in the last pass; THREE_PASS_RELOAD stores them and
+ *               rescales; ONLINE takes each column's max and sum in one
+ *               sweep (blocks of rows merged in double), then writes y in
+ *               one more: x read twice, y written once; AUTO and TWO_PASS
+ *               (which has no column form) take ONLINE's form when the
+ *               axis is too long for a tile of the three-pass forms to
+ *               stay in the LLC, else the reload. One result bound for all.
  * Returns, checked in this order (nothing is written unless FSM_OK):
  *   FSM_UNKNOWN_ISA or FSM_UNSUPPORTED_ISA  as fsm_softmax_f32;
  *   FSM_NULL_POINTER, FSM_INVALID_STRIDE, FSM_SIZE_OVERFLOW  for x, then
@@ -470,7 +474,9 @@ FSM_API fsm_status fsm_softmax_axis_f32(size_t outer, size_t n, size_t inner,
 
 /* fsm_log_softmax_axis_f32: log-softmax along the axis,
  *   y(o, i, j) = (x(o, i, j) - m) - log(sum_k exp(x(o, k, j) - m)).
- * Every algorithm value computes this one way (max, sum of exp, subtract).
+ * The three-pass values compute it as max, sum of exp, subtract; ONLINE
+ * (and AUTO / TWO_PASS for a long axis, as fsm_softmax_axis_f32) takes
+ * max and sum in one sweep.
  * Arguments, return codes, aliasing, threads: as fsm_softmax_axis_f32.
  * Accuracy: as fsm_log_softmax_f32. */
 FSM_API fsm_status fsm_log_softmax_axis_f32(size_t outer, size_t n, size_t inner,

@@ -19,25 +19,33 @@
  * prefetchers streaming). */
 #define AXIS_TILE_MAX 1024
 #define AXIS_TILE_SPLIT_MIN 256
+/* The online form's blocks of rows: at most this many bytes of a tile of
+ * AXIS_TILE_MAX columns (float32: 64 rows, which stay in L2 between the
+ * block's two reads), and at most a 32nd of the LLC (FASTSOFTMAX_LLC_BYTES
+ * makes the blocks small in tests); whole strips of AXIS_ONLINE_FOLD rows. */
+#define AXIS_ONLINE_BLOCK_BYTES (256 * 1024)
+#define AXIS_ONLINE_FOLD 4
 
 typedef struct DRIVER(axis_call) {
   const KERNELS *k;
-  int log_out, recompute;
+  int log_out, recompute, online;
   size_t n;
   ptrdiff_t xs, ys; /* axis strides */
 } DRIVER(axis_call);
 
-/* The columns per tile: whole rows up to AXIS_TILE_MAX; fewer when a
- * tile's n rows would not stay in an eighth of the last-level cache
- * between the passes (then only the first pass reads x from memory; the
- * cache is shared with the other cores), but at least AXIS_TILE_SPLIT_MIN;
- * a call the threads share is cut so that each has about two tiles or
- * more. */
-static size_t DRIVER(axis_tile)(size_t outer, size_t n, size_t inner) {
+/* The columns per tile: whole rows up to AXIS_TILE_MAX; for the three-pass
+ * forms fewer when a tile's n rows would not stay in an eighth of the
+ * last-level cache between the passes (then only the first pass reads x
+ * from memory; the cache is shared with the other cores), but at least
+ * AXIS_TILE_SPLIT_MIN. `wide` tiles (the online form, and the VJPs beyond
+ * that budget) keep whole rows up to AXIS_TILE_MAX: their second sweep may
+ * read memory again, in segments long enough for the prefetchers. A call
+ * the threads share is cut so that each has about two tiles or more. */
+static size_t DRIVER(axis_tile)(size_t outer, size_t n, size_t inner, int wide) {
   const size_t threads = fsm_threads_wanted();
   size_t tile = inner < AXIS_TILE_MAX ? inner : AXIS_TILE_MAX;
   const size_t budget = fsm_llc_bytes() / 8 / sizeof(S) / n;  /* columns */
-  if (tile > budget) tile = budget < AXIS_TILE_SPLIT_MIN ? AXIS_TILE_SPLIT_MIN : budget & ~(size_t)63;
+  if (!wide && tile > budget) tile = budget < AXIS_TILE_SPLIT_MIN ? AXIS_TILE_SPLIT_MIN : budget & ~(size_t)63;
   if (threads > 1 && outer * n * inner >= FSM_PARALLEL_MIN_ELEMENTS && outer < 2 * threads) {
     const size_t want = 2 * threads / outer;  /* tiles per outer index */
     size_t split = (inner + want - 1) / want;
@@ -46,6 +54,57 @@ static size_t DRIVER(axis_tile)(size_t outer, size_t n, size_t inner) {
     if (split < tile) tile = split;
   }
   return tile;
+}
+
+/* The column form of the online normaliser: one sweep of x for each
+ * column's max m and sum s of exp(x - m), in blocks of rows that stay in
+ * L1/L2 between their two reads (cmax, then caddstoreexp against the
+ * running max), each block merged into the columns' (m, s) in double.
+ * Out of cache, x is then read twice and y written once (the output pass,
+ * cscaleexp / csubc) instead of x three times. The exps of a block are
+ * taken against the running max c = max(m, block max) >= every x of the
+ * block, so each |x - c| <= |x - final max| (no rounding beyond the
+ * three-pass form's); when the max grows, the sum so far is rescaled by
+ * exp(m - c) in double (one libm exp per column and growth; no float
+ * rounding accumulates however often it grows). A column whose running max
+ * is still -inf sums against 0 (its terms are 0, or NaN where a NaN hides:
+ * the three-pass form's results), so an all -inf prefix does not poison
+ * it. */
+static void DRIVER(axis_online_sums)(const KERNELS *k, size_t n, size_t w, const S *x,
+                                     ptrdiff_t xs, C *m, double *s) {
+  C bm[AXIS_TILE_MAX], cz[AXIS_TILE_MAX];
+  double bs[AXIS_TILE_MAX];
+  /* rows per block from the widest tile, not this one's w: the blocks,
+   * hence the bits, do not depend on the tiling (the thread count) */
+  const size_t llc_part = fsm_llc_bytes() / 32;
+  size_t rows = (llc_part < AXIS_ONLINE_BLOCK_BYTES ? llc_part : AXIS_ONLINE_BLOCK_BYTES) / sizeof(S) /
+                AXIS_TILE_MAX;
+  rows = rows < AXIS_ONLINE_FOLD ? AXIS_ONLINE_FOLD : rows / AXIS_ONLINE_FOLD * AXIS_ONLINE_FOLD;
+  for (size_t j = 0; j < w; j++) {
+    m[j] = -(C)INFINITY;
+    s[j] = 0.0;
+  }
+  for (size_t i = 0; i < n; i += rows) {
+    const size_t g = n - i < rows ? n - i : rows;
+    const S *xb = x + (ptrdiff_t)i * xs;
+    k->cmax(g, w, xb, xs, bm);
+    for (size_t j = 0; j < w; j++) {
+      const C cj = bm[j] > m[j] ? bm[j] : m[j];
+      bm[j] = cj;
+      cz[j] = cj == -(C)INFINITY ? (C)0 : cj;
+    }
+    k->caddstoreexp(g, w, xb, xs, cz, NULL, 0, bs);
+    for (size_t j = 0; j < w; j++) {
+      if (bm[j] > m[j]) {
+        /* from -inf: the terms so far were 0 (or NaN, kept) */
+        const double f = m[j] == -(C)INFINITY ? 0.0 : exp((double)m[j] - (double)bm[j]);
+        s[j] = s[j] * f + bs[j];
+        m[j] = bm[j];
+      } else {
+        s[j] += bs[j];
+      }
+    }
+  }
 }
 
 /* One tile: w <= AXIS_TILE_MAX columns of n elements each. */
@@ -57,13 +116,16 @@ static fsm_status DRIVER(axis_tile_row)(const void *ctx, size_t r, size_t w, voi
   C m[AXIS_TILE_MAX], a[AXIS_TILE_MAX];
   double s[AXIS_TILE_MAX];
   (void)r;
-  k->cmax(c->n, w, x, c->xs, m);
+  if (c->online) {
+    DRIVER(axis_online_sums)(k, c->n, w, x, c->xs, m, s);
+  } else {
+    k->cmax(c->n, w, x, c->xs, m);
+    if (c->log_out || c->recompute) k->caddstoreexp(c->n, w, x, c->xs, m, NULL, 0, s);
+  }
   if (c->log_out) {
-    k->caddstoreexp(c->n, w, x, c->xs, m, NULL, 0, s);
     for (size_t j = 0; j < w; j++) a[j] = (C)log(s[j]);
     k->csubc(c->n, w, x, c->xs, m, a, y, c->ys);
-  } else if (c->recompute) {
-    k->caddstoreexp(c->n, w, x, c->xs, m, NULL, 0, s);
+  } else if (c->recompute || c->online) {
     for (size_t j = 0; j < w; j++) a[j] = (C)(1.0 / s[j]);
     k->cscaleexp(c->n, w, x, c->xs, m, a, y, c->ys);
   } else {
@@ -72,6 +134,28 @@ static fsm_status DRIVER(axis_tile_row)(const void *ctx, size_t r, size_t w, voi
     k->cscale(c->n, w, y, c->ys, a, y, c->ys);
   }
   return FSM_OK;
+}
+
+/* Would a whole-width tile's n rows take over `ratio` times the LLC
+ * budget of axis_tile? */
+static int DRIVER(axis_beyond_llc)(size_t n, size_t inner, size_t ratio) {
+  const size_t tile = inner < AXIS_TILE_MAX ? inner : AXIS_TILE_MAX;
+  return fsm_llc_bytes() / 8 / sizeof(S) / n * ratio < tile;
+}
+
+/* The online form for FSM_ALGORITHM_ONLINE, and for AUTO and TWO_PASS
+ * when a whole-width tile's n rows would take over twice the LLC budget
+ * (the three-pass forms would then cut the tile to under half, and read
+ * row segments of a KiB or two at a long pitch; around the crossover,
+ * (1536..2048, 4096) float32, the two forms measured alike): (4096, 4096)
+ * float32 axis 0, Zen 3, 1 thread, 0.35-0.56 -> 0.62-0.77 elements/ns
+ * (README "Softmax along any axis" has the bench's numbers). Tiles that
+ * stay keep the three-pass reload: in cache it is faster (one exp per
+ * element, no merges). */
+static int DRIVER(axis_online)(fsm_algorithm algorithm, size_t n, size_t inner) {
+  if (algorithm == FSM_ALGORITHM_ONLINE) return 1;
+  if (algorithm != FSM_ALGORITHM_AUTO && algorithm != FSM_ALGORITHM_TWO_PASS) return 0;
+  return DRIVER(axis_beyond_llc)(n, inner, 2);
 }
 
 static fsm_status DRIVER(axis_run)(int log_out, size_t outer, size_t n, size_t inner,
@@ -84,11 +168,12 @@ static fsm_status DRIVER(axis_run)(int log_out, size_t outer, size_t n, size_t i
   if (status == FSM_OK) status = fsm_check_axis(outer, n, inner, y, yo, ya, sizeof(S));
   if (status == FSM_OK) status = fsm_check_algorithm(algorithm);
   if (status != FSM_OK || outer == 0 || n == 0 || inner == 0) return status;
+  const int online = DRIVER(axis_online)(algorithm, n, inner);
   const DRIVER(axis_call) call = {k, log_out, algorithm == FSM_ALGORITHM_THREE_PASS_RECOMPUTE,
-                                  n, xa, ya};
+                                  online, n, xa, ya};
   const fsm_plan plan = {outer, inner, sizeof(S), 2, {(void *)x, y}, {xo, yo},
                          DRIVER(axis_tile_row), &call};
-  return fsm_run_plan_blocks(&plan, DRIVER(axis_tile)(outer, n, inner), n);
+  return fsm_run_plan_blocks(&plan, DRIVER(axis_tile)(outer, n, inner, online), n);
 }
 
 fsm_status PUBLIC(softmax_axis)(size_t outer, size_t n, size_t inner, const S *x,
@@ -151,7 +236,12 @@ static fsm_status DRIVER(axis_vjp_run)(int log_in, size_t outer, size_t n, size_
   const DRIVER(axis_vjp_call) call = {k, log_in, n, aa, ba, dxa};
   const fsm_plan plan = {outer, inner, sizeof(S), 3, {(void *)a, (void *)b, dx}, {ao, bo, dxo},
                          DRIVER(axis_vjp_tile), &call};
-  return fsm_run_plan_blocks(&plan, DRIVER(axis_tile)(outer, n, inner), n);
+  /* beyond the LLC budget, whole-width tiles too: the second sweep then
+   * reads a and b from memory again, but as row segments of 4 KiB (float32)
+   * instead of 1 KiB or less, which the prefetchers follow: (4096, 4096)
+   * float32 axis 0, Zen 3, 1 thread, 0.56-0.89 -> 0.96-0.98 elements/ns;
+   * (8192, 1024) 0.55-0.66 -> 1.40 */
+  return fsm_run_plan_blocks(&plan, DRIVER(axis_tile)(outer, n, inner, DRIVER(axis_beyond_llc)(n, inner, 1)), n);
 }
 
 fsm_status PUBLIC(softmax_backward_axis)(size_t outer, size_t n, size_t inner, const S *y,

@@ -5,6 +5,8 @@
  * (dtype.h). Scalar parts (losses, target-entry gradients) are formed in
  * double. Formulas and numerics: docs/math.md.
  */
+#include <string.h>
+
 #include "dtype.h"
 #include "../threads.h"
 
@@ -325,17 +327,33 @@ static int DRIVER(ce_reload_form)(const KERNELS *k, size_t n) {
  * term exp(max_rest - m) is below n C_MIN 2^30, so the flushed terms could
  * move the sum by more than 2^-30 of itself; the row then takes the
  * extended sums. Deciding before anything is stored keeps dx == x (in
- * place) valid. NaN rows stay here (their sums are NaN). */
+ * place) valid. NaN rows stay here (their sums are NaN).
+ * Rows of up to FSM_CE_SHORT are copied to the stack with the target set
+ * to -inf, so that each pass is one kernel call over the row instead of
+ * one per side of the target (whose exp, 0, then adds nothing). float32
+ * loss and gradient, one thread, Zen 3: 16 columns 230 -> 119 ns a row, 64
+ * columns 249 -> 194, 256 columns 380 -> 272; no gain measured at 1000. */
+#define FSM_CE_SHORT 256
+
 static int DRIVER(ce_rest_reload)(const KERNELS *k, size_t n, const S *x, size_t c, S *dx,
                                   C *m, double *sum_rest) {
+  const C xc = x[c];
+  S row[FSM_CE_SHORT];
+  if (n <= FSM_CE_SHORT) {
+    memcpy(row, x, n * sizeof(S));
+    row[c] = (S)-INFINITY;
+    x = row;
+  }
   const S *lo = x, *hi = x + c + 1;
   const size_t nlo = c, nhi = n - c - 1;
-  const C m_rest = DRIVER(max3)(k, nlo, lo, nhi, hi, (C)-INFINITY);
-  *m = x[c] > m_rest ? x[c] : m_rest;
+  const C m_rest = x == row ? k->rmax(n, row) : DRIVER(max3)(k, nlo, lo, nhi, hi, (C)-INFINITY);
+  *m = xc > m_rest ? xc : m_rest;
   /* (n C_MIN 2^30 < e^-23 for any n below 2^62: the exp only for a gap beyond) */
   const double gap = (double)m_rest - (double)*m;
   if (!(gap > -23.0) && exp(gap) < (double)n * (double)C_MIN * 0x1p30) return 0;
-  if (dx != NULL)
+  if (x == row)  /* (dx[c] gets exp(-inf) = 0, overwritten by the caller) */
+    *sum_rest = dx != NULL ? k->raddstoreexp(n, row, *m, dx) : k->raddexp(n, row, *m);
+  else if (dx != NULL)
     *sum_rest = DRIVER(p_sum)(k, P_RADDSTOREEXP, nlo, lo, NULL, dx, *m) +
                 DRIVER(p_sum)(k, P_RADDSTOREEXP, nhi, hi, NULL, dx + c + 1, *m);
   else
