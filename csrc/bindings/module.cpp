@@ -407,6 +407,25 @@ py::object try_rowwise_contiguous(const py::array &x, py::handle axis_obj, py::o
   return std::move(out);
 }
 
+// softmax_backward / log_softmax_backward (`log`) of C-contiguous rows of
+// dtype number `num`, the GIL released (large calls).
+void call_vjp(bool log, int num, size_t rows, size_t cols, const void *a, const void *b, void *out) {
+  fsm_status status;
+  {
+    const release_gil_if_large release(rows * cols);
+    if (num == py::detail::npy_api::NPY_FLOAT_) {
+      auto fn = log ? fsm_log_softmax_backward_f32 : fsm_softmax_backward_f32;
+      status = fn(rows, cols, static_cast<const float *>(a), cols, static_cast<const float *>(b), cols,
+                  static_cast<float *>(out), cols);
+    } else {
+      auto fn = log ? fsm_log_softmax_backward_f64 : fsm_softmax_backward_f64;
+      status = fn(rows, cols, static_cast<const double *>(a), cols, static_cast<const double *>(b),
+                  cols, static_cast<double *>(out), cols);
+    }
+  }
+  if (status != FSM_OK) raise_status(status, log ? "log_softmax_backward" : "softmax_backward");
+}
+
 // The fast path of softmax_backward / log_softmax_backward (`log`): a and
 // b C-contiguous of one shape and float dtype, over the last axis, out as
 // in fast_last_axis_out and either input exactly out or apart from it.
@@ -419,20 +438,7 @@ py::object try_vjp_contiguous(bool log, const py::array &a, const py::array &b,
     return py::none();
   const size_t cols = static_cast<size_t>(a.shape(a.ndim() - 1));
   const size_t rows = cols == 0 ? 0 : static_cast<size_t>(a.size()) / cols;
-  fsm_status status;
-  {
-    const release_gil_if_large release(rows * cols);
-    if (a.dtype().num() == py::detail::npy_api::NPY_FLOAT_) {
-      auto fn = log ? fsm_log_softmax_backward_f32 : fsm_softmax_backward_f32;
-      status = fn(rows, cols, static_cast<const float *>(a.data()), cols,
-                  static_cast<const float *>(b.data()), cols, static_cast<float *>(out.mutable_data()), cols);
-    } else {
-      auto fn = log ? fsm_log_softmax_backward_f64 : fsm_softmax_backward_f64;
-      status = fn(rows, cols, static_cast<const double *>(a.data()), cols,
-                  static_cast<const double *>(b.data()), cols, static_cast<double *>(out.mutable_data()), cols);
-    }
-  }
-  if (status != FSM_OK) raise_status(status, log ? "log_softmax_backward" : "softmax_backward");
+  call_vjp(log, a.dtype().num(), rows, cols, a.data(), b.data(), out.mutable_data());
   return std::move(out);
 }
 

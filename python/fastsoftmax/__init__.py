@@ -233,8 +233,12 @@ def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any
     other views are first copied to a C-contiguous array (and ``out``, if it
     is such a view, filled from a temporary). Along the last axis, rows
     that are not evenly strided are copied to a contiguous buffer first.
-    ``algorithm`` selects between storing and recomputing the exps there
-    (``"three_pass_recompute"`` recomputes; the others store).
+    Along a non-last axis ``"three_pass_recompute"`` recomputes the exps,
+    ``"three_pass_reload"`` stores them, and ``"online"`` takes each
+    column's max and sum in one sweep of cache-sized blocks of rows, then
+    writes the output in one more (x read twice, y written once: what
+    ``"auto"`` and ``"two_pass"`` pick when the axis is too long for the
+    three-pass forms' tiles to stay in the last-level cache).
 
     A NaN in a row makes the whole row NaN; a row containing ``+inf``, or
     whose entries are all ``-inf``, is NaN too (as ``exp(x - max) / sum``
