@@ -177,6 +177,18 @@ def test_opcheck(name):
         torch.library.opcheck(op, a)
 
 
+@pytest.mark.filterwarnings("ignore:There is a performance drop")
+def test_vmap_takes_the_registered_op():
+    """Under torch.vmap the functions run the registered custom op (its
+    per-example fallback), not the eager autograd.Function, which vmap
+    would refuse; the result equals the loop over examples."""
+    x = torch.randn(4, 3, 7, dtype=torch.float64)
+    for fn in (fst.softmax, fst.log_softmax):
+        got = torch.vmap(fn)(x)
+        want = torch.stack([fn(t) for t in x])
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
 # inductor's own use of torch.jit.script_method (not ours) warns on torch 2.13
 @pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
 def test_torch_compile_fullgraph():

@@ -9,7 +9,8 @@ kernel). In eager mode on plain tensors the same body and formulas run
 through an ``autograd.Function`` instead, which skips the dispatcher's
 per-call cost (about 30 us against 60 us for ``softmax`` on a tiny
 tensor; a training step's cross-entropy forward and backward on
-``(256, 1000)`` logits about 450 us against PyTorch's 870, Zen 3). Tensors go in and out without copies: the op reads the input's
+``(256, 1000)`` logits about 450 us against PyTorch's 870, Zen 3).
+Tensors go in and out without copies: the op reads the input's
 memory and writes a tensor allocated by torch through NumPy views of the
 same memory (``Tensor.numpy()``), whatever the input's strides; only rows
 that are not evenly strided are gathered into a temporary, as
@@ -122,12 +123,17 @@ class _Op:
         self.twin = Twin
 
     def __call__(self, *args):
-        # traced (torch.compile, export) or on tensor subclasses (fake and
-        # functional tensors of AOT autograd, opcheck): the registered op
-        if torch.compiler.is_compiling() or any(
+        # traced (torch.compile, export), under torch.func transforms (vmap
+        # takes the op's per-example fallback) or on tensor subclasses (fake
+        # and functional tensors of AOT autograd, opcheck): the registered op
+        if torch.compiler.is_compiling() or _functorch_active() or any(
                 isinstance(a, torch.Tensor) and type(a) is not torch.Tensor for a in args):
             return self.op(*args)
         return self.twin.apply(*args)
+
+
+# (a private query of torch's; without it, the twin is never used)
+_functorch_active = getattr(torch._C, "_are_functorch_transforms_active", lambda: True)
 
 
 def _softmax_body(x: torch.Tensor, dim: int) -> torch.Tensor:
