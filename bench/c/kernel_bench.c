@@ -54,6 +54,8 @@ BENCH_KERNEL(raddextexp, 4) { g_sink = k->raddextexp(c->n, c->x).mantissa; }
 BENCH_KERNEL(vscaleextexp, 8) { k->vscaleextexp(c->n, c->x, c->s, c->e, c->y); }
 BENCH_KERNEL(vscaleextexp_nt, 8) { k->vscaleextexp_nt(c->n, c->x, c->s, c->e, c->y); }
 BENCH_KERNEL(vsubc, 8) { k->vsubc(c->n, c->x, c->c, 1e-8f, c->y); }
+/* the row as rows of 16 (a mixture-of-experts router's) */
+BENCH_KERNEL(softmax_short, 8) { k->softmax_short(c->n / 16, 16, c->x, 16, c->y, 16, 0); }
 BENCH_KERNEL(rsum, 4) { g_sink = k->rsum(c->n, c->x); }
 BENCH_KERNEL(rdot, 8) { g_sink = k->rdot(c->n, c->x, c->z); }
 BENCH_KERNEL(rsumsq, 4) {

@@ -52,6 +52,9 @@ typedef struct fsm_fuse_params {
 
 #define FSM_TABLE_FIELD(name, ret, params) ret (*name) params;
 
+/* The longest row softmax_short takes (kernels.def): 8 AVX2 vectors. */
+#define FSM_SHORT_COLS 64
+
 /* Rows shorter than this many bytes are stored ordinarily by the _nt
  * kernels: a row's partial lines and the fence cost more than the write
  * traffic saved (kernels.def, FSM_STREAM_KERNEL_LIST). */

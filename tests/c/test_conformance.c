@@ -470,6 +470,49 @@ static void check_vsubc(conf *t) {
   }
 }
 
+/* softmax_short: the row buffer's last rows x cols elements as rows of
+ * cols <= FSM_SHORT_COLS (n itself up to it, else 1 + n % FSM_SHORT_COLS,
+ * so that every column count meets several rows); both outputs, out of
+ * place and in place. Elements before the rows stay as they were. */
+static void check_softmax_short(conf *t) {
+  double *x = t->in[0];
+  softmax_row(t, x);
+  const size_t cols = t->n <= FSM_SHORT_COLS ? t->n : 1 + t->n % FSM_SHORT_COLS;
+  const size_t rows = cols == 0 ? 0 : t->n / cols, skip = t->n - rows * cols;
+  const double u = t->tb->p->u;
+  for (int log_out = 0; log_out <= 1; log_out++) {
+    for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {
+      for (size_t i = 0; i < skip; i++) {
+        t->ref[i] = alias == ALIAS_X ? x[i] : NAN;
+        t->tol[i] = 0.0;
+      }
+      for (size_t r = 0; r < rows; r++) {
+        const double *row = x + skip + r * cols;
+        const double m = row_max(cols, row);
+        ksum sum = {0.0, 0.0};
+        for (size_t i = 0; i < cols; i++) ksum_add(&sum, exp(row[i] - m));
+        const double lse = log(ksum_total(sum));
+        for (size_t i = 0; i < cols; i++) {
+          const size_t at = skip + r * cols + i;
+          const double d = row[i] - m;
+          if (log_out) {
+            t->ref[at] = d - lse;
+            t->tol[at] = 4 * u * (fabs(d - lse) + lse + 1);
+          } else {
+            t->ref[at] = exp(d - lse);
+            t->tol[at] = (exp_tol(t, d) + t->tb->p->exp_sum_rel + 2 * u) * t->ref[at] + t->tb->p->tiny;
+          }
+        }
+      }
+      void *px, *py;
+      setup(t, 1, alias, &px, NULL, &py);
+      const size_t off = skip * t->tb->p->size;
+      KCALL(t, softmax_short, rows, cols, (char *)px + off, cols, (char *)py + off, cols, log_out);
+      expect_row(t);
+    }
+  }
+}
+
 /* ------------------------------------------------------------ training */
 
 static double sum_tol(const conf *t, double magnitude) {

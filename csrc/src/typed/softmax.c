@@ -386,6 +386,39 @@ static fsm_status DRIVER(softmax_plan_row)(const void *ctx, size_t r, size_t n, 
   return FSM_OK;
 }
 
+/* AUTO on rows of at most FSM_SHORT_COLS elements: k->softmax_short over
+ * groups of rows, one call per SHORT_GROUP_ELEMS elements or so; the plan's
+ * rows are the groups (its cols their elements, which only the executor's
+ * work estimate reads). A row's values do not depend on its group. */
+#define SHORT_GROUP_ELEMS 4096
+typedef struct DRIVER(short_call) {
+  const KERNELS *k;
+  size_t rows, cols, group, x_stride, y_stride;
+  int log_out;
+} DRIVER(short_call);
+
+static fsm_status DRIVER(short_plan_row)(const void *ctx, size_t g, size_t n, void *const *ptr) {
+  const DRIVER(short_call) *c = ctx;
+  const size_t left = c->rows - g * c->group;
+  (void)n;
+  c->k->softmax_short(left < c->group ? left : c->group, c->cols, ptr[0], c->x_stride, ptr[1],
+                      c->y_stride, c->log_out);
+  return FSM_OK;
+}
+
+static fsm_status DRIVER(run_short)(const KERNELS *k, int log_out, size_t rows, size_t cols,
+                                    const S *x, size_t x_stride, S *y, size_t y_stride) {
+  size_t group = SHORT_GROUP_ELEMS / cols;
+  /* group <= rows - 1 or one group: group * stride stays within the
+   * checked span (a single row's stride is not checked) */
+  if (group >= rows) group = rows;
+  const DRIVER(short_call) c = {k, rows, cols, group, x_stride, y_stride, log_out};
+  const fsm_plan plan = {(rows + group - 1) / group, cols * group, sizeof(S), 2, {(void *)x, y},
+                         {(ptrdiff_t)(x_stride * group), (ptrdiff_t)(y_stride * group)},
+                         DRIVER(short_plan_row), &c};
+  return fsm_run_plan(&plan);
+}
+
 /* The shared argument checks, then the plan. */
 static fsm_status DRIVER(run)(DRIVER(softmax_call) call, size_t rows, size_t cols, const S *x,
                               size_t x_stride, S *y, size_t y_stride) {
@@ -393,7 +426,10 @@ static fsm_status DRIVER(run)(DRIVER(softmax_call) call, size_t rows, size_t col
   if (status == FSM_OK) status = fsm_check_matrix(rows, cols, y, y_stride, sizeof(S));
   if (status == FSM_OK) status = fsm_check_algorithm(call.algorithm);
   if (status != FSM_OK) return status;
-  if (cols == 0) return FSM_OK;
+  if (cols == 0 || rows == 0) return FSM_OK;
+  if (call.algorithm == FSM_ALGORITHM_AUTO && cols <= FSM_SHORT_COLS)
+    return DRIVER(run_short)(call.k, call.row == DRIVER(log_softmax_row), rows, cols, x, x_stride,
+                             y, y_stride);
   call.streaming = DRIVER(fills_llc)(rows, cols);
   const fsm_plan plan = {rows, cols, sizeof(S), 2, {(void *)x, y}, {x_stride, y_stride},
                          DRIVER(softmax_plan_row), &call};

@@ -67,7 +67,9 @@ def _row(n: int) -> Workload:
 ROWS = [_row(1 << k) for k in (10, 12, 14, 16, 18, 20, 22, 24, 26)]  # 1K .. 64M
 ATTENTION = [Workload(f"attention {r}x{c}", (r, c)) for r, c in ((4096, 128), (1024, 1024), (256, 4096))]
 VOCAB = [Workload("vocab 32x128256", (32, 128256)), Workload("vocab 8x262144", (8, 262144))]
-ALL_WORKLOADS = ROWS + ATTENTION + VOCAB
+#: a mixture-of-experts router's logits: tokens x experts
+ROUTER = [Workload(f"router {r}x{c}", (r, c)) for r, c in ((16384, 8), (16384, 64))]
+ALL_WORKLOADS = ROWS + ATTENTION + VOCAB + ROUTER
 
 
 def _by_name(*names: str) -> List[Workload]:
@@ -83,7 +85,7 @@ SIZE_SETS: Dict[str, List[Workload]] = {
     # the README's command (< 60 s): a row sweep to 4M plus two 2-D workloads
     "quick": ROWS[:7] + _by_name("attention 1024x1024", "vocab 32x128256"),
     # bench/'s default: everything but the two largest rows
-    "small": ROWS[:7] + ATTENTION + VOCAB,
+    "small": ROWS[:7] + ATTENTION + VOCAB + ROUTER,
     "all": ALL_WORKLOADS,
 }
 
