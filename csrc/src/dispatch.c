@@ -55,7 +55,8 @@ static void resolve(fsm_isa isa) {
 #define FSM_DTYPE_RESOLVE_ISA(dt, S, C, LIST)                                       \
   fsm_##dt##_resolve(&g_##dt[isa], d->dt, has_parent ? &g_##dt[d->parent] : NULL); \
   g_##dt[isa].softmax_auto = d->softmax_auto;                                      \
-  g_##dt[isa].log_softmax_auto = d->log_softmax_auto;
+  g_##dt[isa].log_softmax_auto = d->log_softmax_auto;                              \
+  g_##dt[isa].short_cols = d->short_cols;
   FSM_DTYPE_LIST(FSM_DTYPE_RESOLVE_ISA)
 #undef FSM_DTYPE_RESOLVE_ISA
   /* The AUTO rules were measured on float32 and serve the half-precision
@@ -64,6 +65,7 @@ static void resolve(fsm_isa isa) {
   const fsm_auto_rule reload = {SIZE_MAX, FSM_ALGORITHM_THREE_PASS_RELOAD, 0};
   g_f64[isa].softmax_auto = reload;
   g_f64[isa].log_softmax_auto = reload;
+  g_f64[isa].short_cols = 0;
   g_f64[isa].isa = isa;
   g_f16[isa].isa = isa;
   g_bf16[isa].isa = isa;

@@ -99,6 +99,7 @@ size_t fsm_llc_bytes(void);
     fsm_isa isa;                               \
     fsm_auto_rule softmax_auto;                \
     fsm_auto_rule log_softmax_auto;            \
+    size_t short_cols;                         \
     LIST(FSM_TABLE_FIELD, S, C)                \
   } fsm_##dt##_kernels;
 FSM_DTYPE_LIST(FSM_DECLARE_TABLE_TYPE)
@@ -130,6 +131,9 @@ typedef struct fsm_isa_desc {
   uint32_t cpu_features;  /* every bit required (FSM_CPU_*) */
   fsm_auto_rule softmax_auto;
   fsm_auto_rule log_softmax_auto;
+  /* AUTO takes softmax_short for rows of at most this many elements (0:
+   * never; at most FSM_SHORT_COLS) */
+  size_t short_cols;
   const fsm_f32_kernels *f32;  /* own kernels (NULL entries: the parent's) */
   const fsm_f64_kernels *f64;  /* NULL: all the parent's */
   const fsm_f16_kernels *f16;  /* NULL: all the parent's */

@@ -8,12 +8,57 @@
  * in double lanes (the three-pass kernels' accumulation, so the sum's
  * accuracy is theirs) and the outputs stored from the same registers. The
  * values are the three-pass reload's: exp(x - max) by the three-pass exp,
- * times (C)(1 / sum); log-softmax (x - max) - (C)log(sum), as vsubc. */
+ * times (C)(1 / sum); log-softmax (x - max) - log(sum), as vsubc. */
 #include "generic.h"
 
+#include <float.h>
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../fsm_math.h"
+
+/* a * b + c: one fused operation where the ISA has it (ISO C builds do
+ * not contract a * b + c themselves) */
+static inline double mad(double a, double b, double c) {
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+  return __builtin_fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+/* log w of a row's sum, w >= 1 (the max's own term is exp(0) = 1), without
+ * libm, whose call would clobber every vector register and spill the rows
+ * held in them. The training kernels' vector log (fsm_math.h) in double:
+ * w = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)), log w = k ln2 + p(f),
+ * p(f) = f + f^2 (-1/2 + f P(f)), whose 0.13 * 2^-24 relative error is all
+ * the error before the caller rounds to float. float64 rows take libm's. */
+static inline double log_row_sum(double w) {
+#if defined(FSM_DTYPE_F64)
+  return log(w); /* float64 rows want libm's precision */
+#endif
+  /* no other sum reaches here: a NaN (a NaN or an infinite max) passes
+   * through, and FSM_SHORT_COLS terms of at most 1 cannot overflow */
+  if (!(w >= 1.0 && w <= DBL_MAX)) return w;
+  uint64_t b;
+  memcpy(&b, &w, sizeof b);
+  const uint64_t t = b + (FSM_LOG_ONE_BITS_F64 - FSM_LOG_SQRT_HALF_BITS_F64);
+  const double k = (double)((int)(t >> 52) - 1023);
+  const uint64_t mb = (t & 0x000FFFFFFFFFFFFFull) + FSM_LOG_SQRT_HALF_BITS_F64;
+  double m;
+  memcpy(&m, &mb, sizeof m);
+  const double f = m - 1.0, f2 = f * f, f4 = f2 * f2;
+  /* Estrin's scheme: a chain of 3 multiply-adds instead of Horner's 7 */
+  const double q = mad(f4, mad(f2, mad(f, FSM_LOG_P7_F32, FSM_LOG_P6_F32),
+                               mad(f, FSM_LOG_P5_F32, FSM_LOG_P4_F32)),
+                       mad(f2, mad(f, FSM_LOG_P3_F32, FSM_LOG_P2_F32),
+                           mad(f, FSM_LOG_P1_F32, FSM_LOG_P0_F32)));
+  return mad(k, FSM_LN2_HI_F64, mad(k, FSM_LN2_LO_F64, mad(f2, mad(f, q, -0.5), f)));
+}
 
 #define SHORT_VECS ((FSM_SHORT_COLS + FSM_VEC_LANES - 1) / FSM_VEC_LANES)
+#define SUM_CHAINS (FSM_VEC_LANES == 1 ? FSM_VEC_ACCS : 1)
 
 /* R rows of n elements (n in (nv - 1) * lanes + 1 .. nv * lanes), each
  * step for all R rows before the next: a row alone is one long chain of
@@ -29,30 +74,43 @@ static inline __attribute__((always_inline)) void short_block(size_t R, size_t n
 #pragma GCC unroll 4
   for (size_t r = 0; r < R; r++) {
     const S *xr = x + r * xs;
-    fsm_vf m = fsm_vset1(-(C)INFINITY);
+    /* FSM_VEC_ACCS chains for the max, SUM_CHAINS for the sum (the scalar
+     * build's 64 one-lane vectors would otherwise be one long chain) */
+    fsm_vf m[FSM_VEC_ACCS];
+#pragma GCC unroll 16
+    for (size_t a = 0; a < FSM_VEC_ACCS; a++) m[a] = fsm_vset1(-(C)INFINITY);
 #pragma GCC unroll 16
     for (size_t j = 0; j + 1 < nv; j++) {
       v[r][j] = fsm_vload(xr + j * w);
-      m = fsm_vmax(m, v[r][j]);
+      m[j % FSM_VEC_ACCS] = fsm_vmax(m[j % FSM_VEC_ACCS], v[r][j]);
     }
     /* the tail's other lanes -inf: their exps are 0 */
     v[r][nv - 1] = last == w ? fsm_vload(xr + (nv - 1) * w)
                              : fsm_vload_tail_fill(xr + (nv - 1) * w, last, -(C)INFINITY);
-    m = fsm_vmax(m, v[r][nv - 1]);
-    const fsm_vf max = fsm_vset1(fsm_vreduce_max(m));
-    fsm_vsumd acc = fsm_vsumd_zero();
+    m[(nv - 1) % FSM_VEC_ACCS] = fsm_vmax(m[(nv - 1) % FSM_VEC_ACCS], v[r][nv - 1]);
+#pragma GCC unroll 16
+    for (size_t a = 1; a < FSM_VEC_ACCS && a < nv; a++) m[0] = fsm_vmax(m[0], m[a]);
+    const fsm_vf max = fsm_vset1(fsm_vreduce_max(m[0]));
+    fsm_vsumd acc[SUM_CHAINS];
+#pragma GCC unroll 16
+    for (size_t a = 0; a < SUM_CHAINS && a < nv; a++) acc[a] = fsm_vsumd_zero();
 #pragma GCC unroll 16
     for (size_t j = 0; j < nv; j++) {
       const fsm_vf d = fsm_vsub(v[r][j], max), e = fsm_vexp_nonpositive(d);
       v[r][j] = log_out ? d : e;
-      fsm_vsumd_add(&acc, e);
+      fsm_vsumd_add(&acc[j % SUM_CHAINS], e);
     }
-    double lanes[FSM_VEC_LANES];
-    fsm_vsumd_store(lanes, acc);
+    double lanes[SUM_CHAINS][FSM_VEC_LANES];
+#pragma GCC unroll 16
+    for (size_t a = 0; a < SUM_CHAINS && a < nv; a++) fsm_vsumd_store(lanes[a], acc[a]);
+#pragma GCC unroll 16
+    for (size_t a = 1; a < SUM_CHAINS && a < nv; a++)
+      for (size_t l = 0; l < w; l++) lanes[0][l] += lanes[a][l];
     for (size_t h = w / 2; h >= 1; h /= 2) /* pairwise: a short chain */
-      for (size_t l = 0; l < h; l++) lanes[l] += lanes[l + h];
+      for (size_t l = 0; l < h; l++) lanes[0][l] += lanes[0][l + h];
+    const double sum = lanes[0][0];
     /* log-softmax: (x - max) - log(sum); softmax: exp(x - max) / sum */
-    k[r] = log_out ? (C)log(lanes[0]) : (C)(1.0 / lanes[0]);
+    k[r] = log_out ? (C)log_row_sum(sum) : (C)(1.0 / sum);
   }
 #pragma GCC unroll 4
   for (size_t r = 0; r < R; r++) {

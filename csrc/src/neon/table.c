@@ -29,4 +29,7 @@
 #define FSM_TABLE_LOG_SOFTMAX_AUTO {0, FSM_ALGORITHM_ONLINE, 1}
 #define FSM_TABLE_F16_KERNELS(X, S, C) FSM_HALF_KERNEL_LIST(X, S, C)
 #define FSM_TABLE_BF16_KERNELS(X, S, C) FSM_HALF_KERNEL_LIST(X, S, C)
+/* AUTO: rows of up to 32 floats (8 vectors, the kernel's unrolled cases)
+ * in softmax_short; not measured on NEON hardware (qemu only) */
+#define FSM_TABLE_SHORT_COLS 32
 #include "../kernel_table.inc"

@@ -427,7 +427,7 @@ static fsm_status DRIVER(run)(DRIVER(softmax_call) call, size_t rows, size_t col
   if (status == FSM_OK) status = fsm_check_algorithm(call.algorithm);
   if (status != FSM_OK) return status;
   if (cols == 0 || rows == 0) return FSM_OK;
-  if (call.algorithm == FSM_ALGORITHM_AUTO && cols <= FSM_SHORT_COLS)
+  if (call.algorithm == FSM_ALGORITHM_AUTO && cols <= call.k->short_cols)
     return DRIVER(run_short)(call.k, call.row == DRIVER(log_softmax_row), rows, cols, x, x_stride,
                              y, y_stride);
   call.streaming = DRIVER(fills_llc)(rows, cols);
