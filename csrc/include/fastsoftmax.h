@@ -1403,95 +1403,107 @@ FSM_API fsm_status fsm_log_softmax_backward_ex_f64(size_t rows, size_t cols, con
  * fsm_softmax_backward_f16). Tested on every ISA and tail length
  * (tests/test_half_api.py). */
 
-/* fsm_softmax_ex_f16: fsm_softmax_ex_f32 on float16 storage (see above). */
-FSM_API fsm_status fsm_softmax_ex_f16(size_t rows, size_t cols, const uint16_t *x,
-                                     size_t x_stride, uint16_t *y, size_t y_stride,
-                                     fsm_algorithm algorithm,
-                                     const fsm_softmax_options *options);
-/* fsm_log_softmax_ex_f16: fsm_log_softmax_ex_f32 on float16 storage (see above). */
+/* fsm_softmax_ex_f16: fsm_softmax_ex_f32 on float16 storage (see above).
+ * Arguments, returns and thread safety as fsm_softmax_ex_f32. */
+FSM_API fsm_status fsm_softmax_ex_f16(size_t rows, size_t cols, const uint16_t *x, size_t x_stride,
+                                      uint16_t *y, size_t y_stride, fsm_algorithm algorithm,
+                                      const fsm_softmax_options *options);
+/* fsm_log_softmax_ex_f16: fsm_log_softmax_ex_f32 on float16 storage (see above).
+ * Arguments, returns and thread safety as fsm_log_softmax_ex_f32. */
 FSM_API fsm_status fsm_log_softmax_ex_f16(size_t rows, size_t cols, const uint16_t *x,
-                                         size_t x_stride, uint16_t *y, size_t y_stride,
-                                         fsm_algorithm algorithm,
-                                         const fsm_softmax_options *options);
-/* fsm_softmax_backward_ex_f16: fsm_softmax_backward_ex_f32 on float16 storage. */
+                                          size_t x_stride, uint16_t *y, size_t y_stride,
+                                          fsm_algorithm algorithm,
+                                          const fsm_softmax_options *options);
+/* fsm_softmax_backward_ex_f16: fsm_softmax_backward_ex_f32 on float16 storage (see above).
+ * Arguments, returns and thread safety as fsm_softmax_backward_ex_f32. */
 FSM_API fsm_status fsm_softmax_backward_ex_f16(size_t rows, size_t cols, const uint16_t *y,
-                                              size_t y_stride, const uint16_t *dy,
-                                              size_t dy_stride, const uint16_t *x,
-                                              size_t x_stride, uint16_t *dx, size_t dx_stride,
-                                              const fsm_softmax_options *options);
-/* fsm_log_softmax_backward_ex_f16: fsm_log_softmax_backward_ex_f32 on float16 storage. */
+                                               size_t y_stride, const uint16_t *dy,
+                                               size_t dy_stride, const uint16_t *x, size_t x_stride,
+                                               uint16_t *dx, size_t dx_stride,
+                                               const fsm_softmax_options *options);
+/* fsm_log_softmax_backward_ex_f16: fsm_log_softmax_backward_ex_f32 on float16 storage (see above).
+ * Arguments, returns and thread safety as fsm_log_softmax_backward_ex_f32. */
 FSM_API fsm_status fsm_log_softmax_backward_ex_f16(size_t rows, size_t cols, const uint16_t *z,
-                                                  size_t z_stride, const uint16_t *dz,
-                                                  size_t dz_stride, const uint16_t *x,
-                                                  size_t x_stride, uint16_t *dx,
-                                                  size_t dx_stride,
-                                                  const fsm_softmax_options *options);
-/* fsm_softmax_state_f16: fsm_softmax_state_f32 on float16 rows. */
+                                                   size_t z_stride, const uint16_t *dz,
+                                                   size_t dz_stride, const uint16_t *x,
+                                                   size_t x_stride, uint16_t *dx, size_t dx_stride,
+                                                   const fsm_softmax_options *options);
+/* fsm_softmax_state_f16: fsm_softmax_state_f32 on float16 rows (see above).
+ * Arguments, returns and thread safety as fsm_softmax_state_f32. */
 FSM_API fsm_status fsm_softmax_state_f16(size_t rows, size_t cols, const uint16_t *x,
-                                        size_t x_stride, fsm_softmax_state *states);
-/* fsm_softmax_from_state_f16: fsm_softmax_from_state_f32 on float16 storage. */
+                                         size_t x_stride, fsm_softmax_state *states);
+/* fsm_softmax_from_state_f16: fsm_softmax_from_state_f32 on float16 storage (see above).
+ * Arguments, returns and thread safety as fsm_softmax_from_state_f32. */
 FSM_API fsm_status fsm_softmax_from_state_f16(size_t rows, size_t cols, const uint16_t *x,
-                                             size_t x_stride, const fsm_softmax_state *states,
-                                             uint16_t *y, size_t y_stride);
-/* fsm_log_softmax_from_state_f16: fsm_log_softmax_from_state_f32 on float16 storage. */
+                                              size_t x_stride, const fsm_softmax_state *states,
+                                              uint16_t *y, size_t y_stride);
+/* fsm_log_softmax_from_state_f16: fsm_log_softmax_from_state_f32 on float16 storage (see above).
+ * Arguments, returns and thread safety as fsm_log_softmax_from_state_f32. */
 FSM_API fsm_status fsm_log_softmax_from_state_f16(size_t rows, size_t cols, const uint16_t *x,
-                                                 size_t x_stride,
-                                                 const fsm_softmax_state *states, uint16_t *y,
-                                                 size_t y_stride);
-/* fsm_topk_softmax_f16: fsm_topk_softmax_f32 on float16 logits (probs float16). */
+                                                  size_t x_stride, const fsm_softmax_state *states,
+                                                  uint16_t *y, size_t y_stride);
+/* fsm_topk_softmax_f16: fsm_topk_softmax_f32 on float16 logits (probs float16; see above).
+ * Arguments, returns and thread safety as fsm_topk_softmax_f32. */
 FSM_API fsm_status fsm_topk_softmax_f16(size_t rows, size_t cols, const uint16_t *x,
-                                       size_t x_stride, size_t k, int renormalize,
-                                       uint16_t *probs, size_t probs_stride, int64_t *indices,
-                                       size_t indices_stride);
-/* fsm_sample_f16: fsm_sample_f32 on float16 logits. */
-FSM_API fsm_status fsm_sample_f16(size_t rows, size_t cols, const uint16_t *logits,
-                                 size_t stride, const fsm_sampling_params *params,
-                                 const double *uniforms, int64_t *tokens);
+                                        size_t x_stride, size_t k, int renormalize, uint16_t *probs,
+                                        size_t probs_stride, int64_t *indices,
+                                        size_t indices_stride);
+/* fsm_sample_f16: fsm_sample_f32 on float16 logits (see above).
+ * Arguments, returns and thread safety as fsm_sample_f32. */
+FSM_API fsm_status fsm_sample_f16(size_t rows, size_t cols, const uint16_t *logits, size_t stride,
+                                  const fsm_sampling_params *params, const double *uniforms,
+                                  int64_t *tokens);
 
-/* fsm_softmax_ex_bf16: fsm_softmax_ex_f32 on bfloat16 storage (see above). */
-FSM_API fsm_status fsm_softmax_ex_bf16(size_t rows, size_t cols, const uint16_t *x,
-                                     size_t x_stride, uint16_t *y, size_t y_stride,
-                                     fsm_algorithm algorithm,
-                                     const fsm_softmax_options *options);
-/* fsm_log_softmax_ex_bf16: fsm_log_softmax_ex_f32 on bfloat16 storage (see above). */
+/* fsm_softmax_ex_bf16: fsm_softmax_ex_f32 on bfloat16 storage (see above).
+ * Arguments, returns and thread safety as fsm_softmax_ex_f32. */
+FSM_API fsm_status fsm_softmax_ex_bf16(size_t rows, size_t cols, const uint16_t *x, size_t x_stride,
+                                       uint16_t *y, size_t y_stride, fsm_algorithm algorithm,
+                                       const fsm_softmax_options *options);
+/* fsm_log_softmax_ex_bf16: fsm_log_softmax_ex_f32 on bfloat16 storage (see above).
+ * Arguments, returns and thread safety as fsm_log_softmax_ex_f32. */
 FSM_API fsm_status fsm_log_softmax_ex_bf16(size_t rows, size_t cols, const uint16_t *x,
-                                         size_t x_stride, uint16_t *y, size_t y_stride,
-                                         fsm_algorithm algorithm,
-                                         const fsm_softmax_options *options);
-/* fsm_softmax_backward_ex_bf16: fsm_softmax_backward_ex_f32 on bfloat16 storage. */
+                                           size_t x_stride, uint16_t *y, size_t y_stride,
+                                           fsm_algorithm algorithm,
+                                           const fsm_softmax_options *options);
+/* fsm_softmax_backward_ex_bf16: fsm_softmax_backward_ex_f32 on bfloat16 storage (see above).
+ * Arguments, returns and thread safety as fsm_softmax_backward_ex_f32. */
 FSM_API fsm_status fsm_softmax_backward_ex_bf16(size_t rows, size_t cols, const uint16_t *y,
-                                              size_t y_stride, const uint16_t *dy,
-                                              size_t dy_stride, const uint16_t *x,
-                                              size_t x_stride, uint16_t *dx, size_t dx_stride,
-                                              const fsm_softmax_options *options);
-/* fsm_log_softmax_backward_ex_bf16: fsm_log_softmax_backward_ex_f32 on bfloat16 storage. */
+                                                size_t y_stride, const uint16_t *dy,
+                                                size_t dy_stride, const uint16_t *x,
+                                                size_t x_stride, uint16_t *dx, size_t dx_stride,
+                                                const fsm_softmax_options *options);
+/* fsm_log_softmax_backward_ex_bf16: fsm_log_softmax_backward_ex_f32 on bfloat16 storage (see above).
+ * Arguments, returns and thread safety as fsm_log_softmax_backward_ex_f32. */
 FSM_API fsm_status fsm_log_softmax_backward_ex_bf16(size_t rows, size_t cols, const uint16_t *z,
-                                                  size_t z_stride, const uint16_t *dz,
-                                                  size_t dz_stride, const uint16_t *x,
-                                                  size_t x_stride, uint16_t *dx,
-                                                  size_t dx_stride,
-                                                  const fsm_softmax_options *options);
-/* fsm_softmax_state_bf16: fsm_softmax_state_f32 on bfloat16 rows. */
+                                                    size_t z_stride, const uint16_t *dz,
+                                                    size_t dz_stride, const uint16_t *x,
+                                                    size_t x_stride, uint16_t *dx, size_t dx_stride,
+                                                    const fsm_softmax_options *options);
+/* fsm_softmax_state_bf16: fsm_softmax_state_f32 on bfloat16 rows (see above).
+ * Arguments, returns and thread safety as fsm_softmax_state_f32. */
 FSM_API fsm_status fsm_softmax_state_bf16(size_t rows, size_t cols, const uint16_t *x,
-                                        size_t x_stride, fsm_softmax_state *states);
-/* fsm_softmax_from_state_bf16: fsm_softmax_from_state_f32 on bfloat16 storage. */
+                                          size_t x_stride, fsm_softmax_state *states);
+/* fsm_softmax_from_state_bf16: fsm_softmax_from_state_f32 on bfloat16 storage (see above).
+ * Arguments, returns and thread safety as fsm_softmax_from_state_f32. */
 FSM_API fsm_status fsm_softmax_from_state_bf16(size_t rows, size_t cols, const uint16_t *x,
-                                             size_t x_stride, const fsm_softmax_state *states,
-                                             uint16_t *y, size_t y_stride);
-/* fsm_log_softmax_from_state_bf16: fsm_log_softmax_from_state_f32 on bfloat16 storage. */
+                                               size_t x_stride, const fsm_softmax_state *states,
+                                               uint16_t *y, size_t y_stride);
+/* fsm_log_softmax_from_state_bf16: fsm_log_softmax_from_state_f32 on bfloat16 storage (see above).
+ * Arguments, returns and thread safety as fsm_log_softmax_from_state_f32. */
 FSM_API fsm_status fsm_log_softmax_from_state_bf16(size_t rows, size_t cols, const uint16_t *x,
-                                                 size_t x_stride,
-                                                 const fsm_softmax_state *states, uint16_t *y,
-                                                 size_t y_stride);
-/* fsm_topk_softmax_bf16: fsm_topk_softmax_f32 on bfloat16 logits (probs bfloat16). */
+                                                   size_t x_stride, const fsm_softmax_state *states,
+                                                   uint16_t *y, size_t y_stride);
+/* fsm_topk_softmax_bf16: fsm_topk_softmax_f32 on bfloat16 logits (probs bfloat16; see above).
+ * Arguments, returns and thread safety as fsm_topk_softmax_f32. */
 FSM_API fsm_status fsm_topk_softmax_bf16(size_t rows, size_t cols, const uint16_t *x,
-                                       size_t x_stride, size_t k, int renormalize,
-                                       uint16_t *probs, size_t probs_stride, int64_t *indices,
-                                       size_t indices_stride);
-/* fsm_sample_bf16: fsm_sample_f32 on bfloat16 logits. */
-FSM_API fsm_status fsm_sample_bf16(size_t rows, size_t cols, const uint16_t *logits,
-                                 size_t stride, const fsm_sampling_params *params,
-                                 const double *uniforms, int64_t *tokens);
+                                         size_t x_stride, size_t k, int renormalize,
+                                         uint16_t *probs, size_t probs_stride, int64_t *indices,
+                                         size_t indices_stride);
+/* fsm_sample_bf16: fsm_sample_f32 on bfloat16 logits (see above).
+ * Arguments, returns and thread safety as fsm_sample_f32. */
+FSM_API fsm_status fsm_sample_bf16(size_t rows, size_t cols, const uint16_t *logits, size_t stride,
+                                   const fsm_sampling_params *params, const double *uniforms,
+                                   int64_t *tokens);
 /* ---- end of half precision: fused options, states, decoding ---- */
 
 
