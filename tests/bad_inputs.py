@@ -390,6 +390,32 @@ PY_CASES = [
      r"^ISA name must not contain NUL characters"),
     ("set_isa empty", fs.set_isa, ("",), {}, ValueError, r"^unknown ISA ''"),
     ("set_isa upper case", fs.set_isa, ("AVX2",), {}, ValueError, r"^unknown ISA 'AVX2'"),
+    # ---- half precision: fused options, states, decoding (issue 17)
+    ("softmax float16 scale out int32", fs.softmax, (X.astype(np.float16),),
+     {"scale": 0.5, "out": np.empty((3, 4), np.int32)}, TypeError,
+     r"^out must have a float dtype that float16 casts to \(same_kind\), got int32"),
+    ("log_softmax float16 mask int8", fs.log_softmax, (X.astype(np.float16),),
+     {"mask": np.ones((3, 4), np.int8)}, TypeError,
+     r"^mask must have dtype bool \(True = keep\) or a float dtype, got int8"),
+    ("softmax float16 NaN slopes", fs.softmax, (X.astype(np.float16),),
+     {"alibi_slopes": np.array([NAN], np.float16)}, ValueError, r"^alibi_slopes must not contain NaN"),
+    ("softmax_backward float16 scale dy int16", fs.softmax_backward,
+     (X.astype(np.float16), X.astype(np.int16)), {"scale": 0.5}, TypeError, r"^dy must have dtype"),
+    ("log_softmax_backward float16 softcap x float32", fs.log_softmax_backward,
+     (X.astype(np.float16), X.astype(np.float16)), {"softcap": 2.0, "x": X}, TypeError,
+     r"^x must have the dtype of z \(float16\), got float32"),
+    ("softmax_from_state float16 out int32", fs.softmax_from_state, (X.astype(np.float16), S),
+     {"out": np.empty((3, 4), np.int32)}, TypeError,
+     r"^out must have a float dtype that float16 casts to"),
+    ("log_softmax_from_state float16 state shape", fs.log_softmax_from_state,
+     (X.astype(np.float16), S[:2]), {}, ValueError, r"^state must have the shape of x without axis"),
+    ("softmax_state float16 axis", fs.softmax_state, (X.astype(np.float16),), {"axis": 2},
+     ValueError, r"^axis 2 is out of bounds"),
+    ("topk_softmax float16 k", fs.topk_softmax, (X.astype(np.float16), 5), {}, ValueError,
+     r"^k must be in \[1, 4\]"),
+    ("sample float16 NaN", fs.sample, (np.array([[NAN, 1.0]], np.float16),), {}, ValueError,
+     r"^sample: every row of logits needs a finite maximum"),
+    # ---- end of half precision: fused options, states, decoding
 ]
 
 # ---------------------------------------------------------------- the C API

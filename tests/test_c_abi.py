@@ -422,6 +422,136 @@ def test_half_training_functions(ffi, lib, kind):
     assert all(names)
 
 
+# ---- half precision: fused options, states, decoding (issue 17) ----
+
+
+@pytest.mark.parametrize("kind", ["f16", "bf16"])
+def test_half_fused_states_decoding(ffi, lib, kind):
+    """fsm_*_ex_{f16,bf16}, their VJPs, the states and the decoding helpers
+    on uint16 storage with padded rows, every ISA: bit for bit the float32
+    function on the exactly widened operands, rounded once (the states: the
+    same state; from_state: within 1 ulp of the float32 result rounded);
+    errors give their status and write nothing."""
+    from half_reference import half_bits_from_f32, half_bits_to_f32, half_ulp_distance
+    rng = np.random.default_rng(71)
+    u16 = lambda a: ffi.cast("uint16_t *", a.ctypes.data)  # noqa: E731
+    f32p = lambda a: ffi.cast("float *", a.ctypes.data)  # noqa: E731
+    i64 = lambda a: ffi.cast("int64_t *", a.ctypes.data)  # noqa: E731
+    h = {name: getattr(lib, f"fsm_{name}_{kind}") for name in (
+        "softmax_ex", "log_softmax_ex", "softmax_backward_ex", "log_softmax_backward_ex",
+        "softmax_state", "softmax_from_state", "log_softmax_from_state", "topk_softmax",
+        "sample")}
+    f = {"softmax_ex": lib.fsm_softmax_ex_f32, "log_softmax_ex": lib.fsm_log_softmax_ex_f32,
+         "softmax_backward_ex": lib.fsm_softmax_backward_ex_f32,
+         "log_softmax_backward_ex": lib.fsm_log_softmax_backward_ex_f32,
+         "softmax_state": lib.fsm_softmax_state_f32,
+         "softmax_from_state": lib.fsm_softmax_from_state_f32,
+         "log_softmax_from_state": lib.fsm_log_softmax_from_state_f32,
+         "topk_softmax": lib.fsm_topk_softmax_f32, "sample": lib.fsm_sample_f32}
+    hb = lambda a: half_bits_from_f32(a, kind)  # noqa: E731
+    wide = lambda a: np.ascontiguousarray(half_bits_to_f32(a, kind))  # noqa: E731
+    rows, pad = 6, 4
+    for isa in supported_isas(lib):
+        assert lib.fsm_set_isa(ISAS[isa]) == 0
+        for cols in (1, 7, 8, 9, 16, 17, 33, 4100):
+            st = cols + pad
+            x = hb(rng.standard_normal((rows, st)) * 4)
+            mask = hb(rng.standard_normal((rows, st)))
+            par = hb(rng.standard_normal(rows) * 0.3)
+            opts, opts32 = ffi.new("fsm_softmax_options *"), ffi.new("fsm_softmax_options *")
+            lse, lse32 = np.full(rows + 1, 7, np.uint16), np.zeros(rows, np.float32)
+            mask32, par32 = wide(mask), wide(par)
+            for o, m_, p_, l_ in ((opts, mask, par, lse), (opts32, mask32, par32, lse32)):
+                lib.fsm_softmax_options_init(o)
+                o.scale, o.softcap, o.ndim, o.shape[0] = 0.7, 3.0, 1, rows
+                o.mask_kind, o.mask = lib.FSM_MASK_ADDITIVE, ffi.cast("void *", m_.ctypes.data)
+                o.mask_strides[0] = st
+                o.alibi_slopes, o.alibi_strides[0] = ffi.cast("void *", p_.ctypes.data), 1
+                o.sink, o.sink_strides[0] = ffi.cast("void *", p_.ctypes.data), 1
+                o.causal, o.causal_offset = 1, cols - 3
+                o.lse = ffi.cast("void *", l_.ctypes.data)
+            xw = wide(x)
+            for name in ("softmax_ex", "log_softmax_ex"):
+                y, y32 = np.full((rows, st), 7, np.uint16), np.zeros((rows, st), np.float32)
+                assert h[name](rows, cols, u16(x), st, u16(y), st, 0, opts) == 0
+                assert f[name](rows, cols, f32p(xw), st, f32p(y32), st, 0, opts32) == 0
+                assert (y[:, :cols] == hb(y32[:, :cols])).all(), (isa, cols, name)
+                assert (y[:, cols:] == 7).all() and (lse[:rows] == hb(lse32)).all()
+                assert lse[rows] == 7
+            # the VJPs (scale, soft cap; masked log-softmax entries)
+            a = hb(rng.uniform(0, 1, (rows, st)))
+            b = hb(rng.uniform(-1, 1, (rows, st)))
+            aw, bw_ = wide(a), wide(b)
+            for name in ("softmax_backward_ex", "log_softmax_backward_ex"):
+                dx, dx32 = np.full((rows, st), 7, np.uint16), np.zeros((rows, st), np.float32)
+                assert h[name](rows, cols, u16(a), st, u16(b), st, u16(x), st, u16(dx), st,
+                               opts) == 0
+                assert f[name](rows, cols, f32p(aw), st, f32p(bw_), st, f32p(xw), st,
+                               f32p(dx32), st, opts32) == 0
+                assert (dx[:, :cols] == hb(dx32[:, :cols])).all(), (isa, cols, name)
+                assert (dx[:, cols:] == 7).all()
+                assert h[name](rows, cols, u16(a), st, u16(b), st, ffi.NULL, st, u16(dx), st,
+                               opts) == STATUS["FSM_NULL_POINTER"]
+            # states
+            s16 = ffi.new("fsm_softmax_state[]", rows)
+            s32 = ffi.new("fsm_softmax_state[]", rows)
+            assert h["softmax_state"](rows, cols, u16(x), st, s16) == 0
+            assert f["softmax_state"](rows, cols, f32p(xw), st, s32) == 0
+            assert bytes(ffi.buffer(s16)) == bytes(ffi.buffer(s32))
+            for name in ("softmax_from_state", "log_softmax_from_state"):
+                y, y32 = np.full((rows, st), 7, np.uint16), np.zeros((rows, st), np.float32)
+                assert h[name](rows, cols, u16(x), st, s16, u16(y), st) == 0
+                assert f[name](rows, cols, f32p(xw), st, s32, f32p(y32), st) == 0
+                d = half_ulp_distance(y[:, :cols], hb(y32[:, :cols]), kind)
+                assert d.max() <= 1 and (y[:, cols:] == 7).all(), (isa, cols, name)
+                assert h[name](rows, cols, u16(x), st, ffi.NULL, u16(y), st) == \
+                    STATUS["FSM_NULL_POINTER"]
+            # decoding
+            k = min(3, cols)
+            p, p32 = np.full((rows, 4), 7, np.uint16), np.zeros((rows, 4), np.float32)
+            idx, idx32 = np.full((rows, 4), -1, np.int64), np.full((rows, 4), -1, np.int64)
+            assert h["topk_softmax"](rows, cols, u16(x), st, k, 1, u16(p), 4, i64(idx), 4) == 0
+            assert f["topk_softmax"](rows, cols, f32p(xw), st, k, 1, f32p(p32), 4, i64(idx32),
+                                     4) == 0
+            assert (idx == idx32).all() and (p[:, :k] == hb(p32[:, :k])).all()
+            assert (p[:, k:] == 7).all()
+            sp = ffi.new("fsm_sampling_params *", {"temperature": 0.8, "top_p": 0.9,
+                                                   "min_p": 0.0, "top_k": 0})
+            u = rng.uniform(0, 1, rows)
+            t, t32 = np.full(rows, -1, np.int64), np.full(rows, -2, np.int64)
+            pu = ffi.cast("double *", u.ctypes.data)
+            assert h["sample"](rows, cols, u16(x), st, sp, pu, i64(t)) == 0
+            assert f["sample"](rows, cols, f32p(xw), st, sp, pu, i64(t32)) == 0
+            assert (t == t32).all()
+    assert lib.fsm_set_isa(0) == 0
+    # errors: a status, nothing written
+    x = hb(rng.standard_normal((2, 4)))
+    y = np.full((2, 4), 7, np.uint16)
+    assert h["softmax_ex"](2, 4, u16(x), 3, u16(y), 4, 0, ffi.NULL) == STATUS["FSM_INVALID_STRIDE"]
+    o = ffi.new("fsm_softmax_options *")
+    lib.fsm_softmax_options_init(o)
+    o.scale = -1.0
+    assert h["log_softmax_ex"](2, 4, u16(x), 4, u16(y), 4, 0, o) == STATUS["FSM_INVALID_ARGUMENT"]
+    assert h["softmax_state"](2, 4, u16(x), 4, ffi.NULL) == STATUS["FSM_NULL_POINTER"]
+    assert h["topk_softmax"](2, 4, u16(x), 4, 5, 0, u16(y), 4, ffi.NULL, 4) == \
+        STATUS["FSM_INVALID_STRIDE"]
+    t = np.full(2, -1, np.int64)
+    assert h["sample"](2, 4, u16(x), 4, ffi.NULL, ffi.NULL, i64(t)) == STATUS["FSM_NULL_POINTER"]
+    assert (y == 7).all() and (t == -1).all()
+    # the explicit names, so that every public function appears as lib.<name> here
+    names = [lib.fsm_softmax_ex_f16, lib.fsm_softmax_ex_bf16, lib.fsm_log_softmax_ex_f16,
+             lib.fsm_log_softmax_ex_bf16, lib.fsm_softmax_backward_ex_f16,
+             lib.fsm_softmax_backward_ex_bf16, lib.fsm_log_softmax_backward_ex_f16,
+             lib.fsm_log_softmax_backward_ex_bf16, lib.fsm_softmax_state_f16,
+             lib.fsm_softmax_state_bf16, lib.fsm_softmax_from_state_f16,
+             lib.fsm_softmax_from_state_bf16, lib.fsm_log_softmax_from_state_f16,
+             lib.fsm_log_softmax_from_state_bf16, lib.fsm_topk_softmax_f16,
+             lib.fsm_topk_softmax_bf16, lib.fsm_sample_f16, lib.fsm_sample_bf16]
+    assert all(names)
+
+# ---- end of half precision: fused options, states, decoding ----
+
+
 @pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 def test_axis_functions(ffi, lib, dtype, log):

@@ -1373,6 +1373,140 @@ FSM_API fsm_status fsm_log_softmax_backward_ex_f64(size_t rows, size_t cols, con
                                                    const fsm_softmax_options *options);
 /* ------------------------------------------- end of fused options */
 
+/* ---- half precision: fused options, states, decoding (issue 17) ----
+ * The functions below take float16 (_f16) or bfloat16 (_bf16) matrices as
+ * uint16_t bits (see "half precision" above). Each is the float32 function
+ * of the same name computed on the exactly widened inputs, every output
+ * rounded to the storage type once (to nearest even):
+ *   fsm_softmax_ex_*, fsm_log_softmax_ex_* and their VJPs
+ *     (fsm_*_backward_ex_*): x, y, an additive mask, the ALiBi slopes, the
+ *     sinks and the saved lse are of the storage type (uint16_t); a keep
+ *     mask stays unsigned char. Each row (and its additive mask's row; the
+ *     VJPs' out, dout and x) is widened into a float32 scratch (on the
+ *     stack up to 4096 elements, else malloc'd per row: FSM_OUT_OF_MEMORY
+ *     when that fails), the float32 function's row runs on it, and the
+ *     result is rounded once. The lse is rounded to the storage type.
+ *   fsm_softmax_state_*, fsm_softmax_from_state_*,
+ *     fsm_log_softmax_from_state_*: x and y of the storage type, the states
+ *     fsm_softmax_state as for every dtype (a half row's state is that of
+ *     its widened float32 values; the half kernels widen in their loads and
+ *     round in their stores, no scratch, nothing allocated); states merge
+ *     with states of any dtype (fsm_merge_softmax_states).
+ *   fsm_sample_*, fsm_topk_softmax_*: logits of the storage type, widened
+ *     per row as above (the tokens are those of fsm_sample_f32 on the
+ *     widened logits); topk probs of the storage type.
+ * Arguments, return codes, aliasing and thread safety: as the float32
+ * functions, with sizeof(uint16_t) in the overflow check and strides in
+ * elements.
+ * Accuracy: every output within 1 unit in the last place of the storage
+ * type of the correctly rounded float32 result (the VJPs: as
+ * fsm_softmax_backward_f16). Tested on every ISA and tail length
+ * (tests/test_half_api.py). */
+
+/* fsm_softmax_ex_f16: fsm_softmax_ex_f32 on float16 storage (see above).
+ * Arguments, returns and thread safety as fsm_softmax_ex_f32. */
+FSM_API fsm_status fsm_softmax_ex_f16(size_t rows, size_t cols, const uint16_t *x, size_t x_stride,
+                                      uint16_t *y, size_t y_stride, fsm_algorithm algorithm,
+                                      const fsm_softmax_options *options);
+/* fsm_log_softmax_ex_f16: fsm_log_softmax_ex_f32 on float16 storage (see above).
+ * Arguments, returns and thread safety as fsm_log_softmax_ex_f32. */
+FSM_API fsm_status fsm_log_softmax_ex_f16(size_t rows, size_t cols, const uint16_t *x,
+                                          size_t x_stride, uint16_t *y, size_t y_stride,
+                                          fsm_algorithm algorithm,
+                                          const fsm_softmax_options *options);
+/* fsm_softmax_backward_ex_f16: fsm_softmax_backward_ex_f32 on float16 storage (see above).
+ * Arguments, returns and thread safety as fsm_softmax_backward_ex_f32. */
+FSM_API fsm_status fsm_softmax_backward_ex_f16(size_t rows, size_t cols, const uint16_t *y,
+                                               size_t y_stride, const uint16_t *dy,
+                                               size_t dy_stride, const uint16_t *x, size_t x_stride,
+                                               uint16_t *dx, size_t dx_stride,
+                                               const fsm_softmax_options *options);
+/* fsm_log_softmax_backward_ex_f16: fsm_log_softmax_backward_ex_f32 on float16 storage (see above).
+ * Arguments, returns and thread safety as fsm_log_softmax_backward_ex_f32. */
+FSM_API fsm_status fsm_log_softmax_backward_ex_f16(size_t rows, size_t cols, const uint16_t *z,
+                                                   size_t z_stride, const uint16_t *dz,
+                                                   size_t dz_stride, const uint16_t *x,
+                                                   size_t x_stride, uint16_t *dx, size_t dx_stride,
+                                                   const fsm_softmax_options *options);
+/* fsm_softmax_state_f16: fsm_softmax_state_f32 on float16 rows (see above).
+ * Arguments, returns and thread safety as fsm_softmax_state_f32. */
+FSM_API fsm_status fsm_softmax_state_f16(size_t rows, size_t cols, const uint16_t *x,
+                                         size_t x_stride, fsm_softmax_state *states);
+/* fsm_softmax_from_state_f16: fsm_softmax_from_state_f32 on float16 storage (see above).
+ * Arguments, returns and thread safety as fsm_softmax_from_state_f32. */
+FSM_API fsm_status fsm_softmax_from_state_f16(size_t rows, size_t cols, const uint16_t *x,
+                                              size_t x_stride, const fsm_softmax_state *states,
+                                              uint16_t *y, size_t y_stride);
+/* fsm_log_softmax_from_state_f16: fsm_log_softmax_from_state_f32 on float16 storage (see above).
+ * Arguments, returns and thread safety as fsm_log_softmax_from_state_f32. */
+FSM_API fsm_status fsm_log_softmax_from_state_f16(size_t rows, size_t cols, const uint16_t *x,
+                                                  size_t x_stride, const fsm_softmax_state *states,
+                                                  uint16_t *y, size_t y_stride);
+/* fsm_topk_softmax_f16: fsm_topk_softmax_f32 on float16 logits (probs float16; see above).
+ * Arguments, returns and thread safety as fsm_topk_softmax_f32. */
+FSM_API fsm_status fsm_topk_softmax_f16(size_t rows, size_t cols, const uint16_t *x,
+                                        size_t x_stride, size_t k, int renormalize, uint16_t *probs,
+                                        size_t probs_stride, int64_t *indices,
+                                        size_t indices_stride);
+/* fsm_sample_f16: fsm_sample_f32 on float16 logits (see above).
+ * Arguments, returns and thread safety as fsm_sample_f32. */
+FSM_API fsm_status fsm_sample_f16(size_t rows, size_t cols, const uint16_t *logits, size_t stride,
+                                  const fsm_sampling_params *params, const double *uniforms,
+                                  int64_t *tokens);
+
+/* fsm_softmax_ex_bf16: fsm_softmax_ex_f32 on bfloat16 storage (see above).
+ * Arguments, returns and thread safety as fsm_softmax_ex_f32. */
+FSM_API fsm_status fsm_softmax_ex_bf16(size_t rows, size_t cols, const uint16_t *x, size_t x_stride,
+                                       uint16_t *y, size_t y_stride, fsm_algorithm algorithm,
+                                       const fsm_softmax_options *options);
+/* fsm_log_softmax_ex_bf16: fsm_log_softmax_ex_f32 on bfloat16 storage (see above).
+ * Arguments, returns and thread safety as fsm_log_softmax_ex_f32. */
+FSM_API fsm_status fsm_log_softmax_ex_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                           size_t x_stride, uint16_t *y, size_t y_stride,
+                                           fsm_algorithm algorithm,
+                                           const fsm_softmax_options *options);
+/* fsm_softmax_backward_ex_bf16: fsm_softmax_backward_ex_f32 on bfloat16 storage (see above).
+ * Arguments, returns and thread safety as fsm_softmax_backward_ex_f32. */
+FSM_API fsm_status fsm_softmax_backward_ex_bf16(size_t rows, size_t cols, const uint16_t *y,
+                                                size_t y_stride, const uint16_t *dy,
+                                                size_t dy_stride, const uint16_t *x,
+                                                size_t x_stride, uint16_t *dx, size_t dx_stride,
+                                                const fsm_softmax_options *options);
+/* fsm_log_softmax_backward_ex_bf16: fsm_log_softmax_backward_ex_f32 on bfloat16 storage (see above).
+ * Arguments, returns and thread safety as fsm_log_softmax_backward_ex_f32. */
+FSM_API fsm_status fsm_log_softmax_backward_ex_bf16(size_t rows, size_t cols, const uint16_t *z,
+                                                    size_t z_stride, const uint16_t *dz,
+                                                    size_t dz_stride, const uint16_t *x,
+                                                    size_t x_stride, uint16_t *dx, size_t dx_stride,
+                                                    const fsm_softmax_options *options);
+/* fsm_softmax_state_bf16: fsm_softmax_state_f32 on bfloat16 rows (see above).
+ * Arguments, returns and thread safety as fsm_softmax_state_f32. */
+FSM_API fsm_status fsm_softmax_state_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                          size_t x_stride, fsm_softmax_state *states);
+/* fsm_softmax_from_state_bf16: fsm_softmax_from_state_f32 on bfloat16 storage (see above).
+ * Arguments, returns and thread safety as fsm_softmax_from_state_f32. */
+FSM_API fsm_status fsm_softmax_from_state_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                               size_t x_stride, const fsm_softmax_state *states,
+                                               uint16_t *y, size_t y_stride);
+/* fsm_log_softmax_from_state_bf16: fsm_log_softmax_from_state_f32 on bfloat16 storage (see above).
+ * Arguments, returns and thread safety as fsm_log_softmax_from_state_f32. */
+FSM_API fsm_status fsm_log_softmax_from_state_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                                   size_t x_stride, const fsm_softmax_state *states,
+                                                   uint16_t *y, size_t y_stride);
+/* fsm_topk_softmax_bf16: fsm_topk_softmax_f32 on bfloat16 logits (probs bfloat16; see above).
+ * Arguments, returns and thread safety as fsm_topk_softmax_f32. */
+FSM_API fsm_status fsm_topk_softmax_bf16(size_t rows, size_t cols, const uint16_t *x,
+                                         size_t x_stride, size_t k, int renormalize,
+                                         uint16_t *probs, size_t probs_stride, int64_t *indices,
+                                         size_t indices_stride);
+/* fsm_sample_bf16: fsm_sample_f32 on bfloat16 logits (see above).
+ * Arguments, returns and thread safety as fsm_sample_f32. */
+FSM_API fsm_status fsm_sample_bf16(size_t rows, size_t cols, const uint16_t *logits, size_t stride,
+                                   const fsm_sampling_params *params, const double *uniforms,
+                                   int64_t *tokens);
+/* ---- end of half precision: fused options, states, decoding ---- */
+
+
 /* ---------------------------------------------------------------- threads */
 
 /* fsm_set_num_threads: the number of threads every later call may use (the

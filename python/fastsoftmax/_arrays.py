@@ -82,8 +82,10 @@ def _as_float_array(x, name: str) -> np.ndarray:
 
 def _as_float_like(x, name: str, ref: np.ndarray, ref_name: str) -> np.ndarray:
     """``x`` as :func:`_as_float_array`, of the dtype and shape of ``ref``
-    (the VJPs' second operand and the soft cap's forward input)."""
-    arr = _as_float_array(x, name)
+    (the VJPs' second operand and the soft cap's forward input); float16 or
+    bfloat16 when ``ref`` is."""
+    arr = _as_float_or_half_array(x, name) if _half_kind(ref.dtype) is not None \
+        else _as_float_array(x, name)
     if arr.dtype != ref.dtype:
         raise TypeError(f"{name} must have the dtype of {ref_name} ({ref.dtype}), got {arr.dtype}")
     if arr.shape != ref.shape:

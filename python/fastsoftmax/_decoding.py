@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core
-from ._arrays import _as_float_array, _half_kind, _normalize_axis
+from ._arrays import _as_float_or_half_array, _half_kind, _normalize_axis
 from ._training import _real
 
 
@@ -210,7 +210,7 @@ def logsumexp(a: ArrayLike, axis: Union[None, int, Tuple[int, ...]] = None,
 # --------------------------------------------------------------- decoding
 
 def _logit_rows(logits) -> np.ndarray:
-    x = _as_float_array(logits, "logits")
+    x = _as_float_or_half_array(logits, "logits")  # issue 17: float16 / bfloat16 too
     if x.ndim == 0:
         raise ValueError("logits must have at least one dimension (the vocabulary, last)")
     if x.shape[-1] == 0:
@@ -268,7 +268,9 @@ def sample(logits: ArrayLike, *, temperature: float = 1.0, top_k: Optional[int] 
     Parameters
     ----------
     logits : array_like
-        float32 or float64, shape ``(..., vocab)``.
+        float32, float64, float16 or bfloat16 (``ml_dtypes.bfloat16``;
+        widened to float32 exactly: the tokens of the float32 logits),
+        shape ``(..., vocab)``.
     temperature : float, optional
         > 0 and finite (default 1).
     top_k : int, optional
@@ -290,7 +292,7 @@ def sample(logits: ArrayLike, *, temperature: float = 1.0, top_k: Optional[int] 
     Raises
     ------
     TypeError
-        ``logits`` not float32/float64, a parameter of the wrong type,
+        ``logits`` not float32/float64/float16/bfloat16, a parameter of the wrong type,
         ``rng`` not a Generator, seed or None.
     ValueError
         A parameter out of range or NaN, ``logits`` 0-d or without columns,
@@ -317,7 +319,9 @@ def sample(logits: ArrayLike, *, temperature: float = 1.0, top_k: Optional[int] 
     u = gen.random(x2.shape[0])
     tokens = np.empty(x2.shape[0], dtype=np.int64)
     if x2.shape[0]:
-        _core.sample_rows(x2, t, k, p, mp, u, tokens)
+        half = _half_kind(x2.dtype)
+        _core.sample_rows(x2 if half is None else x2.view(np.uint16), t, k, p, mp, u, tokens,
+                          half == "bf16")
     return tokens.reshape(x.shape[:-1])[()]
 
 
@@ -329,7 +333,8 @@ def topk_softmax(logits: ArrayLike, k: int, *,
     Parameters
     ----------
     logits : array_like
-        float32 or float64, shape ``(..., n)``.
+        float32, float64, float16 or bfloat16 (computed in float32, the
+        probabilities rounded once to the logits' dtype), shape ``(..., n)``.
     k : int
         In ``[1, n]``.
     renormalize : bool, optional
@@ -347,7 +352,7 @@ def topk_softmax(logits: ArrayLike, k: int, *,
     Raises
     ------
     TypeError
-        ``logits`` not float32/float64, ``k`` not an integer.
+        ``logits`` not float32/float64/float16/bfloat16, ``k`` not an integer.
     ValueError
         ``k`` out of range, a row with a NaN or ``+inf`` or no finite logit.
 
@@ -370,7 +375,10 @@ def topk_softmax(logits: ArrayLike, k: int, *,
     probs = np.empty((x2.shape[0], kk), dtype=x.dtype)
     idx = np.empty((x2.shape[0], kk), dtype=np.int64)
     if x2.shape[0]:
-        _core.topk_softmax_rows(x2, kk, bool(renormalize), probs, idx)
+        half = _half_kind(x2.dtype)
+        _core.topk_softmax_rows(x2 if half is None else x2.view(np.uint16), kk, bool(renormalize),
+                                probs if half is None else probs.view(np.uint16), idx,
+                                half == "bf16")
     shape = x.shape[:-1] + (kk,)
     return probs.reshape(shape), idx.reshape(shape)
 

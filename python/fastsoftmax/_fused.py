@@ -21,7 +21,8 @@ from typing import Optional
 import numpy as np
 
 from . import _core
-from ._arrays import _as_float_array, _as_float_like, _check_out, _normalize_axis, _over_rows
+from ._arrays import (_as_float_like, _as_float_or_half_array, _check_half_out, _check_out,
+                      _half_kind, _normalize_axis, _over_rows, _over_rows_half)
 
 _MASKED_ROWS = {"nan": 0, "zero": 1}
 _MASK_ADDITIVE, _MASK_KEEP = 1, 2
@@ -57,12 +58,13 @@ def _softcap(softcap) -> float:
 
 
 def _float_operand(value, name: str, dtype) -> np.ndarray:
-    """A float array of x's dtype (float16/32/64 accepted and converted)."""
+    """A float array of x's dtype (float16/32/64 and bfloat16 accepted and
+    converted)."""
     try:
         a = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be array-like of floats: {exc}") from None
-    if a.dtype.kind != "f":
+    if a.dtype.kind != "f" and _half_kind(a.dtype) is None:
         raise TypeError(f"{name} must have a floating dtype, got {a.dtype}")
     if np.isnan(a).any():
         raise ValueError(f"{name} must not contain NaN")
@@ -80,6 +82,12 @@ def _aligned(a: np.ndarray) -> np.ndarray:
     return a if a.flags.aligned else np.require(a, requirements="A")
 
 
+def _bits(a: np.ndarray) -> np.ndarray:
+    """A float16 / bfloat16 operand as the uint16 view the C library takes
+    (issue 17); other dtypes as they are."""
+    return a.view(np.uint16) if _half_kind(a.dtype) is not None else a
+
+
 def _mask_view(mask, x: np.ndarray, axis: int):
     """(kind, view of x's moved shape with contiguous rows)."""
     try:
@@ -88,7 +96,7 @@ def _mask_view(mask, x: np.ndarray, axis: int):
         raise TypeError(f"mask must be array-like (bool or float): {exc}") from None
     if m.dtype == np.bool_:
         kind = _MASK_KEEP
-    elif m.dtype.kind == "f":
+    elif m.dtype.kind == "f" or _half_kind(m.dtype) is not None:
         kind = _MASK_ADDITIVE
         if np.isnan(m).any():
             raise ValueError("mask must not contain NaN")
@@ -101,7 +109,7 @@ def _mask_view(mask, x: np.ndarray, axis: int):
         moved = np.ascontiguousarray(moved)
     if kind == _MASK_KEEP:
         moved = moved.view(np.uint8)
-    return kind, _aligned(moved)
+    return kind, _aligned(_bits(moved))
 
 
 def _row_operand(value, name: str, x: np.ndarray, axis: int) -> np.ndarray:
@@ -111,7 +119,7 @@ def _row_operand(value, name: str, x: np.ndarray, axis: int) -> np.ndarray:
     target = x.shape[:axis] + (1,) + x.shape[axis + 1:]
     moved = np.moveaxis(_broadcast(a, target, name, "x.shape[:-1] + (1,) (the softmax axis of length 1),"),
                         axis, -1)
-    return _aligned(moved[..., 0])
+    return _aligned(_bits(moved[..., 0]))
 
 
 def _slopes_view(value, x: np.ndarray) -> np.ndarray:
@@ -120,14 +128,18 @@ def _slopes_view(value, x: np.ndarray) -> np.ndarray:
     a = _float_operand(value, "alibi_slopes", x.dtype)
     heads = _broadcast(a, x.shape[:-2], "alibi_slopes", "x.shape[:-2]")
     if x.ndim < 2:
-        return _aligned(np.broadcast_to(heads, x.shape[:-1]))
-    return _aligned(np.broadcast_to(heads[..., None], x.shape[:-1]))
+        return _aligned(_bits(np.broadcast_to(heads, x.shape[:-1])))
+    return _aligned(_bits(np.broadcast_to(heads[..., None], x.shape[:-1])))
 
 
 def fused_rowwise(x, axis, out, algorithm_code, log: bool, *, scale, temperature, softcap, mask,
                   causal, causal_offset, alibi_slopes, sink, masked_rows, return_lse):
-    """softmax / log_softmax with options (validated here)."""
-    x = _as_float_array(x, "x")
+    """softmax / log_softmax with options (validated here). float16 and
+    bfloat16 x (issue 17): computed in float32 on uint16 views, the mask,
+    slopes, sinks and lse of x's dtype; an ``out`` of a wider float receives
+    the half-precision result converted."""
+    x = _as_float_or_half_array(x, "x")
+    half = _half_kind(x.dtype)
     s = _scale(scale, temperature)
     cap = _softcap(softcap)
     if not isinstance(causal, (bool, np.bool_)):
@@ -147,7 +159,8 @@ def fused_rowwise(x, axis, out, algorithm_code, log: bool, *, scale, temperature
         m0 = None if mask is None else np.asarray(mask)
         if m0 is not None:
             m0 = _broadcast(m0, (), "mask", "x's shape").reshape(1)
-        res = fused_rowwise(x.reshape(1), -1, None if out is None else _check_out(out, x).reshape(1),
+        check = _check_out if half is None else _check_half_out
+        res = fused_rowwise(x.reshape(1), -1, None if out is None else check(out, x).reshape(1),
                             algorithm_code, log, scale=s, temperature=None, softcap=softcap,
                             mask=m0, causal=causal, causal_offset=offset,
                             alibi_slopes=alibi_slopes, sink=sink, masked_rows=masked_rows,
@@ -166,7 +179,10 @@ def fused_rowwise(x, axis, out, algorithm_code, log: bool, *, scale, temperature
     last = axis == x.ndim - 1
     xm = x if last else np.moveaxis(x, axis, -1)
     slopes_v = None if alibi_slopes is None else _slopes_view(alibi_slopes, xm)
-    out = np.empty(x.shape, dtype=x.dtype) if out is None else _check_out(out, x)
+    if out is None:
+        out = np.empty(x.shape, dtype=x.dtype)
+    else:
+        out = _check_out(out, x) if half is None else _check_half_out(out, x)
     om = out if last else np.moveaxis(out, axis, -1)
     lse = np.empty(xm.shape[:-1], dtype=x.dtype) if return_lse else None
     if x.size == 0 and (lse is None or lse.size == 0):
@@ -176,32 +192,41 @@ def fused_rowwise(x, axis, out, algorithm_code, log: bool, *, scale, temperature
     if np.may_share_memory(x, out) and not same:
         xm = xm.copy()
     xc = xm if xm.flags.c_contiguous and xm.flags.aligned else np.require(xm, requirements="CA")
-    direct = om.flags.c_contiguous and om.flags.aligned
+    direct = om.flags.c_contiguous and om.flags.aligned and om.dtype == x.dtype
     target = om if direct else np.empty(xm.shape, dtype=x.dtype)
-    _core.fused(xc, target, log, algorithm_code, s, cap, mask_v, mask_kind, bool(causal), offset,
-                slopes_v, sink_v, _MASKED_ROWS[masked_rows], lse)
+    _core.fused(_bits(xc), _bits(target), log, algorithm_code, s, cap, mask_v, mask_kind,
+                bool(causal), offset, slopes_v, sink_v, _MASKED_ROWS[masked_rows],
+                None if lse is None else _bits(lse), half == "bf16")
     if not direct:
         om[...] = target
     return (out, lse) if return_lse else out
 
 
 def fused_vjp(log: bool, a, b, names, axis, out, *, x, scale, temperature, softcap, masked):
-    """The softmax / log-softmax VJP with scale / temperature / soft cap."""
+    """The softmax / log-softmax VJP with scale / temperature / soft cap.
+    float16 and bfloat16 operands (issue 17): computed in float32 on uint16
+    views, dx of their dtype (an ``out`` of a wider float receives it
+    converted)."""
     from ._training import _contiguous_call  # noqa: PLC0415 (import cycle)
-    a = _as_float_array(a, names[0])
+    a = _as_float_or_half_array(a, names[0])
     b = _as_float_like(b, names[1], a, names[0])
     s = _scale(scale, temperature)
     cap = _softcap(softcap)
     if not isinstance(masked, (bool, np.bool_)):
         raise TypeError(f"masked must be a bool, got {type(masked).__name__}")
+    half = _half_kind(a.dtype)
+    over = _over_rows if half is None else _over_rows_half
+
+    def vjp(a2, b2, x2, o2):
+        _core.fused_vjp(log, _bits(a2), _bits(b2), None if x2 is None else _bits(x2), _bits(o2),
+                        s, cap, bool(masked), half == "bf16")
+
     if cap > 0.0:
         if x is None:
             raise ValueError("softcap needs x= (the forward input): the cap's slope depends on it")
         x = _as_float_like(x, "x", a, names[0])
-        return _over_rows((a, b, x), axis, out, _contiguous_call(
-            lambda a2, b2, x2, o2: _core.fused_vjp(log, a2, b2, x2, o2, s, cap, bool(masked))))
-    return _over_rows((a, b), axis, out, _contiguous_call(
-        lambda a2, b2, o2: _core.fused_vjp(log, a2, b2, None, o2, s, 0.0, bool(masked))))
+        return over((a, b, x), axis, out, _contiguous_call(vjp))
+    return over((a, b), axis, out, _contiguous_call(lambda a2, b2, o2: vjp(a2, b2, None, o2)))
 
 
 def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -221,8 +246,8 @@ def option_grads(log: bool, a: np.ndarray, b: np.ndarray, axis, *, mask, sink):
     each present when its operand is given, in the operand's shape and
     ``a``'s dtype."""
     from ._training import log_softmax_backward, softmax_backward  # noqa: PLC0415 (import cycle)
-    a = _as_float_array(a, "z" if log else "y")
-    b = _as_float_array(b, "dz" if log else "dy")
+    a = _as_float_or_half_array(a, "z" if log else "y")
+    b = _as_float_or_half_array(b, "dz" if log else "dy")
     if a.ndim == 0:
         a, b = a.reshape(1), b.reshape(1)
     ax = _normalize_axis(axis, a.ndim)

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._arrays import _as_float_array, _normalize_axis, _over_rows
+from ._arrays import _as_float_or_half_array, _half_kind, _normalize_axis, _over_rows, _over_rows_half
 
 #: The dtype of a softmax state (48 bytes; the layout of ``fsm_softmax_state``).
 STATE_DTYPE = np.dtype([("max", "<f8"), ("top", "<i8"), ("sum", "<u8", (4,))])
@@ -58,7 +58,9 @@ def softmax_state(x: ArrayLike, axis: SupportsIndex = -1, *,
     Parameters
     ----------
     x : array_like
-        float32 or float64, any shape (0-d is one element).
+        float32, float64, float16 or bfloat16 (``ml_dtypes.bfloat16``: the
+        state of the exactly widened float32 values), any shape (0-d is one
+        element).
     axis : int, optional
         The softmax axis (default -1).
     keepdims : bool, optional
@@ -72,11 +74,11 @@ def softmax_state(x: ArrayLike, axis: SupportsIndex = -1, *,
     Raises
     ------
     TypeError
-        ``x`` is not float32 or float64.
+        ``x`` is not float32, float64, float16 or bfloat16.
     ValueError
         ``axis`` out of range.
     """
-    x = _as_float_array(x, "x")
+    x = _as_float_or_half_array(x, "x")
     if x.ndim == 0:
         x = x.reshape(1)
         axis = _normalize_axis(axis, 0) if axis not in (0, -1) else 0
@@ -89,7 +91,8 @@ def softmax_state(x: ArrayLike, axis: SupportsIndex = -1, *,
     if x2 is None:
         x2 = np.require(moved, requirements="CA").reshape(int(np.prod(lead)), moved.shape[-1])
     out = np.empty(x2.shape[0], dtype=STATE_DTYPE)
-    _core.softmax_state(x2, out)
+    half = _half_kind(x2.dtype)  # issue 17: float16 / bfloat16 rows as uint16 views
+    _core.softmax_state(x2 if half is None else x2.view(np.uint16), out, half == "bf16")
     out = out.reshape(lead)
     return np.expand_dims(out, axis) if keepdims else out
 
@@ -181,7 +184,8 @@ def logsumexp_from_state(state: ArrayLike) -> NDArray[np.float64]:
 
 
 def _from_state(kind: str, x, state, axis, out):
-    x = _as_float_array(x, "x")
+    x = _as_float_or_half_array(x, "x")
+    half = _half_kind(x.dtype)  # issue 17: float16 / bfloat16 as uint16 views
     s = _check_state(state)
     ax = _normalize_axis(axis, max(x.ndim, 1)) if x.ndim else 0
     want = x.shape[:ax] + x.shape[ax + 1:]
@@ -200,17 +204,21 @@ def _from_state(kind: str, x, state, axis, out):
         if m2 is None or o2 is None:
             return False
         st = np.require(np.broadcast_to(s, m.shape[:-1]), requirements="CA").reshape(-1)
-        _core.from_state(kind, m2, st, o2)
+        if half is None:
+            _core.from_state(kind, m2, st, o2)
+        else:
+            _core.from_state(kind, m2.view(np.uint16), st, o2.view(np.uint16), half == "bf16")
         return True
 
-    return _over_rows((x,), axis, out, call)
+    return (_over_rows if half is None else _over_rows_half)((x,), axis, out, call)
 
 
 _FROM_STATE_DOC = """
     Parameters
     ----------
     x : array_like
-        float32 or float64: a piece of the rows ``state`` describes (its
+        float32, float64, float16 or bfloat16 (computed in float32, the
+        result rounded once to x's dtype): a piece of the rows ``state`` describes (its
         entries must be among those the state was taken from, or at least
         not above the state's max).
     state : numpy.ndarray

@@ -29,7 +29,14 @@
  *     normalised maps: losses and statistics bit for bit the float32
  *     functions' on the widened inputs, gradients and maps those rounded,
  *     across the 4096-element stack scratch boundary; nothing written past
- *     a row.
+ *     a row;
+ *   - the fused options (fsm_*softmax_ex_*, their VJPs), the states
+ *     (fsm_softmax_state_*, fsm_*softmax_from_state_*) and the decoding
+ *     helpers (fsm_topk_softmax_*, fsm_sample_*): bit for bit the float32
+ *     functions on the widened inputs rounded once (the same float32 rows
+ *     run), the same states, the same tokens and indices; from_state
+ *     within 1 ulp of the float32 result rounded; nothing written past a
+ *     row.
  */
 #include "test_util.h"
 
@@ -488,6 +495,145 @@ static void test_other_losses_and_maps(const char *isa, int bf16) {
   free(yf);
 }
 
+/* ---- the fused options, the states, the decoding helpers (issue 17) */
+
+typedef fsm_status (*half_ex_fn)(size_t, size_t, const uint16_t *, size_t, uint16_t *, size_t,
+                                 fsm_algorithm, const fsm_softmax_options *);
+typedef fsm_status (*f32_ex_fn)(size_t, size_t, const float *, size_t, float *, size_t,
+                                fsm_algorithm, const fsm_softmax_options *);
+typedef fsm_status (*half_bex_fn)(size_t, size_t, const uint16_t *, size_t, const uint16_t *,
+                                  size_t, const uint16_t *, size_t, uint16_t *, size_t,
+                                  const fsm_softmax_options *);
+typedef fsm_status (*f32_bex_fn)(size_t, size_t, const float *, size_t, const float *, size_t,
+                                 const float *, size_t, float *, size_t,
+                                 const fsm_softmax_options *);
+typedef fsm_status (*half_fs_fn)(size_t, size_t, const uint16_t *, size_t,
+                                 const fsm_softmax_state *, uint16_t *, size_t);
+typedef fsm_status (*f32_fs_fn)(size_t, size_t, const float *, size_t,
+                                const fsm_softmax_state *, float *, size_t);
+
+/* Both options structs alike: scale, soft cap, an additive mask, ALiBi
+ * slopes and sinks (the per-row operands `par`), causal, the lse. */
+static void set_options(fsm_softmax_options *o, size_t rows, size_t n, const void *mask,
+                        const void *par, void *lse) {
+  fsm_softmax_options_init(o);
+  o->scale = 0.7;
+  o->softcap = 3.0;
+  o->ndim = 1;
+  o->shape[0] = rows;
+  o->mask_kind = FSM_MASK_ADDITIVE;
+  o->mask = mask;
+  o->mask_strides[0] = (ptrdiff_t)n;
+  o->alibi_slopes = par;
+  o->alibi_strides[0] = 1;
+  o->sink = par;
+  o->sink_strides[0] = 1;
+  o->causal = 1;
+  o->causal_offset = (ptrdiff_t)n - 2;
+  o->lse = lse;
+}
+
+static void test_fused_states_decoding(const char *isa, int bf16) {
+  const widen_fn widen = bf16 ? fsm_bf16_to_f32 : fsm_f16_to_f32;
+  const narrow_fn narrow = bf16 ? fsm_f32_to_bf16 : fsm_f32_to_f16;
+  const half_ex_fn ex[2] = {bf16 ? fsm_softmax_ex_bf16 : fsm_softmax_ex_f16,
+                            bf16 ? fsm_log_softmax_ex_bf16 : fsm_log_softmax_ex_f16};
+  const f32_ex_fn ex32[2] = {fsm_softmax_ex_f32, fsm_log_softmax_ex_f32};
+  const half_bex_fn bex[2] = {bf16 ? fsm_softmax_backward_ex_bf16 : fsm_softmax_backward_ex_f16,
+                              bf16 ? fsm_log_softmax_backward_ex_bf16
+                                   : fsm_log_softmax_backward_ex_f16};
+  const f32_bex_fn bex32[2] = {fsm_softmax_backward_ex_f32, fsm_log_softmax_backward_ex_f32};
+  const half_fs_fn fs[2] = {bf16 ? fsm_softmax_from_state_bf16 : fsm_softmax_from_state_f16,
+                            bf16 ? fsm_log_softmax_from_state_bf16
+                                 : fsm_log_softmax_from_state_f16};
+  const f32_fs_fn fs32[2] = {fsm_softmax_from_state_f32, fsm_log_softmax_from_state_f32};
+  enum { ROWS = 2, PAD = 8 };
+  const size_t max_n = 4100;
+  const size_t cap = ROWS * max_n + PAD;
+  uint16_t *x = malloc(cap * sizeof *x), *m = malloc(cap * sizeof *m), *y = malloc(cap * sizeof *y);
+  uint16_t *a = malloc(cap * sizeof *a);
+  float *xf = malloc(cap * sizeof *xf), *mf = malloc(cap * sizeof *mf);
+  float *yf = malloc(cap * sizeof *yf), *af = malloc(cap * sizeof *af);
+  for (size_t k = 0; k < 41; k++) {
+    const size_t n = k < 40 ? k + 1 : 4097, len = ROWS * n;
+    uint16_t par[ROWS], lse[ROWS + 1];
+    float parf[ROWS], lsef[ROWS];
+    for (size_t i = 0; i < len; i++) {
+      x[i] = narrow((float)((rng_uniform() - 0.5) * 16.0));
+      m[i] = narrow((float)(rng_uniform() - 0.5));
+      a[i] = narrow((float)rng_uniform());
+      xf[i] = widen(x[i]);
+      mf[i] = widen(m[i]);
+      af[i] = widen(a[i]);
+    }
+    for (size_t r = 0; r < ROWS; r++) parf[r] = widen(par[r] = narrow((float)rng_uniform()));
+    fsm_softmax_options o, of;
+    set_options(&o, ROWS, n, m, par, lse);
+    set_options(&of, ROWS, n, mf, parf, lsef);
+    for (int log = 0; log < 2; log++) {
+      /* forward */
+      for (size_t i = 0; i < len + PAD; i++) y[i] = 0x7777;
+      lse[ROWS] = 0x7777;
+      CHECK(ex[log](ROWS, n, x, n, y, n, FSM_ALGORITHM_AUTO, &o) == FSM_OK, "status");
+      CHECK(ex32[log](ROWS, n, xf, n, yf, n, FSM_ALGORITHM_AUTO, &of) == FSM_OK, "status");
+      for (size_t i = 0; i < len; i++)
+        CHECK(y[i] == narrow(yf[i]), "%s %s ex log=%d n=%zu [%zu]", isa, bf16 ? "bf16" : "f16",
+              log, n, i);
+      for (size_t r = 0; r < ROWS; r++) CHECK(lse[r] == narrow(lsef[r]), "%s lse n=%zu", isa, n);
+      for (size_t i = len; i < len + PAD; i++) CHECK(y[i] == 0x7777, "wrote past the rows");
+      CHECK(lse[ROWS] == 0x7777, "wrote past the lse");
+      /* the VJP (a as the forward output, m as the upstream gradient) */
+      for (size_t i = 0; i < len + PAD; i++) y[i] = 0x7777;
+      CHECK(bex[log](ROWS, n, a, n, m, n, x, n, y, n, &o) == FSM_OK, "status");
+      CHECK(bex32[log](ROWS, n, af, n, mf, n, xf, n, yf, n, &of) == FSM_OK, "status");
+      for (size_t i = 0; i < len; i++)
+        CHECK(y[i] == narrow(yf[i]), "%s backward_ex log=%d n=%zu [%zu]", isa, log, n, i);
+      for (size_t i = len; i < len + PAD; i++) CHECK(y[i] == 0x7777, "wrote past the rows");
+    }
+    /* states: the same state; from_state within 1 ulp */
+    fsm_softmax_state st[ROWS], stf[ROWS];
+    CHECK((bf16 ? fsm_softmax_state_bf16 : fsm_softmax_state_f16)(ROWS, n, x, n, st) == FSM_OK,
+          "status");
+    CHECK(fsm_softmax_state_f32(ROWS, n, xf, n, stf) == FSM_OK, "status");
+    CHECK(memcmp(st, stf, sizeof st) == 0, "%s state n=%zu", isa, n);
+    for (int log = 0; log < 2; log++) {
+      for (size_t i = 0; i < len + PAD; i++) y[i] = 0x7777;
+      CHECK(fs[log](ROWS, n, x, n, st, y, n) == FSM_OK, "status");
+      CHECK(fs32[log](ROWS, n, xf, n, stf, yf, n) == FSM_OK, "status");
+      for (size_t i = 0; i < len; i++)
+        CHECK(half_ulps(y[i], narrow(yf[i]), bf16) <= 1, "%s from_state log=%d n=%zu", isa, log,
+              n);
+      for (size_t i = len; i < len + PAD; i++) CHECK(y[i] == 0x7777, "wrote past the rows");
+    }
+    /* top-k: the float32 indices, its probabilities rounded; sample: its tokens */
+    const size_t top = n < 3 ? n : 3;
+    uint16_t p[ROWS * 3 + 1];
+    float pf[ROWS * 3];
+    int64_t idx[ROWS * 3], idxf[ROWS * 3], tok[ROWS], tokf[ROWS];
+    p[ROWS * top] = 0x7777;
+    CHECK((bf16 ? fsm_topk_softmax_bf16 : fsm_topk_softmax_f16)(ROWS, n, x, n, top, 0, p, top,
+                                                               idx, top) == FSM_OK, "status");
+    CHECK(fsm_topk_softmax_f32(ROWS, n, xf, n, top, 0, pf, top, idxf, top) == FSM_OK, "status");
+    for (size_t i = 0; i < ROWS * top; i++)
+      CHECK(idx[i] == idxf[i] && p[i] == narrow(pf[i]), "%s topk n=%zu", isa, n);
+    CHECK(p[ROWS * top] == 0x7777, "wrote past the probabilities");
+    const fsm_sampling_params sp = {0.8, 0.9, 0.0, 0};
+    const double u[ROWS] = {rng_uniform(), rng_uniform()};
+    CHECK((bf16 ? fsm_sample_bf16 : fsm_sample_f16)(ROWS, n, x, n, &sp, u, tok) == FSM_OK,
+          "status");
+    CHECK(fsm_sample_f32(ROWS, n, xf, n, &sp, u, tokf) == FSM_OK, "status");
+    for (size_t r = 0; r < ROWS; r++) CHECK(tok[r] == tokf[r], "%s sample n=%zu", isa, n);
+  }
+  free(x);
+  free(m);
+  free(y);
+  free(a);
+  free(xf);
+  free(mf);
+  free(yf);
+  free(af);
+}
+
 int main(void) {
   test_scalar_conversions(0);
   test_scalar_conversions(1);
@@ -509,6 +655,8 @@ int main(void) {
     test_cross_entropy(isa, 1);
     test_other_losses_and_maps(isa, 0);
     test_other_losses_and_maps(isa, 1);
+    test_fused_states_decoding(isa, 0);
+    test_fused_states_decoding(isa, 1);
     mark_isa_tested(isa);
   }
   fsm_set_isa(FSM_ISA_AUTO);

@@ -72,6 +72,21 @@
 #define C_MIN FLT_MIN
 #endif
 
+/* One element of S to C and back (the scalars a driver reads or writes
+ * itself: a fused option's slope or sink, a saved lse, a NaN fill). */
+#if defined(FSM_DTYPE_F16)
+#include "../half.h"
+#define S_TO_C(v) fsm_f16_to_f32(v)
+#define C_TO_S(v) fsm_f32_to_f16(v)
+#elif defined(FSM_DTYPE_BF16)
+#include "../half.h"
+#define S_TO_C(v) fsm_bf16_to_f32(v)
+#define C_TO_S(v) fsm_f32_to_bf16(v)
+#else
+#define S_TO_C(v) ((C)(v))
+#define C_TO_S(v) ((S)(v))
+#endif
+
 /* Shared by softmax.c and training.c of one dtype (softmax.c defines them). */
 fsm_algorithm DRIVER(auto_algorithm)(fsm_algorithm algorithm, fsm_auto_rule rule, size_t n, int streaming);
 int DRIVER(fills_llc)(size_t rows, size_t n);
@@ -91,6 +106,36 @@ void fsm_f32_row_map(const fsm_f32_kernels *k, int kind, int log_out, double eps
                      const float *x, float *y);
 /* typed/states.c (float32 build): logsumexp of one float32 row. */
 double fsm_f32_row_logsumexp(const fsm_f32_kernels *k, size_t n, const float *x, int streaming);
+/* typed/fused.c (float32 build): one row of the fused forward pass on
+ * resolved per-row operands (p; the sink logit; m of the n columns kept by
+ * the causal mask; masked_zero: FSM_MASKED_ROWS_ZERO), y written whole;
+ * returns the row's log-sum-exp. And one row of the fused VJPs (x: the
+ * forward input, read with a soft cap only; masked: the log-softmax VJP
+ * leaves z = -inf entries out). */
+double fsm_f32_fused_row_core(const fsm_f32_kernels *k, fsm_algorithm algorithm, int log_out,
+                              int masked_zero, size_t n, size_t m, const float *x,
+                              const fsm_fuse_params *p, double sink, float *y);
+void fsm_f32_vjp_ex_core(const fsm_f32_kernels *k, double scale, double softcap, int log_out,
+                         int masked, size_t n, const float *out, const float *dout,
+                         const float *x, float *dx);
+/* typed/sampling.c (float32 build): one row of fsm_sample_f32 (the token
+ * into *token) and of fsm_topk_softmax_f32 (probs may be x: written after
+ * the selection), for the half-precision drivers on widened rows. */
+fsm_status fsm_f32_sample_row_core(const fsm_f32_kernels *k, const fsm_sampling_params *p,
+                                   size_t n, const float *x, double u, int64_t *token);
+fsm_status fsm_f32_topk_row_core(const fsm_f32_kernels *k, size_t n, const float *x,
+                                 size_t top, int renormalize, float *probs, int64_t *indices);
+#endif
+
+#if defined(FSM_DTYPE_HALF)
+/* typed/half_training.c: `count` operands of one row (n elements each)
+ * widened into consecutive float scratches of n: `stack` (count *
+ * HALF_ROW_STACK floats) when they fit, else one allocation; NULL when
+ * that fails. Release with row_scratch_free. */
+#define HALF_ROW_STACK 4096
+float *DRIVER(widen_row)(const KERNELS *kh, size_t n, size_t count, const S *const *src,
+                         float *stack);
+void DRIVER(row_scratch_free)(float *w, float *stack);
 #endif
 
 #endif /* FSM_DTYPE_H */

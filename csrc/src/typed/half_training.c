@@ -159,14 +159,10 @@ fsm_status PUBLIC(log_softmax_backward)(size_t rows, size_t cols, const S *z, si
    up to HALF_ROW_STACK elements, else allocated per row (FSM_OUT_OF_MEMORY
    when that fails). */
 
-#define HALF_ROW_STACK 4096
-
-/* Widens `count` operands of one row (n elements each) into consecutive
- * float scratches of n: `stack` (count * HALF_ROW_STACK floats) when they
- * fit, else one allocation; NULL when that fails. Release with
- * DRIVER(row_scratch_free). */
-static float *DRIVER(widen_row)(const KERNELS *kh, size_t n, size_t count, const S *const *src,
-                                float *stack) {
+/* (HALF_ROW_STACK, widen_row: dtype.h; also the drivers of fused.c,
+ * states.c and sampling.c on half storage) */
+float *DRIVER(widen_row)(const KERNELS *kh, size_t n, size_t count, const S *const *src,
+                         float *stack) {
   float *w = stack;
   if (n > HALF_ROW_STACK) {
     if (n > SIZE_MAX / sizeof *w / count) return NULL;
@@ -177,7 +173,7 @@ static float *DRIVER(widen_row)(const KERNELS *kh, size_t n, size_t count, const
   return w;
 }
 
-static void DRIVER(row_scratch_free)(float *w, float *stack) {
+void DRIVER(row_scratch_free)(float *w, float *stack) {
   if (w != stack) free(w);
 }
 

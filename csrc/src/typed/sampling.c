@@ -18,6 +18,12 @@
  *                 kept entries in index order: block sums of e >= the
  *                 threshold, then one block scanned.
  *
+ * On half storage (float16, bfloat16) each row is widened to float32
+ * (typed/half_training.c's widen_row) and the float32 build's row runs on
+ * it (fsm_f32_sample_row_core, fsm_f32_topk_row_core): the same tokens as
+ * the float32 function on the widened logits; top-k probabilities are
+ * rounded to S once.
+ *
  * docs/decoding.md describes the semantics; python/fastsoftmax/_decoding.py
  * the Python API.
  */
@@ -26,6 +32,8 @@
 #include <string.h>
 
 #include "dtype.h"
+
+#if !defined(FSM_DTYPE_HALF) /* half storage: the float32 rows below, on widened rows */
 
 #define HIST_BUCKETS 1024u       /* probabilities in [0, 1]: float32 bits >> 20 */
 #define HIST_LANES 4              /* interleaved histograms: no store-forwarding chain */
@@ -136,8 +144,45 @@ static DRIVER(cand) *DRIVER(collect)(size_t n, const S *e, unsigned b, C floor, 
 
 /* ---- topk_softmax */
 
+/* One row: the k = top largest entries' probabilities and indices (probs
+ * may be x: written after the selection). */
+static fsm_status DRIVER(topk_core)(const KERNELS *kt, size_t n, const S *x, size_t top,
+                                    int renormalize, S *probs, int64_t *indices) {
+  const C m = kt->rmax(n, x);
+  if (!(m > -(C)INFINITY && m < (C)INFINITY)) return FSM_INVALID_ARGUMENT;
+  const double sum = kt->raddexp(n, x, m);
+  if (sum != sum) return FSM_INVALID_ARGUMENT;   /* a NaN the max dropped */
+  DRIVER(cand) small[TOPK_STACK];
+  DRIVER(cand) *sel = top <= TOPK_STACK ? small : malloc(top * sizeof *sel);
+  if (sel == NULL) return FSM_OUT_OF_MEMORY;
+  DRIVER(select_topk)(kt, n, x, top, sel);
+  double norm = sum;
+  if (renormalize) {
+    norm = 0.0;
+    for (size_t j = 0; j < top; j++) norm += exp((double)sel[j].v - (double)m);
+  }
+  for (size_t j = 0; j < top; j++) {
+    probs[j] = (C)(exp((double)sel[j].v - (double)m) / norm);
+    indices[j] = sel[j].i;
+  }
+  if (sel != small) free(sel);
+  return FSM_OK;
+}
+
+#endif /* !FSM_DTYPE_HALF */
+
+#if defined(FSM_DTYPE_F32)
+fsm_status fsm_f32_topk_row_core(const fsm_f32_kernels *k, size_t n, const float *x,
+                                 size_t top, int renormalize, float *probs, int64_t *indices) {
+  return DRIVER(topk_core)(k, n, x, top, renormalize, probs, indices);
+}
+#endif
+
 typedef struct DRIVER(topk_call) {
   const KERNELS *k;
+#if defined(FSM_DTYPE_HALF)
+  const fsm_f32_kernels *kf; /* the rows run widened, on float32's kernels */
+#endif
   size_t top;
   int renormalize;
   S *probs;
@@ -148,30 +193,23 @@ typedef struct DRIVER(topk_call) {
 
 static fsm_status DRIVER(topk_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
   const DRIVER(topk_call) *call = ctx;
+  S *probs = call->probs + r * call->probs_stride;
+  int64_t *indices = call->indices + r * call->indices_stride;
+#if defined(FSM_DTYPE_HALF)
+  /* the row widened to float32; the probabilities written over the
+   * widened row (after the selection), rounded to S once */
   const S *x = ptr[0];
-  const C m = call->k->rmax(n, x);
-  if (!(m > -(C)INFINITY && m < (C)INFINITY)) return FSM_INVALID_ARGUMENT;
-  const double sum = call->k->raddexp(n, x, m);
-  if (sum != sum) return FSM_INVALID_ARGUMENT;   /* a NaN the max dropped */
-  DRIVER(cand) small[TOPK_STACK];
-  DRIVER(cand) *sel = call->top <= TOPK_STACK ? small : malloc(call->top * sizeof *sel);
-  if (sel == NULL) return FSM_OUT_OF_MEMORY;
-  DRIVER(select_topk)(call->k, n, x, call->top, sel);
-  {
-    double norm = sum;
-    if (call->renormalize) {
-      norm = 0.0;
-      for (size_t j = 0; j < call->top; j++) norm += exp((double)sel[j].v - (double)m);
-    }
-    S *p = call->probs + r * call->probs_stride;
-    int64_t *idx = call->indices + r * call->indices_stride;
-    for (size_t j = 0; j < call->top; j++) {
-      p[j] = (C)(exp((double)sel[j].v - (double)m) / norm);
-      idx[j] = sel[j].i;
-    }
-  }
-  if (sel != small) free(sel);
-  return FSM_OK;
+  float stack[HALF_ROW_STACK];
+  float *w = DRIVER(widen_row)(call->k, n, 1, &x, stack);
+  if (w == NULL) return FSM_OUT_OF_MEMORY;
+  const fsm_status status =
+      fsm_f32_topk_row_core(call->kf, n, w, call->top, call->renormalize, w, indices);
+  if (status == FSM_OK) call->k->vscale(call->top, w, 1.0f, probs);
+  DRIVER(row_scratch_free)(w, stack);
+  return status;
+#else
+  return DRIVER(topk_core)(call->k, n, ptr[0], call->top, call->renormalize, probs, indices);
+#endif
 }
 
 fsm_status PUBLIC(topk_softmax)(size_t rows, size_t cols, const S *x, size_t x_stride, size_t k,
@@ -186,20 +224,22 @@ fsm_status PUBLIC(topk_softmax)(size_t rows, size_t cols, const S *x, size_t x_s
   if (status != FSM_OK) return status;
   if (rows == 0) return FSM_OK;
   if (k == 0 || k > cols) return FSM_INVALID_ARGUMENT;
+#if defined(FSM_DTYPE_HALF)
+  const fsm_f32_kernels *kf = fsm_f32_active_kernels(&status);
+  if (kf == NULL) return status;
+  const DRIVER(topk_call) call = {kt, kf, k, renormalize != 0, probs, probs_stride, indices,
+                                  indices_stride};
+#else
   const DRIVER(topk_call) call = {kt, k, renormalize != 0, probs, probs_stride, indices,
                                   indices_stride};
+#endif
   const fsm_plan plan = {rows, cols, sizeof(S), 1, {(void *)x}, {x_stride}, DRIVER(topk_row), &call};
   return fsm_run_plan(&plan);
 }
 
 /* ---- sample */
 
-typedef struct DRIVER(sample_call) {
-  const KERNELS *k;
-  fsm_sampling_params p;
-  const double *uniforms;
-  int64_t *tokens;
-} DRIVER(sample_call);
+#if !defined(FSM_DTYPE_HALF)
 
 /* The smallest e of the shortest decreasing prefix of {e >= floor} whose
  * mass reaches `target` (floor if none does: rounding). floor's own
@@ -294,11 +334,9 @@ static int64_t DRIVER(draw)(size_t n, const S *e, C tau, double u, double *block
   return (int64_t)lo;
 }
 
-static fsm_status DRIVER(sample_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
-  const DRIVER(sample_call) *call = ctx;
-  const KERNELS *k = call->k;
-  const fsm_sampling_params *p = &call->p;
-  const S *x = ptr[0];
+/* One row: the token drawn at u into *token. */
+static fsm_status DRIVER(sample_core)(const KERNELS *k, const fsm_sampling_params *p, size_t n,
+                                      const S *x, double u, int64_t *token) {
   const C m = k->rmax(n, x);
   if (!(m > -(C)INFINITY && m < (C)INFINITY)) return FSM_INVALID_ARGUMENT;
   const size_t blocks = (n + DRAW_BLOCK - 1) / DRAW_BLOCK;
@@ -331,10 +369,44 @@ static fsm_status DRIVER(sample_row)(const void *ctx, size_t r, size_t n, void *
   }
   if (status == FSM_OK) {
     if ((C)p->min_p > tau) tau = (C)p->min_p;
-    call->tokens[r] = DRIVER(draw)(n, e, tau, call->uniforms[r], block_sum);
+    *token = DRIVER(draw)(n, e, tau, u, block_sum);
   }
   free(e);
   return status;
+}
+#endif /* !FSM_DTYPE_HALF */
+
+#if defined(FSM_DTYPE_F32)
+fsm_status fsm_f32_sample_row_core(const fsm_f32_kernels *k, const fsm_sampling_params *p,
+                                   size_t n, const float *x, double u, int64_t *token) {
+  return DRIVER(sample_core)(k, p, n, x, u, token);
+}
+#endif
+
+typedef struct DRIVER(sample_call) {
+  const KERNELS *k;
+#if defined(FSM_DTYPE_HALF)
+  const fsm_f32_kernels *kf; /* the rows run widened, on float32's kernels */
+#endif
+  fsm_sampling_params p;
+  const double *uniforms;
+  int64_t *tokens;
+} DRIVER(sample_call);
+
+static fsm_status DRIVER(sample_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
+  const DRIVER(sample_call) *call = ctx;
+#if defined(FSM_DTYPE_HALF)
+  const S *x = ptr[0];
+  float stack[HALF_ROW_STACK];
+  float *w = DRIVER(widen_row)(call->k, n, 1, &x, stack);
+  if (w == NULL) return FSM_OUT_OF_MEMORY;
+  const fsm_status status =
+      fsm_f32_sample_row_core(call->kf, &call->p, n, w, call->uniforms[r], &call->tokens[r]);
+  DRIVER(row_scratch_free)(w, stack);
+  return status;
+#else
+  return DRIVER(sample_core)(call->k, &call->p, n, ptr[0], call->uniforms[r], &call->tokens[r]);
+#endif
 }
 
 fsm_status PUBLIC(sample)(size_t rows, size_t cols, const S *logits, size_t stride,
@@ -353,7 +425,13 @@ fsm_status PUBLIC(sample)(size_t rows, size_t cols, const S *logits, size_t stri
     return FSM_INVALID_ARGUMENT;
   for (size_t r = 0; r < rows; r++)
     if (!(uniforms[r] >= 0 && uniforms[r] < 1)) return FSM_INVALID_ARGUMENT;
+#if defined(FSM_DTYPE_HALF)
+  const fsm_f32_kernels *kf = fsm_f32_active_kernels(&status);
+  if (kf == NULL) return status;
+  const DRIVER(sample_call) call = {k, kf, p, uniforms, tokens};
+#else
   const DRIVER(sample_call) call = {k, p, uniforms, tokens};
+#endif
   const fsm_plan plan = {rows, cols, sizeof(S), 1, {(void *)logits}, {stride}, DRIVER(sample_row),
                          &call};
   return fsm_run_plan(&plan);

@@ -4,7 +4,11 @@
  * merges over the same chunks gives the same bits. The state of a row,
  * its merge, and softmax / log-softmax / logsumexp from a merged state.
  * Compiled once per dtype (dtype.h); the dtype-independent functions (the
- * merge, logsumexp) are compiled with the float32 unit only.
+ * merge, logsumexp) are compiled with the float32 unit only. On half
+ * storage (float16, bfloat16) the half tables' rmax, raddexp, vscaleexp and
+ * vsubc widen in their loads and narrow in their stores: the state of a
+ * half row is the state of its float32 widening, and its outputs are
+ * rounded once.
  *
  * A state is (max, top, sum[4]): sum exp(x) = sum_i sum[i] 2^(32 (top - i)).
  * Every leaf (a row, or a chunk of a long row) contributes one term
@@ -107,12 +111,14 @@ static double fsm_state_log_sum(const fsm_softmax_state *s) {
   return d + log(f);
 }
 
+#if !defined(FSM_DTYPE_HALF) /* (logsumexp on half storage: typed/half_training.c) */
 /* log sum exp of the entries a state describes (NaN, +inf, -inf for the
  * special states). */
 static double fsm_state_lse(const fsm_softmax_state *s) {
   const double m = s->max;
   return m != m || m == (double)INFINITY || m == -(double)INFINITY ? m : m + fsm_state_log_sum(s);
 }
+#endif
 
 #if defined(FSM_DTYPE_F32)
 
@@ -147,7 +153,7 @@ static fsm_softmax_state DRIVER(state_leaf)(const KERNELS *k, size_t n, const S 
   if (m != m) return fsm_state_special((double)NAN);
   if (m == (C)INFINITY) {
     for (size_t i = 0; i < n; i++)
-      if (x[i] != x[i]) return fsm_state_special((double)NAN);
+      if (S_TO_C(x[i]) != S_TO_C(x[i])) return fsm_state_special((double)NAN);
     return fsm_state_special((double)INFINITY);
   }
   const double s = k->raddexp(n, x, m);   /* in [1, n] */
@@ -228,8 +234,13 @@ static void DRIVER(state_constants)(const fsm_softmax_state *st, int log_out, C 
 
 static void DRIVER(from_state_span)(const KERNELS *k, int log_out, size_t n, const S *x, S *y,
                                     C c, C s, int nan_out) {
-  if (nan_out) k->vscale(n, x, (C)NAN, y);
-  else if (log_out) k->vsubc(n, x, c, s, y);
+  if (nan_out) {
+#if defined(FSM_DTYPE_HALF)
+    for (size_t i = 0; i < n; i++) y[i] = C_TO_S((C)NAN);
+#else
+    k->vscale(n, x, (C)NAN, y);
+#endif
+  } else if (log_out) k->vsubc(n, x, c, s, y);
   else k->vscaleexp(n, x, c, s, y);
 }
 
@@ -309,6 +320,7 @@ fsm_status PUBLIC(log_softmax_from_state)(size_t rows, size_t cols, const S *x, 
   return DRIVER(from_state)(1, rows, cols, x, x_stride, states, y, y_stride);
 }
 
+#if !defined(FSM_DTYPE_HALF) /* (logsumexp on half storage: typed/half_training.c) */
 /* ---- logsumexp of rows (issue 16): the row's state, or for rows in the
  * table's two-pass range one raddextexp pass, log sum exp = N ln2 + log P */
 
@@ -363,3 +375,4 @@ fsm_status PUBLIC(logsumexp)(size_t rows, size_t cols, const S *x, size_t x_stri
   const fsm_plan plan = {rows, cols, sizeof(S), 1, {(void *)x}, {x_stride}, DRIVER(lse_row), &call};
   return fsm_run_plan(&plan);
 }
+#endif /* !FSM_DTYPE_HALF */
