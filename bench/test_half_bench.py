@@ -203,3 +203,31 @@ def test_torch_cross_entropy(benchmark, shape, dtype):
     if benchmark.stats is not None and (shape, dtype) in _CE_MEDIAN:
         benchmark.extra_info["ratio_ours_over_torch"] = (benchmark.stats.stats.median
                                                          / _CE_MEDIAN[(shape, dtype)])
+
+
+# ---- the fused options (issue 17): causal attention scores with a scale
+# (softmax(x, scale=, causal=True), the rows read as (1, L, L) queries x
+# keys) on float16 / bfloat16 beside float32, one thread. Half rows are
+# widened into a float32 scratch and run the float32 row; extra_info
+# ratio_to_float32 is our float32 median over this one (> 1: faster).
+
+_FUSED_F32_MEDIAN: dict = {}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fastsoftmax_fused(benchmark, shape, dtype):
+    dt = _numpy_dtype(dtype)
+    x = np.random.default_rng(3).normal(0, 3, shape).astype(dt)
+    y = np.empty_like(x)
+    benchmark.group = f"softmax scale+causal {shape[0]}x{shape[1]}"
+    with fastsoftmax.threads(1):
+        benchmark(fastsoftmax.softmax, x, out=y, scale=0.125, causal=True,
+                  causal_offset=shape[1] - shape[0])
+    _record(benchmark, shape, dt.itemsize)
+    if benchmark.stats is None:
+        return
+    median = benchmark.stats.stats.median
+    if dtype == "float32":
+        _FUSED_F32_MEDIAN[shape] = median
+    elif shape in _FUSED_F32_MEDIAN:
+        benchmark.extra_info["ratio_to_float32"] = _FUSED_F32_MEDIAN[shape] / median

@@ -148,9 +148,11 @@ def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64 (other dtypes raise ``TypeError``;
-        nothing is converted silently). Any shape; a 0-d input is treated
-        as one element.
+        Input of dtype float32 or float64, or float16 / ``ml_dtypes.bfloat16``
+        (computed in float32, the result rounded once to x's dtype; with
+        every fused option too); other dtypes raise ``TypeError``, nothing
+        is converted silently. Any shape; a 0-d input is treated as one
+        element.
     axis : int, optional
         The axis to normalise over (default -1, the last).
     out : numpy.ndarray, optional
@@ -279,7 +281,8 @@ def log_softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray
     Parameters
     ----------
     x : array_like
-        Input of dtype float32 or float64.
+        Input of dtype float32 or float64, or float16 / ``ml_dtypes.bfloat16``
+        (as for :func:`softmax`).
     axis : int, optional
         The axis to normalise over (default -1).
     out : numpy.ndarray, optional

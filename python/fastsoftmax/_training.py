@@ -364,7 +364,9 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: SupportsIndex = -1, *,
         gradient is then with respect to its ``x``, ``dx = dz * scale``, or
         ``dz * scale * (1 - tanh(scale x / softcap)**2)`` with a soft cap
         (which needs ``x``, the forward input). Masks, ALiBi and sinks need
-        nothing: masked entries have ``y = 0`` and so ``dz = 0``.
+        nothing: masked entries have ``y = 0`` and so ``dz = 0``. With
+        float16 / bfloat16 operands (``x`` of their dtype) the options'
+        VJP is computed in float32 too, ``dx`` rounded once.
     mask, sink : array_like, optional
         The forward call's additive float ``mask`` and ``sink`` logits, when
         their gradients are wanted (learned biases, attention sinks):
