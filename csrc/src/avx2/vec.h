@@ -57,10 +57,16 @@ static inline fsm_vf fsm_vload(const uint16_t *p) {
   const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p));
   return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
 }
-static inline __m128i fsm_avx2_narrow(fsm_vf v) {
+/* the bfloat16 bits of non-NaN lanes, rounded to nearest even, in the low
+ * halves of the 32-bit lanes */
+static inline __m256i fsm_avx2_bf16_round(fsm_vf v) {
   const __m256i b = _mm256_castps_si256(v);
   const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
-  __m256i r = _mm256_srli_epi32(_mm256_add_epi32(b, _mm256_add_epi32(_mm256_set1_epi32(0x7FFF), odd)), 16);
+  return _mm256_srli_epi32(_mm256_add_epi32(b, _mm256_add_epi32(_mm256_set1_epi32(0x7FFF), odd)), 16);
+}
+static inline __m128i fsm_avx2_narrow(fsm_vf v) {
+  const __m256i b = _mm256_castps_si256(v);
+  __m256i r = fsm_avx2_bf16_round(v);
   const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(0x40));
   r = _mm256_blendv_epi8(r, quiet, _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
   /* 32-bit lanes (< 2^16) to 16: packus works per 128-bit half, so the
@@ -72,6 +78,23 @@ static inline __m128i fsm_avx2_narrow(fsm_vf v) {
 static inline void fsm_vstore(uint16_t *p, fsm_vf v) {
   _mm_storeu_si128((__m128i *)(void *)p, fsm_avx2_narrow(v));
 }
+#if defined(FSM_DTYPE_BF16)
+/* 2 FSM_VEC_LANES outputs: bfloat16's rounding costs about as much as the
+ * pass that feeds it, so the pair shares one pack, one permute, one store
+ * and one NaN test (a pair holding a NaN takes fsm_vstore, which keeps it
+ * a quiet NaN). The generic kernels' stores of vector pairs take it. */
+static inline void fsm_vstore2(uint16_t *p, fsm_vf a, fsm_vf b) {
+  if (_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_UNORD_Q)) != 0) {
+    fsm_vstore(p, a);
+    fsm_vstore(p + FSM_VEC_LANES, b);
+    return;
+  }
+  /* packus works per 128-bit half: quadwords a0-3, b0-3, a4-7, b4-7 */
+  const __m256i packed = _mm256_packus_epi32(fsm_avx2_bf16_round(a), fsm_avx2_bf16_round(b));
+  _mm256_storeu_si256((__m256i *)(void *)p, _mm256_permute4x64_epi64(packed, 0xD8));
+}
+#define FSM_HAVE_VSTORE2 1 /* the others: generic.h's two stores */
+#endif
 /* tails through a stack copy of exactly rem halves */
 static inline fsm_vf fsm_vload_tail(const uint16_t *p, size_t rem) {
   uint16_t buf[8] = {0};

@@ -19,6 +19,15 @@
 /* fsm_<dtype>_<name>__<isa> */
 #define FSM_GENERIC_KERNEL(name) FSM_KERNEL_NAME(FSM_DT, name, FSM_KERNEL_ISA)
 
+/* 2 FSM_VEC_LANES outputs, for the ISAs whose vec.h has no fsm_vstore2 of
+ * its own (avx2's packs a bfloat16 pair into one store) */
+#if !defined(FSM_HAVE_VSTORE2)
+static inline void fsm_vstore2(S *p, fsm_vf a, fsm_vf b) {
+  fsm_vstore(p, a);
+  fsm_vstore(p + FSM_VEC_LANES, b);
+}
+#endif
+
 /* y = OP(x), `unroll` vectors per iteration, then single vectors, then the
  * masked tail. */
 #define FSM_VEC_MAP1(n, x, y, unroll, OP)                                                  \
