@@ -69,7 +69,8 @@ typedef enum fsm_status {
   FSM_UNSUPPORTED_ISA = 6,    /* the CPU (or OS) lacks the ISA asked for, here or in FASTSOFTMAX_ISA */
   FSM_SIZE_OVERFLOW = 7,      /* a matrix's extent in bytes does not fit in size_t */
   FSM_TARGET_OUT_OF_RANGE = 8, /* an integer target is not in [0, cols) (and not ignore_index) */
-  FSM_OUT_OF_MEMORY = 9        /* a scratch allocation failed (fsm_sample_*, fsm_topk_softmax_*) */
+  FSM_OUT_OF_MEMORY = 9        /* a scratch allocation failed (fsm_sample_*, fsm_topk_softmax_*;
+                                  the float16 / bfloat16 functions that widen rows) */
 } fsm_status;
 
 /* How softmax is computed. Every algorithm gives the same result to within

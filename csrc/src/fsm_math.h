@@ -38,6 +38,11 @@
 #ifndef FSM_MATH_H
 #define FSM_MATH_H
 
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
 #define FSM_MAGIC_BIAS_F32 0x1.8p23f           /* 1.5 * 2^23: rounds to an integer */
 #define FSM_MAGIC_BITS_F32 0x4B400000u         /* bits of FSM_MAGIC_BIAS_F32 */
 #define FSM_LOG2E_X8_F32   0x1.715476p+3f      /* 8 * log2(e) */
@@ -127,6 +132,40 @@
 #define FSM_LOG_P5_F32 -0x1.0d8552p-3f
 #define FSM_LOG_P6_F32 0x1.055b46p-3f
 #define FSM_LOG_P7_F32 -0x1.38b4ccp-4f
+
+/* log w of a float32 row's sum of exps (w >= 1 there: the max's own term
+ * is exp(0) = 1) without calling libm, whose call clobbers every vector
+ * register of a kernel that holds rows in them (generic/softmax_short.c).
+ * The vector log's reduction and polynomial above, in double: w = 2^k (1 +
+ * f), log w = k ln2 + f + f^2 (-1/2 + f P(f)), P by Estrin's scheme; the
+ * polynomial's 0.13 * 2^-24 relative error is all the error before the
+ * caller rounds to float (not for float64 results). Any positive normal w;
+ * NaN, 0, negative, subnormal and infinite w go to libm. */
+static inline double fsm_mad_f64(double a, double b, double c) {
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+  return __builtin_fma(a, b, c); /* ISO C builds do not contract a * b + c */
+#else
+  return a * b + c;
+#endif
+}
+static inline double fsm_log_sum_f64(double w) {
+  if (!(w >= DBL_MIN && w <= DBL_MAX)) return log(w);
+  uint64_t b;
+  memcpy(&b, &w, sizeof b);
+  const uint64_t t = b + (FSM_LOG_ONE_BITS_F64 - FSM_LOG_SQRT_HALF_BITS_F64);
+  const double k = (double)((int)(t >> 52) - 1023);
+  const uint64_t mb = (t & 0x000FFFFFFFFFFFFFull) + FSM_LOG_SQRT_HALF_BITS_F64;
+  double m;
+  memcpy(&m, &mb, sizeof m);
+  const double f = m - 1.0, f2 = f * f, f4 = f2 * f2;
+  const double q = fsm_mad_f64(
+      f4, fsm_mad_f64(f2, fsm_mad_f64(f, FSM_LOG_P7_F32, FSM_LOG_P6_F32),
+                      fsm_mad_f64(f, FSM_LOG_P5_F32, FSM_LOG_P4_F32)),
+      fsm_mad_f64(f2, fsm_mad_f64(f, FSM_LOG_P3_F32, FSM_LOG_P2_F32),
+                  fsm_mad_f64(f, FSM_LOG_P1_F32, FSM_LOG_P0_F32)));
+  return fsm_mad_f64(k, FSM_LN2_HI_F64,
+                     fsm_mad_f64(k, FSM_LN2_LO_F64, fsm_mad_f64(f2, fsm_mad_f64(f, q, -0.5), f)));
+}
 
 /* Most elements a kernel sums in vector (or float) accumulators before it
  * folds them into its double total. */

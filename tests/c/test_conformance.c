@@ -37,6 +37,8 @@
  *   other sums    4 u * sum |terms|; f64 128 u (naive blocks of 64)
  *   elementwise   4 u * (the magnitudes of the terms combined), f64 8 u;
  *                 log-based 4 u * (|y| + |k| + 1)
+ *   softmax_short exp-based plus the sum's relative tolerance plus 2 u
+ *                 (softmax); log-based plus the sum's (log-softmax)
  */
 #include "test_util.h"
 #include "kernels.h"
@@ -470,15 +472,14 @@ static void check_vsubc(conf *t) {
   }
 }
 
-/* softmax_short: the row buffer's last rows x cols elements as rows of
- * cols <= FSM_SHORT_COLS (n itself up to it, else 1 + n % FSM_SHORT_COLS,
- * so that every column count meets several rows); both outputs, out of
- * place and in place. Elements before the rows stay as they were. */
+/* softmax_short: the row buffer's last rows x cols elements
+ * (short_rows_of); both outputs, out of place and in place. Elements
+ * before the rows stay as they were. */
 static void check_softmax_short(conf *t) {
   double *x = t->in[0];
   softmax_row(t, x);
-  const size_t cols = t->n <= FSM_SHORT_COLS ? t->n : 1 + t->n % FSM_SHORT_COLS;
-  const size_t rows = cols == 0 ? 0 : t->n / cols, skip = t->n - rows * cols;
+  size_t cols, skip;
+  const size_t rows = short_rows_of(t->n, FSM_SHORT_COLS, &cols, &skip);
   const double u = t->tb->p->u;
   for (int log_out = 0; log_out <= 1; log_out++) {
     for (int alias = OUT_OF_PLACE; alias <= ALIAS_X; alias++) {

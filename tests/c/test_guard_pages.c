@@ -105,11 +105,11 @@ static void *place(const fenced *f, size_t n, size_t size, int at_end) {
     (void)z, (void)r;                                                                            \
     k->vsubc(n, x, (S)1.25, (S)1e-9, y);                                                         \
   }                                                                                              \
-  /* the last rows x cols elements as test_conformance.c's rows; odd n log-softmax */            \
+  /* the last rows x cols elements (short_rows_of); odd n log-softmax */                          \
   static void run_##dt##_softmax_short(const fsm_##dt##_kernels *k, size_t n, const S *x,        \
                                        const S *z, S *y, double *r) {                            \
-    const size_t cols = n <= FSM_SHORT_COLS ? n : 1 + n % FSM_SHORT_COLS;                        \
-    const size_t rows = cols == 0 ? 0 : n / cols, skip = n - rows * cols;                        \
+    size_t cols, skip;                                                                           \
+    const size_t rows = short_rows_of(n, FSM_SHORT_COLS, &cols, &skip);                          \
     (void)z, (void)r;                                                                            \
     k->softmax_short(rows, cols, x + skip, cols, y + skip, cols, (int)(n & 1));                  \
   }                                                                                              \

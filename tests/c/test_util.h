@@ -35,6 +35,17 @@ static int g_failures = 0;
 
 static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
 
+/* softmax_short's test rows in a buffer of n elements: its last rows x
+ * cols, cols = n up to FSM_SHORT_COLS (kernels.h), else 1 + n %
+ * FSM_SHORT_COLS, so that every column count meets several rows; *skip
+ * elements before them */
+static inline size_t short_rows_of(size_t n, size_t short_cols, size_t *cols, size_t *skip) {
+  *cols = n <= short_cols ? n : 1 + n % short_cols;
+  const size_t rows = *cols == 0 ? 0 : n / *cols;
+  *skip = n - rows * *cols;
+  return rows;
+}
+
 static inline double rng_uniform(void) { /* [0, 1) */
   g_rng ^= g_rng << 13;
   g_rng ^= g_rng >> 7;

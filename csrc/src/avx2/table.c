@@ -32,8 +32,9 @@
 #define FSM_TABLE_LOG_SOFTMAX_AUTO {0, FSM_ALGORITHM_ONLINE, 1}
 #define FSM_TABLE_F16_KERNELS(X, S, C) FSM_HALF_KERNEL_LIST(X, S, C)
 #define FSM_TABLE_BF16_KERNELS(X, S, C) FSM_HALF_KERNEL_LIST(X, S, C)
-/* AUTO: rows of up to 64 floats in one softmax_short call per group of
- * rows (Zen 3, one thread, 16384 rows: 8 floats 28 -> 9-10 ns a row, 16:
- * 33 -> 15, 32: 40 -> 23, 64: 52 -> 45; bench/README.md) */
+/* AUTO: rows of up to 64 elements in one softmax_short call per group of
+ * rows (Zen 3, one thread: 8 floats 33 -> 10 ns a row, 16: 34 -> 15, 32:
+ * 64 -> 27, 64: 80 -> 48; rows of 96 gained 14% more, of 128 lost 12%;
+ * README "Algorithms") */
 #define FSM_TABLE_SHORT_COLS FSM_SHORT_COLS
 #include "../kernel_table.inc"

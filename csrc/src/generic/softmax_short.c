@@ -7,55 +7,22 @@
  * about 3): here the row is loaded once, its max reduced, the exps summed
  * in double lanes (the three-pass kernels' accumulation, so the sum's
  * accuracy is theirs) and the outputs stored from the same registers. The
- * values are the three-pass reload's: exp(x - max) by the three-pass exp,
- * times (C)(1 / sum); log-softmax (x - max) - log(sum), as vsubc. */
+ * formulas are the three-pass reload's, exp(x - max) by the three-pass exp
+ * times (C)(1 / sum), log-softmax (x - max) - log(sum); the values may
+ * differ from the reload's in the last bits (the sum's order of additions,
+ * fsm_log_sum_f64 for libm's log), within the same bounds. */
 #include "generic.h"
 
-#include <float.h>
 #include <math.h>
-#include <stdint.h>
-#include <string.h>
 
 #include "../fsm_math.h"
 
-/* a * b + c: one fused operation where the ISA has it (ISO C builds do
- * not contract a * b + c themselves) */
-static inline double mad(double a, double b, double c) {
-#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
-  return __builtin_fma(a, b, c);
-#else
-  return a * b + c;
-#endif
-}
-
-/* log w of a row's sum, w >= 1 (the max's own term is exp(0) = 1), without
- * libm, whose call would clobber every vector register and spill the rows
- * held in them. The training kernels' vector log (fsm_math.h) in double:
- * w = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)), log w = k ln2 + p(f),
- * p(f) = f + f^2 (-1/2 + f P(f)), whose 0.13 * 2^-24 relative error is all
- * the error before the caller rounds to float. float64 rows take libm's. */
-static inline double log_row_sum(double w) {
+/* a row's log(sum): libm's for float64, whose precision the polynomial lacks */
 #if defined(FSM_DTYPE_F64)
-  return log(w); /* float64 rows want libm's precision */
+#define LOG_SUM log
+#else
+#define LOG_SUM fsm_log_sum_f64
 #endif
-  /* no other sum reaches here: a NaN (a NaN or an infinite max) passes
-   * through, and FSM_SHORT_COLS terms of at most 1 cannot overflow */
-  if (!(w >= 1.0 && w <= DBL_MAX)) return w;
-  uint64_t b;
-  memcpy(&b, &w, sizeof b);
-  const uint64_t t = b + (FSM_LOG_ONE_BITS_F64 - FSM_LOG_SQRT_HALF_BITS_F64);
-  const double k = (double)((int)(t >> 52) - 1023);
-  const uint64_t mb = (t & 0x000FFFFFFFFFFFFFull) + FSM_LOG_SQRT_HALF_BITS_F64;
-  double m;
-  memcpy(&m, &mb, sizeof m);
-  const double f = m - 1.0, f2 = f * f, f4 = f2 * f2;
-  /* Estrin's scheme: a chain of 3 multiply-adds instead of Horner's 7 */
-  const double q = mad(f4, mad(f2, mad(f, FSM_LOG_P7_F32, FSM_LOG_P6_F32),
-                               mad(f, FSM_LOG_P5_F32, FSM_LOG_P4_F32)),
-                       mad(f2, mad(f, FSM_LOG_P3_F32, FSM_LOG_P2_F32),
-                           mad(f, FSM_LOG_P1_F32, FSM_LOG_P0_F32)));
-  return mad(k, FSM_LN2_HI_F64, mad(k, FSM_LN2_LO_F64, mad(f2, mad(f, q, -0.5), f)));
-}
 
 #define SHORT_VECS ((FSM_SHORT_COLS + FSM_VEC_LANES - 1) / FSM_VEC_LANES)
 #define SUM_CHAINS (FSM_VEC_LANES == 1 ? FSM_VEC_ACCS : 1)
@@ -110,7 +77,7 @@ static inline __attribute__((always_inline)) void short_block(size_t R, size_t n
       for (size_t l = 0; l < h; l++) lanes[0][l] += lanes[0][l + h];
     const double sum = lanes[0][0];
     /* log-softmax: (x - max) - log(sum); softmax: exp(x - max) / sum */
-    k[r] = log_out ? (C)log_row_sum(sum) : (C)(1.0 / sum);
+    k[r] = log_out ? (C)LOG_SUM(sum) : (C)(1.0 / sum);
   }
 #pragma GCC unroll 4
   for (size_t r = 0; r < R; r++) {

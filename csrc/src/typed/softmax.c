@@ -377,6 +377,7 @@ typedef struct DRIVER(softmax_call) {
   fsm_algorithm algorithm;
   int streaming;
   void (*row)(const KERNELS *, fsm_algorithm, size_t, const S *, S *, int);
+  int log_out; /* row is log_softmax_row */
 } DRIVER(softmax_call);
 
 static fsm_status DRIVER(softmax_plan_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
@@ -386,7 +387,7 @@ static fsm_status DRIVER(softmax_plan_row)(const void *ctx, size_t r, size_t n, 
   return FSM_OK;
 }
 
-/* AUTO on rows of at most FSM_SHORT_COLS elements: k->softmax_short over
+/* AUTO on rows of at most k->short_cols elements: k->softmax_short over
  * groups of rows, one call per SHORT_GROUP_ELEMS elements or so; the plan's
  * rows are the groups (its cols their elements, which only the executor's
  * work estimate reads). A row's values do not depend on its group. */
@@ -428,8 +429,7 @@ static fsm_status DRIVER(run)(DRIVER(softmax_call) call, size_t rows, size_t col
   if (status != FSM_OK) return status;
   if (cols == 0 || rows == 0) return FSM_OK;
   if (call.algorithm == FSM_ALGORITHM_AUTO && cols <= call.k->short_cols)
-    return DRIVER(run_short)(call.k, call.row == DRIVER(log_softmax_row), rows, cols, x, x_stride,
-                             y, y_stride);
+    return DRIVER(run_short)(call.k, call.log_out, rows, cols, x, x_stride, y, y_stride);
   call.streaming = DRIVER(fills_llc)(rows, cols);
   const fsm_plan plan = {rows, cols, sizeof(S), 2, {(void *)x, y}, {x_stride, y_stride},
                          DRIVER(softmax_plan_row), &call};
@@ -441,7 +441,7 @@ fsm_status PUBLIC(softmax)(size_t rows, size_t cols, const S *x, size_t x_stride
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
-  const DRIVER(softmax_call) call = {k, algorithm, 0, DRIVER(softmax_row)};
+  const DRIVER(softmax_call) call = {k, algorithm, 0, DRIVER(softmax_row), 0};
   return DRIVER(run)(call, rows, cols, x, x_stride, y, y_stride);
 }
 
@@ -450,6 +450,6 @@ fsm_status PUBLIC(log_softmax)(size_t rows, size_t cols, const S *x, size_t x_st
   fsm_status status;
   const KERNELS *k = ACTIVE_KERNELS(&status);
   if (k == NULL) return status;
-  const DRIVER(softmax_call) call = {k, algorithm, 0, DRIVER(log_softmax_row)};
+  const DRIVER(softmax_call) call = {k, algorithm, 0, DRIVER(log_softmax_row), 1};
   return DRIVER(run)(call, rows, cols, x, x_stride, y, y_stride);
 }
