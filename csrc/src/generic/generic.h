@@ -28,15 +28,16 @@ static inline void fsm_vstore2(S *p, fsm_vf a, fsm_vf b) {
 }
 #endif
 
-/* y = OP(x), `unroll` vectors per iteration, then single vectors, then the
- * masked tail. */
+/* y = OP(x), `unroll` vectors per iteration (an even number: stored in
+ * pairs, fsm_vstore2), then single vectors, then the masked tail. */
 #define FSM_VEC_MAP1(n, x, y, unroll, OP)                                                  \
   do {                                                                                     \
     const size_t w_ = FSM_VEC_LANES;                                                       \
     size_t j_ = 0;                                                                         \
     for (; j_ + (size_t)(unroll) * w_ <= (n); j_ += (size_t)(unroll) * w_)                 \
-      for (size_t v_ = 0; v_ < (size_t)(unroll); v_++)                                     \
-        fsm_vstore((y) + j_ + w_ * v_, OP(fsm_vload((x) + j_ + w_ * v_)));                 \
+      for (size_t v_ = 0; v_ < (size_t)(unroll); v_ += 2)                                  \
+        fsm_vstore2((y) + j_ + w_ * v_, OP(fsm_vload((x) + j_ + w_ * v_)),                 \
+                    OP(fsm_vload((x) + j_ + w_ * (v_ + 1))));                              \
     for (; j_ + w_ <= (n); j_ += w_) fsm_vstore((y) + j_, OP(fsm_vload((x) + j_)));        \
     if (j_ < (n)) fsm_vstore_tail((y) + j_, (n) - j_, OP(fsm_vload_tail((x) + j_, (n) - j_))); \
   } while (0)
@@ -47,9 +48,11 @@ static inline void fsm_vstore2(S *p, fsm_vf a, fsm_vf b) {
     const size_t w_ = FSM_VEC_LANES;                                                       \
     size_t j_ = 0;                                                                         \
     for (; j_ + (size_t)(unroll) * w_ <= (n); j_ += (size_t)(unroll) * w_)                 \
-      for (size_t v_ = 0; v_ < (size_t)(unroll); v_++)                                     \
-        fsm_vstore((y) + j_ + w_ * v_,                                                     \
-                   OP(fsm_vload((a) + j_ + w_ * v_), fsm_vload((b) + j_ + w_ * v_)));      \
+      for (size_t v_ = 0; v_ < (size_t)(unroll); v_ += 2)                                  \
+        fsm_vstore2((y) + j_ + w_ * v_,                                                    \
+                    OP(fsm_vload((a) + j_ + w_ * v_), fsm_vload((b) + j_ + w_ * v_)),      \
+                    OP(fsm_vload((a) + j_ + w_ * (v_ + 1)),                                \
+                       fsm_vload((b) + j_ + w_ * (v_ + 1))));                              \
     for (; j_ + w_ <= (n); j_ += w_)                                                       \
       fsm_vstore((y) + j_, OP(fsm_vload((a) + j_), fsm_vload((b) + j_)));                  \
     if (j_ < (n))                                                                          \
