@@ -33,7 +33,7 @@ cmake --build "${build}" -j "$(nproc)"
 nm_defined="$(aarch64-linux-gnu-nm --defined-only "${build}/libfastsoftmax.a")"
 grep -q ' fsm_isa_desc__neon$' <<<"${nm_defined}" \
   || { echo "cross-aarch64: the neon ISA descriptor is missing" >&2; exit 1; }
-if grep -Eq '__(avx2|avx512)$' <<<"${nm_defined}"; then
+if grep -Eq '__(avx2|avx512|avx512_bf16)$' <<<"${nm_defined}"; then
   echo "cross-aarch64: x86 kernels leaked into the aarch64 library" >&2
   exit 1
 fi

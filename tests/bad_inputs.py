@@ -384,7 +384,7 @@ PY_CASES = [
 
     # ---- ISA names
     ("set_isa unknown", fs.set_isa, ("sse9",), {}, ValueError,
-     r"^unknown ISA 'sse9'; expected one of auto, scalar, avx2, avx512, neon"),
+     r"^unknown ISA 'sse9'; expected one of auto, scalar, avx2, avx512, neon, avx512_bf16"),
     ("set_isa int", fs.set_isa, (2,), {}, TypeError, r"^name must be a str, got int"),
     ("set_isa NUL", fs.set_isa, ("scalar\0junk",), {}, ValueError,
      r"^ISA name must not contain NUL characters"),
@@ -652,7 +652,7 @@ C_CASES = [
     # ISAs
     ("set_isa 99", "fsm_set_isa", {"isa": 99}, "FSM_UNKNOWN_ISA"),
     ("set_isa -1", "fsm_set_isa", {"isa": -1}, "FSM_UNKNOWN_ISA"),
-    ("set_isa COUNT", "fsm_set_isa", {"isa": 5}, "FSM_UNKNOWN_ISA"),
+    ("set_isa COUNT", "fsm_set_isa", {"isa": 6}, "FSM_UNKNOWN_ISA"),
     ("set_thread_isa 99", "fsm_set_thread_isa", {"isa": 99}, "FSM_UNKNOWN_ISA"),
     ("set_thread_isa -7", "fsm_set_thread_isa", {"isa": -7}, "FSM_UNKNOWN_ISA"),
     ("isa_from_name NULL name", "fsm_isa_from_name", {"name": "NULL"}, "FSM_NULL_POINTER"),

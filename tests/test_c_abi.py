@@ -43,7 +43,7 @@ STATUS = {
 }
 ALGORITHMS = {"auto": 0, "three_pass_reload": 1, "three_pass_recompute": 2, "two_pass": 3,
               "online": 4}
-ISAS = {"auto": 0, "scalar": 1, "avx2": 2, "avx512": 3, "neon": 4}
+ISAS = {"auto": 0, "scalar": 1, "avx2": 2, "avx512": 3, "neon": 4, "avx512_bf16": 5}
 
 FUNCS = ["fsm_softmax_f32", "fsm_log_softmax_f32", "fsm_softmax_f64", "fsm_log_softmax_f64"]
 CTYPE = {np.float32: "float", np.float64: "double"}
@@ -660,14 +660,14 @@ def test_dispatch_queries(ffi, lib):
     assert ffi.string(lib.fsm_isa_name(lib.fsm_detected_isa())).decode() == available[-1]
     assert lib.fsm_isa_supported(ISAS["auto"]) == 1
     assert lib.fsm_isa_supported(ISAS["scalar"]) == 1
-    for bad in (5, 99, 0xFFFFFFFF):
+    for bad in (len(ISAS), 99, 0xFFFFFFFF):
         assert lib.fsm_isa_supported(bad) == 0
     assert lib.fsm_environment_status() == 0
 
 
 def test_set_isa(ffi, lib):
     detected = lib.fsm_detected_isa()
-    for bad in (5, 99, 0xFFFFFFFF, 2 ** 31 - 1):
+    for bad in (len(ISAS), 99, 0xFFFFFFFF, 2 ** 31 - 1):
         assert lib.fsm_set_isa(bad) == STATUS["FSM_UNKNOWN_ISA"]
         assert lib.fsm_active_isa() == detected
     assert lib.fsm_set_isa(ISAS["scalar"]) == 0
@@ -687,7 +687,7 @@ def test_isa_names(ffi, lib):
         out[0] = 77
         assert lib.fsm_isa_from_name(name.encode(), out) == 0
         assert out[0] == value
-    for bad in (5, 99, 0xFFFFFFFF):
+    for bad in (len(ISAS), 99, 0xFFFFFFFF):
         assert lib.fsm_isa_name(bad) == ffi.NULL
     for bad in (b"", b"AVX2", b"Scalar", b"avx2 ", b" avx2", b"sse4", b"avx", b"avx5120", b"a" * 4096):
         out[0] = 77
@@ -701,7 +701,7 @@ def test_algorithm_names(ffi, lib):
     for name, value in ALGORITHMS.items():
         assert ffi.string(lib.fsm_algorithm_name(value)).decode() == name
     assert list(ALGORITHMS) == list(fastsoftmax.ALGORITHMS)
-    for bad in (5, 99, 0xFFFFFFFF):
+    for bad in (len(ISAS), 99, 0xFFFFFFFF):
         assert lib.fsm_algorithm_name(bad) == ffi.NULL
 
 
@@ -871,7 +871,7 @@ def test_thread_isa(ffi, lib):
 
     detected = lib.fsm_detected_isa()
     assert lib.fsm_thread_isa() == ISAS["auto"]
-    for bad in (5, 99, 0xFFFFFFFF):
+    for bad in (len(ISAS), 99, 0xFFFFFFFF):
         assert lib.fsm_set_thread_isa(bad) == STATUS["FSM_UNKNOWN_ISA"]
     for name, value in ISAS.items():
         if name != "auto" and not lib.fsm_isa_supported(value):

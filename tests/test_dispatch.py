@@ -24,7 +24,7 @@ def test_detection_is_consistent():
     isas = fastsoftmax.available_isas()
     assert isas[0] == "scalar"
     assert fastsoftmax.detected_isa() == isas[-1]
-    assert set(isas) <= {"scalar", "avx2", "avx512", "neon"}
+    assert set(isas) <= {"scalar", "avx2", "avx512", "neon", "avx512_bf16"}
     # what the kernel reports, for every table this build compiled
     if not os.path.exists("/proc/cpuinfo"):
         return
@@ -35,6 +35,9 @@ def test_detection_is_consistent():
         assert "avx2" in isas
     if "FSM_HAVE_AVX512" in built and "avx512f" in flags:
         assert "avx512" in isas
+    if "FSM_HAVE_AVX512_BF16" in built and {"avx512f", "avx512bw", "avx512vl", "avx512dq",
+                                              "avx512_bf16"} <= flags:
+        assert "avx512_bf16" in isas
     if "FSM_HAVE_NEON" in built:
         assert "neon" in isas
 

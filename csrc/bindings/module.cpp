@@ -450,8 +450,14 @@ fsm_isa isa_from_name(const std::string &name) {
     throw py::value_error("ISA name must not contain NUL characters; got " +
                           std::string(py::repr(py::str(name))));
   fsm_isa isa;
-  if (fsm_isa_from_name(name.c_str(), &isa) != FSM_OK)
-    throw py::value_error("unknown ISA '" + name + "'; expected one of auto, scalar, avx2, avx512, neon");
+  if (fsm_isa_from_name(name.c_str(), &isa) != FSM_OK) {
+    std::string names;
+    for (int v = FSM_ISA_AUTO; v < FSM_ISA_COUNT; v++) {
+      const char *n = fsm_isa_name(static_cast<fsm_isa>(v));
+      if (n != nullptr) names += (names.empty() ? "" : ", ") + std::string(n);
+    }
+    throw py::value_error("unknown ISA '" + name + "'; expected one of " + names);
+  }
   return isa;
 }
 

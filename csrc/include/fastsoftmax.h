@@ -97,6 +97,8 @@ typedef enum fsm_isa {
   FSM_ISA_AVX2 = 2,    /* x86-64 AVX2 + FMA */
   FSM_ISA_AVX512 = 3,  /* x86-64 AVX-512F */
   FSM_ISA_NEON = 4,    /* AArch64 Advanced SIMD */
+  FSM_ISA_AVX512_BF16 = 5, /* AVX-512F + BW + AVX512_BF16: avx512, with bfloat16 rounded by
+                              vcvtneps2bf16 (float32 and float16 run avx512's kernels) */
   FSM_ISA_COUNT        /* the number of values above; not an ISA */
 } fsm_isa;
 
@@ -1532,8 +1534,8 @@ FSM_API fsm_status fsm_set_num_threads(size_t n);
  * Thread safety: safe from any thread. */
 FSM_API size_t fsm_get_num_threads(void);
 
-/* fsm_isa_name: the name of an ISA: "auto", "scalar", "avx2", "avx512" or
- * "neon".
+/* fsm_isa_name: the name of an ISA: "auto", "scalar", "avx2", "avx512",
+ * "avx512_bf16" or "neon".
  * Arguments: isa, any value.
  * Returns: a static NUL-terminated string (never free it), or NULL if isa
  *   is not an fsm_isa value.

@@ -36,6 +36,8 @@ uint32_t fsm_cpu_features(void) {
   const int zmm = (xcr0 & XCR0_AVX512_STATE) == XCR0_AVX512_STATE;
   if (zmm && ((ebx >> 16) & 1)) f |= FSM_CPU_AVX512F;
   if (zmm && ((ebx >> 30) & 1)) f |= FSM_CPU_AVX512BW;
+  if (zmm && ((ebx >> 31) & 1)) f |= FSM_CPU_AVX512VL;
+  if (zmm && ((ebx >> 17) & 1)) f |= FSM_CPU_AVX512DQ;
   if (zmm && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && ((eax >> 5) & 1))
     f |= FSM_CPU_AVX512BF16;
 #if defined(FSM_AVX512_EMULATED) /* test builds only: avx512 kernels run on SIMDe */

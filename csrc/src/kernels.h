@@ -35,11 +35,12 @@ typedef struct fsm_fuse_params {
 /* Every ISA the public enum names, with its kernel-name suffix. Which of
  * them a build compiles, and what each needs and falls back to, is data in
  * its folder (<isa>/table.c, an fsm_isa_desc); this list only maps names. */
-#define FSM_ISA_LIST(X)          \
-  X(scalar, FSM_ISA_SCALAR)      \
-  X(avx2,   FSM_ISA_AVX2)        \
-  X(avx512, FSM_ISA_AVX512)      \
-  X(neon,   FSM_ISA_NEON)
+#define FSM_ISA_LIST(X)                 \
+  X(scalar,      FSM_ISA_SCALAR)      \
+  X(avx2,        FSM_ISA_AVX2)        \
+  X(avx512,      FSM_ISA_AVX512)      \
+  X(neon,        FSM_ISA_NEON)        \
+  X(avx512_bf16, FSM_ISA_AVX512_BF16)
 
 /* The dtypes kernels are built for: X(suffix, storage type, computing type,
  * kernel list). A half-precision dtype is a storage type (uint16_t bits)
@@ -116,6 +117,8 @@ enum {
   FSM_CPU_AVX512F = 1u << 4,  /* AVX-512F, opmask and ZMM state enabled */
   FSM_CPU_AVX512BW = 1u << 5,
   FSM_CPU_AVX512BF16 = 1u << 6,
+  FSM_CPU_AVX512VL = 1u << 7,
+  FSM_CPU_AVX512DQ = 1u << 8,
   FSM_CPU_NEON    = 1u << 16
 };
 
@@ -165,6 +168,9 @@ FSM_DECLARE_ISA_KERNELS(avx512, 0)
 #undef FSM_DECLARE_ISA
 #define FSM_DECLARE_ISA neon
 FSM_DECLARE_ISA_KERNELS(neon, 0)
+#undef FSM_DECLARE_ISA
+#define FSM_DECLARE_ISA avx512_bf16
+FSM_DECLARE_ISA_KERNELS(avx512_bf16, 0)
 #undef FSM_DECLARE_ISA
 
 /* dispatch.c, per dtype: fsm_<dt>_kernels_for, the resolved table of

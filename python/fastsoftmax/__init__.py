@@ -327,8 +327,8 @@ def log_softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray
 
 def isa() -> str:
     """The instruction set the calling thread's next call will use: "scalar",
-    "avx2", "avx512" or "neon" (its :func:`use_isa` override if any, else the
-    process-wide one)."""
+    "avx2", "avx512", "avx512_bf16" or "neon" (its :func:`use_isa` override
+    if any, else the process-wide one)."""
     return _core.isa()
 
 

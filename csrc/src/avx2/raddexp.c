@@ -4,6 +4,6 @@
  * unroll 2, which the two chains keep. */
 #include "addexp.h"
 
-double FSM_KERNEL_NAME(FSM_DT, raddexp, avx2)(size_t n, const S *x, C c) {
+double FSM_KERNEL_NAME(FSM_DT, raddexp, FSM_KERNEL_ISA)(size_t n, const S *x, C c) {
   return fsm_avx2_addstoreexp(n, x, c, NULL);
 }

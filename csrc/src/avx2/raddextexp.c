@@ -34,7 +34,7 @@ static inline void fold(fsm_avx2_extsum_f64 *s, __m256 block_sum) {
   s->hi = _mm256_add_pd(s->hi, fsm_avx2_hi_pd(block_sum));
 }
 
-fsm_extsum FSM_KERNEL_NAME(FSM_DT, raddextexp, avx2)(size_t n, const S *x) {
+fsm_extsum FSM_KERNEL_NAME(FSM_DT, raddextexp, FSM_KERNEL_ISA)(size_t n, const S *x) {
   fsm_avx2_extsum_f64 sum = fsm_avx2_extsum_zero();
   size_t i = 0;
   for (; i + BLOCK * 8 <= n; i += BLOCK * 8) {

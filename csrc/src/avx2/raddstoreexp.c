@@ -4,6 +4,6 @@
  * unroll 2, which the two chains keep. */
 #include "addexp.h"
 
-double FSM_KERNEL_NAME(FSM_DT, raddstoreexp, avx2)(size_t n, const S *x, C c, C *y) {
+double FSM_KERNEL_NAME(FSM_DT, raddstoreexp, FSM_KERNEL_ISA)(size_t n, const S *x, C c, C *y) {
   return fsm_avx2_addstoreexp(n, x, c, y);
 }

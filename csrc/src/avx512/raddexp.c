@@ -4,6 +4,6 @@
  * available (bench/c/README.md). */
 #include "addexp.h"
 
-double FSM_KERNEL_NAME(FSM_DT, raddexp, avx512)(size_t n, const S *x, C c) {
+double FSM_KERNEL_NAME(FSM_DT, raddexp, FSM_KERNEL_ISA)(size_t n, const S *x, C c) {
   return fsm_avx512_addstoreexp(n, x, c, NULL);
 }

@@ -17,7 +17,7 @@ static inline __m512 ext_n(__m512 x) {
   return _mm512_sub_ps(biased, _mm512_set1_ps(FSM_MAGIC_BIAS_F32));
 }
 
-fsm_extsum FSM_KERNEL_NAME(FSM_DT, raddextexp, avx512)(size_t n, const S *x) {
+fsm_extsum FSM_KERNEL_NAME(FSM_DT, raddextexp, FSM_KERNEL_ISA)(size_t n, const S *x) {
   fsm_avx512_extsum_f64 sum = fsm_avx512_extsum_zero();
   size_t i = 0;
   for (; i + BLOCK * 16 <= n; i += BLOCK * 16) {

@@ -4,6 +4,6 @@
  * available (bench/c/README.md). */
 #include "addexp.h"
 
-double FSM_KERNEL_NAME(FSM_DT, raddstoreexp, avx512)(size_t n, const S *x, C c, C *y) {
+double FSM_KERNEL_NAME(FSM_DT, raddstoreexp, FSM_KERNEL_ISA)(size_t n, const S *x, C c, C *y) {
   return fsm_avx512_addstoreexp(n, x, c, y);
 }

@@ -40,19 +40,22 @@ static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill)
  * register and narrow back rounding to nearest even. float16: vcvtph2ps /
  * vcvtps2ph (AVX512F); bfloat16: the bits shifted into the float's top
  * half, and back with the integer round-to-nearest-even of half.h, NaN
- * made quiet (AVX512F integer operations and vpmovdw). Tails go through
- * a stack copy of exactly rem halves (16-bit masked moves need AVX512BW). */
+ * made quiet (AVX512F integer operations and vpmovdw), or, built for the
+ * avx512_bf16 level, vcvtneps2bf16. Tails go through a stack copy of
+ * exactly rem halves, or 16-bit masked moves where AVX512BW+VL are built. */
 #if defined(FSM_DTYPE_F16)
-static inline fsm_vf fsm_vload(const uint16_t *p) {
-  return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)p));
-}
+static inline fsm_vf fsm_avx512_widen(__m256i h) { return _mm512_cvtph_ps(h); }
 static inline __m256i fsm_avx512_narrow(fsm_vf v) { return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT); }
 #else
-static inline fsm_vf fsm_vload(const uint16_t *p) {
-  const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)p));
-  return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+static inline fsm_vf fsm_avx512_widen(__m256i h) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
-static inline __m256i fsm_avx512_narrow(fsm_vf v) {
+#if defined(__AVX512BF16__) && defined(__AVX512DQ__)
+/* only the rare vectors that hold a float32 subnormal take it (below) */
+__attribute__((noinline, cold)) static __m256i fsm_avx512_narrow_int(fsm_vf v) {
+#else
+static inline __m256i fsm_avx512_narrow_int(fsm_vf v) {
+#endif
   const __m512i b = _mm512_castps_si512(v);
   const __m512i top = _mm512_srli_epi32(b, 16);
   const __m512i odd = _mm512_and_si512(top, _mm512_set1_epi32(1));
@@ -61,10 +64,45 @@ static inline __m256i fsm_avx512_narrow(fsm_vf v) {
   const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
   return _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(r, nan, _mm512_or_si512(top, _mm512_set1_epi32(0x40))));
 }
+#if defined(__AVX512BF16__) && defined(__AVX512DQ__)
+/* vcvtneps2bf16 rounds to nearest even and quiets NaN as above, but reads
+ * float32 subnormals as zero: a vector holding one (class 0x20) takes the
+ * integer rounding, so both levels give the same bits. */
+static inline __m256i fsm_avx512_narrow(fsm_vf v) {
+  if (__builtin_expect(_mm512_fpclass_ps_mask(v, 0x20) != 0, 0)) return fsm_avx512_narrow_int(v);
+  return (__m256i)_mm512_cvtneps_pbh(v);
+}
+#else
+static inline __m256i fsm_avx512_narrow(fsm_vf v) { return fsm_avx512_narrow_int(v); }
 #endif
+#endif
+static inline fsm_vf fsm_vload(const uint16_t *p) {
+  return fsm_avx512_widen(_mm256_loadu_si256((const __m256i *)(const void *)p));
+}
 static inline void fsm_vstore(uint16_t *p, fsm_vf v) {
   _mm256_storeu_si256((__m256i *)(void *)p, fsm_avx512_narrow(v));
 }
+#if defined(FSM_DTYPE_BF16) && defined(__AVX512BF16__) && defined(__AVX512DQ__)
+/* two vectors in one vcvtne2ps2bf16 and one 64-byte store; one test of
+ * both for subnormals */
+static inline void fsm_vstore2(uint16_t *p, fsm_vf a, fsm_vf b) {
+  if (__builtin_expect((_mm512_fpclass_ps_mask(a, 0x20) | _mm512_fpclass_ps_mask(b, 0x20)) != 0, 0)) {
+    _mm256_storeu_si256((__m256i *)(void *)p, fsm_avx512_narrow_int(a));
+    _mm256_storeu_si256((__m256i *)(void *)(p + FSM_VEC_LANES), fsm_avx512_narrow_int(b));
+    return;
+  }
+  _mm512_storeu_si512((void *)p, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+}
+#define FSM_HAVE_VSTORE2 1
+#endif
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+static inline fsm_vf fsm_vload_tail(const uint16_t *p, size_t rem) {
+  return fsm_avx512_widen(_mm256_maskz_loadu_epi16(fsm_avx512_tail_mask(rem), p));
+}
+static inline void fsm_vstore_tail(uint16_t *p, size_t rem, fsm_vf v) {
+  _mm256_mask_storeu_epi16(p, fsm_avx512_tail_mask(rem), fsm_avx512_narrow(v));
+}
+#else
 static inline fsm_vf fsm_vload_tail(const uint16_t *p, size_t rem) {
   uint16_t buf[16] = {0};
   memcpy(buf, p, rem * sizeof(uint16_t));
@@ -75,6 +113,7 @@ static inline void fsm_vstore_tail(uint16_t *p, size_t rem, fsm_vf v) {
   fsm_vstore(buf, v);
   memcpy(p, buf, rem * sizeof(uint16_t));
 }
+#endif
 static inline fsm_vf fsm_vload_tail_fill(const uint16_t *p, size_t rem, float fill) {
   return _mm512_mask_mov_ps(_mm512_set1_ps(fill), fsm_avx512_tail_mask(rem), fsm_vload_tail(p, rem));
 }

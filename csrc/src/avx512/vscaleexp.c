@@ -4,7 +4,7 @@
 
 #define UNROLL FSM_TUNED_UNROLL(4)
 
-void FSM_KERNEL_NAME(FSM_DT, vscaleexp, avx512)(size_t n, const S *x, C c, C s, S *y) {
+void FSM_KERNEL_NAME(FSM_DT, vscaleexp, FSM_KERNEL_ISA)(size_t n, const S *x, C c, C s, S *y) {
   const __m512 c_f32x16 = _mm512_set1_ps(c), s_f32x16 = _mm512_set1_ps(s);
   size_t i = 0;
   for (; i + UNROLL * 16 <= n; i += UNROLL * 16) {

@@ -81,7 +81,7 @@ static inline void scaleextexp_row(size_t n, const S *x, C s, C e, S *y, int str
     fsm_vstore_tail(y + i, n - i, scaleextexp(fsm_vload_tail(x + i, n - i), s_f32x16, e_f32x16));
 }
 
-void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, avx512)(size_t n, const S *x, C s, C e, S *y) {
+void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, FSM_KERNEL_ISA)(size_t n, const S *x, C s, C e, S *y) {
   scaleextexp_row(n, x, s, e, y, 0);
 }
 
@@ -91,7 +91,7 @@ void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, avx512)(size_t n, const S *x, C s, C 
  * either end, ordinarily: a line written partly by each kind of store
  * costs a read-modify-write in DRAM; 256-float rows at NumPy's 16-byte
  * alignment ran at half speed that way). */
-void FSM_KERNEL_NAME(FSM_DT, vscaleextexp_nt, avx512)(size_t n, const S *x, C s, C e, S *y) {
+void FSM_KERNEL_NAME(FSM_DT, vscaleextexp_nt, FSM_KERNEL_ISA)(size_t n, const S *x, C s, C e, S *y) {
   size_t head;
   const size_t body = fsm_nt_split(n, y, sizeof(S), &head);
   scaleextexp_row(head, x, s, e, y, 0);

@@ -11,7 +11,7 @@
  * p = 0 and n = -inf (they change neither P nor N). */
 #include "vec.h"
 
-fsm_extsum FSM_KERNEL_NAME(FSM_DT, raddextexp, neon)(size_t n, const S *x) {
+fsm_extsum FSM_KERNEL_NAME(FSM_DT, raddextexp, FSM_KERNEL_ISA)(size_t n, const S *x) {
   fsm_extsum sum = FSM_EXTSUM_EMPTY;
   while (n >= FSM_NEON_UNROLL) {
     const size_t block = fsm_neon_block_length(n);

@@ -3,7 +3,7 @@
  * vectors, then a partial vector for the tail. */
 #include "vec.h"
 
-void FSM_KERNEL_NAME(FSM_DT, vscaleexp, neon)(size_t n, const S *x, C c, C s, S *y) {
+void FSM_KERNEL_NAME(FSM_DT, vscaleexp, FSM_KERNEL_ISA)(size_t n, const S *x, C c, C s, S *y) {
   const uint8x16x2_t table_u8x16x2 = fsm_neon_expt_table_load();
   const float32x4_t k_f32x4 = fsm_neon_expt_k_load();
   const float32x4_t c_f32x4 = vdupq_n_f32(c);

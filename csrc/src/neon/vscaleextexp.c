@@ -12,7 +12,7 @@ static inline float32x4_t vscaleextexp_f32x4(float32x4_t x_f32x4, float32x4_t s_
                    fsm_neon_exp2_biased127(vaddq_f32(n_f32x4, e127_f32x4)));
 }
 
-void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, neon)(size_t n, const S *x, C s, C e, S *y) {
+void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, FSM_KERNEL_ISA)(size_t n, const S *x, C s, C e, S *y) {
   const float32x4_t s_f32x4 = vdupq_n_f32(s);
   /* e + 127, exact: e is an integer of magnitude below 2^16 */
   const float32x4_t e_f32x4 = vdupq_n_f32(e + 127.0f);
@@ -36,7 +36,7 @@ void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, neon)(size_t n, const S *x, C s, C e,
 
 #if !defined(FSM_DTYPE_HALF)
 /* stores as vscaleextexp: no non-temporal hint is used on NEON */
-void FSM_KERNEL_NAME(FSM_DT, vscaleextexp_nt, neon)(size_t n, const S *x, C s, C e, S *y) {
-  FSM_KERNEL_NAME(FSM_DT, vscaleextexp, neon)(n, x, s, e, y);
+void FSM_KERNEL_NAME(FSM_DT, vscaleextexp_nt, FSM_KERNEL_ISA)(size_t n, const S *x, C s, C e, S *y) {
+  FSM_KERNEL_NAME(FSM_DT, vscaleextexp, FSM_KERNEL_ISA)(n, x, s, e, y);
 }
 #endif
