@@ -53,8 +53,9 @@ typedef struct fsm_fuse_params {
 
 #define FSM_TABLE_FIELD(name, ret, params) ret (*name) params;
 
-/* The longest row softmax_short takes (kernels.def): 8 AVX2 vectors. */
-#define FSM_SHORT_COLS 64
+/* The longest row softmax_short takes (kernels.def): 8 AVX-512 vectors
+ * (each table sets its own limit, at most this). */
+#define FSM_SHORT_COLS 128
 
 /* Rows shorter than this many bytes are stored ordinarily by the _nt
  * kernels: a row's partial lines and the fence cost more than the write

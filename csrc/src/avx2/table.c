@@ -36,5 +36,5 @@
  * rows (Zen 3, one thread: 8 floats 33 -> 10 ns a row, 16: 34 -> 15, 32:
  * 64 -> 27, 64: 80 -> 48; rows of 96 gained 14% more, of 128 lost 12%;
  * README "Algorithms") */
-#define FSM_TABLE_SHORT_COLS FSM_SHORT_COLS
+#define FSM_TABLE_SHORT_COLS 64 /* 8 vectors */
 #include "../kernel_table.inc"
