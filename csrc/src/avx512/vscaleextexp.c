@@ -15,7 +15,7 @@
 
 #include "vec.h"
 
-#define UNROLL FSM_TUNED_UNROLL(4)
+#define UNROLL FSM_TUNED_UNROLL(4) /* even: stored in pairs */
 
 /* ps * 2^ke, 0 where that would be subnormal (NaN kept; s, a gradient in
  * the training passes, may be negative) */
@@ -48,6 +48,18 @@ static inline void store(S *y, __m512 v, int stream) {
 #endif
 }
 
+/* two vectors: half storage rounds them together where vec.h can
+ * (fsm_vstore2: one vcvtne2ps2bf16 and one subnormal test on avx512_bf16) */
+static inline void store_pair(S *y, __m512 a, __m512 b, int stream) {
+#if defined(FSM_HAVE_VSTORE2)
+  (void)stream;
+  fsm_vstore2(y, a, b);
+#else
+  store(y, a, stream);
+  store(y + 16, b, stream);
+#endif
+}
+
 static inline void scaleextexp_row(size_t n, const S *x, C s, C e, S *y, int stream) {
   const __m512 s_f32x16 = _mm512_set1_ps(s), e_f32x16 = _mm512_set1_ps(e);
   /* lanes with n + e below ke_min may be subnormal; s zero, subnormal or
@@ -70,7 +82,9 @@ static inline void scaleextexp_row(size_t n, const S *x, C s, C e, S *y, int str
       low |= _mm512_cmp_ps_mask(ke[u], ke_min_f32x16, _CMP_LT_OQ);
     }
     if (low == 0) {
-      for (int u = 0; u < UNROLL; u++) store(y + i + 16 * u, _mm512_scalef_ps(ps[u], ke[u]), stream);
+      for (int u = 0; u < UNROLL; u += 2)
+        store_pair(y + i + 16 * u, _mm512_scalef_ps(ps[u], ke[u]), _mm512_scalef_ps(ps[u + 1], ke[u + 1]),
+                   stream);
     } else {
       for (int u = 0; u < UNROLL; u++) store(y + i + 16 * u, scale_exact(ps[u], ke[u]), stream);
     }
