@@ -47,10 +47,16 @@ static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill)
 static inline fsm_vf fsm_avx512_widen(__m256i h) { return _mm512_cvtph_ps(h); }
 static inline __m256i fsm_avx512_narrow(fsm_vf v) { return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT); }
 #else
+/* built for the avx512_bf16 level: vcvtneps2bf16, and vfpclassps to find
+ * the float32 subnormals it flushes */
+#if defined(__AVX512BF16__) && defined(__AVX512DQ__)
+#define FSM_AVX512_BF16_INSN 1
+#define FSM_AVX512_CLASS_SUBNORMAL 0x20 /* vfpclassps: denormal, either sign */
+#endif
 static inline fsm_vf fsm_avx512_widen(__m256i h) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
-#if defined(__AVX512BF16__) && defined(__AVX512DQ__)
+#if defined(FSM_AVX512_BF16_INSN)
 /* only the rare vectors that hold a float32 subnormal take it (below) */
 __attribute__((noinline, cold)) static __m256i fsm_avx512_narrow_int(fsm_vf v) {
 #else
@@ -64,12 +70,13 @@ static inline __m256i fsm_avx512_narrow_int(fsm_vf v) {
   const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
   return _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(r, nan, _mm512_or_si512(top, _mm512_set1_epi32(0x40))));
 }
-#if defined(__AVX512BF16__) && defined(__AVX512DQ__)
+#if defined(FSM_AVX512_BF16_INSN)
 /* vcvtneps2bf16 rounds to nearest even and quiets NaN as above, but reads
- * float32 subnormals as zero: a vector holding one (class 0x20) takes the
- * integer rounding, so both levels give the same bits. */
+ * float32 subnormals as zero: a vector holding one takes the integer
+ * rounding, so both levels give the same bits. */
 static inline __m256i fsm_avx512_narrow(fsm_vf v) {
-  if (__builtin_expect(_mm512_fpclass_ps_mask(v, 0x20) != 0, 0)) return fsm_avx512_narrow_int(v);
+  if (__builtin_expect(_mm512_fpclass_ps_mask(v, FSM_AVX512_CLASS_SUBNORMAL) != 0, 0))
+    return fsm_avx512_narrow_int(v);
   return (__m256i)_mm512_cvtneps_pbh(v);
 }
 #else
@@ -82,11 +89,12 @@ static inline fsm_vf fsm_vload(const uint16_t *p) {
 static inline void fsm_vstore(uint16_t *p, fsm_vf v) {
   _mm256_storeu_si256((__m256i *)(void *)p, fsm_avx512_narrow(v));
 }
-#if defined(FSM_DTYPE_BF16) && defined(__AVX512BF16__) && defined(__AVX512DQ__)
+#if defined(FSM_AVX512_BF16_INSN)
 /* two vectors in one vcvtne2ps2bf16 and one 64-byte store; one test of
  * both for subnormals */
 static inline void fsm_vstore2(uint16_t *p, fsm_vf a, fsm_vf b) {
-  if (__builtin_expect((_mm512_fpclass_ps_mask(a, 0x20) | _mm512_fpclass_ps_mask(b, 0x20)) != 0, 0)) {
+  if (__builtin_expect((_mm512_fpclass_ps_mask(a, FSM_AVX512_CLASS_SUBNORMAL) |
+                        _mm512_fpclass_ps_mask(b, FSM_AVX512_CLASS_SUBNORMAL)) != 0, 0)) {
     _mm256_storeu_si256((__m256i *)(void *)p, fsm_avx512_narrow_int(a));
     _mm256_storeu_si256((__m256i *)(void *)(p + FSM_VEC_LANES), fsm_avx512_narrow_int(b));
     return;
