@@ -11,7 +11,14 @@ float64 NumPy references computed on the exactly widened half inputs:
 bound, a few units of 2**-24 times the magnitudes involved, matters only
 where the float32 computation cancels, e.g. log-softmax entries near 0).
 The tokens of sample and the indices of topk_softmax are those of the
-float32 functions on the widened logits."""
+float32 functions on the widened logits. Also the C++ fast path of plain
+softmax / log_softmax (C-contiguous rows over the last axis, out None or of
+x's dtype): lengths 1..70, out=, in place, bit for bit the general path's
+results, the calls it declines, and that it never imports ml_dtypes."""
+
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -304,3 +311,183 @@ def test_topk_softmax(isa, kind, rng):
                              f"topk {isa} n={n} k={k}")
     with pytest.raises(ValueError, match="finite"):
         fastsoftmax.topk_softmax(np.array([[np.nan, 1.0]], dt), 1)
+
+
+# ---------------------------------------------------------------- the C fast path
+
+def fast_path(x, log, out=None, algorithm="auto"):
+    """The C++ fast path's answer on its own: the result array, or None
+    when it hands the call to the general path (computes into ``out``)."""
+    return fastsoftmax._core.try_rowwise_contiguous(x, -1, out, fastsoftmax._core.algorithms[algorithm],
+                                                    log)
+
+
+def bits(a):
+    return np.ascontiguousarray(a).view(np.uint16)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_fast_path_every_length(isa, kind, log, rng):
+    """C-contiguous float16 / bfloat16 rows over the last axis run in C++
+    (out None, out of x's dtype, out=x), within the bound of the float64
+    reference, and bit for bit what the general path computes for the same
+    rows (a strided view, and axis=0 of the transposed array)."""
+    dt = half_dtype(kind)
+    fn = fastsoftmax.log_softmax if log else fastsoftmax.softmax
+    for n in range(1, 71):
+        x = rng.normal(0, 3, (3, n)).astype(dt)
+        x[1, ::5] = rng.normal(0, 30, x[1, ::5].shape).astype(dt)
+        what = f"{isa} n={n}"
+        assert fast_path(x, log) is not None
+        y = fn(x)
+        assert y.dtype == dt and y.shape == x.shape and y.flags.c_contiguous
+        ref, _, bound = fused_reference(x, log)
+        assert_close(y, ref, bound, kind, f"{fn.__name__} {what}")
+        out = np.full(x.shape, np.nan, dt)
+        assert fast_path(x, log, out) is out
+        out[...] = np.nan
+        assert fn(x, out=out) is out
+        assert (bits(out) == bits(y)).all(), what
+        z = x.copy()
+        assert fn(z, out=z) is z
+        assert (bits(z) == bits(y)).all(), what
+        # the general path on the same rows
+        wide = np.zeros((3, n + 5), dt)
+        wide[:, :n] = x
+        assert fast_path(wide[:, :n], log) is None
+        assert (bits(fn(wide[:, :n])) == bits(y)).all(), what
+        xt = np.ascontiguousarray(x.T)
+        assert (bits(fn(xt, axis=0)) == bits(y.T)).all(), what
+        for algorithm in fastsoftmax.ALGORITHMS if n in (1, 17, 64, 70) else ():
+            ya = fn(x, algorithm=algorithm)
+            assert fast_path(x, log, algorithm=algorithm) is not None
+            assert_close(ya, ref, bound, kind, f"{fn.__name__} {algorithm} {what}")
+            assert (bits(fn(wide[:, :n], algorithm=algorithm)) == bits(ya)).all(), what
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fast_path_shapes_and_overlap(kind, rng):
+    """1-d and N-d arrays, empty ones, a 0-d one (the general path), and an
+    out that overlaps x partly (x copied first, as the general path does)."""
+    dt = half_dtype(kind)
+    for shape in [(7,), (2, 3, 33), (1, 1, 16), (0,), (0, 5), (3, 0), (2, 0, 4)]:
+        x = rng.normal(0, 2, shape).astype(dt)
+        for log in (False, True):
+            fn = fastsoftmax.log_softmax if log else fastsoftmax.softmax
+            got = fast_path(x, log)
+            assert got is not None and got.shape == shape and got.dtype == dt
+            y = fn(x)
+            assert y.shape == shape and y.dtype == dt
+            if x.size:
+                ref, _, bound = fused_reference(x, log)
+                assert_close(y, ref, bound, kind, f"{fn.__name__} {shape}")
+                assert (bits(got) == bits(y)).all()
+    x0 = np.array(1.5, dt)
+    assert fast_path(x0, False) is None
+    assert fastsoftmax.softmax(x0).shape == () and float(fastsoftmax.softmax(x0)) == 1.0
+    buf = rng.normal(0, 2, 41).astype(dt)
+    x, out = buf[:40], buf[1:]
+    want = fastsoftmax.softmax(x.copy())
+    assert fastsoftmax.softmax(x, out=out) is out
+    assert (bits(out) == bits(want)).all()
+    buf = rng.normal(0, 2, 41).astype(dt)
+    x, out = buf[1:], buf[:40]
+    want = fastsoftmax.log_softmax(x.copy())
+    assert fast_path(x, True, out) is out
+    assert (bits(out) == bits(want)).all()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fast_path_declines(kind, rng):
+    """What the fast path hands to the general path (None), which then
+    computes or reports the error as before."""
+    dt = half_dtype(kind)
+    other = np.dtype(np.float16) if kind == "bf16" else half_dtype("bf16")
+    x = rng.normal(0, 2, (4, 6)).astype(dt)
+    y = fastsoftmax.softmax(x)
+    ro = np.empty(x.shape, dt)
+    ro.flags.writeable = False
+    declined = {
+        "out float32": np.empty(x.shape, np.float32),
+        "out of the other half type": np.empty(x.shape, other),
+        "out Fortran-ordered": np.empty(x.shape, dt, order="F"),
+        "out strided": np.empty((4, 12), dt)[:, ::2],
+        "out of another shape": np.empty((4, 5), dt),
+        "out read-only": ro,
+        "out a list": [[0.0] * 6] * 4,
+    }
+    for what, out in declined.items():
+        assert fast_path(x, False, out) is None, what
+    for out in (declined["out float32"], declined["out Fortran-ordered"], declined["out strided"]):
+        assert fastsoftmax.softmax(x, out=out) is out
+        assert (out == y.astype(out.dtype)).all()
+    with pytest.raises(ValueError, match="read-only"):
+        fastsoftmax.softmax(x, out=ro)
+    with pytest.raises(ValueError, match="shape"):
+        fastsoftmax.softmax(x, out=declined["out of another shape"])
+    with pytest.raises(TypeError, match="out"):
+        fastsoftmax.softmax(x, out=declined["out a list"])
+    assert fast_path(np.asfortranarray(x), False) is None
+    assert fastsoftmax._core.try_rowwise_contiguous(x, 0, None, 0, False) is None
+    assert fastsoftmax._core.try_rowwise_contiguous(x, 2 ** 70, None, 0, False) is None
+    with pytest.raises(ValueError, match="axis"):
+        fastsoftmax.softmax(x, axis=2)
+    unaligned = np.frombuffer(b"\0" + x.tobytes(), np.uint8)[1:].view(dt).reshape(x.shape)
+    assert not unaligned.flags.aligned
+    assert fast_path(unaligned, False) is None
+    assert (bits(fastsoftmax.softmax(unaligned)) == bits(y)).all()
+    if kind == "f16":
+        swapped = x.astype(">f2")
+        assert fast_path(swapped, False) is None
+        assert (bits(fastsoftmax.softmax(swapped)) == bits(y)).all()
+
+
+def test_fast_path_does_not_import_ml_dtypes():
+    """float16 calls leave ml_dtypes unimported; once the caller imports
+    it, bfloat16 takes the fast path (the dtype is looked up then)."""
+    code = ("import sys, numpy as np, fastsoftmax\n"
+            "fastsoftmax.softmax(np.ones((2, 3), np.float16))\n"
+            "fastsoftmax.log_softmax(np.ones((2, 3), np.float16), out=np.empty((2, 3), np.float32))\n"
+            "assert 'ml_dtypes' not in sys.modules, 'fastsoftmax imported ml_dtypes'\n"
+            "try:\n"
+            "    import ml_dtypes\n"
+            "except ImportError:\n"
+            "    sys.exit(0)\n"
+            "x = np.ones((2, 3), ml_dtypes.bfloat16)\n"
+            "y = fastsoftmax._core.try_rowwise_contiguous(x, -1, None, 0, False)\n"
+            "assert y is not None and y.dtype == x.dtype, y\n"
+            "assert (fastsoftmax.softmax(x).astype(np.float32) == np.float32(1 / 3)"
+            ".astype(ml_dtypes.bfloat16).astype(np.float32)).all()\n")
+    env = dict(os.environ)
+    env.pop("FASTSOFTMAX_ISA", None)
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
+def test_fast_path_reports_errors_as_float32():
+    """A bad FASTSOFTMAX_ISA: the half-precision fast path raises what the
+    float32 one and the general path raise."""
+    code = ("import numpy as np, fastsoftmax\n"
+            "def message(x):\n"
+            "    try:\n"
+            "        fastsoftmax.softmax(x)\n"
+            "    except RuntimeError as e:\n"
+            "        return str(e)\n"
+            "    return 'no error'\n"
+            "f32 = message(np.ones((2, 3), np.float32))\n"
+            "assert 'FASTSOFTMAX_ISA' in f32, f32\n"
+            "try:  # the fast path itself reaches the C API\n"
+            "    fastsoftmax._core.try_rowwise_contiguous(np.ones((2, 3), np.float16), -1, None, 0,"
+            " False)\n"
+            "except RuntimeError as e:\n"
+            "    assert str(e) == f32, e\n"
+            "else:\n"
+            "    raise AssertionError('the fast path declined')\n"
+            "for x in (np.ones((2, 3), np.float16), np.ones((2, 6), np.float16)[:, ::2]):\n"
+            "    assert message(x) == f32, message(x)\n")
+    env = dict(os.environ, FASTSOFTMAX_ISA="sse9")
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr

@@ -102,31 +102,91 @@ struct release_gil_if_large {
   std::optional<py::gil_scoped_release> released;
 };
 
-// Calls the C kernel for dtype number `num`, the GIL released (large calls).
-void call(int num, size_t rows, size_t cols, const void *x, size_t xs, void *y, size_t ys,
+// The storage of the row kernels' arrays: float32, float64, and float16 /
+// bfloat16 as their uint16_t bits.
+enum class storage { f32, f64, f16, bf16 };
+
+// NumPy's type numbers of float16 and of the first user-defined dtype (as
+// numpy/ndarraytypes.h; pybind11's npy_api does not name them).
+constexpr int kNpyHalf = 23, kNpyUserDef = 256;
+
+// ml_dtypes.bfloat16's NumPy type number once the caller has imported
+// ml_dtypes (looked up in sys.modules: this module never imports it), else
+// -1. Kept once found (NumPy never reuses a type number). The GIL is held.
+int bfloat16_type_num() {
+  static int num = -1;
+  if (num >= 0) return num;
+  static PyObject *const name = PyUnicode_InternFromString("ml_dtypes");
+  if (name == nullptr) {
+    PyErr_Clear();
+    return -1;
+  }
+  const py::object mod = py::reinterpret_steal<py::object>(PyImport_GetModule(name));
+  if (!mod) {
+    PyErr_Clear();  // not imported (no error set) or a failed lookup
+    return -1;
+  }
+  try {
+    const py::dtype dt = py::dtype::from_args(mod.attr("bfloat16"));
+    if (dt.itemsize() == 2 && dt.num() >= kNpyUserDef) num = dt.num();
+  } catch (const py::error_already_set &) {  // a stub module, sys.modules["ml_dtypes"] = None
+  }
+  return num;
+}
+
+// The storage of a's dtype in native byte order: float32 or float64, and
+// with `half` float16 or ml_dtypes.bfloat16 too. False for anything else.
+bool storage_of(const py::array &a, bool half, storage &s) {
+  const py::dtype dt = a.dtype();
+  const char order = dt.byteorder();
+  if (order != '=' && order != '|') return false;
+  const int num = dt.num();
+  if (num == py::detail::npy_api::NPY_FLOAT_) {
+    s = storage::f32;
+  } else if (num == py::detail::npy_api::NPY_DOUBLE_) {
+    s = storage::f64;
+  } else if (!half || dt.itemsize() != 2) {
+    return false;
+  } else if (num == kNpyHalf) {
+    s = storage::f16;
+  } else if (num >= kNpyUserDef && num == bfloat16_type_num()) {
+    s = storage::bf16;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+template <typename T>
+fsm_status run_rows(kernel_fn<T> fn, size_t rows, size_t cols, const void *x, size_t xs, void *y,
+                    size_t ys, fsm_algorithm a) {
+  return fn(rows, cols, static_cast<const T *>(x), xs, static_cast<T *>(y), ys, a);
+}
+
+// Calls the C kernel for storage `s`, the GIL released (large calls).
+void call(storage s, size_t rows, size_t cols, const void *x, size_t xs, void *y, size_t ys,
           int algorithm, bool log) {
-  const bool f32 = num == py::detail::npy_api::NPY_FLOAT_;
-  if (!f32 && num != py::detail::npy_api::NPY_DOUBLE_) throw py::type_error("x must be float32 or float64");
   const fsm_algorithm a = static_cast<fsm_algorithm>(algorithm);
   fsm_status status;
   {
     const release_gil_if_large release(rows * cols);
-    if (f32) {
-      kernel_fn<float> fn = log ? fsm_log_softmax_f32 : fsm_softmax_f32;
-      status = fn(rows, cols, static_cast<const float *>(x), xs, static_cast<float *>(y), ys, a);
-    } else {
-      kernel_fn<double> fn = log ? fsm_log_softmax_f64 : fsm_softmax_f64;
-      status = fn(rows, cols, static_cast<const double *>(x), xs, static_cast<double *>(y), ys, a);
-    }
+    if (s == storage::f32)
+      status = run_rows<float>(log ? fsm_log_softmax_f32 : fsm_softmax_f32, rows, cols, x, xs, y, ys, a);
+    else if (s == storage::f64)
+      status = run_rows<double>(log ? fsm_log_softmax_f64 : fsm_softmax_f64, rows, cols, x, xs, y, ys, a);
+    else if (s == storage::f16)
+      status = run_rows<uint16_t>(log ? fsm_log_softmax_f16 : fsm_softmax_f16, rows, cols, x, xs, y, ys, a);
+    else
+      status = run_rows<uint16_t>(log ? fsm_log_softmax_bf16 : fsm_softmax_bf16, rows, cols, x, xs, y, ys, a);
   }
   if (status != FSM_OK) raise_status(status, log ? "log_softmax" : "softmax");
 }
 
-bool is_float_row_major(const py::array &a) {
-  const int num = a.dtype().num();
-  const char order = a.dtype().byteorder();
-  return (num == py::detail::npy_api::NPY_FLOAT_ || num == py::detail::npy_api::NPY_DOUBLE_) &&
-         (order == '=' || order == '|') && (a.flags() & py::array::c_style) != 0 && is_aligned(a);
+// a is C-contiguous and aligned, of a native float dtype (float16 and
+// bfloat16 too with `half`: see storage_of).
+bool is_float_row_major(const py::array &a, bool half = false) {
+  storage s;
+  return storage_of(a, half, s) && (a.flags() & py::array::c_style) != 0 && is_aligned(a);
 }
 
 // What rowwise, rowwise_half, axiswise and vjp_axis check again after the
@@ -166,8 +226,9 @@ bool rowwise(const py::array &x, py::array &out, int algorithm, bool log) {
   if (!check_arrays({&x, &out}, false, kOutShapeError, kFloatDtypeError)) return true;
   size_t rows, xs, out_rows, ys;
   if (!collapse_rows(x, rows, xs) || !collapse_rows(out, out_rows, ys)) return false;
-  call(x.dtype().num(), rows, static_cast<size_t>(x.shape(x.ndim() - 1)), x.data(), xs,
-       out.mutable_data(), ys, algorithm, log);
+  const storage s = x.dtype().num() == py::detail::npy_api::NPY_FLOAT_ ? storage::f32 : storage::f64;
+  call(s, rows, static_cast<size_t>(x.shape(x.ndim() - 1)), x.data(), xs, out.mutable_data(), ys,
+       algorithm, log);
   return true;
 }
 
@@ -181,16 +242,8 @@ bool rowwise_half(const py::array &x, py::array &out, int algorithm, bool log, b
     return true;
   size_t rows, xs, out_rows, ys;
   if (!collapse_rows(x, rows, xs) || !collapse_rows(out, out_rows, ys)) return false;
-  const size_t cols = static_cast<size_t>(x.shape(x.ndim() - 1));
-  kernel_fn<uint16_t> fn = bf16 ? (log ? fsm_log_softmax_bf16 : fsm_softmax_bf16)
-                                : (log ? fsm_log_softmax_f16 : fsm_softmax_f16);
-  fsm_status status;
-  {
-    const release_gil_if_large release(rows * cols);
-    status = fn(rows, cols, static_cast<const uint16_t *>(x.data()), xs,
-                static_cast<uint16_t *>(out.mutable_data()), ys, static_cast<fsm_algorithm>(algorithm));
-  }
-  if (status != FSM_OK) raise_status(status, log ? "log_softmax" : "softmax");
+  call(bf16 ? storage::bf16 : storage::f16, rows, static_cast<size_t>(x.shape(x.ndim() - 1)),
+       x.data(), xs, out.mutable_data(), ys, algorithm, log);
   return true;
 }
 
@@ -341,15 +394,16 @@ bool vjp_axis(const std::string &kind, const py::array &a, const py::array &b, p
   return true;
 }
 
-// a is a C-contiguous native float array of x's shape and dtype.
-bool same_row_major_layout(const py::array &a, const py::array &x) {
-  return is_float_row_major(a) && a.dtype().num() == x.dtype().num() && a.ndim() == x.ndim() &&
+// a is a C-contiguous native float array of x's shape and dtype (with
+// `half`, float16 and bfloat16 too).
+bool same_row_major_layout(const py::array &a, const py::array &x, bool half = false) {
+  return is_float_row_major(a, half) && a.dtype().num() == x.dtype().num() && a.ndim() == x.ndim() &&
          std::equal(x.shape(), x.shape() + x.ndim(), a.shape());
 }
 
-// x is C-contiguous native float with one or more dimensions, and
-// `axis_obj` names its last (-1 or ndim - 1).
-bool is_last_axis_of_float_rows(const py::array &x, py::handle axis_obj) {
+// x is C-contiguous native float (with `half`, float16 and bfloat16 too)
+// with one or more dimensions, and `axis_obj` names its last (-1 or ndim - 1).
+bool is_last_axis_of_float_rows(const py::array &x, py::handle axis_obj, bool half = false) {
   // The axis is taken as an object: an int beyond py::ssize_t (2**63) is
   // no error here, only not the fast path (the general path names it).
   const py::ssize_t axis = PyLong_AsSsize_t(axis_obj.ptr());
@@ -358,24 +412,24 @@ bool is_last_axis_of_float_rows(const py::array &x, py::handle axis_obj) {
     return false;
   }
   const py::ssize_t ndim = x.ndim();
-  return ndim >= 1 && (axis == -1 || axis == ndim - 1) && is_float_row_major(x);
+  return ndim >= 1 && (axis == -1 || axis == ndim - 1) && is_float_row_major(x, half);
 }
 
 // The fast paths' common opening: a call over the last axis (`axis_obj` is
-// -1 or ndim - 1) of C-contiguous native float x, and out None (allocated
-// here) or a C-contiguous array of x's shape and dtype. False when the call
-// is anything else: the Python layer then validates, reports errors and
-// handles the general case.
+// -1 or ndim - 1) of C-contiguous native float x (float16 and bfloat16 too
+// with `half`), and out None (allocated here) or a C-contiguous array of
+// x's shape and dtype. False when the call is anything else: the Python
+// layer then validates, reports errors and handles the general case.
 bool fast_last_axis_out(const py::array &x, py::handle axis_obj, const py::object &out_obj,
-                        py::array &out) {
-  if (!is_last_axis_of_float_rows(x, axis_obj)) return false;
+                        py::array &out, bool half = false) {
+  if (!is_last_axis_of_float_rows(x, axis_obj, half)) return false;
   if (out_obj.is_none()) {
     out = py::array(x.dtype(), std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
     return true;
   }
   if (!py::isinstance<py::array>(out_obj)) return false;
   out = out_obj.cast<py::array>();
-  return same_row_major_layout(out, x) && out.writeable();
+  return same_row_major_layout(out, x, half) && out.writeable();
 }
 
 // Two C-contiguous arrays of one size overlap other than exactly (the
@@ -387,12 +441,14 @@ bool overlaps_partly(const py::array &a, const py::array &out) {
   return ab != ob && ab < ob + bytes && ob < ab + bytes;
 }
 
-// The fast path of softmax / log_softmax: see fast_last_axis_out; None
-// when the call needs the general path.
+// The fast path of softmax / log_softmax, float16 and bfloat16 included:
+// see fast_last_axis_out; None when the call needs the general path.
 py::object try_rowwise_contiguous(const py::array &x, py::handle axis_obj, py::object out_obj,
                                   int algorithm, bool log) {
   py::array out;
-  if (!fast_last_axis_out(x, axis_obj, out_obj, out)) return py::none();
+  storage s;
+  if (!fast_last_axis_out(x, axis_obj, out_obj, out, true) || !storage_of(x, true, s))
+    return py::none();
   const py::ssize_t ndim = x.ndim();
   const size_t cols = static_cast<size_t>(x.shape(ndim - 1));
   const size_t rows = cols == 0 ? 0 : static_cast<size_t>(x.size()) / cols;
@@ -403,7 +459,7 @@ py::object try_rowwise_contiguous(const py::array &x, py::handle axis_obj, py::o
     std::memcpy(copy.mutable_data(), xb, static_cast<size_t>(x.nbytes()));
     xb = static_cast<const char *>(copy.data());
   }
-  call(x.dtype().num(), rows, cols, xb, cols, out.mutable_data(), cols, algorithm, log);
+  call(s, rows, cols, xb, cols, out.mutable_data(), cols, algorithm, log);
   return std::move(out);
 }
 
@@ -533,8 +589,8 @@ PYBIND11_MODULE(_core, m) {
         "False as axiswise");
   m.def("try_rowwise_contiguous", &try_rowwise_contiguous, py::arg("x"), py::arg("axis"),
         py::arg("out"), py::arg("algorithm"), py::arg("log"),
-        "the same over the last axis of C-contiguous arrays (out may be None); None if the "
-        "arguments need the general path");
+        "the same over the last axis of C-contiguous float32, float64, float16 or bfloat16 "
+        "arrays (out may be None); None if the arguments need the general path");
   m.def("try_vjp_contiguous", &try_vjp_contiguous, py::arg("log"), py::arg("a"), py::arg("b"),
         py::arg("axis"), py::arg("out"),
         "softmax_backward (log=False) or log_softmax_backward over the last axis of C-contiguous "

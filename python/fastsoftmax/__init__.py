@@ -105,10 +105,11 @@ def _fused_requested(options: dict) -> bool:
 def _rowwise(x, axis, out, algorithm, log: bool, options: Optional[dict] = None) -> np.ndarray:
     if options is not None and _fused_requested(options):
         return _fused_rowwise(x, axis, out, _algorithm_code(algorithm), log, **options)
-    # The common call (C-contiguous float rows over the last axis) is
-    # checked and run in C++; anything else returns None and takes the
-    # general path below, which also reports every error (an axis beyond
-    # 2**63 too: the C++ side takes it as an object and declines).
+    # The common call (C-contiguous float32/float64/float16/bfloat16 rows
+    # over the last axis, out None or of x's dtype) is checked and run in
+    # C++; anything else returns None and takes the general path below,
+    # which also reports every error (an axis beyond 2**63 too: the C++
+    # side takes it as an object and declines).
     if type(x) is np.ndarray and type(axis) is int and type(algorithm) is str:
         code = _core.algorithms.get(algorithm)
         if code is not None:
