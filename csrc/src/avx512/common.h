@@ -175,8 +175,21 @@ static inline void fsm_avx512_extsum_add(fsm_avx512_extsum_f64 *s, __mmask16 liv
   s->n = _mm512_mask_mov_ps(s->n, live, n_max);
 }
 
-/* The lanes merged into one exact fsm_extsum. */
+/* The lanes merged into one fsm_extsum. The common case (every exponent
+ * finite, some lane not empty) in the vector unit: each lane's P scaled
+ * to the largest N (exact, or below double's range where the scalar merge
+ * drops it too) and the 16 added in double; 16 scalar fsm_extsum_add
+ * steps cost about as much as the exps of a 1K-element row. The others
+ * (an infinite N, every lane empty) take the scalar steps. */
 static inline fsm_extsum fsm_avx512_extsum_total(fsm_avx512_extsum_f64 s) {
+  const float n_max = _mm512_reduce_max_ps(s.n);
+  if (n_max > FSM_AVX512_EXT_EMPTY_N && n_max < INFINITY) {
+    const __m512 k = _mm512_sub_ps(s.n, _mm512_set1_ps(n_max));
+    const __m512d lo = _mm512_scalef_pd(s.lo, fsm_avx512_cvt_lo(k));
+    const __m512d hi = _mm512_scalef_pd(s.hi, fsm_avx512_cvt_hi(k));
+    const fsm_extsum total = {_mm512_reduce_add_pd(_mm512_add_pd(lo, hi)), (double)n_max};
+    return total;
+  }
   fsm_extsum sum = FSM_EXTSUM_EMPTY;
   double lo[8], hi[8];
   float n[16];

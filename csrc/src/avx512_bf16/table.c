@@ -8,7 +8,7 @@
  *     integer rounding, so both levels store the same bits;
  *   - loads and stores row tails with 16-bit masks instead of a stack copy.
  * float32 runs the parent's kernels; AUTO's rules and short rows are
- * avx512's (avx512/table.c, measured there).
+ * avx512's (avx512/auto.h).
  *
  * Measured natively on an AMD EPYC Zen 5 (family 26 model 2), one thread,
  * median ratio over avx512 of 9 interleaved runs: bfloat16 softmax
@@ -25,7 +25,5 @@
 #define FSM_TABLE_F32_KERNELS(X, S, C)
 #define FSM_TABLE_F16_KERNELS(X, S, C) FSM_HALF_KERNEL_LIST(X, S, C)
 #define FSM_TABLE_BF16_KERNELS(X, S, C) FSM_HALF_KERNEL_LIST(X, S, C)
-#define FSM_TABLE_SOFTMAX_AUTO {(size_t)1 << 22, FSM_ALGORITHM_TWO_PASS, 0}
-#define FSM_TABLE_LOG_SOFTMAX_AUTO {4096, FSM_ALGORITHM_TWO_PASS, 0}
-#define FSM_TABLE_SHORT_COLS 112
+#include "../avx512/auto.h"
 #include "../kernel_table.inc"
