@@ -11,6 +11,7 @@
 #include "common.h"
 
 #include "../dtypes.h"
+#include "../x86_half_tail.h"
 
 #if !defined(FSM_DTYPE_F32) && !defined(FSM_DTYPE_HALF)
 #error "avx2/vec.h: float32, float16 and bfloat16 storage are built for avx2"
@@ -48,14 +49,11 @@ static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill)
 #error "avx2/vec.h: half-precision storage needs -mf16c"
 #endif
 #if defined(FSM_DTYPE_F16)
-static inline fsm_vf fsm_vload(const uint16_t *p) {
-  return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
-}
+static inline fsm_vf fsm_avx2_widen(__m128i h) { return _mm256_cvtph_ps(h); }
 static inline __m128i fsm_avx2_narrow(fsm_vf v) { return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT); }
 #else
-static inline fsm_vf fsm_vload(const uint16_t *p) {
-  const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+static inline fsm_vf fsm_avx2_widen(__m128i h) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 /* the bfloat16 bits of non-NaN lanes, rounded to nearest even, in the low
  * halves of the 32-bit lanes */
@@ -75,6 +73,9 @@ static inline __m128i fsm_avx2_narrow(fsm_vf v) {
   return _mm256_castsi256_si128(packed);
 }
 #endif
+static inline fsm_vf fsm_vload(const uint16_t *p) {
+  return fsm_avx2_widen(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
 static inline void fsm_vstore(uint16_t *p, fsm_vf v) {
   _mm_storeu_si128((__m128i *)(void *)p, fsm_avx2_narrow(v));
 }
@@ -95,16 +96,12 @@ static inline void fsm_vstore2(uint16_t *p, fsm_vf a, fsm_vf b) {
 }
 #define FSM_HAVE_VSTORE2 1 /* the others: generic.h's two stores */
 #endif
-/* tails through a stack copy of exactly rem halves */
+/* tails: exactly rem halves (x86_half_tail.h) */
 static inline fsm_vf fsm_vload_tail(const uint16_t *p, size_t rem) {
-  uint16_t buf[8] = {0};
-  memcpy(buf, p, rem * sizeof(uint16_t));
-  return fsm_vload(buf);
+  return fsm_avx2_widen(fsm_x86_load_u16_tail(p, rem));
 }
 static inline void fsm_vstore_tail(uint16_t *p, size_t rem, fsm_vf v) {
-  uint16_t buf[8];
-  fsm_vstore(buf, v);
-  memcpy(p, buf, rem * sizeof(uint16_t));
+  fsm_x86_store_u16_tail(p, rem, fsm_avx2_narrow(v));
 }
 static inline fsm_vf fsm_vload_tail_fill(const uint16_t *p, size_t rem, float fill) {
   const __m256 mask = _mm256_castsi256_ps(fsm_avx2_tail_mask(rem));

@@ -8,6 +8,7 @@
 #include "common.h"
 
 #include "../dtypes.h"
+#include "../x86_half_tail.h"
 
 #if !defined(FSM_DTYPE_F32) && !defined(FSM_DTYPE_HALF)
 #error "avx512/vec.h: float32, float16 and bfloat16 storage are built for avx512"
@@ -41,8 +42,8 @@ static inline fsm_vf fsm_vload_tail_fill(const float *p, size_t rem, float fill)
  * vcvtps2ph (AVX512F); bfloat16: the bits shifted into the float's top
  * half, and back with the integer round-to-nearest-even of half.h, NaN
  * made quiet (AVX512F integer operations and vpmovdw), or, built for the
- * avx512_bf16 level, vcvtneps2bf16. Tails go through a stack copy of
- * exactly rem halves, or 16-bit masked moves where AVX512BW+VL are built. */
+ * avx512_bf16 level, vcvtneps2bf16. Tails move exactly rem halves: 16-bit
+ * masked moves where AVX512BW+VL are built, else x86_half_tail.h. */
 #if defined(FSM_DTYPE_F16)
 static inline fsm_vf fsm_avx512_widen(__m256i h) { return _mm512_cvtph_ps(h); }
 static inline __m256i fsm_avx512_narrow(fsm_vf v) { return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT); }
@@ -110,16 +111,21 @@ static inline fsm_vf fsm_vload_tail(const uint16_t *p, size_t rem) {
 static inline void fsm_vstore_tail(uint16_t *p, size_t rem, fsm_vf v) {
   _mm256_mask_storeu_epi16(p, fsm_avx512_tail_mask(rem), fsm_avx512_narrow(v));
 }
-#else
+#else /* exactly rem halves: 8 in one access, the rest by x86_half_tail.h */
 static inline fsm_vf fsm_vload_tail(const uint16_t *p, size_t rem) {
-  uint16_t buf[16] = {0};
-  memcpy(buf, p, rem * sizeof(uint16_t));
-  return fsm_vload(buf);
+  const __m128i lo = rem >= 8 ? _mm_loadu_si128((const __m128i *)(const void *)p)
+                              : fsm_x86_load_u16_tail(p, rem);
+  const __m128i hi = rem > 8 ? fsm_x86_load_u16_tail(p + 8, rem - 8) : _mm_setzero_si128();
+  return fsm_avx512_widen(_mm256_set_m128i(hi, lo));
 }
 static inline void fsm_vstore_tail(uint16_t *p, size_t rem, fsm_vf v) {
-  uint16_t buf[16];
-  fsm_vstore(buf, v);
-  memcpy(p, buf, rem * sizeof(uint16_t));
+  const __m256i h = fsm_avx512_narrow(v);
+  if (rem >= 8) {
+    _mm_storeu_si128((__m128i *)(void *)p, _mm256_castsi256_si128(h));
+    fsm_x86_store_u16_tail(p + 8, rem - 8, _mm256_extracti128_si256(h, 1));
+  } else {
+    fsm_x86_store_u16_tail(p, rem, _mm256_castsi256_si128(h));
+  }
 }
 #endif
 static inline fsm_vf fsm_vload_tail_fill(const uint16_t *p, size_t rem, float fill) {
