@@ -19,7 +19,11 @@ static inline fsm_vf fuse_step(fsm_vf x, const S *mask, const unsigned char *kee
   if (has_alibi) z = fsm_vadd(z, fsm_vfma(j, slope, bias));
   if (has_keep) {
     if (rem) {
-      unsigned char buf[64] = {0};
+      /* exactly the FSM_VEC_LANES bytes fsm_vkeep reads: a 64-byte buffer
+       * was zeroed by 64-byte-aligned stores, which the fake stack of
+       * ASan's use-after-return mode (gcc 12) does not align: a crash in
+       * CI's ASan job on AVX-512 hardware */
+      unsigned char buf[FSM_VEC_LANES] = {0};
       memcpy(buf, keep, rem);
       z = fsm_vkeep(z, buf);
     } else {
