@@ -15,7 +15,7 @@
 
 #include "vec.h"
 
-#define UNROLL FSM_TUNED_UNROLL(4) /* even: stored in pairs */
+#define UNROLL FSM_TUNED_UNROLL(4) /* stored in pairs */
 
 /* ps * 2^ke, 0 where that would be subnormal (NaN kept; s, a gradient in
  * the training passes, may be negative) */
@@ -82,9 +82,11 @@ static inline void scaleextexp_row(size_t n, const S *x, C s, C e, S *y, int str
       low |= _mm512_cmp_ps_mask(ke[u], ke_min_f32x16, _CMP_LT_OQ);
     }
     if (low == 0) {
-      for (int u = 0; u < UNROLL; u += 2)
+      int u = 0;
+      for (; u + 1 < UNROLL; u += 2)
         store_pair(y + i + 16 * u, _mm512_scalef_ps(ps[u], ke[u]), _mm512_scalef_ps(ps[u + 1], ke[u + 1]),
                    stream);
+      if (u < UNROLL) store(y + i + 16 * u, _mm512_scalef_ps(ps[u], ke[u]), stream); /* odd sweep unrolls */
     } else {
       for (int u = 0; u < UNROLL; u++) store(y + i + 16 * u, scale_exact(ps[u], ke[u]), stream);
     }
