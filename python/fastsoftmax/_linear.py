@@ -63,10 +63,16 @@ def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
     mean what they mean there), computed over the vocabulary in chunks of
     ``chunk`` rows of ``W``: a first pass takes each chunk's logits, their
     softmax states (merged exactly) and the target logits; with
-    ``return_grad``, a second pass recomputes each chunk's logits,
-    normalises them from the merged state and accumulates the gradients of
-    ``h``, ``W`` (and ``bias``). Extra memory: two ``(tokens, chunk)``
-    buffers instead of ``(tokens, vocab)`` logits and gradient.
+    ``return_grad``, a second pass normalises each chunk's logits from the
+    merged state and accumulates the gradients of ``h``, ``W`` (and
+    ``bias``). The first ``min(tokens, hidden)`` token rows of every
+    chunk's logits wait for the second pass in the memory of the ``W``
+    gradient (an output, written chunk by chunk only after its logits are
+    read); only the rows beyond ``hidden`` are computed again, so with
+    ``tokens <= hidden`` the call does the three matrix products of the
+    unfused computation. Extra memory: a ``(tokens, chunk)`` buffer and
+    two ``(tokens, hidden)`` ones instead of the ``(tokens, vocab)``
+    logits and gradient.
 
     Parameters
     ----------
@@ -144,13 +150,39 @@ def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
     W = np.ascontiguousarray(W)
     rows = np.arange(tokens)
     buf = np.empty((tokens, chunk), dtype=dtype)
+    # With gradients, the first `kept` token rows of each chunk's logits are
+    # stored in the memory of grad_W[v0:v1] (an output the caller gets
+    # anyway; it is written only in pass 2, after the chunk's logits are
+    # read), so pass 2 recomputes only rows [kept, tokens): none when
+    # tokens <= hidden, three matrix products in all as unfused.
+    # Without gradients the rows are split the same way (into buf), so
+    # that the loss has the same bits with and without return_grad.
+    grad_W = np.empty((vocab, hidden), dtype=dtype) if return_grad else None
+    kept = min(tokens, hidden)
 
-    def logits(v0: int, v1: int) -> np.ndarray:
-        L = _chunk_buffer(buf, tokens, v1 - v0)
-        np.matmul(h, W[v0:v1].T, out=L)
+    def kept_logits(v0: int, v1: int) -> np.ndarray:
+        """Rows [0, kept) of chunk [v0, v1)'s logits: in grad_W[v0:v1]
+        with gradients, else at the start of buf."""
+        if grad_W is None:
+            return _chunk_buffer(buf, kept, v1 - v0)
+        return grad_W[v0:v1].reshape(-1)[:kept * (v1 - v0)].reshape(kept, v1 - v0)
+
+    def logits(v0: int, v1: int, r0: int, r1: int, out: np.ndarray) -> np.ndarray:
+        """Rows [r0, r1) of chunk [v0, v1)'s logits, into out."""
+        np.matmul(h[r0:r1], W[v0:v1].T, out=out)
         if bias is not None:
-            L += bias[v0:v1]
-        return L
+            out += bias[v0:v1]
+        return out
+
+    def parts(v0: int, v1: int) -> Tuple[Tuple[int, np.ndarray], ...]:
+        """Pass 1: chunk [v0, v1)'s logits as (first row, rows) pieces."""
+        pieces = []
+        if kept:
+            pieces.append((0, logits(v0, v1, 0, kept, kept_logits(v0, v1))))
+        if kept < tokens:
+            rest = _chunk_buffer(buf, tokens, v1 - v0)[kept:]
+            pieces.append((kept, logits(v0, v1, kept, tokens, rest)))
+        return tuple(pieces)
 
     # pass 1: states (merged exactly), target logits, row sums (smoothing)
     state = None
@@ -158,13 +190,15 @@ def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
     rowsum = np.zeros(tokens, dtype=np.float64) if alpha else None
     for v0 in range(0, vocab, chunk):
         v1 = min(vocab, v0 + chunk)
-        L = logits(v0, v1)
-        s = softmax_state(L, axis=1)
+        pieces = parts(v0, v1)
+        s = np.concatenate([softmax_state(L, axis=1) for _, L in pieces])
         state = s if state is None else merge_states(state, s)
         inside = valid & (t >= v0) & (t < v1)
-        picked[inside] = L[rows[inside], t[inside] - v0]
-        if alpha:
-            rowsum += L.sum(axis=1, dtype=np.float64)
+        for r0, L in pieces:
+            sel = inside & (rows >= r0) & (rows < r0 + L.shape[0])
+            picked[sel] = L[rows[sel] - r0, t[sel] - v0]
+            if rowsum is not None:
+                rowsum[r0:r0 + L.shape[0]] += L.sum(axis=1, dtype=np.float64)
     if state is None:  # vocab == 0
         state = softmax_state(np.empty((tokens, 0), dtype=dtype), axis=1)
     lse = logsumexp_from_state(state)
@@ -191,12 +225,16 @@ def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
     hw = h * w[:, None]
     grad_h = np.zeros((tokens, hidden), dtype=dtype)
     tmp = np.empty((tokens, hidden), dtype=dtype)
-    grad_W = np.empty((vocab, hidden), dtype=dtype)
+    assert grad_W is not None
     grad_b = np.empty(vocab, dtype=dtype) if bias is not None else None
     for v0 in range(0, vocab, chunk):
         v1 = min(vocab, v0 + chunk)
-        L = logits(v0, v1)
-        P = softmax_from_state(L, state, axis=1, out=L)
+        P = _chunk_buffer(buf, tokens, v1 - v0)
+        if kept:  # stored by pass 1; read before grad_W[v0:v1] is written
+            softmax_from_state(kept_logits(v0, v1), state[:kept], axis=1, out=P[:kept])
+        if kept < tokens:
+            softmax_from_state(logits(v0, v1, kept, tokens, P[kept:]), state[kept:], axis=1,
+                               out=P[kept:])
         if alpha:
             P -= dtype.type(alpha / vocab)
         inside = valid & (t >= v0) & (t < v1)
