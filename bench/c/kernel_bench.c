@@ -49,6 +49,7 @@ BENCH_KERNEL(rmax, 4) { g_sink = k->rmax(c->n, c->x); }
 BENCH_KERNEL(raddstoreexp, 8) { g_sink = k->raddstoreexp(c->n, c->x, c->c, c->y); }
 BENCH_KERNEL(raddexp, 4) { g_sink = k->raddexp(c->n, c->x, c->c); }
 BENCH_KERNEL(vscaleexp, 8) { k->vscaleexp(c->n, c->x, c->c, c->s, c->y); }
+BENCH_KERNEL(vscaleexp_nt, 8) { k->vscaleexp_nt(c->n, c->x, c->c, c->s, c->y); }
 BENCH_KERNEL(vscale, 8) { k->vscale(c->n, c->y, 0.999f, c->y); }
 BENCH_KERNEL(raddextexp, 4) { g_sink = k->raddextexp(c->n, c->x).mantissa; }
 BENCH_KERNEL(vscaleextexp, 8) { k->vscaleextexp(c->n, c->x, c->s, c->e, c->y); }

@@ -370,15 +370,24 @@ static void check_raddexp(conf *t) {
   check_memory(t, "");
 }
 
-static void check_vscaleexp(conf *t) {
+static void check_scaleexp(conf *t, int nt) {
   double c;
   void *px, *py;
   const double s = rnd(t, 0.375);
   exp_row_refs(t, t->in[0], &c, s, t->tb->p->u);
   setup(t, 1, OUT_OF_PLACE, &px, NULL, &py);
-  KCALL(t, vscaleexp, t->n, px, c, s, py);
+  if (nt) {
+    KCALL(t, vscaleexp_nt, t->n, px, c, s, py);
+  } else {
+    KCALL(t, vscaleexp, t->n, px, c, s, py);
+  }
   expect_row(t);
 }
+
+static void check_vscaleexp(conf *t) { check_scaleexp(t, 0); }
+
+/* the same values; whole aligned vectors may be stored non-temporally */
+static void check_vscaleexp_nt(conf *t) { check_scaleexp(t, 1); }
 
 /* vscale: exactly one multiply; y == x allowed */
 static void check_vscale(conf *t) {

@@ -100,6 +100,11 @@ static void *place(const fenced *f, size_t n, size_t size, int at_end) {
     (void)z, (void)r;                                                                            \
     k->vscaleextexp_nt(n, x, (S)0.5, (S)-1, y);                                                  \
   }                                                                                              \
+  static void run_##dt##_vscaleexp_nt(const fsm_##dt##_kernels *k, size_t n, const S *x,         \
+                                      const S *z, S *y, double *r) {                             \
+    (void)z, (void)r;                                                                            \
+    k->vscaleexp_nt(n, x, (S)0, (S)0.25, y);                                                     \
+  }                                                                                              \
   static void run_##dt##_vsubc(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,    \
                                S *y, double *r) {                                                \
     (void)z, (void)r;                                                                            \

@@ -153,4 +153,8 @@ static inline void fsm_vsumd_store(double *p, fsm_vsumd s) {
   _mm256_storeu_pd(p + 4, s.hi);
 }
 
+/* ---- non-temporal stores of the _nt kernels (x86_stream.h) */
+#define FSM_X86_VSTREAM _mm256_stream_ps
+#include "../x86_stream.h"
+
 #endif /* FSM_AVX2_VEC_H */

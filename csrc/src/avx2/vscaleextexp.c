@@ -40,22 +40,7 @@ static inline __m256 scaleextexp(__m256 x, __m256 s, __m256i e_biased) {
   return scale_exact(p, s, n_biased, e_biased);
 }
 
-/* stream: y is 32-byte aligned and the whole vectors go around the caches
- * (vmovntps): for outputs not read again soon (vscaleextexp_nt) */
-static inline void store(S *y, __m256 v, int stream) {
-#if defined(FSM_DTYPE_HALF)
-  (void)stream;
-  fsm_vstore(y, v);
-#else
-  if (stream) {
-    _mm256_stream_ps(y, v);
-  } else {
-    fsm_vstore(y, v);
-  }
-#endif
-}
-
-static inline void scaleextexp_row(size_t n, const S *x, C s, C e, S *y, int stream) {
+static inline void scaleextexp_row(size_t n, const S *x, S *y, int stream, C s, C e) {
   const __m256 s_f32x8 = _mm256_set1_ps(s);
   const int e_int = (int)fmaxf(fminf(e, 0x1p24f), -0x1p24f);
   const __m256i e_biased = _mm256_set1_epi32(e_int + 127);
@@ -75,35 +60,27 @@ static inline void scaleextexp_row(size_t n, const S *x, C s, C e, S *y, int str
     const __m256i low = _mm256_or_si256(_mm256_cmpgt_epi32(n_biased_min, b0),
                                         _mm256_cmpgt_epi32(n_biased_min, b1));
     if (_mm256_testz_si256(low, low)) {
-      store(y + i, _mm256_mul_ps(_mm256_mul_ps(p0, s_f32x8), exponent_bits(b0, e_biased)), stream);
-      store(y + i + 8, _mm256_mul_ps(_mm256_mul_ps(p1, s_f32x8), exponent_bits(b1, e_biased)), stream);
+      fsm_vstore_stream(y + i, _mm256_mul_ps(_mm256_mul_ps(p0, s_f32x8), exponent_bits(b0, e_biased)), stream);
+      fsm_vstore_stream(y + i + 8, _mm256_mul_ps(_mm256_mul_ps(p1, s_f32x8), exponent_bits(b1, e_biased)), stream);
     } else {
-      store(y + i, scale_exact(p0, s_f32x8, b0, e_biased), stream);
-      store(y + i + 8, scale_exact(p1, s_f32x8, b1, e_biased), stream);
+      fsm_vstore_stream(y + i, scale_exact(p0, s_f32x8, b0, e_biased), stream);
+      fsm_vstore_stream(y + i + 8, scale_exact(p1, s_f32x8, b1, e_biased), stream);
     }
   }
   for (; i + 8 <= n; i += 8)
-    store(y + i, scaleextexp(fsm_vload(x + i), s_f32x8, e_biased), stream);
+    fsm_vstore_stream(y + i, scaleextexp(fsm_vload(x + i), s_f32x8, e_biased), stream);
   if (i < n)
     fsm_vstore_tail(y + i, n - i, scaleextexp(fsm_vload_tail(x + i, n - i), s_f32x8, e_biased));
 }
 
 void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, FSM_KERNEL_ISA)(size_t n, const S *x, C s, C e, S *y) {
-  scaleextexp_row(n, x, s, e, y, 0);
+  scaleextexp_row(n, x, y, 0, s, e);
 }
 
 #if !defined(FSM_DTYPE_HALF)
-/* The same values; the whole 64-byte lines of y stored non-temporally, in
- * rows of at least FSM_NT_MIN_BYTES (shorter ones, and the partial lines at
- * either end, ordinarily: a line written partly by each kind of store
- * costs a read-modify-write in DRAM; 256-float rows at NumPy's 16-byte
- * alignment ran at half speed that way). */
+/* The same values, the whole 64-byte lines of y stored non-temporally
+ * (x86_stream.h). */
 void FSM_KERNEL_NAME(FSM_DT, vscaleextexp_nt, FSM_KERNEL_ISA)(size_t n, const S *x, C s, C e, S *y) {
-  size_t head;
-  const size_t body = fsm_nt_split(n, y, sizeof(S), &head);
-  scaleextexp_row(head, x, s, e, y, 0);
-  scaleextexp_row(body, x + head, s, e, y + head, 1);
-  scaleextexp_row(n - head - body, x + head + body, s, e, y + head + body, 0);
-  if (body != 0) _mm_sfence();
+  FSM_X86_NT_ROW(scaleextexp_row, n, x, y, s, e);
 }
 #endif

@@ -170,4 +170,8 @@ static inline void fsm_vsumd_store(double *p, fsm_vsumd s) {
   _mm512_storeu_pd(p + 8, s.hi);
 }
 
+/* ---- non-temporal stores of the _nt kernels (x86_stream.h) */
+#define FSM_X86_VSTREAM _mm512_stream_ps
+#include "../x86_stream.h"
+
 #endif /* FSM_AVX512_VEC_H */

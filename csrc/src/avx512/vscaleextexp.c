@@ -33,34 +33,7 @@ static inline __m512 scaleextexp(__m512 x, __m512 s, __m512 e) {
   return scale_exact(_mm512_mul_ps(p, s), _mm512_add_ps(k, e));
 }
 
-/* stream: y is 64-byte aligned and the whole vectors go around the caches
- * (vmovntps): for outputs not read again soon (vscaleextexp_nt) */
-static inline void store(S *y, __m512 v, int stream) {
-#if defined(FSM_DTYPE_HALF)
-  (void)stream;
-  fsm_vstore(y, v);
-#else
-  if (stream) {
-    _mm512_stream_ps(y, v);
-  } else {
-    fsm_vstore(y, v);
-  }
-#endif
-}
-
-/* two vectors: half storage rounds them together where vec.h can
- * (fsm_vstore2: one vcvtne2ps2bf16 and one subnormal test on avx512_bf16) */
-static inline void store_pair(S *y, __m512 a, __m512 b, int stream) {
-#if defined(FSM_HAVE_VSTORE2)
-  (void)stream;
-  fsm_vstore2(y, a, b);
-#else
-  store(y, a, stream);
-  store(y + 16, b, stream);
-#endif
-}
-
-static inline void scaleextexp_row(size_t n, const S *x, C s, C e, S *y, int stream) {
+static inline void scaleextexp_row(size_t n, const S *x, S *y, int stream, C s, C e) {
   const __m512 s_f32x16 = _mm512_set1_ps(s), e_f32x16 = _mm512_set1_ps(e);
   /* lanes with n + e below ke_min may be subnormal; s zero, subnormal or
    * not finite: every lane (the exact path only) */
@@ -84,35 +57,27 @@ static inline void scaleextexp_row(size_t n, const S *x, C s, C e, S *y, int str
     if (low == 0) {
       int u = 0;
       for (; u + 1 < UNROLL; u += 2)
-        store_pair(y + i + 16 * u, _mm512_scalef_ps(ps[u], ke[u]), _mm512_scalef_ps(ps[u + 1], ke[u + 1]),
+        fsm_vstore2_stream(y + i + 16 * u, _mm512_scalef_ps(ps[u], ke[u]), _mm512_scalef_ps(ps[u + 1], ke[u + 1]),
                    stream);
-      if (u < UNROLL) store(y + i + 16 * u, _mm512_scalef_ps(ps[u], ke[u]), stream); /* odd sweep unrolls */
+      if (u < UNROLL) fsm_vstore_stream(y + i + 16 * u, _mm512_scalef_ps(ps[u], ke[u]), stream); /* odd sweep unrolls */
     } else {
-      for (int u = 0; u < UNROLL; u++) store(y + i + 16 * u, scale_exact(ps[u], ke[u]), stream);
+      for (int u = 0; u < UNROLL; u++) fsm_vstore_stream(y + i + 16 * u, scale_exact(ps[u], ke[u]), stream);
     }
   }
   for (; i + 16 <= n; i += 16)
-    store(y + i, scaleextexp(fsm_vload(x + i), s_f32x16, e_f32x16), stream);
+    fsm_vstore_stream(y + i, scaleextexp(fsm_vload(x + i), s_f32x16, e_f32x16), stream);
   if (i < n)
     fsm_vstore_tail(y + i, n - i, scaleextexp(fsm_vload_tail(x + i, n - i), s_f32x16, e_f32x16));
 }
 
 void FSM_KERNEL_NAME(FSM_DT, vscaleextexp, FSM_KERNEL_ISA)(size_t n, const S *x, C s, C e, S *y) {
-  scaleextexp_row(n, x, s, e, y, 0);
+  scaleextexp_row(n, x, y, 0, s, e);
 }
 
 #if !defined(FSM_DTYPE_HALF)
-/* The same values; the whole 64-byte lines of y stored non-temporally, in
- * rows of at least FSM_NT_MIN_BYTES (shorter ones, and the partial lines at
- * either end, ordinarily: a line written partly by each kind of store
- * costs a read-modify-write in DRAM; 256-float rows at NumPy's 16-byte
- * alignment ran at half speed that way). */
+/* The same values, the whole 64-byte lines of y stored non-temporally
+ * (x86_stream.h). */
 void FSM_KERNEL_NAME(FSM_DT, vscaleextexp_nt, FSM_KERNEL_ISA)(size_t n, const S *x, C s, C e, S *y) {
-  size_t head;
-  const size_t body = fsm_nt_split(n, y, sizeof(S), &head);
-  scaleextexp_row(head, x, s, e, y, 0);
-  scaleextexp_row(body, x + head, s, e, y + head, 1);
-  scaleextexp_row(n - head - body, x + head + body, s, e, y + head + body, 0);
-  if (body != 0) _mm_sfence();
+  FSM_X86_NT_ROW(scaleextexp_row, n, x, y, s, e);
 }
 #endif

@@ -29,3 +29,10 @@ void FSM_KERNEL_NAME(FSM_DT, vscaleexp, FSM_KERNEL_ISA)(size_t n, const S *x, C 
     fsm_vstore_tail(y, n, vmulq_f32(s_f32x4, e_f32x4));
   }
 }
+
+#if !defined(FSM_DTYPE_HALF)
+/* stores as vscaleexp: no non-temporal hint is used on NEON */
+void FSM_KERNEL_NAME(FSM_DT, vscaleexp_nt, FSM_KERNEL_ISA)(size_t n, const S *x, C c, C s, S *y) {
+  FSM_KERNEL_NAME(FSM_DT, vscaleexp, FSM_KERNEL_ISA)(n, x, c, s, y);
+}
+#endif

@@ -46,6 +46,10 @@ void fsm_f64_vscaleexp__scalar(size_t n, const double *x, double c, double s, do
   for (size_t i = 0; i < n; i++) y[i] = s * exp(x[i] - c);  /* exp(-inf) = 0, NaN stays */
 }
 
+void fsm_f64_vscaleexp_nt__scalar(size_t n, const double *x, double c, double s, double *y) {
+  fsm_f64_vscaleexp__scalar(n, x, c, s, y);
+}
+
 fsm_extsum fsm_f64_raddextexp__scalar(size_t n, const double *x) {
   double p[F64_BLOCK], e[F64_BLOCK];
   fsm_extsum sum = FSM_EXTSUM_EMPTY;

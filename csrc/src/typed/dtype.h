@@ -87,6 +87,30 @@
 #define C_TO_S(v) ((S)(v))
 #endif
 
+/* The output passes y = s exp(x - c) and y = exp(x) s 2^e: for streaming
+ * calls (fills_llc: x and y fill the LLC, y is not read again soon) the
+ * _nt kernels, which store whole lines non-temporally (the same values;
+ * float32/float64 tables only, kernels.def FSM_STREAM_KERNEL_LIST). */
+static inline void DRIVER(vscaleexp_out)(const KERNELS *k, int streaming, size_t n, const S *x,
+                                         C c, C s, S *y) {
+#if defined(FSM_DTYPE_HALF)
+  (void)streaming;
+  k->vscaleexp(n, x, c, s, y);
+#else
+  (streaming ? k->vscaleexp_nt : k->vscaleexp)(n, x, c, s, y);
+#endif
+}
+
+static inline void DRIVER(vscaleextexp_out)(const KERNELS *k, int streaming, size_t n,
+                                            const S *x, C s, C e, S *y) {
+#if defined(FSM_DTYPE_HALF)
+  (void)streaming;
+  k->vscaleextexp(n, x, s, e, y);
+#else
+  (streaming ? k->vscaleextexp_nt : k->vscaleextexp)(n, x, s, e, y);
+#endif
+}
+
 /* Shared by softmax.c and training.c of one dtype (softmax.c defines them). */
 fsm_algorithm DRIVER(auto_algorithm)(fsm_algorithm algorithm, fsm_auto_rule rule, size_t n, int streaming);
 int DRIVER(fills_llc)(size_t rows, size_t n);

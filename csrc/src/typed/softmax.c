@@ -131,19 +131,6 @@ static void DRIVER(reload_blocked)(const KERNELS *k, size_t n, const S *x, C *e,
   }
 }
 
-/* The two-pass's output pass, y = exp(x) s 2^e: with non-temporal stores
- * for streaming calls (x and y fill the LLC: y is not read again soon;
- * float32/float64 tables only). */
-static void DRIVER(scale_ext_out)(const KERNELS *k, int streaming, size_t n, const S *x, C s,
-                                  C e, S *y) {
-#if defined(FSM_DTYPE_HALF)
-  (void)streaming;
-  k->vscaleextexp(n, x, s, e, y);
-#else
-  (streaming ? k->vscaleextexp_nt : k->vscaleextexp)(n, x, s, e, y);
-#endif
-}
-
 /* ---- long rows in chunks (rows.h): states in parallel, merged in order */
 
 /* A chunk's state: (max, sum exp(x - max)) or the two-pass (P, N). */
@@ -228,7 +215,7 @@ static void DRIVER(chunk_output_task)(void *ctx, size_t c) {
       DRIVER(ext_log_split)(w->ext, &hi, &lo);
       k->vsubc(len, x, hi, lo, y);
     } else {
-      DRIVER(scale_ext_out)(k, w->streaming, len, x, (C)(1.0 / w->ext.mantissa),
+      DRIVER(vscaleextexp_out)(k, w->streaming, len, x, (C)(1.0 / w->ext.mantissa),
                             (C)(-w->ext.exponent), y);
     }
   } else if (w->log_out) {
@@ -237,7 +224,7 @@ static void DRIVER(chunk_output_task)(void *ctx, size_t c) {
     /* y holds exp(x - chunk max): scale by exp(chunk max - max) / sum */
     k->vscale(len, w->e + off, (C)(exp((double)w->st[c].max - (double)w->max) / w->sum), y);
   } else {
-    k->vscaleexp(len, x, w->max, (C)(1.0 / w->sum), y);
+    DRIVER(vscaleexp_out)(k, w->streaming, len, x, w->max, (C)(1.0 / w->sum), y);
   }
 }
 
@@ -283,7 +270,7 @@ static void DRIVER(softmax_short_row)(const KERNELS *k, fsm_algorithm algorithm,
     /* pass 1: sum exp(x) = P * 2^N; pass 2: y = exp(x) * (1/P) * 2^-N */
     const fsm_extsum sum = k->raddextexp(n, x);
     if (DRIVER(in_two_pass_domain)(sum)) {
-      DRIVER(scale_ext_out)(k, streaming, n, x, (C)(1.0 / sum.mantissa), (C)(-sum.exponent), y);
+      DRIVER(vscaleextexp_out)(k, streaming, n, x, (C)(1.0 / sum.mantissa), (C)(-sum.exponent), y);
       return;
     }
     /* Rare rows (|x| > domain, +inf, all -inf): online keeps the
@@ -293,7 +280,7 @@ static void DRIVER(softmax_short_row)(const KERNELS *k, fsm_algorithm algorithm,
   if (algorithm == FSM_ALGORITHM_ONLINE) {
     double sum;
     const C max = DRIVER(online_pass)(k, n, x, NULL, ONLINE_BLOCK, NULL, &sum);
-    k->vscaleexp(n, x, max, (C)(1.0 / sum), y);
+    DRIVER(vscaleexp_out)(k, streaming, n, x, max, (C)(1.0 / sum), y);
     return;
   }
   if (algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD && streaming && n >= 2 * ONLINE_BLOCK) {
@@ -306,7 +293,7 @@ static void DRIVER(softmax_short_row)(const KERNELS *k, fsm_algorithm algorithm,
     k->vscale(n, e, (C)(1.0 / sum), y);
   } else {
     const double sum = k->raddexp(n, x, max);
-    k->vscaleexp(n, x, max, (C)(1.0 / sum), y);
+    DRIVER(vscaleexp_out)(k, streaming, n, x, max, (C)(1.0 / sum), y);
   }
 }
 

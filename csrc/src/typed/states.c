@@ -178,6 +178,7 @@ typedef struct DRIVER(state_call) {
   fsm_softmax_state *states;           /* one per row (softmax_state) */
   const fsm_softmax_state *in_states;  /* one per row (from_state) */
   int log_out;
+  int streaming; /* from_state: the call's x and y fill the LLC (fills_llc) */
 } DRIVER(state_call);
 
 /* One long row (n >= FSM_CHUNK_MIN_COLS) cut as rows.h cuts it. */
@@ -186,7 +187,7 @@ typedef struct DRIVER(state_long) {
   size_t n, chunk;
   const S *x;
   S *y;
-  int log_out, nan_out;
+  int log_out, nan_out, streaming;
   C c, s;                              /* from_state: the kernels' constants */
   fsm_softmax_state st[FSM_MAX_CHUNKS];
 } DRIVER(state_long);
@@ -232,8 +233,8 @@ static void DRIVER(state_constants)(const fsm_softmax_state *st, int log_out, C 
   *s = log_out ? (C)ls : (C)exp(-ls);
 }
 
-static void DRIVER(from_state_span)(const KERNELS *k, int log_out, size_t n, const S *x, S *y,
-                                    C c, C s, int nan_out) {
+static void DRIVER(from_state_span)(const KERNELS *k, int log_out, int streaming, size_t n,
+                                    const S *x, S *y, C c, C s, int nan_out) {
   if (nan_out) {
 #if defined(FSM_DTYPE_HALF)
     for (size_t i = 0; i < n; i++) y[i] = C_TO_S((C)NAN);
@@ -241,13 +242,13 @@ static void DRIVER(from_state_span)(const KERNELS *k, int log_out, size_t n, con
     k->vscale(n, x, (C)NAN, y);
 #endif
   } else if (log_out) k->vsubc(n, x, c, s, y);
-  else k->vscaleexp(n, x, c, s, y);
+  else DRIVER(vscaleexp_out)(k, streaming, n, x, c, s, y);
 }
 
 static void DRIVER(from_state_chunk_task)(void *ctx, size_t c) {
   DRIVER(state_long) *w = ctx;
   const size_t off = c * w->chunk, len = w->n - off < w->chunk ? w->n - off : w->chunk;
-  DRIVER(from_state_span)(w->k, w->log_out, len, w->x + off, w->y + off, w->c, w->s, w->nan_out);
+  DRIVER(from_state_span)(w->k, w->log_out, w->streaming, len, w->x + off, w->y + off, w->c, w->s, w->nan_out);
 }
 
 static fsm_status DRIVER(from_state_row)(const void *ctx, size_t r, size_t n, void *const *ptr) {
@@ -256,7 +257,7 @@ static fsm_status DRIVER(from_state_row)(const void *ctx, size_t r, size_t n, vo
   int nan_out;
   DRIVER(state_constants)(&call->in_states[r], call->log_out, &c, &s, &nan_out);
   if (n < FSM_CHUNK_MIN_COLS) {
-    DRIVER(from_state_span)(call->k, call->log_out, n, ptr[0], ptr[1], c, s, nan_out);
+    DRIVER(from_state_span)(call->k, call->log_out, call->streaming, n, ptr[0], ptr[1], c, s, nan_out);
     return FSM_OK;
   }
   DRIVER(state_long) w;
@@ -269,6 +270,7 @@ static fsm_status DRIVER(from_state_row)(const void *ctx, size_t r, size_t n, vo
   w.c = c;
   w.s = s;
   w.nan_out = nan_out;
+  w.streaming = call->streaming;
   fsm_parallel_for((n + w.chunk - 1) / w.chunk, DRIVER(from_state_chunk_task), &w);
   return FSM_OK;
 }
@@ -286,7 +288,7 @@ fsm_status PUBLIC(softmax_state)(size_t rows, size_t cols, const S *x, size_t x_
     for (size_t r = 0; r < rows; r++) states[r] = fsm_state_special(-(double)INFINITY);
     return FSM_OK;
   }
-  const DRIVER(state_call) call = {k, states, NULL, 0};
+  const DRIVER(state_call) call = {k, states, NULL, 0, 0};
   const fsm_plan plan = {rows, cols, sizeof(S), 1, {(void *)x}, {x_stride},
                          DRIVER(state_row), &call};
   return fsm_run_plan(&plan);
@@ -303,7 +305,7 @@ static fsm_status DRIVER(from_state)(int log_out, size_t rows, size_t cols, cons
   if (status != FSM_OK) return status;
   if (rows == 0 || cols == 0) return FSM_OK;
   if (states == NULL) return FSM_NULL_POINTER;
-  const DRIVER(state_call) call = {k, NULL, states, log_out};
+  const DRIVER(state_call) call = {k, NULL, states, log_out, DRIVER(fills_llc)(rows, cols)};
   const fsm_plan plan = {rows, cols, sizeof(S), 2, {(void *)x, y}, {x_stride, y_stride},
                          DRIVER(from_state_row), &call};
   return fsm_run_plan(&plan);
