@@ -10,11 +10,15 @@ static inline void scaleexp_row(size_t n, const S *x, S *y, int stream, C c, C s
   const __m256 c_f32x8 = _mm256_set1_ps(c), s_f32x8 = _mm256_set1_ps(s);
   size_t i = 0;
   for (; i + UNROLL * 8 <= n; i += UNROLL * 8) {
-    for (int u = 0; u < UNROLL; u++) {
-      const __m256 e =
-          fsm_avx2_exp_nonpositive(_mm256_sub_ps(fsm_vload(x + i + 8 * u), c_f32x8));
-      fsm_vstore_stream(y + i + 8 * u, _mm256_mul_ps(s_f32x8, e), stream);
-    }
+    /* all loads before the stores, the stores in pairs (fsm_vstore2:
+     * bfloat16 pairs share one rounding and one pack) */
+    __m256 v[UNROLL];
+    for (int u = 0; u < UNROLL; u++)
+      v[u] = _mm256_mul_ps(
+          s_f32x8, fsm_avx2_exp_nonpositive(_mm256_sub_ps(fsm_vload(x + i + 8 * u), c_f32x8)));
+    int u = 0;
+    for (; u + 1 < UNROLL; u += 2) fsm_vstore2_stream(y + i + 8 * u, v[u], v[u + 1], stream);
+    if (u < UNROLL) fsm_vstore_stream(y + i + 8 * u, v[u], stream); /* odd sweep unrolls */
   }
   for (; i + 8 <= n; i += 8) {
     const __m256 e = fsm_avx2_exp_nonpositive(_mm256_sub_ps(fsm_vload(x + i), c_f32x8));
