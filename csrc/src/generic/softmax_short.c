@@ -110,6 +110,14 @@ void FSM_GENERIC_KERNEL(softmax_short)(size_t rows, size_t n, const S *x, size_t
                                        size_t ys, int log_out) {
   const size_t nv = (n + FSM_VEC_LANES - 1) / FSM_VEC_LANES;
   if (nv == 0 || nv > SHORT_VECS) return; /* n == 0, or beyond the contract */
+#if defined(FSM_SHORT_NARROW_COLS)
+  /* rows that fill at most half a vector: a narrower ISA's kernel, whose
+   * vectors they fill (vec.h) */
+  if (n <= FSM_SHORT_NARROW_COLS) {
+    FSM_SHORT_NARROW_KERNEL(rows, n, x, xs, y, ys, log_out);
+    return;
+  }
+#endif
   /* one specialisation per vector count up to 8 (constant loops, registers) */
   switch (nv) {
 #define FSM_SHORT_CASE(c) \
