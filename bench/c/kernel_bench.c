@@ -91,17 +91,17 @@ static size_t axis_w(const ctx *c) {
   const size_t w = c->n / AXIS_ROWS;
   return w < (1 << 16) ? w : (1 << 16);
 }
-BENCH_KERNEL(cmax, 4) { k->cmax(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_cols[0]); }
+BENCH_KERNEL(cmax, 4) { k->cmax(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_cols[0], 0); }
 BENCH_KERNEL(caddstoreexp, 8) {
   k->caddstoreexp(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_cols[1], c->y,
                   (ptrdiff_t)axis_w(c), g_csum);
 }
 BENCH_KERNEL(cscaleexp, 8) {
   k->cscaleexp(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_cols[1], g_cols[1], c->y,
-               (ptrdiff_t)axis_w(c));
+               (ptrdiff_t)axis_w(c), 0);
 }
 BENCH_KERNEL(cscale, 8) {
-  k->cscale(AXIS_ROWS, axis_w(c), c->y, (ptrdiff_t)axis_w(c), g_cols[1], c->y, (ptrdiff_t)axis_w(c));
+  k->cscale(AXIS_ROWS, axis_w(c), c->y, (ptrdiff_t)axis_w(c), g_cols[1], c->y, (ptrdiff_t)axis_w(c), 0);
 }
 BENCH_KERNEL(csum, 4) { k->csum(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_csum); }
 BENCH_KERNEL(cdot, 8) {
@@ -109,15 +109,15 @@ BENCH_KERNEL(cdot, 8) {
 }
 BENCH_KERNEL(csubmul, 12) {
   k->csubmul(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), c->z, (ptrdiff_t)axis_w(c),
-             g_cols[1], c->y, (ptrdiff_t)axis_w(c));
+             g_cols[1], c->y, (ptrdiff_t)axis_w(c), 0);
 }
 BENCH_KERNEL(csubscaleexp, 12) {
   k->csubscaleexp(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), c->z, (ptrdiff_t)axis_w(c),
-                  g_cols[1], c->y, (ptrdiff_t)axis_w(c));
+                  g_cols[1], c->y, (ptrdiff_t)axis_w(c), 0);
 }
 BENCH_KERNEL(csubc, 8) {
   k->csubc(AXIS_ROWS, axis_w(c), c->x, (ptrdiff_t)axis_w(c), g_cols[1], g_cols[1], c->y,
-           (ptrdiff_t)axis_w(c));
+           (ptrdiff_t)axis_w(c), 0);
 }
 
 typedef struct bench_kernel {

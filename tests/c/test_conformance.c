@@ -859,6 +859,9 @@ typedef struct axis_geo {
 /* Both directions up to 1025 elements, forwards only beyond (the long rows
  * dominate the run time under emulation). */
 static int axis_dirs(size_t n) { return n > 1025 ? 1 : 2; }
+/* the axis kernels' from_memory flag (prefetches only; the same results),
+ * alternating with the length and the direction */
+#define PREFETCH(t, dir) ((int)((t)->n & 1) ^ (dir))
 
 static axis_geo axis_geometry(size_t n) {
   axis_geo g;
@@ -906,7 +909,7 @@ static void check_cmax(conf *t) {
     setup(t, 1, OUT_OF_PLACE, &px, NULL, NULL);
     void *m = column_args(t, 0, g_col[1], g.w); /* overwritten */
     void *x0 = axis_start(t, px, g, dir, &xs);
-    KCALL(t, cmax, g.rows, g.w, x0, xs, m);
+    KCALL(t, cmax, g.rows, g.w, x0, xs, m, PREFETCH(t, dir));
     for (size_t j = 0; j < g.w; j++) {
       const double got = t->tb->k64 ? ((double *)m)[j] : (double)((float *)m)[j];
       expect_value(t, dir ? " backwards" : "", got, g_col[0][j], 0.0);
@@ -971,7 +974,7 @@ static void check_cscaleexp(conf *t) {
     setup(t, 1, OUT_OF_PLACE, &px, NULL, &py);
     void *c = column_args(t, 0, g_col[0], g.w), *s = column_args(t, 1, g_col[1], g.w);
     void *x0 = axis_start(t, px, g, dir, &xs), *y0 = axis_start(t, py, g, dir, &ys);
-    KCALL(t, cscaleexp, g.rows, g.w, x0, xs, c, s, y0, ys);
+    KCALL(t, cscaleexp, g.rows, g.w, x0, xs, c, s, y0, ys, PREFETCH(t, dir));
     expect_row(t);
   }
 }
@@ -993,7 +996,7 @@ static void check_cscale(conf *t) {
       setup(t, 1, alias, &px, NULL, &py);
       void *s = column_args(t, 0, g_col[0], g.w);
       void *x0 = axis_start(t, px, g, dir, &xs), *y0 = axis_start(t, py, g, dir, &ys);
-      KCALL(t, cscale, g.rows, g.w, x0, xs, s, y0, ys);
+      KCALL(t, cscale, g.rows, g.w, x0, xs, s, y0, ys, PREFETCH(t, dir));
       expect_row(t);
     }
   }
@@ -1020,7 +1023,7 @@ static void check_csubc(conf *t) {
       setup(t, 1, alias, &px, NULL, &py);
       void *hi = column_args(t, 0, g_col[0], g.w), *lo = column_args(t, 1, g_col[1], g.w);
       void *x0 = axis_start(t, px, g, dir, &xs), *y0 = axis_start(t, py, g, dir, &ys);
-      KCALL(t, csubc, g.rows, g.w, x0, xs, hi, lo, y0, ys);
+      KCALL(t, csubc, g.rows, g.w, x0, xs, hi, lo, y0, ys, PREFETCH(t, dir));
       expect_row(t);
     }
   }
@@ -1091,9 +1094,9 @@ static void check_column_map2(conf *t, int expo) {
       void *a0 = axis_start(t, pa, g, dir, &as), *b0 = axis_start(t, pb, g, dir, &bs);
       void *y0 = axis_start(t, py, g, dir, &ys);
       if (expo)
-        KCALL(t, csubscaleexp, g.rows, g.w, a0, as, b0, bs, sv, y0, ys);
+        KCALL(t, csubscaleexp, g.rows, g.w, a0, as, b0, bs, sv, y0, ys, PREFETCH(t, dir));
       else
-        KCALL(t, csubmul, g.rows, g.w, a0, as, b0, bs, sv, y0, ys);
+        KCALL(t, csubmul, g.rows, g.w, a0, as, b0, bs, sv, y0, ys, PREFETCH(t, dir));
       expect_row(t);
     }
   }

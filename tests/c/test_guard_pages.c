@@ -207,7 +207,7 @@ static size_t axis_rows(size_t n) { return n >= 3 && n % 3 == 0 ? 3 : n >= 2 && 
     const size_t rows = axis_rows(n), w = n / rows;                                              \
     S m[MAX_N + 1];                                                                                  \
     (void)z, (void)y;                                                                            \
-    k->cmax(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, m);                                      \
+    k->cmax(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, m, 1); /* prefetches past the guard */                                      \
     r[0] = 0;                                                                                    \
     for (size_t j = 0; j < w; j++) r[0] += m[j];                                                 \
   }                                                                                              \
@@ -230,7 +230,7 @@ static size_t axis_rows(size_t n) { return n >= 3 && n % 3 == 0 ? 3 : n >= 2 && 
     (void)z, (void)r;                                                                            \
     for (size_t j = 0; j < w; j++) c[j] = (S)(0.125 * (double)(j % 3)), s[j] = (S)(j % 5 + 1);   \
     k->cscaleexp(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, c, s, y + (rows - 1) * w,           \
-                 -(ptrdiff_t)w);                                                                 \
+                 -(ptrdiff_t)w, 1);                                                                 \
   }                                                                                              \
   static void run_##dt##_cscale(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,   \
                                 S *y, double *r) {                                               \
@@ -238,7 +238,7 @@ static size_t axis_rows(size_t n) { return n >= 3 && n % 3 == 0 ? 3 : n >= 2 && 
     S s[MAX_N + 1] = {0};                                                                                  \
     (void)z, (void)r;                                                                            \
     for (size_t j = 0; j < w; j++) s[j] = (S)(0.25 * (double)(j % 5 + 1));                       \
-    k->cscale(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, s, y + (rows - 1) * w, -(ptrdiff_t)w); \
+    k->cscale(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, s, y + (rows - 1) * w, -(ptrdiff_t)w, 1); \
   }                                                                                              \
   static void run_##dt##_csubc(const fsm_##dt##_kernels *k, size_t n, const S *x, const S *z,    \
                                S *y, double *r) {                                                \
@@ -247,7 +247,7 @@ static size_t axis_rows(size_t n) { return n >= 3 && n % 3 == 0 ? 3 : n >= 2 && 
     (void)z, (void)r;                                                                            \
     for (size_t j = 0; j < w; j++) hi[j] = (S)(j % 5), lo[j] = (S)(1e-3 * (double)(j % 3));      \
     k->csubc(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, hi, lo, y + (rows - 1) * w,             \
-             -(ptrdiff_t)w);                                                                     \
+             -(ptrdiff_t)w, 1);                                                                     \
   }
 
 #define AXIS_VJP_ADAPTERS(dt, S)                                                                 \
@@ -276,7 +276,7 @@ static size_t axis_rows(size_t n) { return n >= 3 && n % 3 == 0 ? 3 : n >= 2 && 
     (void)r;                                                                                     \
     for (size_t j = 0; j < w; j++) s[j] = (S)(0.25 * (double)(j % 5 + 1));                       \
     k->csubmul(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, z, (ptrdiff_t)w, s,                   \
-               y + (rows - 1) * w, -(ptrdiff_t)w);                                               \
+               y + (rows - 1) * w, -(ptrdiff_t)w, 1);                                               \
   }                                                                                              \
   static void run_##dt##_csubscaleexp(const fsm_##dt##_kernels *k, size_t n, const S *x,         \
                                       const S *z, S *y, double *r) {                             \
@@ -285,7 +285,7 @@ static size_t axis_rows(size_t n) { return n >= 3 && n % 3 == 0 ? 3 : n >= 2 && 
     (void)r;                                                                                     \
     for (size_t j = 0; j < w; j++) s[j] = (S)(0.25 * (double)(j % 5 + 1));                       \
     k->csubscaleexp(rows, w, x + (rows - 1) * w, -(ptrdiff_t)w, z, (ptrdiff_t)w, s,              \
-                    y + (rows - 1) * w, -(ptrdiff_t)w);                                          \
+                    y + (rows - 1) * w, -(ptrdiff_t)w, 1);                                          \
   }
 
 AXIS_ADAPTERS(f32, float)

@@ -75,6 +75,20 @@ FSM_AXIS_INLINE void st_sum(double *p, size_t rem, fsm_vsumd s) {
 
 #define ROW(p, i, stride) ((p) + (ptrdiff_t)(i) * (stride))
 
+/* Software prefetch of the row segments FSM_AXIS_PREFETCH_ROWS ahead (cmax
+ * from memory, and the elementwise passes): the kernels read a few KiB of
+ * a row, then jump a row pitch, and the hardware prefetchers retrain at
+ * every such page, so out of cache the sweeps waited on memory. Zen 5,
+ * (4096, 4096) float32 axis 0, one thread: 1.5 -> 2.0 elements/ns with 8
+ * rows ahead (2: 1.18x, 4: 1.23x, 16: 1.23x). A prefetch never faults:
+ * addresses past the tile are harmless. */
+#define FSM_AXIS_PREFETCH_ROWS 8
+#if defined(__GNUC__)
+#define FSM_AXIS_PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 3)
+#else
+#define FSM_AXIS_PREFETCH(p) ((void)0)
+#endif
+
 /* The strips of n rows: STRIP(i, g) handles rows [i, i + g). */
 #define FSM_AXIS_STRIPS(n, STRIP)                                               \
   do {                                                                          \
@@ -85,18 +99,23 @@ FSM_AXIS_INLINE void st_sum(double *p, size_t rem, fsm_vsumd s) {
 
 /* ---- cmax: the running maxima live in m itself */
 
-FSM_AXIS_INLINE void cmax_block(size_t g, const S *x, ptrdiff_t xs, C *m, size_t nv, size_t rem) {
+FSM_AXIS_INLINE void cmax_block(size_t g, const S *x, ptrdiff_t xs, C *m, size_t nv, size_t rem,
+                                int pf) {
   const size_t l = FSM_VEC_LANES;
   for (size_t v = 0; v < nv; v++) {
     fsm_vf a = ld(m + v * l, rem);
-    for (size_t r = 0; r < g; r++) a = fsm_vmax(a, ld(ROW(x, r, xs) + v * l, rem));
+    for (size_t r = 0; r < g; r++) {
+      if (pf) FSM_AXIS_PREFETCH(ROW(x, r + FSM_AXIS_PREFETCH_ROWS, xs) + v * l);
+      a = fsm_vmax(a, ld(ROW(x, r, xs) + v * l, rem));
+    }
     st(m + v * l, rem, a);
   }
 }
 
-void FSM_GENERIC_KERNEL(cmax)(size_t n, size_t w, const S *x, ptrdiff_t xs, C *m) {
+/* pf: prefetch (a constant in each of cmax's two calls) */
+FSM_AXIS_INLINE void cmax_rows(size_t n, size_t w, const S *x, ptrdiff_t xs, C *m, int pf) {
   for (size_t j = 0; j < w; j++) m[j] = -(C)INFINITY;
-#define BLOCK(j, nv, rem) cmax_block(g_, xr_ + (j), xs, m + (j), nv, rem)
+#define BLOCK(j, nv, rem) cmax_block(g_, xr_ + (j), xs, m + (j), nv, rem, pf)
 #define STRIP(i, g)                          \
   do {                                       \
     const size_t g_ = (g);                   \
@@ -106,6 +125,16 @@ void FSM_GENERIC_KERNEL(cmax)(size_t n, size_t w, const S *x, ptrdiff_t xs, C *m
   FSM_AXIS_STRIPS(n, STRIP);
 #undef STRIP
 #undef BLOCK
+}
+
+/* From memory the rows ahead are prefetched; in cache the prefetches only
+ * compete with the loads (Zen 5, (1024, 1024) float32 axis 0: -4 %). */
+void FSM_GENERIC_KERNEL(cmax)(size_t n, size_t w, const S *x, ptrdiff_t xs, C *m,
+                              int from_memory) {
+  if (from_memory)
+    cmax_rows(n, w, x, xs, m, 1);
+  else
+    cmax_rows(n, w, x, xs, m, 0);
 }
 
 /* ---- the column sums: caddstoreexp (kind 0: exp(a - c), stored in y
@@ -185,12 +214,13 @@ void FSM_GENERIC_KERNEL(cdot)(size_t n, size_t w, const S *a, ptrdiff_t as, cons
 
 enum { MAP_SCALEEXP, MAP_SCALE, MAP_SUBC, MAP_SUBMUL, MAP_SUBSCALEEXP };
 
-FSM_AXIS_INLINE void map_block(int kind, const S *a, const S *b, const C *c, const C *s, S *y,
-                               size_t nv, size_t rem) {
+FSM_AXIS_INLINE void map_block(int kind, const S *a, ptrdiff_t pf, int prefetch, const S *b,
+                               const C *c, const C *s, S *y, size_t nv, size_t rem) {
   FSM_VEXP_SETUP;
   const size_t l = FSM_VEC_LANES;
   for (size_t v = 0; v < nv; v++) {
     const size_t o = v * l;
+    if (prefetch) FSM_AXIS_PREFETCH(a + o + pf);
     fsm_vf r;
     if (kind == MAP_SCALEEXP) {
       r = fsm_vmul(ld(s + o, rem), FSM_VEXP(fsm_vsub(ld(a + o, rem), ld(c + o, rem))));
@@ -209,42 +239,54 @@ FSM_AXIS_INLINE void map_block(int kind, const S *a, const S *b, const C *c, con
 
 FSM_AXIS_INLINE void column_map(int kind, size_t n, size_t w, const S *a, ptrdiff_t as,
                                 const S *b, ptrdiff_t bs, const C *c, const C *s, S *y,
-                                ptrdiff_t ys) {
+                                ptrdiff_t ys, int prefetch) {
+  const ptrdiff_t pf = (ptrdiff_t)FSM_AXIS_PREFETCH_ROWS * as; /* a's rows ahead */
   for (size_t i = 0; i < n; i++) {
     const S *ar = ROW(a, i, as);
     S *yr = ROW(y, i, ys);
     const S *br = kind >= MAP_SUBMUL ? ROW(b, i, bs) : NULL;
 #define BLOCK(j, nv, rem)                                                                    \
-  map_block(kind, ar + (j), kind >= MAP_SUBMUL ? br + (j) : NULL,                            \
+  map_block(kind, ar + (j), pf, prefetch, kind >= MAP_SUBMUL ? br + (j) : NULL,                        \
             kind == MAP_SCALEEXP || kind == MAP_SUBC ? c + (j) : NULL, s + (j), yr + (j), nv, rem)
     FSM_AXIS_COLUMNS(w, BLOCK);
 #undef BLOCK
   }
 }
 
+/* from_memory: prefetch (one specialisation each; in cache the prefetches
+ * only compete with the loads) */
+#define FSM_COLUMN_MAP(...)            \
+  do {                                 \
+    if (from_memory)                   \
+      column_map(__VA_ARGS__, 1);      \
+    else                               \
+      column_map(__VA_ARGS__, 0);      \
+  } while (0)
+
 void FSM_GENERIC_KERNEL(cscaleexp)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *c,
-                                   const C *s, S *y, ptrdiff_t ys) {
-  column_map(MAP_SCALEEXP, n, w, x, xs, NULL, 0, c, s, y, ys);
+                                   const C *s, S *y, ptrdiff_t ys, int from_memory) {
+  FSM_COLUMN_MAP(MAP_SCALEEXP, n, w, x, xs, NULL, 0, c, s, y, ys);
 }
 
 void FSM_GENERIC_KERNEL(cscale)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *s, S *y,
-                                ptrdiff_t ys) {
-  column_map(MAP_SCALE, n, w, x, xs, NULL, 0, NULL, s, y, ys);
+                                ptrdiff_t ys, int from_memory) {
+  FSM_COLUMN_MAP(MAP_SCALE, n, w, x, xs, NULL, 0, NULL, s, y, ys);
 }
 
 void FSM_GENERIC_KERNEL(csubc)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *hi,
-                               const C *lo, S *y, ptrdiff_t ys) {
-  column_map(MAP_SUBC, n, w, x, xs, NULL, 0, hi, lo, y, ys);
+                               const C *lo, S *y, ptrdiff_t ys, int from_memory) {
+  FSM_COLUMN_MAP(MAP_SUBC, n, w, x, xs, NULL, 0, hi, lo, y, ys);
 }
 
 void FSM_GENERIC_KERNEL(csubmul)(size_t n, size_t w, const S *a, ptrdiff_t as, const S *b,
-                                 ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys) {
-  column_map(MAP_SUBMUL, n, w, a, as, b, bs, NULL, s, y, ys);
+                                 ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys, int from_memory) {
+  FSM_COLUMN_MAP(MAP_SUBMUL, n, w, a, as, b, bs, NULL, s, y, ys);
 }
 
 void FSM_GENERIC_KERNEL(csubscaleexp)(size_t n, size_t w, const S *a, ptrdiff_t as, const S *b,
-                                      ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys) {
-  column_map(MAP_SUBSCALEEXP, n, w, a, as, b, bs, NULL, s, y, ys);
+                                      ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys,
+                                      int from_memory) {
+  FSM_COLUMN_MAP(MAP_SUBSCALEEXP, n, w, a, as, b, bs, NULL, s, y, ys);
 }
 
 #endif

@@ -29,6 +29,7 @@
 typedef struct DRIVER(axis_call) {
   const KERNELS *k;
   int log_out, recompute, online;
+  int streaming; /* x and y fill the LLC: cmax prefetches */
   size_t n;
   ptrdiff_t xs, ys; /* axis strides */
 } DRIVER(axis_call);
@@ -71,7 +72,7 @@ static size_t DRIVER(axis_tile)(size_t outer, size_t n, size_t inner, int wide) 
  * the three-pass form's results), so an all -inf prefix does not poison
  * it. */
 static void DRIVER(axis_online_sums)(const KERNELS *k, size_t n, size_t w, const S *x,
-                                     ptrdiff_t xs, C *m, double *s) {
+                                     ptrdiff_t xs, int streaming, C *m, double *s) {
   C bm[AXIS_TILE_MAX], cz[AXIS_TILE_MAX];
   double bs[AXIS_TILE_MAX];
   /* rows per block from the widest tile, not this one's w: the blocks,
@@ -87,7 +88,7 @@ static void DRIVER(axis_online_sums)(const KERNELS *k, size_t n, size_t w, const
   for (size_t i = 0; i < n; i += rows) {
     const size_t g = n - i < rows ? n - i : rows;
     const S *xb = x + (ptrdiff_t)i * xs;
-    k->cmax(g, w, xb, xs, bm);
+    k->cmax(g, w, xb, xs, bm, streaming);
     for (size_t j = 0; j < w; j++) {
       const C cj = bm[j] > m[j] ? bm[j] : m[j];
       bm[j] = cj;
@@ -117,21 +118,21 @@ static fsm_status DRIVER(axis_tile_row)(const void *ctx, size_t r, size_t w, voi
   double s[AXIS_TILE_MAX];
   (void)r;
   if (c->online) {
-    DRIVER(axis_online_sums)(k, c->n, w, x, c->xs, m, s);
+    DRIVER(axis_online_sums)(k, c->n, w, x, c->xs, c->streaming, m, s);
   } else {
-    k->cmax(c->n, w, x, c->xs, m);
+    k->cmax(c->n, w, x, c->xs, m, c->streaming);
     if (c->log_out || c->recompute) k->caddstoreexp(c->n, w, x, c->xs, m, NULL, 0, s);
   }
   if (c->log_out) {
     for (size_t j = 0; j < w; j++) a[j] = (C)log(s[j]);
-    k->csubc(c->n, w, x, c->xs, m, a, y, c->ys);
+    k->csubc(c->n, w, x, c->xs, m, a, y, c->ys, c->streaming);
   } else if (c->recompute || c->online) {
     for (size_t j = 0; j < w; j++) a[j] = (C)(1.0 / s[j]);
-    k->cscaleexp(c->n, w, x, c->xs, m, a, y, c->ys);
+    k->cscaleexp(c->n, w, x, c->xs, m, a, y, c->ys, c->streaming);
   } else {
     k->caddstoreexp(c->n, w, x, c->xs, m, y, c->ys, s);
     for (size_t j = 0; j < w; j++) a[j] = (C)(1.0 / s[j]);
-    k->cscale(c->n, w, y, c->ys, a, y, c->ys);
+    k->cscale(c->n, w, y, c->ys, a, y, c->ys, c->streaming);
   }
   return FSM_OK;
 }
@@ -170,7 +171,7 @@ static fsm_status DRIVER(axis_run)(int log_out, size_t outer, size_t n, size_t i
   if (status != FSM_OK || outer == 0 || n == 0 || inner == 0) return status;
   const int online = DRIVER(axis_online)(algorithm, n, inner);
   const DRIVER(axis_call) call = {k, log_out, algorithm == FSM_ALGORITHM_THREE_PASS_RECOMPUTE,
-                                  online, n, xa, ya};
+                                  online, DRIVER(fills_llc)(outer * inner, n), n, xa, ya};
   const fsm_plan plan = {outer, inner, sizeof(S), 2, {(void *)x, y}, {xo, yo},
                          DRIVER(axis_tile_row), &call};
   return fsm_run_plan_blocks(&plan, DRIVER(axis_tile)(outer, n, inner, online), n);
@@ -197,6 +198,7 @@ fsm_status PUBLIC(log_softmax_axis)(size_t outer, size_t n, size_t inner, const 
 typedef struct DRIVER(axis_vjp_call) {
   const KERNELS *k;
   int log_in;
+  int streaming; /* a, b and dx fill the LLC: the elementwise pass prefetches */
   size_t n;
   ptrdiff_t as, bs, ys; /* axis strides of a (y or z), b (dy or dz), dx */
 } DRIVER(axis_vjp_call);
@@ -216,9 +218,9 @@ static fsm_status DRIVER(axis_vjp_tile)(const void *ctx, size_t r, size_t w, voi
     k->cdot(c->n, w, a, c->as, b, c->bs, s);
   for (size_t j = 0; j < w; j++) sv[j] = (C)s[j];
   if (c->log_in)
-    k->csubscaleexp(c->n, w, a, c->as, b, c->bs, sv, dx, c->ys);
+    k->csubscaleexp(c->n, w, a, c->as, b, c->bs, sv, dx, c->ys, c->streaming);
   else
-    k->csubmul(c->n, w, a, c->as, b, c->bs, sv, dx, c->ys);
+    k->csubmul(c->n, w, a, c->as, b, c->bs, sv, dx, c->ys, c->streaming);
   return FSM_OK;
 }
 
@@ -233,7 +235,7 @@ static fsm_status DRIVER(axis_vjp_run)(int log_in, size_t outer, size_t n, size_
   if (status == FSM_OK) status = fsm_check_axis(outer, n, inner, b, bo, ba, sizeof(S));
   if (status == FSM_OK) status = fsm_check_axis(outer, n, inner, dx, dxo, dxa, sizeof(S));
   if (status != FSM_OK || outer == 0 || n == 0 || inner == 0) return status;
-  const DRIVER(axis_vjp_call) call = {k, log_in, n, aa, ba, dxa};
+  const DRIVER(axis_vjp_call) call = {k, log_in, DRIVER(fills_llc)(outer * inner, n), n, aa, ba, dxa};
   const fsm_plan plan = {outer, inner, sizeof(S), 3, {(void *)a, (void *)b, dx}, {ao, bo, dxo},
                          DRIVER(axis_vjp_tile), &call};
   /* beyond the LLC budget, whole-width tiles too: the second sweep then
