@@ -1,7 +1,16 @@
 /*
  * The row executor (rows.h) and the argument checks of its operands.
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1 /* posix_memalign, madvise (fsm_scratch_alloc) */
+#endif
 #include "rows.h"
+
+#include <stdlib.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "threads.h"
 
 /* Column blocks per row (1 for whole rows). */
@@ -131,4 +140,22 @@ fsm_status fsm_check_targets(size_t rows, size_t cols, const int64_t *targets,
     if (t < 0 || (uint64_t)t >= (uint64_t)cols) return FSM_TARGET_OUT_OF_RANGE;
   }
   return FSM_OK;
+}
+
+/* ---------------------------------------------------------------- scratch */
+
+#define FSM_HUGE_PAGE ((size_t)2 << 20)
+#define FSM_SCRATCH_HUGE_MIN ((size_t)4 << 20)
+
+void *fsm_scratch_alloc(size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (bytes >= FSM_SCRATCH_HUGE_MIN && bytes <= SIZE_MAX - FSM_HUGE_PAGE) {
+    const size_t size = (bytes + FSM_HUGE_PAGE - 1) & ~(FSM_HUGE_PAGE - 1);
+    void *p = NULL;
+    if (posix_memalign(&p, FSM_HUGE_PAGE, size) != 0) return NULL;
+    (void)madvise(p, size, MADV_HUGEPAGE); /* advice only: 4 KiB pages if refused */
+    return p;
+  }
+#endif
+  return malloc(bytes);
 }

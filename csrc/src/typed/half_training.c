@@ -166,7 +166,7 @@ float *DRIVER(widen_row)(const KERNELS *kh, size_t n, size_t count, const S *con
   float *w = stack;
   if (n > HALF_ROW_STACK) {
     if (n > SIZE_MAX / sizeof *w / count) return NULL;
-    w = malloc(count * n * sizeof *w);
+    w = fsm_scratch_alloc(count * n * sizeof *w);
     if (w == NULL) return NULL;
   }
   for (size_t i = 0; i < count; i++) kh->vwiden(n, src[i], w + i * n);
