@@ -101,3 +101,19 @@ def test_errors():
         fs.linear_cross_entropy(h, W, t, bias=np.ones(4, np.float32))
     with pytest.raises(ValueError):
         fs.linear_cross_entropy(h, W, t, label_smoothing=2.0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("hidden", [0, 4])
+def test_no_tokens(reduction, hidden):
+    """No tokens: the loss of the unfused computation (NaN for a mean, 0 for
+    a sum, an empty array), an empty h gradient and a zero W gradient."""
+    h = np.zeros((0, hidden))
+    W = np.ones((10, hidden))
+    t = np.zeros(0, dtype=np.int64)
+    loss, g = fs.linear_cross_entropy(h, W, t, reduction=reduction, return_grad=True)
+    loss0, g0 = _unfused(h, W, t, None, reduction=reduction)
+    np.testing.assert_array_equal(loss, loss0)
+    np.testing.assert_array_equal(fs.linear_cross_entropy(h, W, t, reduction=reduction), loss0)
+    assert g["h"].shape == (0, hidden) and g["W"].shape == (10, hidden)
+    np.testing.assert_array_equal(g["W"], g0["W"])

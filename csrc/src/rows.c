@@ -145,7 +145,9 @@ fsm_status fsm_check_targets(size_t rows, size_t cols, const int64_t *targets,
 /* ---------------------------------------------------------------- scratch */
 
 #define FSM_HUGE_PAGE ((size_t)2 << 20)
-#define FSM_SCRATCH_HUGE_MIN ((size_t)4 << 20)
+/* glibc maps allocations of 32 MiB and more afresh (its mmap threshold
+ * grows to at most that): below it the advice could land on its heap */
+#define FSM_SCRATCH_HUGE_MIN ((size_t)32 << 20)
 
 void *fsm_scratch_alloc(size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)

@@ -76,12 +76,12 @@ fsm_status fsm_check_algorithm(fsm_algorithm algorithm);
 fsm_status fsm_check_targets(size_t rows, size_t cols, const int64_t *targets,
                              int64_t ignore_index, int allow_ignore);
 
-/* Per-row scratch of `bytes` (the half-precision rows widened to float32,
- * the half reload's exps), freed with free(). Large ones are aligned to
- * 2 MiB and advised as transparent huge pages on Linux: glibc maps
- * allocations above 32 MiB afresh at every call, and faulting them in 4 KiB
- * pages cost more than the row's work (a bfloat16 softmax with a scale on
- * one 16M-element row: 35 ms against 4 ms without the option). */
+/* Per-row scratch of `bytes` (the half-precision rows widened to float32),
+ * freed with free(). From 32 MiB, aligned to 2 MiB and advised as
+ * transparent huge pages on Linux: glibc maps such allocations afresh at
+ * every call, and faulting them in 4 KiB pages cost more than the row's
+ * work (a bfloat16 softmax with a scale on one 16M-element row: 35 ms
+ * against 4 ms without the option). */
 void *fsm_scratch_alloc(size_t bytes);
 
 #endif /* FSM_ROWS_H */

@@ -191,6 +191,8 @@ def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
     for v0 in range(0, vocab, chunk):
         v1 = min(vocab, v0 + chunk)
         pieces = parts(v0, v1)
+        if not pieces:  # tokens == 0: the empty state below
+            continue
         s = np.concatenate([softmax_state(L, axis=1) for _, L in pieces])
         state = s if state is None else merge_states(state, s)
         inside = valid & (t >= v0) & (t < v1)
@@ -199,7 +201,7 @@ def linear_cross_entropy(h: ArrayLike, W: ArrayLike, targets: ArrayLike, *,
             picked[sel] = L[rows[sel] - r0, t[sel] - v0]
             if rowsum is not None:
                 rowsum[r0:r0 + L.shape[0]] += L.sum(axis=1, dtype=np.float64)
-    if state is None:  # vocab == 0
+    if state is None:  # vocab == 0 or tokens == 0
         state = softmax_state(np.empty((tokens, 0), dtype=dtype), axis=1)
     lse = logsumexp_from_state(state)
     with np.errstate(invalid="ignore"):

@@ -84,9 +84,12 @@ FSM_AXIS_INLINE void st_sum(double *p, size_t rem, fsm_vsumd s) {
  * addresses past the tile are harmless. */
 #define FSM_AXIS_PREFETCH_ROWS 8
 #if defined(__GNUC__)
-#define FSM_AXIS_PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 3)
+/* the address p + off (elements) in integer arithmetic: past the tile it
+ * points at no object, where pointer arithmetic is undefined */
+#define FSM_AXIS_PREFETCH(p, off) \
+  __builtin_prefetch((const void *)((uintptr_t)(p) + (uintptr_t)((off) * (ptrdiff_t)sizeof(S))), 0, 3)
 #else
-#define FSM_AXIS_PREFETCH(p) ((void)0)
+#define FSM_AXIS_PREFETCH(p, off) ((void)0)
 #endif
 
 /* The strips of n rows: STRIP(i, g) handles rows [i, i + g). */
@@ -105,7 +108,7 @@ FSM_AXIS_INLINE void cmax_block(size_t g, const S *x, ptrdiff_t xs, C *m, size_t
   for (size_t v = 0; v < nv; v++) {
     fsm_vf a = ld(m + v * l, rem);
     for (size_t r = 0; r < g; r++) {
-      if (pf) FSM_AXIS_PREFETCH(ROW(x, r + FSM_AXIS_PREFETCH_ROWS, xs) + v * l);
+      if (pf) FSM_AXIS_PREFETCH(ROW(x, r, xs) + v * l, (ptrdiff_t)FSM_AXIS_PREFETCH_ROWS * xs);
       a = fsm_vmax(a, ld(ROW(x, r, xs) + v * l, rem));
     }
     st(m + v * l, rem, a);
@@ -220,7 +223,7 @@ FSM_AXIS_INLINE void map_block(int kind, const S *a, ptrdiff_t pf, int prefetch,
   const size_t l = FSM_VEC_LANES;
   for (size_t v = 0; v < nv; v++) {
     const size_t o = v * l;
-    if (prefetch) FSM_AXIS_PREFETCH(a + o + pf);
+    if (prefetch) FSM_AXIS_PREFETCH(a + o, pf);
     fsm_vf r;
     if (kind == MAP_SCALEEXP) {
       r = fsm_vmul(ld(s + o, rem), FSM_VEXP(fsm_vsub(ld(a + o, rem), ld(c + o, rem))));

@@ -318,7 +318,7 @@ static void DRIVER(softmax_row)(const KERNELS *k, fsm_algorithm algorithm, size_
   C stack_e[HALF_STACK_EXPS];
   C *e = NULL, *heap_e = NULL;
   if (algorithm == FSM_ALGORITHM_THREE_PASS_RELOAD) {
-    e = n <= HALF_STACK_EXPS ? stack_e : (heap_e = fsm_scratch_alloc(n * sizeof(C)));
+    e = n <= HALF_STACK_EXPS ? stack_e : (heap_e = malloc(n * sizeof(C)));
     if (e == NULL) algorithm = FSM_ALGORITHM_THREE_PASS_RECOMPUTE;
   }
   DRIVER(softmax_short_row)(k, algorithm, n, x, e, y, streaming);
