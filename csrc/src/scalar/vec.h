@@ -58,9 +58,9 @@ static inline fsm_vf fsm_vfma(fsm_vf a, fsm_vf b, fsm_vf c) { return a * b + c; 
 /* ---- fused softmax options (generic/rfusemax.c, generic/vcapgrad.c) */
 static inline fsm_vf fsm_vmin(fsm_vf a, fsm_vf b) { return b < a ? b : a; }
 static inline fsm_vf fsm_vdiv(fsm_vf a, fsm_vf b) { return a / b; }
-#if defined(FSM_DTYPE_F32)
+#if defined(FSM_DTYPE_F32) || defined(FSM_DTYPE_HALF) /* C is float */
 static inline fsm_vf fsm_vcopysign(fsm_vf m, fsm_vf s) { return copysignf(m, s); }
-/* the table exp every SIMD table reproduces (exp.h) */
+/* the table exp every SIMD table reproduces (exp.h), flushing as they do */
 static inline fsm_vf fsm_vexp_nonpositive(fsm_vf v) { return fsm_scalar_exp_nonpositive(v); }
 #else
 static inline fsm_vf fsm_vcopysign(fsm_vf m, fsm_vf s) { return copysign(m, s); }
@@ -75,7 +75,7 @@ static inline fsm_vf fsm_vkeep(fsm_vf v, const unsigned char *keep) {
 /* eight independent columns per block, which the compiler may vectorise */
 #define FSM_AXIS_VECS 8
 
-#if defined(FSM_DTYPE_F32)
+#if defined(FSM_DTYPE_F32) || defined(FSM_DTYPE_HALF)
 /* float lanes: summed in double */
 typedef double fsm_vsumd;
 static inline fsm_vsumd fsm_vsumd_zero(void) { return 0.0; }
