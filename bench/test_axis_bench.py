@@ -1,6 +1,8 @@
 """Softmax along a non-contiguous axis (issue 21): fastsoftmax's axis
 kernels beside fastsoftmax along the last axis of the same array, PyTorch
-(when installed) and NumPy along the same axis, float32, one thread. One
+(when installed) and NumPy along the same axis, float32, one thread; and
+float16 / bfloat16 (issue 17: the same kernels on the half arrays) beside
+the last axis, the transposed copy they took before, and torch. One
 benchmark group per workload; extra_info carries elements_per_ns, gb_per_s
 (x read once and y written once per element), and, filled in by the
 summary test at the end, the ratios to the last axis and to torch measured
@@ -166,6 +168,54 @@ def test_axis(benchmark, axis_workload, arrays, candidate):
         })
 
 
+HALF_CANDIDATES = ("fastsoftmax", "fastsoftmax-last-axis", "fastsoftmax-transposed-copy", "torch")
+
+
+@pytest.mark.parametrize("candidate", HALF_CANDIDATES)
+@pytest.mark.parametrize("half", ["f16", "bf16"])
+def test_axis_half(benchmark, axis_workload, arrays, half, candidate):
+    name, shape, axis = axis_workload
+    if half == "bf16":
+        ml_dtypes = pytest.importorskip("ml_dtypes")
+        dt = np.dtype(ml_dtypes.bfloat16)
+    else:
+        dt = np.dtype(np.float16)
+    x = arrays[0].astype(dt)
+    y = np.empty_like(x)
+    torch = pytest.importorskip("torch") if candidate == "torch" else None
+    if torch is not None:
+        tdt = torch.float16 if half == "f16" else torch.bfloat16
+        tx = torch.from_numpy(x.view(np.int16)).view(tdt)
+        ty = torch.from_numpy(y.view(np.int16)).view(tdt)
+
+        def run():
+            torch.softmax(tx, dim=axis, out=ty)
+    elif candidate == "fastsoftmax-transposed-copy":
+        def run():
+            with fastsoftmax.threads(1):
+                moved = np.ascontiguousarray(np.moveaxis(x, axis, -1))
+                np.copyto(np.moveaxis(y, axis, -1), fastsoftmax.softmax(moved, out=moved))
+    else:
+        a = axis if candidate == "fastsoftmax" else -1
+
+        def run():
+            with fastsoftmax.threads(1):
+                fastsoftmax.softmax(x, axis=a, out=y)
+    benchmark.group = f"axis {half} {name}"
+    median = _timed(benchmark, run, torch)
+    if candidate != "torch":
+        ref = numpy_softmax(x.astype(np.float64), -1 if candidate == "fastsoftmax-last-axis" else axis,
+                            np.empty(x.shape))
+        # within the storage type's rounding (2^-11 float16, 2^-8 bfloat16) of the reference
+        u = 2.0 ** -11 if half == "f16" else 2.0 ** -8
+        assert (np.abs(y.astype(np.float64) - ref) <= u * ref + 2.0 ** -24).all()
+    if median is not None:
+        _medians[(half, name, candidate)] = median
+        benchmark.extra_info.update({"elements_per_ns": x.size / median / 1e9,
+                                     "gb_per_s": 2 * x.nbytes / median / 1e9,
+                                     "cpu": fastsoftmax.detected_isa()})
+
+
 def test_axis_summary(request):
     """The ratios within this session (printed; -s shows them)."""
     rows = []
@@ -204,3 +254,19 @@ def test_axis_summary(request):
         if rows:
             print(f"\n{kind}:\n| shape, axis | fastsoftmax | same array, last axis (axis / last) | "
                   "torch (speed-up) |\n|---|---|---|---|\n" + "\n".join(rows))
+    rows = []
+    for half in ("f16", "bf16"):
+        for name, shape, axis in WORKLOADS[request.config.getoption("--fsm-sizes")]:
+            got = {c: _medians.get((half, name, c)) for c in HALF_CANDIDATES}
+            if got["fastsoftmax"] is None:
+                continue
+            size = int(np.prod(shape))
+            cells = [f"{size / got['fastsoftmax'] / 1e9:.2f}"]
+            for c in HALF_CANDIDATES[1:]:
+                cells.append(f"{size / got[c] / 1e9:.2f} ({got[c] / got['fastsoftmax']:.2f}x)"
+                             if got[c] else "-")
+            rows.append(f"| {half} `{shape}`, axis {axis} | " + " | ".join(cells) + " |")
+    if rows:
+        print("\nhalf precision:\n| dtype, shape, axis | fastsoftmax | same array, last axis "
+              "(axis / last) | transposed copy (speed-up) | torch (speed-up) |\n|---|---|---|---|---|\n"
+              + "\n".join(rows))

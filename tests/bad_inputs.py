@@ -467,15 +467,12 @@ C_OTHER = {
     "fsm_logsumexp_from_states": ["n", "st_in", "lse_out"],
     "fsm_set_num_threads": ["n"],
     # softmax along an axis: n1 x rows x cols (outer x n x inner), signed strides
-    "fsm_softmax_axis_f32": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas", "algorithm"],
-    "fsm_softmax_axis_f64": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas", "algorithm"],
-    "fsm_log_softmax_axis_f32": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas",
-                                 "algorithm"],
-    "fsm_log_softmax_axis_f64": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas",
-                                 "algorithm"],
+    **{f"fsm_{name}_axis_{dt}": ["n1", "rows", "cols", "x", "xos", "xas", "y", "yos", "yas",
+                                 "algorithm"]
+       for name in ("softmax", "log_softmax") for dt in ("f32", "f64", "f16", "bf16")},
     **{f"fsm_{name}_backward_axis_{dt}": ["n1", "rows", "cols", "x", "xos", "xas", "b", "bos", "bas",
                                           "y", "yos", "yas"]
-       for name in ("softmax", "log_softmax") for dt in ("f32", "f64")},
+       for name in ("softmax", "log_softmax") for dt in ("f32", "f64", "f16", "bf16")},
 }
 C_DEFAULTS = {"rows": 3, "cols": 4, "xs": 4, "ys": 4, "bs": 4, "algorithm": 0,
               "ignore_index": -100, "alpha": 0.1, "scale": 1.0, "eps": 1e-3, "a": 1.0,

@@ -3,7 +3,11 @@ kernels walk the strided axis with independent columns in their SIMD lanes,
 on the arrays themselves (no transpose, no copy). Every axis of 2-D to 4-D
 arrays, every ISA (forced), both dtypes, column tails of every length,
 views with odd and negative strides, out= and in place, special values,
-threads -- each against the float64 references and the README bounds."""
+threads -- each against the float64 references and the README bounds.
+float16 and bfloat16 (issue 17) run the same kernels on the half arrays:
+each output within 1 ulp of the storage type of the float32 function's
+result on the widened input, rounded (the VJPs: or the float32 bound where
+they cancel)."""
 
 import os
 import subprocess
@@ -13,6 +17,7 @@ import numpy as np
 import pytest
 
 import fastsoftmax
+from half_reference import half_bits_from_f32, half_dtype, half_ulp_distance
 from reference import (
     assert_close,
     log_softmax64,
@@ -338,3 +343,118 @@ def test_private_bindings_check_x_and_out_alike():
         with pytest.raises(ValueError, match="^out is read-only$"):
             call(x, ro)
         assert call(np.ones((0, 8), dt), np.empty((0, 8), dt)) is True, name
+
+
+# ---- float16 and bfloat16 along an axis (issue 17): the axis kernels on
+# the half arrays themselves
+
+HALF_KINDS = ["f16", "bf16"]
+
+
+def _bits(a):
+    return np.ascontiguousarray(a).view(np.uint16)
+
+
+def check_half(x, axis, kind, algorithm="auto", what=""):
+    """softmax and log_softmax of half x along axis: dtype kept, within 1
+    ulp of the float32 functions' results on the widened x, rounded."""
+    xw = x.astype(np.float32)
+    for fn in (fastsoftmax.softmax, fastsoftmax.log_softmax):
+        y = fn(x, axis=axis, algorithm=algorithm)
+        assert y.dtype == x.dtype and y.shape == x.shape
+        ref = half_bits_from_f32(fn(xw, axis=axis, algorithm=algorithm), kind)
+        d = half_ulp_distance(_bits(y), ref, kind)
+        assert d.max(initial=0) <= 1, f"{fn.__name__} {kind} {what} axis {axis}: {int(d.max())} ulp"
+
+
+@pytest.mark.parametrize("kind", HALF_KINDS)
+@pytest.mark.parametrize("shape", [(7, 5), (3, 33), (2, 3, 17), (5, 9, 3, 11), (6, 1030), (9, 2, 70)])
+def test_half_every_axis(isa, kind, shape, rng):
+    x = spread_rows(rng, shape, np.float32).astype(half_dtype(kind))
+    for axis in range(len(shape) - 1):
+        check_half(x, axis, kind, what=f"{isa} {shape}")
+
+
+@pytest.mark.parametrize("kind", HALF_KINDS)
+def test_half_every_column_tail_and_algorithm(isa, algorithm, kind, rng):
+    dt = half_dtype(kind)
+    for inner in list(range(2, 20)) + [33, 64, 65]:
+        x = spread_rows(rng, (6, inner), np.float32).astype(dt)
+        check_half(x, 0, kind, algorithm, what=f"{isa} (6, {inner})")
+    check_half(rng.normal(0, 4, (300, 2, 40)).astype(dt), 0, kind, algorithm, what=isa)
+
+
+@pytest.mark.parametrize("kind", HALF_KINDS)
+def test_half_views_out_and_in_place(kind, rng):
+    dt = half_dtype(kind)
+    base = spread_rows(rng, (20, 12, 30), np.float32).astype(dt)
+    for name, v in {"reversed axis": base[:, ::-1], "reversed outer": base[::-1],
+                    "strided axis": base[:, ::3], "column slice": base[:, :, 5:27],
+                    "inner stride 2 (copied)": base[:, :, ::2]}.items():
+        for axis in (0, 1):
+            check_half(v, axis, kind, what=name)
+    y = fastsoftmax.softmax(base, axis=1)
+    # out= a wider float receives the half result converted; a strided half out
+    for wide in (np.float32, np.float64):
+        o = np.empty(base.shape, wide)
+        assert fastsoftmax.softmax(base, axis=1, out=o) is o
+        assert (o == y.astype(wide)).all()
+    big = np.zeros((20, 12, 60), dt)
+    o = big[:, :, ::2]
+    fastsoftmax.softmax(base, axis=1, out=o)
+    assert (_bits(o) == _bits(y)).all() and (_bits(big[:, :, 1::2]) == 0).all()
+    z = base.copy()
+    assert fastsoftmax.log_softmax(z, axis=0, out=z) is z
+    assert (_bits(z) == _bits(fastsoftmax.log_softmax(base, axis=0))).all()
+
+
+@pytest.mark.parametrize("kind", HALF_KINDS)
+def test_half_runs_on_the_arrays(kind, rng):
+    # the binding walks these half views itself (no copy to float32, no
+    # transpose); the others are copied first, as for float32
+    dt = half_dtype(kind)
+    half = 1 if kind == "f16" else 2
+    base = spread_rows(rng, (8, 12, 20), np.float32).astype(dt)
+    for v, axis in [(base, 0), (base, 1), (base[::-1], 1), (base[:, ::-2], 1), (base[:, :, 3:17], 1)]:
+        o = np.empty(v.shape, dt)
+        assert fastsoftmax._core.axiswise(v.view(np.uint16), o.view(np.uint16), axis, 0, False, half)
+        assert (_bits(o) == _bits(fastsoftmax.softmax(np.ascontiguousarray(v), axis=axis))).all()
+        g = np.empty(v.shape, dt)
+        assert fastsoftmax._core.vjp_axis("softmax", o.view(np.uint16), v.view(np.uint16),
+                                          g.view(np.uint16), axis, half)
+    v = base[:, :, ::2]
+    assert not fastsoftmax._core.axiswise(v.view(np.uint16), np.empty(v.shape, np.uint16), 0, 0,
+                                          False, half)
+    u = np.empty(base.shape, np.uint16)
+    with pytest.raises(ValueError, match="half"):
+        fastsoftmax._core.axiswise(base.view(np.uint16), u, 0, 0, False, 3)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        fastsoftmax._core.axiswise(base.view(np.uint16), u, 0, 0, False, 0)
+    with pytest.raises(TypeError, match="uint16 views"):
+        fastsoftmax._core.vjp_axis("softmax", base.astype(np.float32), base.astype(np.float32),
+                                   np.empty(base.shape, np.float32), 0, half)
+
+
+@pytest.mark.parametrize("kind", HALF_KINDS)
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape", [(7, 5), (33, 40), (3, 9, 17), (5, 1100)])
+def test_half_backward_every_axis(isa, kind, log, shape, rng):
+    dt = half_dtype(kind)
+    fn = fastsoftmax.log_softmax_backward if log else fastsoftmax.softmax_backward
+    x = spread_rows(rng, shape, np.float32)
+    for axis in range(len(shape) - 1):
+        a = (fastsoftmax.log_softmax if log else fastsoftmax.softmax)(x, axis=axis).astype(dt)
+        b = rng.normal(0, 1, shape).astype(dt)
+        for av, bv, what in [(a, b, ""), (a[::-1], b[::-1], " reversed")]:
+            dx = fn(av, bv, axis=axis)
+            assert dx.dtype == dt
+            aw, bw = av.astype(np.float32), bv.astype(np.float32)
+            ref32 = fn(aw, bw, axis=axis)
+            d = half_ulp_distance(_bits(dx), half_bits_from_f32(ref32, kind), kind)
+            # where the difference cancels: the float32 bound
+            _, tol = _vjp_refs(aw, bw, axis, log)
+            ok = (d <= 1) | (np.abs(dx.astype(np.float64) - ref32) <= tol)
+            assert ok.all(), f"{isa} {kind} backward {shape} axis {axis}{what}: {int(d.max())} ulp"
+        bb = b.copy()
+        assert fn(a, bb, axis=axis, out=bb) is bb
+        assert (_bits(bb) == _bits(fn(a, b, axis=axis))).all()

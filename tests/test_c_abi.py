@@ -46,7 +46,7 @@ ALGORITHMS = {"auto": 0, "three_pass_reload": 1, "three_pass_recompute": 2, "two
 ISAS = {"auto": 0, "scalar": 1, "avx2": 2, "avx512": 3, "neon": 4, "avx512_bf16": 5}
 
 FUNCS = ["fsm_softmax_f32", "fsm_log_softmax_f32", "fsm_softmax_f64", "fsm_log_softmax_f64"]
-CTYPE = {np.float32: "float", np.float64: "double"}
+CTYPE = {np.float32: "float", np.float64: "double", np.uint16: "uint16_t"}  # uint16: half bits
 
 
 @pytest.fixture(scope="module")
@@ -604,6 +604,64 @@ def test_backward_axis_functions(ffi, lib, dtype):
         u = 2.0 ** -24 if dtype == np.float32 else 2.0 ** -53
         assert np.all(np.abs(dx - ref) <= 64 * u * (np.abs(ref) + 1))
         assert (dxbuf[:, :, :5] == -7.0).all() and (dxbuf[:, :, 34:] == -7.0).all()
+
+
+@pytest.mark.parametrize("kind", ["f16", "bf16"])
+def test_half_axis_functions(ffi, lib, kind):
+    """fsm_(log_)softmax_axis_{f16,bf16} and their backward passes on padded,
+    reversed uint16 views, every ISA: within 1 ulp of the float32 entry's
+    result on the widened input, rounded (the VJPs: or the float32 bound
+    where they cancel); the padding stays untouched."""
+    from half_reference import half_bits_from_f32, half_bits_to_f32, half_ulp_distance
+    rng = np.random.default_rng(10)
+    f16 = kind == "f16"
+    fns = {False: lib.fsm_softmax_axis_f16 if f16 else lib.fsm_softmax_axis_bf16,
+           True: lib.fsm_log_softmax_axis_f16 if f16 else lib.fsm_log_softmax_axis_bf16}
+    refs = {False: lib.fsm_softmax_axis_f32, True: lib.fsm_log_softmax_axis_f32}
+    vjps = {False: lib.fsm_softmax_backward_axis_f16 if f16 else lib.fsm_softmax_backward_axis_bf16,
+            True: (lib.fsm_log_softmax_backward_axis_f16 if f16
+                   else lib.fsm_log_softmax_backward_axis_bf16)}
+    vjp_refs = {False: lib.fsm_softmax_backward_axis_f32, True: lib.fsm_log_softmax_backward_axis_f32}
+    for isa in supported_isas(lib):
+        assert lib.fsm_set_isa(ISAS[isa]) == 0
+        xbits = half_bits_from_f32((rng.standard_normal((3, 7, 40)) * 5).astype(np.float32), kind)
+        x = xbits[::-1, ::-1, :29]
+        xw = half_bits_to_f32(np.ascontiguousarray(x), kind)
+        for log in (False, True):
+            ybuf = np.full((3, 7, 40), 0x7777, np.uint16)
+            y = ybuf[:, :, 3:32]
+            assert fns[log](3, 7, 29, ptr(ffi, x), x.strides[0] // 2, x.strides[1] // 2,
+                            ptr(ffi, y), y.strides[0] // 2, y.strides[1] // 2, 0) == 0
+            yw = np.empty_like(xw)
+            assert refs[log](3, 7, 29, ptr(ffi, xw), 7 * 29, 29, ptr(ffi, yw), 7 * 29, 29, 0) == 0
+            d = half_ulp_distance(np.ascontiguousarray(y), half_bits_from_f32(yw, kind), kind)
+            assert d.max() <= 1, f"{isa} {kind} log={log}: {int(d.max())} ulp"
+            assert (ybuf[:, :, :3] == 0x7777).all() and (ybuf[:, :, 32:] == 0x7777).all()
+            # the backward pass of the same rows, the gradient in place of y
+            a = np.ascontiguousarray(y)
+            aw = half_bits_to_f32(a, kind)
+            bbits = half_bits_from_f32(rng.normal(0, 1, (3, 7, 29)).astype(np.float32), kind)
+            bw = half_bits_to_f32(bbits, kind)
+            dxbuf = np.full((3, 7, 40), 0x7777, np.uint16)
+            dx = dxbuf[:, :, 5:34]
+            assert vjps[log](3, 7, 29, ptr(ffi, a), 7 * 29, 29, ptr(ffi, bbits), 7 * 29, 29,
+                             ptr(ffi, dx), dx.strides[0] // 2, dx.strides[1] // 2) == 0
+            dxw = np.empty_like(aw)
+            assert vjp_refs[log](3, 7, 29, ptr(ffi, aw), 7 * 29, 29, ptr(ffi, bw), 7 * 29, 29,
+                                 ptr(ffi, dxw), 7 * 29, 29) == 0
+            got = half_bits_to_f32(np.ascontiguousarray(dx), kind).astype(np.float64)
+            a64, b64 = aw.astype(np.float64), bw.astype(np.float64)
+            scale = (np.abs(b64) + 2 * np.exp(a64) * np.abs(b64).sum(1, keepdims=True) if log
+                     else np.abs(a64) * (np.abs(b64) + np.abs(a64 * b64).sum(1, keepdims=True)))
+            d = half_ulp_distance(np.ascontiguousarray(dx), half_bits_from_f32(dxw, kind), kind)
+            ok = (d <= 1) | (np.abs(got - dxw) <= 8 * 2.0 ** -24 * scale + 2.0 ** -126)
+            assert ok.all(), f"{isa} {kind} backward log={log}: {int(d.max())} ulp"
+            assert (dxbuf[:, :, :5] == 0x7777).all() and (dxbuf[:, :, 34:] == 0x7777).all()
+        assert fns[False](3, 7, 29, ffi.NULL, 280, 40, ptr(ffi, y), 280, 40, 0) == \
+            STATUS["FSM_NULL_POINTER"]
+        assert fns[True](3, 7, 29, ptr(ffi, x), 280, 28, ptr(ffi, y), 280, 40, 0) == \
+            STATUS["FSM_INVALID_STRIDE"]
+    assert lib.fsm_set_isa(0) == 0
 
 
 # ---------------------------------------------------------------- error paths

@@ -332,29 +332,43 @@ bool view_axis(const py::array &a, py::ssize_t axis, axis_view &v) {
   return true;
 }
 
+// The storage of the axis functions' arrays: float32 / float64 (half 0,
+// from the dtype), or the uint16 views of float16 (1) / bfloat16 (2).
+storage axis_storage(const py::array &a, int half) {
+  if (half == 1) return storage::f16;
+  if (half == 2) return storage::bf16;
+  return a.dtype().num() == py::detail::npy_api::NPY_FLOAT_ ? storage::f32 : storage::f64;
+}
+
 // softmax / log_softmax along `axis` of x into out (both validated by the
 // Python layer; checked again here). False, computing nothing, when either
 // cannot be seen as outer x n x inner (view_axis).
-bool axiswise(const py::array &x, py::array &out, py::ssize_t axis, int algorithm, bool log) {
-  if (!check_arrays({&x, &out}, false, kOutShapeError, kFloatDtypeError)) return true;
-  const int num = x.dtype().num();
+bool axiswise(const py::array &x, py::array &out, py::ssize_t axis, int algorithm, bool log,
+              int half) {
+  if (half < 0 || half > 2) throw py::value_error("half must be 0, 1 (float16) or 2 (bfloat16)");
+  if (!check_arrays({&x, &out}, half != 0, kOutShapeError,
+                    half ? "x and out: expected native uint16 views of half-precision arrays"
+                         : kFloatDtypeError))
+    return true;
   axis_view vx, vy;
   if (!view_axis(x, axis, vx) || !view_axis(out, axis, vy)) return false;
   const fsm_algorithm a = static_cast<fsm_algorithm>(algorithm);
+  const void *xp = x.data();
+  void *yp = out.mutable_data();
   fsm_status status;
   {
     const release_gil_if_large release(static_cast<size_t>(x.size()));
-    if (num == py::detail::npy_api::NPY_FLOAT_) {
-      auto fn = log ? fsm_log_softmax_axis_f32 : fsm_softmax_axis_f32;
-      status = fn(vx.outer, vx.n, vx.inner, static_cast<const float *>(x.data()), vx.outer_stride,
-                  vx.axis_stride, static_cast<float *>(out.mutable_data()), vy.outer_stride,
-                  vy.axis_stride, a);
-    } else {
-      auto fn = log ? fsm_log_softmax_axis_f64 : fsm_softmax_axis_f64;
-      status = fn(vx.outer, vx.n, vx.inner, static_cast<const double *>(x.data()), vx.outer_stride,
-                  vx.axis_stride, static_cast<double *>(out.mutable_data()), vy.outer_stride,
-                  vy.axis_stride, a);
+#define FSM_AXISWISE(T, suffix)                                                                     \
+  (log ? fsm_log_softmax_axis_##suffix : fsm_softmax_axis_##suffix)(                                 \
+      vx.outer, vx.n, vx.inner, static_cast<const T *>(xp), vx.outer_stride, vx.axis_stride,        \
+      static_cast<T *>(yp), vy.outer_stride, vy.axis_stride, a)
+    switch (axis_storage(x, half)) {
+      case storage::f32: status = FSM_AXISWISE(float, f32); break;
+      case storage::f64: status = FSM_AXISWISE(double, f64); break;
+      case storage::f16: status = FSM_AXISWISE(uint16_t, f16); break;
+      default: status = FSM_AXISWISE(uint16_t, bf16); break;
     }
+#undef FSM_AXISWISE
   }
   if (status != FSM_OK) raise_status(status, log ? "log_softmax" : "softmax");
   return true;
@@ -364,31 +378,33 @@ bool axiswise(const py::array &x, py::array &out, py::ssize_t axis, int algorith
 // kind "softmax" (a = y, b = dy) or "log_softmax" (a = z, b = dz); the
 // same contract as axiswise, for the three arrays.
 bool vjp_axis(const std::string &kind, const py::array &a, const py::array &b, py::array &out,
-              py::ssize_t axis) {
+              py::ssize_t axis, int half) {
   const bool log = kind == "log_softmax";
   if (!log && kind != "softmax") throw py::value_error("kind must be softmax or log_softmax");
-  if (!check_arrays({&a, &b, &out}, false, "a, b and out: expected one shape",
-                    "a, b and out: expected native float32 or float64 arrays of one dtype"))
+  if (half < 0 || half > 2) throw py::value_error("half must be 0, 1 (float16) or 2 (bfloat16)");
+  if (!check_arrays({&a, &b, &out}, half != 0, "a, b and out: expected one shape",
+                    half ? "a, b and out: expected native uint16 views of half-precision arrays"
+                         : "a, b and out: expected native float32 or float64 arrays of one dtype"))
     return true;
-  const int num = a.dtype().num();
   axis_view va, vb, vo;
   if (!view_axis(a, axis, va) || !view_axis(b, axis, vb) || !view_axis(out, axis, vo)) return false;
+  const void *ap = a.data(), *bp = b.data();
+  void *op = out.mutable_data();
   fsm_status status;
   {
     const release_gil_if_large release(static_cast<size_t>(a.size()));
-    if (num == py::detail::npy_api::NPY_FLOAT_) {
-      auto fn = log ? fsm_log_softmax_backward_axis_f32 : fsm_softmax_backward_axis_f32;
-      status = fn(va.outer, va.n, va.inner, static_cast<const float *>(a.data()), va.outer_stride,
-                  va.axis_stride, static_cast<const float *>(b.data()), vb.outer_stride,
-                  vb.axis_stride, static_cast<float *>(out.mutable_data()), vo.outer_stride,
-                  vo.axis_stride);
-    } else {
-      auto fn = log ? fsm_log_softmax_backward_axis_f64 : fsm_softmax_backward_axis_f64;
-      status = fn(va.outer, va.n, va.inner, static_cast<const double *>(a.data()), va.outer_stride,
-                  va.axis_stride, static_cast<const double *>(b.data()), vb.outer_stride,
-                  vb.axis_stride, static_cast<double *>(out.mutable_data()), vo.outer_stride,
-                  vo.axis_stride);
+#define FSM_VJP_AXIS(T, suffix)                                                                     \
+  (log ? fsm_log_softmax_backward_axis_##suffix : fsm_softmax_backward_axis_##suffix)(             \
+      va.outer, va.n, va.inner, static_cast<const T *>(ap), va.outer_stride, va.axis_stride,        \
+      static_cast<const T *>(bp), vb.outer_stride, vb.axis_stride, static_cast<T *>(op),            \
+      vo.outer_stride, vo.axis_stride)
+    switch (axis_storage(a, half)) {
+      case storage::f32: status = FSM_VJP_AXIS(float, f32); break;
+      case storage::f64: status = FSM_VJP_AXIS(double, f64); break;
+      case storage::f16: status = FSM_VJP_AXIS(uint16_t, f16); break;
+      default: status = FSM_VJP_AXIS(uint16_t, bf16); break;
     }
+#undef FSM_VJP_AXIS
   }
   if (status != FSM_OK) raise_status(status, log ? "log_softmax_backward" : "softmax_backward");
   return true;
@@ -579,14 +595,15 @@ PYBIND11_MODULE(_core, m) {
         "softmax/log_softmax VJP of float16 (bf16=False) or bfloat16 arrays given as uint16 "
         "views, along the last axis; False if one cannot be viewed as strided rows");
   m.def("axiswise", &axiswise, py::arg("x"), py::arg("out"), py::arg("axis"), py::arg("algorithm"),
-        py::arg("log"),
+        py::arg("log"), py::arg("half") = 0,
         "softmax (log=False) or log-softmax along a non-contiguous axis of x into out, without "
         "copies; False if either array cannot be seen as outer x n x inner with a contiguous "
-        "inner run of two or more elements (nothing computed)");
+        "inner run of two or more elements (nothing computed). half: 0 for float32/float64 "
+        "arrays, 1 / 2 for the uint16 views of float16 / bfloat16 arrays");
   m.def("vjp_axis", &vjp_axis, py::arg("kind"), py::arg("a"), py::arg("b"), py::arg("out"),
-        py::arg("axis"),
+        py::arg("axis"), py::arg("half") = 0,
         "the softmax or log-softmax VJP along a non-contiguous axis into out, without copies; "
-        "False as axiswise");
+        "False and half as axiswise");
   m.def("try_rowwise_contiguous", &try_rowwise_contiguous, py::arg("x"), py::arg("axis"),
         py::arg("out"), py::arg("algorithm"), py::arg("log"),
         "the same over the last axis of C-contiguous float32, float64, float16 or bfloat16 "

@@ -556,6 +556,80 @@ FSM_API fsm_status fsm_log_softmax_backward_axis_f64(size_t outer, size_t n, siz
                                                      double *dx, ptrdiff_t dx_outer_stride,
                                                      ptrdiff_t dx_axis_stride);
 
+/* ---- the axis functions on float16 (_f16) and bfloat16 (_bf16) storage
+ * (uint16_t bits; see fsm_softmax_f16): the float32 functions of the same
+ * name computed on the widened inputs, each output rounded once to the
+ * storage type (within 1 ulp of it of the float32 result rounded; the
+ * backward passes as fsm_softmax_backward_f16). The column kernels read
+ * and write the half rows directly, with no float32 copy of them; the
+ * reload keeps its exps in a float32 scratch tile (n x up to 1024 columns,
+ * malloc'd per tile; without memory the tile recomputes them). Strides in
+ * elements; the span check counts 2-byte elements. */
+/* fsm_softmax_axis_f16: fsm_softmax_axis_f32 on float16 storage (see above).
+ * Arguments, statuses, aliasing, threads: as fsm_softmax_axis_f32. */
+FSM_API fsm_status fsm_softmax_axis_f16(size_t outer, size_t n, size_t inner,
+                                        const uint16_t *x, ptrdiff_t x_outer_stride,
+                                        ptrdiff_t x_axis_stride,
+                                        uint16_t *y, ptrdiff_t y_outer_stride,
+                                        ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+/* fsm_softmax_axis_bf16: fsm_softmax_axis_f32 on bfloat16 storage (see above).
+ * Arguments, statuses, aliasing, threads: as fsm_softmax_axis_f32. */
+FSM_API fsm_status fsm_softmax_axis_bf16(size_t outer, size_t n, size_t inner,
+                                         const uint16_t *x, ptrdiff_t x_outer_stride,
+                                         ptrdiff_t x_axis_stride,
+                                         uint16_t *y, ptrdiff_t y_outer_stride,
+                                         ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+/* fsm_log_softmax_axis_f16: fsm_log_softmax_axis_f32 on float16 storage (see above).
+ * Arguments, statuses, aliasing, threads: as fsm_softmax_axis_f32. */
+FSM_API fsm_status fsm_log_softmax_axis_f16(size_t outer, size_t n, size_t inner,
+                                            const uint16_t *x, ptrdiff_t x_outer_stride,
+                                            ptrdiff_t x_axis_stride,
+                                            uint16_t *y, ptrdiff_t y_outer_stride,
+                                            ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+/* fsm_log_softmax_axis_bf16: fsm_log_softmax_axis_f32 on bfloat16 storage (see above).
+ * Arguments, statuses, aliasing, threads: as fsm_softmax_axis_f32. */
+FSM_API fsm_status fsm_log_softmax_axis_bf16(size_t outer, size_t n, size_t inner,
+                                             const uint16_t *x, ptrdiff_t x_outer_stride,
+                                             ptrdiff_t x_axis_stride,
+                                             uint16_t *y, ptrdiff_t y_outer_stride,
+                                             ptrdiff_t y_axis_stride, fsm_algorithm algorithm);
+/* fsm_softmax_backward_axis_f16: fsm_softmax_backward_axis_f32 on float16 storage (see above).
+ * Arguments, statuses, aliasing, threads: as fsm_softmax_backward_axis_f32. */
+FSM_API fsm_status fsm_softmax_backward_axis_f16(size_t outer, size_t n, size_t inner,
+                                                 const uint16_t *y, ptrdiff_t y_outer_stride,
+                                                 ptrdiff_t y_axis_stride,
+                                                 const uint16_t *dy, ptrdiff_t dy_outer_stride,
+                                                 ptrdiff_t dy_axis_stride,
+                                                 uint16_t *dx, ptrdiff_t dx_outer_stride,
+                                                 ptrdiff_t dx_axis_stride);
+/* fsm_softmax_backward_axis_bf16: fsm_softmax_backward_axis_f32 on bfloat16 storage (see above).
+ * Arguments, statuses, aliasing, threads: as fsm_softmax_backward_axis_f32. */
+FSM_API fsm_status fsm_softmax_backward_axis_bf16(size_t outer, size_t n, size_t inner,
+                                                  const uint16_t *y, ptrdiff_t y_outer_stride,
+                                                  ptrdiff_t y_axis_stride,
+                                                  const uint16_t *dy, ptrdiff_t dy_outer_stride,
+                                                  ptrdiff_t dy_axis_stride,
+                                                  uint16_t *dx, ptrdiff_t dx_outer_stride,
+                                                  ptrdiff_t dx_axis_stride);
+/* fsm_log_softmax_backward_axis_f16: fsm_log_softmax_backward_axis_f32 on float16 storage (see above).
+ * Arguments, statuses, aliasing, threads: as fsm_softmax_backward_axis_f32. */
+FSM_API fsm_status fsm_log_softmax_backward_axis_f16(size_t outer, size_t n, size_t inner,
+                                                     const uint16_t *z, ptrdiff_t z_outer_stride,
+                                                     ptrdiff_t z_axis_stride,
+                                                     const uint16_t *dz, ptrdiff_t dz_outer_stride,
+                                                     ptrdiff_t dz_axis_stride,
+                                                     uint16_t *dx, ptrdiff_t dx_outer_stride,
+                                                     ptrdiff_t dx_axis_stride);
+/* fsm_log_softmax_backward_axis_bf16: fsm_log_softmax_backward_axis_f32 on bfloat16 storage (see above).
+ * Arguments, statuses, aliasing, threads: as fsm_softmax_backward_axis_f32. */
+FSM_API fsm_status fsm_log_softmax_backward_axis_bf16(size_t outer, size_t n, size_t inner,
+                                                      const uint16_t *z, ptrdiff_t z_outer_stride,
+                                                      ptrdiff_t z_axis_stride,
+                                                      const uint16_t *dz, ptrdiff_t dz_outer_stride,
+                                                      ptrdiff_t dz_axis_stride,
+                                                      uint16_t *dx, ptrdiff_t dx_outer_stride,
+                                                      ptrdiff_t dx_axis_stride);
+
 /* ----------------------------------------------------------------- states
  *
  * Mergeable softmax states (docs/math.md, "Exact states"): the statistics

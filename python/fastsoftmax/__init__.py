@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._arrays import (_as_float_array, _as_float_or_half_array, _half_kind, _over_rows_half,
+from ._arrays import (_as_float_array, _as_float_or_half_array, _half_kind, _over_axis_half,
                       _over_axis)
 # Training functions (VJPs, cross-entropy, spherical family, StableMax).
 from ._training import *  # noqa: F401,F403
@@ -129,13 +129,16 @@ def _rowwise(x, axis, out, algorithm, log: bool, options: Optional[dict] = None)
 
 def _rowwise_half(x, axis, out, code: int, log: bool, kind: str) -> np.ndarray:
     """float16 / bfloat16 rows: computed in float32 by the C library on the
-    arrays' uint16 views; an ``out`` of another float dtype receives the
+    arrays' uint16 views (along a non-last axis by the axis kernels, no
+    transpose); an ``out`` of another float dtype receives the
     half-precision result converted (NumPy's same_kind rule)."""
     def call(moved, om):
         return _core.rowwise_half(moved[0].view(np.uint16), om.view(np.uint16), code, log,
                                   kind == "bf16")
 
-    return _over_rows_half((x,), axis, out, call)
+    return _over_axis_half((x,), axis, out,
+                           lambda xs, om, ax, half: _core.axiswise(xs[0], om, ax, code, log, half),
+                           call)
 
 
 def softmax(x: ArrayLike, axis: SupportsIndex = -1, *, out: Optional[NDArray[Any]] = None,

@@ -133,15 +133,33 @@ def _check_half_out(out, x: np.ndarray, name: str = "out", of: str = "x") -> np.
     return out
 
 
-def _over_rows_half(xs: tuple, axis, out, call) -> np.ndarray:
-    """:func:`_over_rows` for half-precision ``xs``: an ``out`` of another
+def _half_out(xs: tuple, out, compute) -> np.ndarray:
+    """``compute(out)`` for half-precision ``xs``; an ``out`` of another
     dtype (a wider float, checked by :func:`_check_half_out`) receives the
-    half-precision result converted."""
+    half-precision result ``compute(None)`` converted."""
     if out is not None and getattr(out, "dtype", None) != xs[0].dtype:
         out = _check_half_out(out, xs[0])
-        out[...] = _over_rows(xs, axis, None, call)
+        out[...] = compute(None)
         return out
-    return _over_rows(xs, axis, out, call)
+    return compute(out)
+
+
+def _over_rows_half(xs: tuple, axis, out, call) -> np.ndarray:
+    """:func:`_over_rows` for half-precision ``xs`` (``out`` as :func:`_half_out`)."""
+    return _half_out(xs, out, lambda o: _over_rows(xs, axis, o, call))
+
+
+def _over_axis_half(xs: tuple, axis, out, call_axis, call_rows) -> np.ndarray:
+    """:func:`_over_axis` for half-precision ``xs`` (``out`` as
+    :func:`_half_out`): a non-last axis runs the axis kernels on the half
+    arrays themselves. ``call_axis(xs, om, axis, half)`` gets the uint16
+    views and ``half`` (1 float16, 2 bfloat16)."""
+    half = 2 if _half_kind(xs[0].dtype) == "bf16" else 1
+
+    def on_views(arrays, om, ax):
+        return call_axis(tuple(a.view(np.uint16) for a in arrays), om.view(np.uint16), ax, half)
+
+    return _half_out(xs, out, lambda o: _over_axis(xs, axis, o, on_views, call_rows))
 
 # ---- end of half precision ----
 

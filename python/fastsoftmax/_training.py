@@ -22,7 +22,7 @@ from . import _core
 from ._arrays import (_as_array, _as_float_like, _check_out, _normalize_axis,
                       _over_axis, _over_rows)
 from ._arrays import (_as_float_or_half_array, _check_half_out, _half_kind,  # issue 17
-                      _over_rows_half)
+                      _over_axis_half, _over_rows_half)
 from .typing import FloatArray, Loss, LossAndGrad, Reduction
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -314,13 +314,16 @@ def _promote_half_pair(a: np.ndarray, b: np.ndarray):
 
 def _vjp_half(kind: str, a: np.ndarray, b: np.ndarray, axis, out, half: str) -> np.ndarray:
     """float16 / bfloat16 VJPs: computed in float32 by the C library on the
-    arrays' uint16 views, the result rounded once to the inputs' dtype; an
-    ``out`` of a wider float dtype receives it converted (same_kind)."""
+    arrays' uint16 views (along a non-last axis by the axis kernels), the
+    result rounded once to the inputs' dtype; an ``out`` of a wider float
+    dtype receives it converted (same_kind)."""
     def call(moved, om):
         return _core.vjp_half(kind, moved[0].view(np.uint16), moved[1].view(np.uint16),
                               om.view(np.uint16), half == "bf16")
 
-    return _over_rows_half((a, b), axis, out, call)
+    return _over_axis_half((a, b), axis, out,
+                           lambda xs, om, ax, h: _core.vjp_axis(kind, xs[0], xs[1], om, ax, h),
+                           call)
 
 # ---- end of half precision VJPs ----
 

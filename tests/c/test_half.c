@@ -36,7 +36,13 @@
  *     functions on the widened inputs rounded once (the same float32 rows
  *     run), the same states, the same tokens and indices; from_state
  *     within 1 ulp of the float32 result rounded; nothing written past a
- *     row.
+ *     row;
+ *   - the axis functions (fsm_*softmax_axis_{f16,bf16}, their backward
+ *     passes), every algorithm, every column tail 1..17 and tiles past
+ *     1024 columns, rows padded and walked both ways (negative strides):
+ *     within 1 ulp of the float32 axis function's result on the widened
+ *     inputs, rounded (the VJPs: or the float32 bound where they cancel);
+ *     the padding between and after the rows untouched.
  */
 #include "test_util.h"
 
@@ -634,6 +640,147 @@ static void test_fused_states_decoding(const char *isa, int bf16) {
   free(af);
 }
 
+/* ---- the axis functions: outer x n x inner, rows padded by `pad`
+ * elements, walked forward (dir 0) or backward (dir 1, negative axis
+ * stride from the last row) */
+
+typedef fsm_status (*half_axis_fn)(size_t, size_t, size_t, const uint16_t *, ptrdiff_t,
+                                   ptrdiff_t, uint16_t *, ptrdiff_t, ptrdiff_t, fsm_algorithm);
+typedef fsm_status (*f32_axis_fn)(size_t, size_t, size_t, const float *, ptrdiff_t, ptrdiff_t,
+                                  float *, ptrdiff_t, ptrdiff_t, fsm_algorithm);
+typedef fsm_status (*half_axis_vjp_fn)(size_t, size_t, size_t, const uint16_t *, ptrdiff_t,
+                                       ptrdiff_t, const uint16_t *, ptrdiff_t, ptrdiff_t,
+                                       uint16_t *, ptrdiff_t, ptrdiff_t);
+typedef fsm_status (*f32_axis_vjp_fn)(size_t, size_t, size_t, const float *, ptrdiff_t, ptrdiff_t,
+                                      const float *, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t,
+                                      ptrdiff_t);
+
+typedef struct axis_case {
+  size_t outer, n, inner;
+} axis_case;
+
+static void test_axis(const char *isa, int bf16) {
+  const half_axis_fn fns[2] = {bf16 ? fsm_softmax_axis_bf16 : fsm_softmax_axis_f16,
+                               bf16 ? fsm_log_softmax_axis_bf16 : fsm_log_softmax_axis_f16};
+  const f32_axis_fn refs[2] = {fsm_softmax_axis_f32, fsm_log_softmax_axis_f32};
+  const half_axis_vjp_fn vjps[2] = {
+      bf16 ? fsm_softmax_backward_axis_bf16 : fsm_softmax_backward_axis_f16,
+      bf16 ? fsm_log_softmax_backward_axis_bf16 : fsm_log_softmax_backward_axis_f16};
+  const f32_axis_vjp_fn vjp_refs[2] = {fsm_softmax_backward_axis_f32,
+                                       fsm_log_softmax_backward_axis_f32};
+  const widen_fn widen = bf16 ? fsm_bf16_to_f32 : fsm_f16_to_f32;
+  const narrow_fn narrow = bf16 ? fsm_f32_to_bf16 : fsm_f32_to_f16;
+  axis_case cases[40];
+  size_t nc = 0;
+  for (size_t w = 1; w <= 17; w++) cases[nc++] = (axis_case){2, 9, w};
+  cases[nc++] = (axis_case){1, 1, 5};
+  cases[nc++] = (axis_case){3, 64, 33};
+  cases[nc++] = (axis_case){1, 70, 1030};
+  cases[nc++] = (axis_case){2, 1500, 20};
+  const size_t pad = 3, cap = 2 * 1500 * (20 + pad) + 70 * (1030 + pad) + 64;
+  uint16_t *x = malloc(cap * sizeof *x), *y = malloc(cap * sizeof *y), *b = malloc(cap * sizeof *b);
+  float *xf = malloc(cap * sizeof *xf), *yf = malloc(cap * sizeof *yf), *bf = malloc(cap * sizeof *bf);
+  double *col = malloc(1030 * 3 * sizeof *col);
+  for (size_t c = 0; c < nc; c++) {
+    const size_t outer = cases[c].outer, n = cases[c].n, inner = cases[c].inner;
+    const ptrdiff_t row = (ptrdiff_t)(inner + pad), block = (ptrdiff_t)n * row;
+    const size_t total = outer * (size_t)block;
+    for (int dir = 0; dir < 2; dir++) {
+      const ptrdiff_t as = dir ? -row : row;
+      const size_t first = dir ? (size_t)(block - row) : 0; /* offset of (0, 0, 0) */
+      /* (3, 64, 33): a range wide enough for outputs below FLT_MIN, which
+       * the float32 functions flush (the half tables must too) */
+      const double range = n == 64 ? 200.0 : 24.0;
+      for (size_t i = 0; i < total; i++) {
+        x[i] = narrow((float)((rng_uniform() - 0.5) * range));
+        xf[i] = widen(x[i]);
+      }
+      for (int log = 0; log < 2; log++)
+        for (int a = 0; a <= FSM_ALGORITHM_ONLINE; a++) {
+          for (size_t i = 0; i < total + 8; i++) y[i] = 0x7777;
+          CHECK(fns[log](outer, n, inner, x + first, block, as, y + first, block, as,
+                         (fsm_algorithm)a) == FSM_OK, "status");
+          CHECK(refs[log](outer, n, inner, xf + first, block, as, yf + first, block, as,
+                          (fsm_algorithm)a) == FSM_OK, "status");
+          long worst = 0;
+          int padding_kept = 1;
+          for (size_t i = 0; i < total + 8; i++) {
+            if (i < total && (size_t)((ptrdiff_t)i % row) < inner) {
+              const long d = half_ulps(y[i], narrow(yf[i]), bf16);
+              if (d > worst) worst = d;
+            } else if (y[i] != 0x7777) {
+              padding_kept = 0;
+            }
+          }
+          CHECK(worst <= 1, "%s %s %s_axis %zux%zux%zu dir %d algorithm %d: %ld ulp", isa,
+                bf16 ? "bf16" : "f16", log ? "log_softmax" : "softmax", outer, n, inner, dir, a,
+                worst);
+          CHECK(padding_kept, "%s %s axis %zux%zux%zu: wrote into the padding", isa,
+                bf16 ? "bf16" : "f16", outer, n, inner);
+        }
+      /* the VJPs: a is y (columns of a softmax-like distribution) or z
+       * (<= 0, exp(z) about 1/n), b an upstream gradient in [-1, 1] */
+      for (int log = 0; log < 2; log++) {
+        for (size_t i = 0; i < total; i++) {
+          const float v = log ? (float)(-6.0 * rng_uniform() - logf((float)n))
+                              : (float)(exp(-6.0 * rng_uniform()) / (double)n);
+          x[i] = narrow(v);
+          xf[i] = widen(x[i]);
+          b[i] = narrow((float)(2.0 * rng_uniform() - 1.0));
+          bf[i] = widen(b[i]);
+        }
+        for (size_t i = 0; i < total + 8; i++) y[i] = 0x7777;
+        CHECK(vjps[log](outer, n, inner, x + first, block, as, b + first, block, as, y + first,
+                        block, as) == FSM_OK, "status");
+        CHECK(vjp_refs[log](outer, n, inner, xf + first, block, as, bf + first, block, as,
+                            yf + first, block, as) == FSM_OK, "status");
+        long worst = 0;
+        int padding_kept = 1;
+        for (size_t o = 0; o < outer; o++) {
+          /* per column: |<a, b>| (softmax) or sum |b| (log): the size of the
+           * term that may cancel */
+          for (size_t j = 0; j < inner; j++) col[j] = 0.0;
+          for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < inner; j++) {
+              const size_t at = o * (size_t)block + i * (size_t)row + j;
+              col[j] += log ? fabs(bf[at]) : fabs((double)xf[at] * bf[at]);
+            }
+          for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < inner; j++) {
+              const size_t at = o * (size_t)block + i * (size_t)row + j;
+              long d = half_ulps(y[at], narrow(yf[at]), bf16);
+              const double scale = log ? fabs(bf[at]) + 2.0 * exp(xf[at]) * col[j]
+                                       : fabs(xf[at]) * (fabs(bf[at]) + col[j]);
+              if (d > 1 && fabs(half_value(y[at], bf16) - yf[at]) <= 8 * 0x1p-24 * scale + 0x1p-126)
+                d = 1;
+              if (d > worst) worst = d;
+            }
+        }
+        for (size_t i = 0; i < total + 8; i++)
+          if ((i >= total || (size_t)((ptrdiff_t)i % row) >= inner) && y[i] != 0x7777)
+            padding_kept = 0;
+        CHECK(worst <= 1, "%s %s %s_backward_axis %zux%zux%zu dir %d: %ld ulp", isa,
+              bf16 ? "bf16" : "f16", log ? "log_softmax" : "softmax", outer, n, inner, dir, worst);
+        CHECK(padding_kept, "%s %s backward axis %zux%zux%zu: wrote into the padding", isa,
+              bf16 ? "bf16" : "f16", outer, n, inner);
+      }
+    }
+  }
+  CHECK(fns[0](1, 4, 4, NULL, 16, 4, y, 16, 4, FSM_ALGORITHM_AUTO) == FSM_NULL_POINTER, "NULL x");
+  CHECK(fns[1](2, 4, 4, x, 16, 3, y, 16, 4, FSM_ALGORITHM_AUTO) == FSM_INVALID_STRIDE,
+        "short axis stride");
+  CHECK(fns[0](1, 4, 4, x, 16, 4, y, 16, 4, (fsm_algorithm)99) == FSM_UNKNOWN_ALGORITHM,
+        "unknown algorithm");
+  CHECK(vjps[0](1, 4, 4, x, 16, 4, b, 16, 4, NULL, 16, 4) == FSM_NULL_POINTER, "NULL dx");
+  free(x);
+  free(y);
+  free(b);
+  free(xf);
+  free(yf);
+  free(bf);
+  free(col);
+}
+
 int main(void) {
   test_scalar_conversions(0);
   test_scalar_conversions(1);
@@ -657,6 +804,8 @@ int main(void) {
     test_other_losses_and_maps(isa, 1);
     test_fused_states_decoding(isa, 0);
     test_fused_states_decoding(isa, 1);
+    test_axis(isa, 0);
+    test_axis(isa, 1);
     mark_isa_tested(isa);
   }
   fsm_set_isa(FSM_ISA_AUTO);

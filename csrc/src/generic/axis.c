@@ -14,10 +14,11 @@
  * state between strips (maxima; double sums) stays in L1. Sums: each
  * strip's FSM_AXIS_FOLD rows are added in the vector type, then into
  * double accumulators (fsm_vsumd), so that a dominant term sees at most
- * FSM_AXIS_FOLD - 1 roundings and the error does not grow with n. */
+ * FSM_AXIS_FOLD - 1 roundings and the error does not grow with n.
+ * Built for every storage type: x and y in S (float16 / bfloat16 widened
+ * in the loads, narrowed once in the stores), the per-column maxima,
+ * shifts and scales in the computing type C (the _c loads). */
 #include "generic.h"
-
-#if !defined(FSM_DTYPE_HALF) /* the column kernels: float32 and float64 only */
 
 #include <string.h>
 
@@ -49,6 +50,18 @@ FSM_AXIS_INLINE void st(S *p, size_t rem, fsm_vf v) {
     fsm_vstore_tail(p, rem, v);
   else
     fsm_vstore(p, v);
+}
+
+/* The same over the per-column arrays, in the computing type. */
+FSM_AXIS_INLINE fsm_vf ld_c(const C *p, size_t rem) {
+  return rem ? fsm_vload_tail_c(p, rem) : fsm_vload_c(p);
+}
+
+FSM_AXIS_INLINE void st_c(C *p, size_t rem, fsm_vf v) {
+  if (rem)
+    fsm_vstore_tail_c(p, rem, v);
+  else
+    fsm_vstore_c(p, v);
 }
 
 FSM_AXIS_INLINE void st_sum(double *p, size_t rem, fsm_vsumd s) {
@@ -87,7 +100,7 @@ FSM_AXIS_INLINE void st_sum(double *p, size_t rem, fsm_vsumd s) {
 /* the address p + off (elements) in integer arithmetic: past the tile it
  * points at no object, where pointer arithmetic is undefined */
 #define FSM_AXIS_PREFETCH(p, off) \
-  __builtin_prefetch((const void *)((uintptr_t)(p) + (uintptr_t)((off) * (ptrdiff_t)sizeof(S))), 0, 3)
+  __builtin_prefetch((const void *)((uintptr_t)(p) + (uintptr_t)((off) * (ptrdiff_t)sizeof(*(p)))), 0, 3)
 #else
 #define FSM_AXIS_PREFETCH(p, off) ((void)0)
 #endif
@@ -106,12 +119,12 @@ FSM_AXIS_INLINE void cmax_block(size_t g, const S *x, ptrdiff_t xs, C *m, size_t
                                 int pf) {
   const size_t l = FSM_VEC_LANES;
   for (size_t v = 0; v < nv; v++) {
-    fsm_vf a = ld(m + v * l, rem);
+    fsm_vf a = ld_c(m + v * l, rem);
     for (size_t r = 0; r < g; r++) {
       if (pf) FSM_AXIS_PREFETCH(ROW(x, r, xs) + v * l, (ptrdiff_t)FSM_AXIS_PREFETCH_ROWS * xs);
       a = fsm_vmax(a, ld(ROW(x, r, xs) + v * l, rem));
     }
-    st(m + v * l, rem, a);
+    st_c(m + v * l, rem, a);
   }
 }
 
@@ -151,16 +164,16 @@ FSM_AXIS_INLINE fsm_vf sum_term(int kind, const S *a, const S *b, fsm_vf cv, siz
 }
 
 FSM_AXIS_INLINE void sums_block(int kind, size_t g, const S *a, ptrdiff_t as, const S *b,
-                                ptrdiff_t bs, const C *c, S *y, ptrdiff_t ys, fsm_vsumd *sum,
+                                ptrdiff_t bs, const C *c, C *y, ptrdiff_t ys, fsm_vsumd *sum,
                                 size_t nv, size_t rem) {
   const size_t l = FSM_VEC_LANES;
   for (size_t v = 0; v < nv; v++) {
-    const fsm_vf cv = kind == 0 ? ld(c + v * l, rem) : fsm_vset1((C)0);
+    const fsm_vf cv = kind == 0 ? ld_c(c + v * l, rem) : fsm_vset1((C)0);
     fsm_vf acc = fsm_vset1((C)0);
     for (size_t r = 0; r < g; r++) {
       const fsm_vf e = sum_term(kind, ROW(a, r, as) + v * l, kind == 2 ? ROW(b, r, bs) + v * l : NULL,
                                 cv, rem);
-      if (kind == 0 && y != NULL) st(ROW(y, r, ys) + v * l, rem, e);
+      if (kind == 0 && y != NULL) st_c(ROW(y, r, ys) + v * l, rem, e);
       acc = fsm_vadd(acc, e);
     }
     fsm_vsumd_add(&sum[v], acc);
@@ -168,7 +181,7 @@ FSM_AXIS_INLINE void sums_block(int kind, size_t g, const S *a, ptrdiff_t as, co
 }
 
 FSM_AXIS_INLINE void column_sums(int kind, size_t n, size_t w, const S *a, ptrdiff_t as,
-                                 const S *b, ptrdiff_t bs, const C *c, S *y, ptrdiff_t ys,
+                                 const S *b, ptrdiff_t bs, const C *c, C *y, ptrdiff_t ys,
                                  double *sum) {
   const size_t l = FSM_VEC_LANES;
   fsm_vsumd acc[(FSM_AXIS_CHUNK + FSM_VEC_LANES - 1) / FSM_VEC_LANES];
@@ -185,7 +198,7 @@ FSM_AXIS_INLINE void column_sums(int kind, size_t n, size_t w, const S *a, ptrdi
     const size_t g_ = (g);                                  \
     const S *ar_ = ROW(a, i, as) + j0;                      \
     const S *br_ = b != NULL ? ROW(b, i, bs) + j0 : NULL;   \
-    S *yr_ = y != NULL ? ROW(y, i, ys) + j0 : NULL;         \
+    C *yr_ = y != NULL ? ROW(y, i, ys) + j0 : NULL;         \
     FSM_AXIS_COLUMNS(wc, BLOCK);                            \
   } while (0)
     FSM_AXIS_STRIPS(n, STRIP);
@@ -196,7 +209,7 @@ FSM_AXIS_INLINE void column_sums(int kind, size_t n, size_t w, const S *a, ptrdi
 }
 
 void FSM_GENERIC_KERNEL(caddstoreexp)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *c,
-                                      S *y, ptrdiff_t ys, double *sum) {
+                                      C *y, ptrdiff_t ys, double *sum) {
   column_sums(0, n, w, x, xs, NULL, 0, c, y, ys, sum);
 }
 
@@ -210,29 +223,35 @@ void FSM_GENERIC_KERNEL(cdot)(size_t n, size_t w, const S *a, ptrdiff_t as, cons
 }
 
 /* ---- the elementwise passes: row by row, each row across its columns.
- * kind: MAP_SCALEEXP y = s exp(a - c), MAP_SCALE y = s a, MAP_SUBC y = (a
+ * kind: MAP_SCALEEXP y = s exp(a - c), MAP_SCALE y = s ac (ac: the
+ * reload's exps, in the computing type), MAP_SUBC y = (a
  * - c) - s, and for the VJPs, over two inputs, MAP_SUBMUL y = a (b - s),
  * MAP_SUBSCALEEXP y = b - s exp(a). Operands a kind does not use are NULL
  * and never offset. */
 
 enum { MAP_SCALEEXP, MAP_SCALE, MAP_SUBC, MAP_SUBMUL, MAP_SUBSCALEEXP };
 
-FSM_AXIS_INLINE void map_block(int kind, const S *a, ptrdiff_t pf, int prefetch, const S *b,
-                               const C *c, const C *s, S *y, size_t nv, size_t rem) {
+FSM_AXIS_INLINE void map_block(int kind, const S *a, const C *ac, ptrdiff_t pf, int prefetch,
+                               const S *b, const C *c, const C *s, S *y, size_t nv, size_t rem) {
   FSM_VEXP_SETUP;
   const size_t l = FSM_VEC_LANES;
   for (size_t v = 0; v < nv; v++) {
     const size_t o = v * l;
-    if (prefetch) FSM_AXIS_PREFETCH(a + o, pf);
+    if (prefetch) {
+      if (kind == MAP_SCALE)
+        FSM_AXIS_PREFETCH(ac + o, pf);
+      else
+        FSM_AXIS_PREFETCH(a + o, pf);
+    }
     fsm_vf r;
     if (kind == MAP_SCALEEXP) {
-      r = fsm_vmul(ld(s + o, rem), FSM_VEXP(fsm_vsub(ld(a + o, rem), ld(c + o, rem))));
+      r = fsm_vmul(ld_c(s + o, rem), FSM_VEXP(fsm_vsub(ld(a + o, rem), ld_c(c + o, rem))));
     } else if (kind == MAP_SCALE) {
-      r = fsm_vmul(ld(s + o, rem), ld(a + o, rem));
+      r = fsm_vmul(ld_c(s + o, rem), ld_c(ac + o, rem));
     } else if (kind == MAP_SUBC) {
-      r = fsm_vsub(fsm_vsub(ld(a + o, rem), ld(c + o, rem)), ld(s + o, rem));
+      r = fsm_vsub(fsm_vsub(ld(a + o, rem), ld_c(c + o, rem)), ld_c(s + o, rem));
     } else {
-      const fsm_vf av = ld(a + o, rem), bv = ld(b + o, rem), sv = ld(s + o, rem);
+      const fsm_vf av = ld(a + o, rem), bv = ld(b + o, rem), sv = ld_c(s + o, rem);
       r = kind == MAP_SUBMUL ? fsm_vmul(av, fsm_vsub(bv, sv))
                              : fsm_vsub(bv, fsm_vmul(sv, FSM_VEXP(av)));
     }
@@ -240,16 +259,19 @@ FSM_AXIS_INLINE void map_block(int kind, const S *a, ptrdiff_t pf, int prefetch,
   }
 }
 
-FSM_AXIS_INLINE void column_map(int kind, size_t n, size_t w, const S *a, ptrdiff_t as,
-                                const S *b, ptrdiff_t bs, const C *c, const C *s, S *y,
-                                ptrdiff_t ys, int prefetch) {
-  const ptrdiff_t pf = (ptrdiff_t)FSM_AXIS_PREFETCH_ROWS * as; /* a's rows ahead */
+/* a (in S), or for MAP_SCALE ac (in C; a is NULL): the first input */
+FSM_AXIS_INLINE void column_map(int kind, size_t n, size_t w, const S *a, const C *ac,
+                                ptrdiff_t as, const S *b, ptrdiff_t bs, const C *c, const C *s,
+                                S *y, ptrdiff_t ys, int prefetch) {
+  const ptrdiff_t pf = (ptrdiff_t)FSM_AXIS_PREFETCH_ROWS * as; /* the first input's rows ahead */
   for (size_t i = 0; i < n; i++) {
-    const S *ar = ROW(a, i, as);
+    const S *ar = kind == MAP_SCALE ? NULL : ROW(a, i, as);
+    const C *acr = kind == MAP_SCALE ? ROW(ac, i, as) : NULL;
     S *yr = ROW(y, i, ys);
     const S *br = kind >= MAP_SUBMUL ? ROW(b, i, bs) : NULL;
 #define BLOCK(j, nv, rem)                                                                    \
-  map_block(kind, ar + (j), pf, prefetch, kind >= MAP_SUBMUL ? br + (j) : NULL,                        \
+  map_block(kind, ar != NULL ? ar + (j) : NULL, acr != NULL ? acr + (j) : NULL, pf, prefetch,  \
+            kind >= MAP_SUBMUL ? br + (j) : NULL,                                            \
             kind == MAP_SCALEEXP || kind == MAP_SUBC ? c + (j) : NULL, s + (j), yr + (j), nv, rem)
     FSM_AXIS_COLUMNS(w, BLOCK);
 #undef BLOCK
@@ -268,28 +290,26 @@ FSM_AXIS_INLINE void column_map(int kind, size_t n, size_t w, const S *a, ptrdif
 
 void FSM_GENERIC_KERNEL(cscaleexp)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *c,
                                    const C *s, S *y, ptrdiff_t ys, int from_memory) {
-  FSM_COLUMN_MAP(MAP_SCALEEXP, n, w, x, xs, NULL, 0, c, s, y, ys);
+  FSM_COLUMN_MAP(MAP_SCALEEXP, n, w, x, NULL, xs, NULL, 0, c, s, y, ys);
 }
 
-void FSM_GENERIC_KERNEL(cscale)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *s, S *y,
+void FSM_GENERIC_KERNEL(cscale)(size_t n, size_t w, const C *x, ptrdiff_t xs, const C *s, S *y,
                                 ptrdiff_t ys, int from_memory) {
-  FSM_COLUMN_MAP(MAP_SCALE, n, w, x, xs, NULL, 0, NULL, s, y, ys);
+  FSM_COLUMN_MAP(MAP_SCALE, n, w, NULL, x, xs, NULL, 0, NULL, s, y, ys);
 }
 
 void FSM_GENERIC_KERNEL(csubc)(size_t n, size_t w, const S *x, ptrdiff_t xs, const C *hi,
                                const C *lo, S *y, ptrdiff_t ys, int from_memory) {
-  FSM_COLUMN_MAP(MAP_SUBC, n, w, x, xs, NULL, 0, hi, lo, y, ys);
+  FSM_COLUMN_MAP(MAP_SUBC, n, w, x, NULL, xs, NULL, 0, hi, lo, y, ys);
 }
 
 void FSM_GENERIC_KERNEL(csubmul)(size_t n, size_t w, const S *a, ptrdiff_t as, const S *b,
                                  ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys, int from_memory) {
-  FSM_COLUMN_MAP(MAP_SUBMUL, n, w, a, as, b, bs, NULL, s, y, ys);
+  FSM_COLUMN_MAP(MAP_SUBMUL, n, w, a, NULL, as, b, bs, NULL, s, y, ys);
 }
 
 void FSM_GENERIC_KERNEL(csubscaleexp)(size_t n, size_t w, const S *a, ptrdiff_t as, const S *b,
                                       ptrdiff_t bs, const C *s, S *y, ptrdiff_t ys,
                                       int from_memory) {
-  FSM_COLUMN_MAP(MAP_SUBSCALEEXP, n, w, a, as, b, bs, NULL, s, y, ys);
+  FSM_COLUMN_MAP(MAP_SUBSCALEEXP, n, w, a, NULL, as, b, bs, NULL, s, y, ys);
 }
-
-#endif

@@ -8,8 +8,12 @@
  * and sums on the stack. A column's result does not depend on the tile it
  * falls in (its sum runs over its rows in order), so the tiles may follow
  * the thread count: the bits stay the same. Compiled once per dtype
- * (dtype.h).
+ * (dtype.h); float16 and bfloat16 run the half tables' axis kernels on the
+ * half rows themselves (widened in the loads, each output narrowed once);
+ * their reload keeps the exps in a float scratch tile, not in y.
  */
+#include <stdlib.h>
+
 #include "dtype.h"
 #include "../threads.h"
 
@@ -117,23 +121,41 @@ static fsm_status DRIVER(axis_tile_row)(const void *ctx, size_t r, size_t w, voi
   C m[AXIS_TILE_MAX], a[AXIS_TILE_MAX];
   double s[AXIS_TILE_MAX];
   (void)r;
+  /* the reload's exps, e (stride es): y itself where S = C; for half
+   * storage a float scratch tile, so that each output is rounded to S once
+   * (without memory, the tile recomputes them instead) */
+  int recompute = c->recompute;
+  C *e = NULL;
+  ptrdiff_t es = c->ys;
+  if (!c->online && !c->log_out && !recompute) {
+#if defined(FSM_DTYPE_HALF)
+    e = malloc(c->n * w * sizeof(C));
+    es = (ptrdiff_t)w;
+    if (e == NULL) recompute = 1;
+#else
+    e = y;
+#endif
+  }
   if (c->online) {
     DRIVER(axis_online_sums)(k, c->n, w, x, c->xs, c->streaming, m, s);
   } else {
     k->cmax(c->n, w, x, c->xs, m, c->streaming);
-    if (c->log_out || c->recompute) k->caddstoreexp(c->n, w, x, c->xs, m, NULL, 0, s);
+    if (c->log_out || recompute) k->caddstoreexp(c->n, w, x, c->xs, m, NULL, 0, s);
   }
   if (c->log_out) {
     for (size_t j = 0; j < w; j++) a[j] = (C)log(s[j]);
     k->csubc(c->n, w, x, c->xs, m, a, y, c->ys, c->streaming);
-  } else if (c->recompute || c->online) {
+  } else if (recompute || c->online) {
     for (size_t j = 0; j < w; j++) a[j] = (C)(1.0 / s[j]);
     k->cscaleexp(c->n, w, x, c->xs, m, a, y, c->ys, c->streaming);
   } else {
-    k->caddstoreexp(c->n, w, x, c->xs, m, y, c->ys, s);
+    k->caddstoreexp(c->n, w, x, c->xs, m, e, es, s);
     for (size_t j = 0; j < w; j++) a[j] = (C)(1.0 / s[j]);
-    k->cscale(c->n, w, y, c->ys, a, y, c->ys, c->streaming);
+    k->cscale(c->n, w, e, es, a, y, c->ys, c->streaming);
   }
+#if defined(FSM_DTYPE_HALF)
+  free(e);
+#endif
   return FSM_OK;
 }
 
