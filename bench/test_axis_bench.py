@@ -127,6 +127,25 @@ def test_axis_other(benchmark, axis_workload, arrays, kind, candidate):
                                      "cpu": fastsoftmax.detected_isa()})
 
 
+def _fastsoftmax_run(candidate, x, y, axis):
+    """The call a fastsoftmax candidate times, one thread: along `axis`, along
+    the last axis of the same array, or the transposed copy (what a non-last
+    axis cost before the axis kernels: the axis moved last in a contiguous
+    copy, the rows, and the result copied back)."""
+    if candidate == "fastsoftmax-transposed-copy":
+        def run():
+            with fastsoftmax.threads(1):
+                moved = np.ascontiguousarray(np.moveaxis(x, axis, -1))
+                np.copyto(np.moveaxis(y, axis, -1), fastsoftmax.softmax(moved, out=moved))
+        return run
+    a = axis if candidate == "fastsoftmax" else -1
+
+    def run():
+        with fastsoftmax.threads(1):
+            fastsoftmax.softmax(x, axis=a, out=y)
+    return run
+
+
 @pytest.mark.parametrize("candidate", CANDIDATES)
 def test_axis(benchmark, axis_workload, arrays, candidate):
     name, shape, axis = axis_workload
@@ -140,19 +159,8 @@ def test_axis(benchmark, axis_workload, arrays, candidate):
     elif candidate == "numpy":
         def run():
             numpy_softmax(x, axis, y)
-    elif candidate == "fastsoftmax-transposed-copy":
-        # what a non-last axis cost before the axis kernels: the axis moved
-        # last in a contiguous copy, the rows, and the result copied back
-        def run():
-            with fastsoftmax.threads(1):
-                moved = np.ascontiguousarray(np.moveaxis(x, axis, -1))
-                np.copyto(np.moveaxis(y, axis, -1), fastsoftmax.softmax(moved, out=moved))
     else:
-        a = axis if candidate == "fastsoftmax" else -1
-
-        def run():
-            with fastsoftmax.threads(1):
-                fastsoftmax.softmax(x, axis=a, out=y)
+        run = _fastsoftmax_run(candidate, x, y, axis)
     benchmark.group = f"axis {name}"
     median = _timed(benchmark, run, torch)
     if candidate not in ("numpy", "torch"):
@@ -190,17 +198,8 @@ def test_axis_half(benchmark, axis_workload, arrays, half, candidate):
 
         def run():
             torch.softmax(tx, dim=axis, out=ty)
-    elif candidate == "fastsoftmax-transposed-copy":
-        def run():
-            with fastsoftmax.threads(1):
-                moved = np.ascontiguousarray(np.moveaxis(x, axis, -1))
-                np.copyto(np.moveaxis(y, axis, -1), fastsoftmax.softmax(moved, out=moved))
     else:
-        a = axis if candidate == "fastsoftmax" else -1
-
-        def run():
-            with fastsoftmax.threads(1):
-                fastsoftmax.softmax(x, axis=a, out=y)
+        run = _fastsoftmax_run(candidate, x, y, axis)
     benchmark.group = f"axis {half} {name}"
     median = _timed(benchmark, run, torch)
     if candidate != "torch":

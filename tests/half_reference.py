@@ -72,3 +72,18 @@ def half_ulp(v, kind: str) -> np.ndarray:
     mant, emin = (10, -14) if kind == "f16" else (7, -126)
     e = np.floor(np.log2(np.maximum(np.abs(np.nan_to_num(v)), 2.0 ** emin)))
     return 2.0 ** (e - mant)
+
+
+def check_half_softmax(x, kind: str, axis=-1, algorithm="auto", what=""):
+    """softmax and log_softmax of half x (the library's): dtype kept, each
+    output within 1 ulp of the float32 function's result on the exactly
+    widened input, rounded to the storage type."""
+    import fastsoftmax
+
+    xw = x.astype(np.float32)
+    for fn in (fastsoftmax.softmax, fastsoftmax.log_softmax):
+        y = fn(x, axis=axis, algorithm=algorithm)
+        assert y.dtype == x.dtype and y.shape == x.shape
+        ref = half_bits_from_f32(fn(xw, axis=axis, algorithm=algorithm), kind)
+        d = half_ulp_distance(np.ascontiguousarray(y).view(np.uint16), ref, kind)
+        assert d.max(initial=0) <= 1, f"{fn.__name__} {kind} {what} axis {axis}: {int(d.max())} ulp"
