@@ -563,7 +563,8 @@ FSM_API fsm_status fsm_log_softmax_backward_axis_f64(size_t outer, size_t n, siz
  * backward passes as fsm_softmax_backward_f16). The column kernels read
  * and write the half rows directly, with no float32 copy of them; the
  * reload keeps its exps in a float32 scratch tile (n x up to 1024 columns,
- * malloc'd per tile; without memory the tile recomputes them). Strides in
+ * malloc'd per tile; a tile whose scratch would pass a quarter of the LLC,
+ * or without memory, recomputes them). Strides in
  * elements; the span check counts 2-byte elements. */
 /* fsm_softmax_axis_f16: fsm_softmax_axis_f32 on float16 storage (see above).
  * Arguments, statuses, aliasing, threads: as fsm_softmax_axis_f32. */

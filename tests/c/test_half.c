@@ -677,14 +677,19 @@ static void test_axis(const char *isa, int bf16) {
   cases[nc++] = (axis_case){3, 64, 33};
   cases[nc++] = (axis_case){1, 70, 1030};
   cases[nc++] = (axis_case){2, 1500, 20};
-  const size_t pad = 3, cap = 2 * 1500 * (20 + pad) + 70 * (1030 + pad) + 64;
-  uint16_t *x = malloc(cap * sizeof *x), *y = malloc(cap * sizeof *y), *b = malloc(cap * sizeof *b);
-  float *xf = malloc(cap * sizeof *xf), *yf = malloc(cap * sizeof *yf), *bf = malloc(cap * sizeof *bf);
-  double *col = malloc(1030 * 3 * sizeof *col);
+  const size_t pad = 3;
+  double *col = malloc(1030 * sizeof *col);
+  uint16_t *x = NULL, *y = NULL, *b = NULL;
+  float *xf = NULL, *yf = NULL, *bf = NULL;
   for (size_t c = 0; c < nc; c++) {
     const size_t outer = cases[c].outer, n = cases[c].n, inner = cases[c].inner;
     const ptrdiff_t row = (ptrdiff_t)(inner + pad), block = (ptrdiff_t)n * row;
     const size_t total = outer * (size_t)block;
+    /* each case's own buffers, of its size (y: 8 more, a canary), so that a
+     * sanitizer sees any read past them */
+    free(x), free(y), free(b), free(xf), free(yf), free(bf);
+    x = malloc(total * sizeof *x), y = malloc((total + 8) * sizeof *y), b = malloc(total * sizeof *b);
+    xf = malloc(total * sizeof *xf), yf = malloc(total * sizeof *yf), bf = malloc(total * sizeof *bf);
     for (int dir = 0; dir < 2; dir++) {
       const ptrdiff_t as = dir ? -row : row;
       const size_t first = dir ? (size_t)(block - row) : 0; /* offset of (0, 0, 0) */

@@ -122,14 +122,17 @@ static fsm_status DRIVER(axis_tile_row)(const void *ctx, size_t r, size_t w, voi
   double s[AXIS_TILE_MAX];
   (void)r;
   /* the reload's exps, e (stride es): y itself where S = C; for half
-   * storage a float scratch tile, so that each output is rounded to S once
-   * (without memory, the tile recomputes them instead) */
+   * storage a float scratch tile, so that each output is rounded to S once.
+   * The tile recomputes them instead when the scratch would pass a quarter
+   * of the LLC (AUTO's tiles stay within an eighth in S, i.e. a quarter in
+   * float: only an explicit THREE_PASS_RELOAD of a long axis gets there,
+   * which would otherwise allocate twice its input) or is not there. */
   int recompute = c->recompute;
   C *e = NULL;
   ptrdiff_t es = c->ys;
   if (!c->online && !c->log_out && !recompute) {
 #if defined(FSM_DTYPE_HALF)
-    e = malloc(c->n * w * sizeof(C));
+    if (c->n * w * sizeof(C) <= fsm_llc_bytes() / 4) e = malloc(c->n * w * sizeof(C));
     es = (ptrdiff_t)w;
     if (e == NULL) recompute = 1;
 #else
