@@ -74,17 +74,18 @@ FSM_AXIS_INLINE void st_sum(double *p, size_t rem, fsm_vsumd s) {
   memcpy(p, buf, rem * sizeof(double));
 }
 
-/* The column blocks of a tile of w columns: BLOCK(j, nv, rem) handles nv
- * vectors from column j (rem: see ld). */
-#define FSM_AXIS_COLUMNS(w, BLOCK)                                              \
+/* The column blocks of columns [j0, j1) of a tile: BLOCK(j, nv, rem)
+ * handles nv vectors from column j (rem: see ld). */
+#define FSM_AXIS_COLUMN_RANGE(j0, j1, BLOCK)                                    \
   do {                                                                          \
-    const size_t l_ = FSM_VEC_LANES;                                            \
-    size_t j_ = 0;                                                              \
-    for (; j_ + FSM_AXIS_VECS * l_ <= (w); j_ += FSM_AXIS_VECS * l_)            \
+    const size_t l_ = FSM_VEC_LANES, e_ = (j1);                                 \
+    size_t j_ = (j0);                                                           \
+    for (; j_ + FSM_AXIS_VECS * l_ <= e_; j_ += FSM_AXIS_VECS * l_)             \
       BLOCK(j_, FSM_AXIS_VECS, 0);                                              \
-    for (; j_ + l_ <= (w); j_ += l_) BLOCK(j_, 1, 0);                           \
-    if (j_ < (w)) BLOCK(j_, 1, (w) - j_);                                       \
+    for (; j_ + l_ <= e_; j_ += l_) BLOCK(j_, 1, 0);                            \
+    if (j_ < e_) BLOCK(j_, 1, e_ - j_);                                         \
   } while (0)
+#define FSM_AXIS_COLUMNS(w, BLOCK) FSM_AXIS_COLUMN_RANGE(0, w, BLOCK)
 
 #define ROW(p, i, stride) ((p) + (ptrdiff_t)(i) * (stride))
 
@@ -231,8 +232,49 @@ void FSM_GENERIC_KERNEL(cdot)(size_t n, size_t w, const S *a, ptrdiff_t as, cons
 
 enum { MAP_SCALEEXP, MAP_SCALE, MAP_SUBC, MAP_SUBMUL, MAP_SUBSCALEEXP };
 
+/* Non-temporal stores of the elementwise passes' output (x86, float32):
+ * from memory, each row segment's whole 64-byte lines of y go around the
+ * caches, as the _nt row kernels' (x86_stream.h): no read for ownership,
+ * and the output does not evict the tile that the three-pass forms read
+ * again from the last-level cache. (4096, 4096) float32 axis 0, Zen 4,
+ * one thread, elements/ns: recompute 0.81-0.89 -> 1.21-1.41, online
+ * 0.89-0.94 -> 1.04-1.17. Not the reload's cscale, which writes the lines
+ * of y it has just read (they are in cache; streamed, (64, 1024, 128)
+ * axis 1 ran 0.83-0.97 -> 0.80). Half storage stores ordinarily (no _nt
+ * kernels, x86_stream.h). */
+#if defined(FSM_X86_STREAM_H) && !defined(FSM_DTYPE_HALF)
+#define FSM_AXIS_STREAM 1
+/* the columns [*head, *head + body) of a row segment whose y lines are
+ * whole; the rest is stored ordinarily */
+FSM_AXIS_INLINE size_t nt_split(size_t w, const S *y, size_t *head) {
+  const size_t line = 64 / sizeof(S);
+  *head = (line - ((uintptr_t)y % 64) / sizeof(S)) % line;
+  if ((uintptr_t)y % sizeof(S) != 0 || *head >= w) {
+    *head = w;
+    return 0;
+  }
+  return (w - *head) / line * line;
+}
+#else
+#define FSM_AXIS_STREAM 0
+#endif
+
+/* stream: whole aligned vectors only (rem == 0), stored non-temporally */
+FSM_AXIS_INLINE void st_map(S *p, size_t rem, fsm_vf v, int stream) {
+#if FSM_AXIS_STREAM
+  if (stream) {
+    fsm_vstore_stream(p, v, 1);
+    return;
+  }
+#else
+  (void)stream;
+#endif
+  st(p, rem, v);
+}
+
 FSM_AXIS_INLINE void map_block(int kind, const S *a, const C *ac, ptrdiff_t pf, int prefetch,
-                               const S *b, const C *c, const C *s, S *y, size_t nv, size_t rem) {
+                               const S *b, const C *c, const C *s, S *y, size_t nv, size_t rem,
+                               int stream) {
   FSM_VEXP_SETUP;
   const size_t l = FSM_VEC_LANES;
   for (size_t v = 0; v < nv; v++) {
@@ -255,7 +297,7 @@ FSM_AXIS_INLINE void map_block(int kind, const S *a, const C *ac, ptrdiff_t pf, 
       r = kind == MAP_SUBMUL ? fsm_vmul(av, fsm_vsub(bv, sv))
                              : fsm_vsub(bv, fsm_vmul(sv, FSM_VEXP(av)));
     }
-    st(y + o, rem, r);
+    st_map(y + o, rem, r, stream);
   }
 }
 
@@ -269,17 +311,35 @@ FSM_AXIS_INLINE void column_map(int kind, size_t n, size_t w, const S *a, const 
     const C *acr = kind == MAP_SCALE ? ROW(ac, i, as) : NULL;
     S *yr = ROW(y, i, ys);
     const S *br = kind >= MAP_SUBMUL ? ROW(b, i, bs) : NULL;
-#define BLOCK(j, nv, rem)                                                                    \
+#define MAP(j, nv, rem, stream)                                                              \
   map_block(kind, ar != NULL ? ar + (j) : NULL, acr != NULL ? acr + (j) : NULL, pf, prefetch,  \
             kind >= MAP_SUBMUL ? br + (j) : NULL,                                            \
-            kind == MAP_SCALEEXP || kind == MAP_SUBC ? c + (j) : NULL, s + (j), yr + (j), nv, rem)
+            kind == MAP_SCALEEXP || kind == MAP_SUBC ? c + (j) : NULL, s + (j), yr + (j), nv, rem, \
+            stream)
+#define BLOCK(j, nv, rem) MAP(j, nv, rem, 0)
+#define BLOCK_NT(j, nv, rem) MAP(j, nv, rem, 1)
+#if FSM_AXIS_STREAM
+    if (prefetch && kind != MAP_SCALE) { /* the reload's y: just read, in cache */
+      size_t head;
+      const size_t body = nt_split(w, yr, &head);
+      FSM_AXIS_COLUMN_RANGE(0, head, BLOCK);
+      FSM_AXIS_COLUMN_RANGE(head, head + body, BLOCK_NT);
+      FSM_AXIS_COLUMN_RANGE(head + body, w, BLOCK);
+      continue;
+    }
+#endif
     FSM_AXIS_COLUMNS(w, BLOCK);
+#undef BLOCK_NT
 #undef BLOCK
+#undef MAP
   }
+#if FSM_AXIS_STREAM
+  if (prefetch && kind != MAP_SCALE) _mm_sfence(); /* the streamed lines before the call returns */
+#endif
 }
 
-/* from_memory: prefetch (one specialisation each; in cache the prefetches
- * only compete with the loads) */
+/* from_memory: prefetch, and stream the output (one specialisation each;
+ * in cache the prefetches only compete with the loads) */
 #define FSM_COLUMN_MAP(...)            \
   do {                                 \
     if (from_memory)                   \

@@ -162,6 +162,30 @@ static fsm_status DRIVER(axis_tile_row)(const void *ctx, size_t r, size_t w, voi
   return FSM_OK;
 }
 
+/* A whole-width tile of x up to this size stays in L2 between the passes. */
+#define AXIS_L2_TILE_BYTES (512 * 1024)
+
+/* Does AUTO take the three-pass recompute instead of the reload? For a
+ * call that fills the LLC, on a table whose elementwise axis passes
+ * stream their output from memory (generic/axis.c, FSM_AXIS_STREAM: the
+ * x86 SIMD tables, float32), when a whole-width tile would not stay in
+ * L2: the recompute then writes y once, around the caches, and reads its
+ * tile of x again from the LLC, where the reload writes its exps to y and
+ * reads them back. A tile in L2 keeps the reload ((64, 1024, 128) axis 1
+ * into fresh output pages, Zen 4: 0.94 vs 0.79-0.87 elements/ns for the
+ * recompute). Depends on the shape only (not on the tiling), and both
+ * forms give the same bits. */
+static int DRIVER(axis_auto_recompute)(const KERNELS *k, int streaming, size_t n, size_t inner) {
+#if defined(FSM_DTYPE_HALF)
+  (void)k, (void)streaming, (void)n, (void)inner;
+  return 0;
+#else
+  const size_t tile = inner < AXIS_TILE_MAX ? inner : AXIS_TILE_MAX;
+  return streaming && n * tile * sizeof(S) > AXIS_L2_TILE_BYTES &&
+         (k->isa == FSM_ISA_AVX2 || k->isa == FSM_ISA_AVX512 || k->isa == FSM_ISA_AVX512_BF16);
+#endif
+}
+
 /* Would a whole-width tile's n rows take over `ratio` times the LLC
  * budget of axis_tile? */
 static int DRIVER(axis_beyond_llc)(size_t n, size_t inner, size_t ratio) {
@@ -177,11 +201,19 @@ static int DRIVER(axis_beyond_llc)(size_t n, size_t inner, size_t ratio) {
  * float32 axis 0, Zen 3, 1 thread, 0.35-0.56 -> 0.62-0.77 elements/ns
  * (README "Softmax along any axis" has the bench's numbers). Tiles that
  * stay keep the three-pass reload: in cache it is faster (one exp per
- * element, no merges). */
-static int DRIVER(axis_online)(fsm_algorithm algorithm, size_t n, size_t inner) {
+ * element, no merges). Where AUTO takes the streaming recompute
+ * (axis_auto_recompute) its tiles may hold up to four times the budget.
+ * Zen 4, float32, one thread, elements/ns, recompute / online / reload:
+ * (4096, 4096) axis 0 (tiles of 256 columns) 1.18-1.34 / 1.08-1.14 /
+ * 0.79-0.86; as NumPy allocates (x and y 16 bytes past a line) into fresh
+ * output pages 0.84-0.87 / 0.67-0.73 / 0.66-0.67, into the same output
+ * again 0.75-0.83 / 0.86-0.97 / 0.69-0.92; (8192, 2048) (128 columns)
+ * 0.61 vs 0.97 online. */
+static int DRIVER(axis_online)(fsm_algorithm algorithm, size_t n, size_t inner,
+                               int auto_recompute) {
   if (algorithm == FSM_ALGORITHM_ONLINE) return 1;
   if (algorithm != FSM_ALGORITHM_AUTO && algorithm != FSM_ALGORITHM_TWO_PASS) return 0;
-  return DRIVER(axis_beyond_llc)(n, inner, 2);
+  return DRIVER(axis_beyond_llc)(n, inner, auto_recompute ? 4 : 2);
 }
 
 static fsm_status DRIVER(axis_run)(int log_out, size_t outer, size_t n, size_t inner,
@@ -194,9 +226,12 @@ static fsm_status DRIVER(axis_run)(int log_out, size_t outer, size_t n, size_t i
   if (status == FSM_OK) status = fsm_check_axis(outer, n, inner, y, yo, ya, sizeof(S));
   if (status == FSM_OK) status = fsm_check_algorithm(algorithm);
   if (status != FSM_OK || outer == 0 || n == 0 || inner == 0) return status;
-  const int online = DRIVER(axis_online)(algorithm, n, inner);
-  const DRIVER(axis_call) call = {k, log_out, algorithm == FSM_ALGORITHM_THREE_PASS_RECOMPUTE,
-                                  online, DRIVER(fills_llc)(outer * inner, n), n, xa, ya};
+  const int streaming = DRIVER(fills_llc)(outer * inner, n);
+  const int auto_recompute = algorithm != FSM_ALGORITHM_THREE_PASS_RELOAD &&
+                             DRIVER(axis_auto_recompute)(k, streaming, n, inner);
+  const int online = DRIVER(axis_online)(algorithm, n, inner, auto_recompute);
+  const int recompute = algorithm == FSM_ALGORITHM_THREE_PASS_RECOMPUTE || auto_recompute;
+  const DRIVER(axis_call) call = {k, log_out, recompute, online, streaming, n, xa, ya};
   const fsm_plan plan = {outer, inner, sizeof(S), 2, {(void *)x, y}, {xo, yo},
                          DRIVER(axis_tile_row), &call};
   return fsm_run_plan_blocks(&plan, DRIVER(axis_tile)(outer, n, inner, online), n);
