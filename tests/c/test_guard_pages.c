@@ -10,10 +10,15 @@
  * cross-entropy, every algorithm, on such rows.
  *
  * The kernel list drives it: a kernel without a run_<dtype>_<name> adapter
- * below does not compile.
+ * below does not compile. The float16 and bfloat16 tables (their own,
+ * shorter list, FSM_HALF_KERNEL_LIST) run the same way through
+ * run_<f16|bf16>_<name>;
+ * the float32 buffers some of their kernels read or write (the reload's
+ * exps, vscale's and cscale's input, vwiden's output) sit at a guard too.
  */
 #include "test_util.h"
 #include "fastsoftmax.h"
+#include "half.h"
 #include "kernels.h"
 
 #ifndef FSM_TEST_GUARD_PAGES
@@ -311,8 +316,115 @@ static const struct {
   run_f64_fn run;
 } KERNELS_F64[] = {FSM_KERNEL_LIST(ENTRY_F64, double, double)};
 
-static fenced g_x, g_z, g_y;
+static fenced g_x, g_z, g_y, g_f;
 static size_t g_calls = 0;
+
+/* ---- the half tables (float16, bfloat16; S = uint16_t, C = float): one
+ * adapter per kernel of FSM_HALF_KERNEL_LIST and dtype, written once
+ * (HALF_ADAPTER). x and z hold half values
+ * in [-6, 0]; y is the half output; f the float32 buffer of the kernels
+ * that read (vscale, cscale) or write (raddstoreexp, caddstoreexp, vwiden)
+ * the computing type. */
+#define HALF_ADAPTER_DT(dt, name, body)                                                           \
+  static void run_##dt##_##name(const void *table, size_t n, const uint16_t *x,                  \
+                                const uint16_t *z, uint16_t *y, float *f, double *r) {           \
+    const fsm_##dt##_kernels *k = table;                                                         \
+    const size_t rows = axis_rows(n), w = n / rows;                                              \
+    const ptrdiff_t back = -(ptrdiff_t)w; /* the axis kernels walk backwards */                  \
+    float c[MAX_N + 1] = {0}, s[MAX_N + 1] = {0};                                                \
+    double sums[MAX_N + 1] = {0};                                                                \
+    for (size_t j = 0; j < w; j++) c[j] = 0.125f * (float)(j % 3), s[j] = (float)(j % 5 + 1);    \
+    (void)k, (void)x, (void)z, (void)y, (void)f, (void)r, (void)rows, (void)back, (void)c,       \
+        (void)s, (void)sums;                                                                     \
+    body;                                                                                        \
+    for (size_t j = 0; j < w; j++) r[1] += sums[j];                                              \
+  }
+#define HALF_ADAPTER(name, body) HALF_ADAPTER_DT(f16, name, body) HALF_ADAPTER_DT(bf16, name, body)
+#define LAST(p) ((p) + (rows - 1) * w)
+HALF_ADAPTER(rmax, r[0] = k->rmax(n, x))
+HALF_ADAPTER(raddstoreexp, r[0] = k->raddstoreexp(n, x, 0.0f, f))
+HALF_ADAPTER(raddexp, r[0] = k->raddexp(n, x, 0.5f))
+HALF_ADAPTER(vscaleexp, k->vscaleexp(n, x, 0.0f, 0.25f, y))
+HALF_ADAPTER(vscale, k->vscale(n, f, -1.5f, y))
+HALF_ADAPTER(raddextexp, do {
+  const fsm_extsum e = k->raddextexp(n, x);
+  r[0] = e.mantissa;
+  r[1] = e.exponent;
+} while (0))
+HALF_ADAPTER(vscaleextexp, k->vscaleextexp(n, x, 0.5f, -1.0f, y))
+HALF_ADAPTER(vsubc, k->vsubc(n, x, 1.25f, 1e-9f, y))
+HALF_ADAPTER(softmax_short, do {
+  size_t cols;
+  size_t skip;
+  const size_t srows = short_rows_of(n, FSM_SHORT_COLS, &cols, &skip);
+  k->softmax_short(srows, cols, x + skip, cols, y + skip, cols, (int)(n & 1));
+} while (0))
+HALF_ADAPTER(cmax, do {
+  k->cmax(rows, w, LAST(x), back, c, 1); /* prefetches past the guard */
+  for (size_t j = 0; j < w; j++) r[0] += c[j];
+} while (0))
+HALF_ADAPTER(caddstoreexp, k->caddstoreexp(rows, w, LAST(x), back, c, LAST(f), back, sums))
+HALF_ADAPTER(cscaleexp, k->cscaleexp(rows, w, LAST(x), back, c, s, LAST(y), back, 1))
+HALF_ADAPTER(cscale, k->cscale(rows, w, LAST(f), back, s, LAST(y), back, 1))
+HALF_ADAPTER(csubc, k->csubc(rows, w, LAST(x), back, s, c, LAST(y), back, 1))
+HALF_ADAPTER(csum, k->csum(rows, w, LAST(x), back, sums))
+HALF_ADAPTER(cdot, k->cdot(rows, w, LAST(x), back, z, (ptrdiff_t)w, sums))
+HALF_ADAPTER(csubmul, k->csubmul(rows, w, LAST(x), back, z, (ptrdiff_t)w, s, LAST(y), back, 1))
+HALF_ADAPTER(csubscaleexp,
+             k->csubscaleexp(rows, w, LAST(x), back, z, (ptrdiff_t)w, s, LAST(y), back, 1))
+HALF_ADAPTER(vwiden, k->vwiden(n, x, f))
+#undef LAST
+
+typedef struct half_entry {
+  const char *name;
+  void (*run)(const void *, size_t, const uint16_t *, const uint16_t *, uint16_t *, float *,
+              double *);
+} half_entry;
+#define ENTRY_F16(name, ret, params) {#name, run_f16_##name},
+#define ENTRY_BF16(name, ret, params) {#name, run_bf16_##name},
+static const half_entry KERNELS_F16[] = {FSM_HALF_KERNEL_LIST(ENTRY_F16, uint16_t, float)};
+static const half_entry KERNELS_BF16[] = {FSM_HALF_KERNEL_LIST(ENTRY_BF16, uint16_t, float)};
+#define N_HALF_KERNELS (sizeof KERNELS_F16 / sizeof KERNELS_F16[0])
+
+/* Every kernel of one half table at the guards: each placement of x, z, y
+ * and f gives the bits of an ordinary buffer. */
+static void guard_table_half(const void *k, int bf16, const char *isa) {
+  const half_entry *list = bf16 ? KERNELS_BF16 : KERNELS_F16;
+  static uint16_t xref[MAX_N], zref[MAX_N], yref[MAX_N];
+  static float fin[MAX_N], fref[MAX_N];
+  const char *dt = bf16 ? "bf16" : "f16";
+  for (size_t i = 0; i < MAX_N; i++) {
+    const float a = (float)(-6.0 * rng_uniform()), b = (float)(-6.0 * rng_uniform());
+    xref[i] = bf16 ? fsm_f32_to_bf16(a) : fsm_f32_to_f16(a);
+    zref[i] = bf16 ? fsm_f32_to_bf16(b) : fsm_f32_to_f16(b);
+    fin[i] = (float)rng_uniform();
+  }
+  for (size_t e = 0; e < N_HALF_KERNELS; e++) {
+    for (size_t n = 0; n <= MAX_N; n++) {
+      double r_ref[2] = {0, 0};
+      for (size_t i = 0; i < MAX_N; i++) yref[i] = 7;
+      memcpy(fref, fin, sizeof fref);
+      list[e].run(k, n, xref, zref, yref, fref, r_ref);
+      for (int at_end = 0; at_end < 2; at_end++) {
+        uint16_t *x = place(&g_x, n, sizeof(uint16_t), at_end);
+        uint16_t *z = place(&g_z, n, sizeof(uint16_t), !at_end);
+        uint16_t *y = place(&g_y, n, sizeof(uint16_t), at_end);
+        float *f = place(&g_f, n, sizeof(float), at_end);
+        memcpy(x, xref, n * sizeof(uint16_t));
+        memcpy(z, zref, n * sizeof(uint16_t));
+        memcpy(f, fin, n * sizeof(float));
+        for (size_t i = 0; i < n; i++) y[i] = 7;
+        double r[2] = {0, 0};
+        list[e].run(k, n, x, z, y, f, r);
+        g_calls++;
+        CHECK(memcmp(y, yref, n * sizeof(uint16_t)) == 0 && memcmp(f, fref, n * sizeof(float)) == 0 &&
+                  memcmp(r, r_ref, sizeof r) == 0,
+              "%s %s %s n=%zu %s: differs from an ordinary buffer", dt, isa, list[e].name,
+              n, at_end ? "ending at the guard" : "starting at the guard");
+      }
+    }
+  }
+}
 
 /* Every kernel of one table at the guards, for one dtype. */
 #define GUARD_TABLE(dt, S, LIST)                                                                   \
@@ -399,6 +511,7 @@ int main(void) {
   g_x = fenced_alloc();
   g_z = fenced_alloc();
   g_y = fenced_alloc();
+  g_f = fenced_alloc();
   if (MAX_N * sizeof(double) > g_x.page) {
     fprintf(stderr, "page too small\n");
     return 2;
@@ -408,6 +521,8 @@ int main(void) {
     const char *isa = fsm_isa_name((fsm_isa)v);
     guard_table_f32(fsm_f32_kernels_for((fsm_isa)v), isa);
     guard_table_f64(fsm_f64_kernels_for((fsm_isa)v), isa);
+    guard_table_half(fsm_f16_kernels_for((fsm_isa)v), 0, isa);
+    guard_table_half(fsm_bf16_kernels_for((fsm_isa)v), 1, isa);
     CHECK(fsm_set_thread_isa((fsm_isa)v) == FSM_OK, "set thread isa");
     guard_public(isa);
     CHECK(fsm_set_thread_isa(FSM_ISA_AUTO) == FSM_OK, "clear thread isa");
