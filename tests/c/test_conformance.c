@@ -859,7 +859,8 @@ typedef struct axis_geo {
 /* Both directions up to 1025 elements, forwards only beyond (the long rows
  * dominate the run time under emulation). */
 static int axis_dirs(size_t n) { return n > 1025 ? 1 : 2; }
-/* the axis kernels' from_memory flag (prefetches only; the same results),
+/* the axis kernels' from_memory flag (prefetches, and on x86 float32 the
+ * output's whole lines streamed; the same results),
  * alternating with the length and the direction */
 #define PREFETCH(t, dir) ((int)((t)->n & 1) ^ (dir))
 
