@@ -227,8 +227,10 @@ static fsm_status DRIVER(axis_run)(int log_out, size_t outer, size_t n, size_t i
   if (status == FSM_OK) status = fsm_check_algorithm(algorithm);
   if (status != FSM_OK || outer == 0 || n == 0 || inner == 0) return status;
   const int streaming = DRIVER(fills_llc)(outer * inner, n);
-  const int auto_recompute = algorithm != FSM_ALGORITHM_THREE_PASS_RELOAD &&
-                             DRIVER(axis_auto_recompute)(k, streaming, n, inner);
+  /* TWO_PASS has no column form: AUTO's choice */
+  const int auto_recompute =
+      (algorithm == FSM_ALGORITHM_AUTO || algorithm == FSM_ALGORITHM_TWO_PASS) &&
+      DRIVER(axis_auto_recompute)(k, streaming, n, inner);
   const int online = DRIVER(axis_online)(algorithm, n, inner, auto_recompute);
   const int recompute = algorithm == FSM_ALGORITHM_THREE_PASS_RECOMPUTE || auto_recompute;
   const DRIVER(axis_call) call = {k, log_out, recompute, online, streaming, n, xa, ya};
